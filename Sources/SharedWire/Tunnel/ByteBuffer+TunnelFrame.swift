@@ -1,0 +1,77 @@
+import NIOCore
+
+extension ByteBuffer {
+    /// Reads one whole frame, or returns `nil` (consuming nothing) when more bytes are needed.
+    /// Throws `frameTooLarge` as soon as a header announces more than the limit.
+    public mutating func readTunnelFrame(
+        maxPayload: Int = TunnelLimits.maxFramePayload
+    ) throws -> TunnelFrame? {
+        guard
+            let type = self.getInteger(at: self.readerIndex, as: UInt8.self),
+            let flags = self.getInteger(at: self.readerIndex + 1, as: UInt8.self),
+            let length = self.getInteger(at: self.readerIndex + 2, as: UInt32.self)
+        else { return nil }
+        guard length <= maxPayload else {
+            throw TunnelProtocolError(
+                .frameTooLarge,
+                "frame type 0x\(String(type, radix: 16)) announces \(length) payload bytes, limit is \(maxPayload)"
+            )
+        }
+        guard self.readableBytes >= TunnelLimits.frameHeaderSize + Int(length) else { return nil }
+        self.moveReaderIndex(forwardBy: TunnelLimits.frameHeaderSize)
+        let payload = self.readSlice(length: Int(length))!
+        return TunnelFrame(type: type, flags: .init(rawValue: flags), payload: payload)
+    }
+
+    /// Writes one frame: header then payload.
+    @discardableResult
+    public mutating func writeTunnelFrame(_ frame: TunnelFrame) -> Int {
+        var payload = frame.payload
+        return self.writeTunnelFrameHeader(
+            type: frame.type, flags: frame.flags, payloadLength: payload.readableBytes
+        ) + self.writeBuffer(&payload)
+    }
+
+    /// Writes a frame header for a payload the caller writes next.
+    @discardableResult
+    public mutating func writeTunnelFrameHeader(
+        type: UInt8, flags: TunnelFrame.Flags, payloadLength: Int
+    ) -> Int {
+        self.writeInteger(type) + self.writeInteger(flags.rawValue)
+            + self.writeInteger(UInt32(payloadLength))
+    }
+}
+
+extension ByteBuffer {
+    /// Reads a string field: a 16-bit big-endian length then that many UTF-8 bytes.
+    /// Returns `nil` when the payload ends early.
+    mutating func readTunnelString(field: String) throws -> String {
+        guard let length = self.readInteger(as: UInt16.self) else {
+            throw TunnelProtocolError(.protocolError, "payload ends before the length of \(field)")
+        }
+        guard length <= TunnelLimits.maxStringLength else {
+            throw TunnelProtocolError(
+                .protocolError, "\(field) is \(length) bytes, limit is \(TunnelLimits.maxStringLength)")
+        }
+        guard let value = self.readString(length: Int(length)) else {
+            throw TunnelProtocolError(.protocolError, "payload ends inside \(field)")
+        }
+        return value
+    }
+
+    /// Writes a string field: a 16-bit big-endian length then its UTF-8 bytes, truncated to
+    /// `TunnelLimits.maxStringLength`.
+    @discardableResult
+    mutating func writeTunnelString(_ value: String) -> Int {
+        let utf8 = value.utf8.prefix(TunnelLimits.maxStringLength)
+        return self.writeInteger(UInt16(utf8.count)) + self.writeBytes(utf8)
+    }
+
+    /// Reads a fixed-width integer field or throws naming the field.
+    mutating func readTunnelInteger<T: FixedWidthInteger>(_ field: String, as: T.Type = T.self) throws -> T {
+        guard let value = self.readInteger(as: T.self) else {
+            throw TunnelProtocolError(.protocolError, "payload ends before \(field)")
+        }
+        return value
+    }
+}

@@ -1,0 +1,181 @@
+import NIOCore
+
+extension TunnelMessage {
+    /// The frame type this message travels in.
+    public var frameType: TunnelFrameType {
+        switch self {
+        case .hello: .hello
+        case .welcome: .welcome
+        case .openSession: .openSession
+        case .closeSession: .closeSession
+        case .sessionStatus: .sessionStatus
+        case .serialData: .serialData
+        case .serialControl: .serialControl
+        case .serialControlResult: .serialControlResult
+        case .serialState: .serialState
+        case .ping: .ping
+        case .pong: .pong
+        case .goingAway: .goingAway
+        }
+    }
+
+    /// Parses a frame. Returns `nil` for an unknown type marked ignorable; throws for an
+    /// unknown type that is not, and for a payload that does not match its type.
+    public init?(frame: TunnelFrame) throws {
+        guard let type = TunnelFrameType(rawValue: frame.type) else {
+            if frame.flags.contains(.ignorable) { return nil }
+            throw TunnelProtocolError(
+                .unknownFrameType, "frame type 0x\(String(frame.type, radix: 16)) is unknown and not ignorable")
+        }
+        var payload = frame.payload
+        self = try Self.parse(type, &payload)
+        if type != .serialData, payload.readableBytes > 0 {
+            throw TunnelProtocolError(
+                .protocolError, "\(payload.readableBytes) unexpected bytes after a \(type) payload")
+        }
+    }
+
+    private static func parse(_ type: TunnelFrameType, _ p: inout ByteBuffer) throws -> TunnelMessage {
+        switch type {
+        case .hello:
+            let version: UInt8 = try p.readTunnelInteger("hello version")
+            let rawRole: UInt8 = try p.readTunnelInteger("hello role")
+            guard let role = Role(rawValue: rawRole) else {
+                throw TunnelProtocolError(.protocolError, "hello role \(rawRole) is unknown, expected 1, 2 or 3")
+            }
+            return .hello(Hello(
+                version: version, role: role, software: try p.readTunnelString(field: "hello software"),
+                sessionID: try p.readTunnelString(field: "hello session id"),
+                credential: try p.readTunnelString(field: "hello credential")))
+        case .welcome:
+            return .welcome(Welcome(
+                version: try p.readTunnelInteger("welcome version"),
+                identity: try p.readTunnelString(field: "welcome identity"),
+                pingIntervalMilliseconds: try p.readTunnelInteger("welcome ping interval")))
+        case .openSession:
+            return .openSession(OpenSession(
+                sessionID: try p.readTunnelString(field: "session id"),
+                mode: try p.readSessionMode(), serial: try p.readSerialParameters()))
+        case .closeSession:
+            return .closeSession(CloseSession(
+                sessionID: try p.readTunnelString(field: "session id"),
+                code: try p.readErrorCode(), message: try p.readTunnelString(field: "close message")))
+        case .sessionStatus:
+            let rawState: UInt8 = try p.readTunnelInteger("session state")
+            guard let state = SessionStatus.State(rawValue: rawState) else {
+                throw TunnelProtocolError(.protocolError, "session state \(rawState) is unknown")
+            }
+            return .sessionStatus(SessionStatus(
+                state: state, deviceID: try p.readTunnelString(field: "device id"), mode: try p.readSessionMode()))
+        case .serialData:
+            return .serialData(p.readSlice(length: p.readableBytes)!)
+        case .serialControl:
+            let op: UInt8 = try p.readTunnelInteger("serial control operation")
+            return .serialControl(try SerialControl(operation: op, value: try p.readTunnelInteger("serial control value")))
+        case .serialControlResult:
+            let rawOp: UInt8 = try p.readTunnelInteger("serial control operation")
+            guard let op = SerialControl.Operation(rawValue: rawOp) else {
+                throw TunnelProtocolError(.protocolError, "serial control operation \(rawOp) is unknown")
+            }
+            let value: UInt32 = try p.readTunnelInteger("serial control value")
+            let rawStatus: UInt8 = try p.readTunnelInteger("serial control status")
+            guard let status = SerialControlResult.Status(rawValue: rawStatus) else {
+                throw TunnelProtocolError(.protocolError, "serial control status \(rawStatus) is unknown")
+            }
+            return .serialControlResult(SerialControlResult(operation: op, value: value, status: status))
+        case .serialState:
+            return .serialState(SerialState(
+                lineState: try p.readTunnelInteger("line state"), modemState: try p.readTunnelInteger("modem state")))
+        case .ping:
+            return .ping(try p.readTunnelInteger("ping nonce"))
+        case .pong:
+            return .pong(try p.readTunnelInteger("pong nonce"))
+        case .goingAway:
+            return .goingAway(GoingAway(
+                code: try p.readErrorCode(), message: try p.readTunnelString(field: "going-away message")))
+        }
+    }
+
+    /// Writes the message as one frame.
+    public func write(to buffer: inout ByteBuffer) {
+        if case .serialData(let data) = self {
+            buffer.writeTunnelFrameHeader(
+                type: TunnelFrameType.serialData.rawValue, flags: [], payloadLength: data.readableBytes)
+            var data = data
+            buffer.writeBuffer(&data)
+            return
+        }
+        let headerIndex = buffer.writerIndex
+        buffer.writeTunnelFrameHeader(type: frameType.rawValue, flags: [], payloadLength: 0)
+        let length = writePayload(to: &buffer)
+        buffer.setInteger(UInt32(length), at: headerIndex + 2)
+    }
+
+    private func writePayload(to b: inout ByteBuffer) -> Int {
+        switch self {
+        case .hello(let h):
+            return b.writeInteger(h.version) + b.writeInteger(h.role.rawValue) + b.writeTunnelString(h.software)
+                + b.writeTunnelString(h.sessionID) + b.writeTunnelString(h.credential)
+        case .welcome(let w):
+            return b.writeInteger(w.version) + b.writeTunnelString(w.identity) + b.writeInteger(w.pingIntervalMilliseconds)
+        case .openSession(let o):
+            return b.writeTunnelString(o.sessionID) + b.writeInteger(o.mode.rawValue) + b.writeSerialParameters(o.serial)
+        case .closeSession(let c):
+            return b.writeTunnelString(c.sessionID) + b.writeInteger(c.code.rawValue) + b.writeTunnelString(c.message)
+        case .sessionStatus(let s):
+            return b.writeInteger(s.state.rawValue) + b.writeTunnelString(s.deviceID) + b.writeInteger(s.mode.rawValue)
+        case .serialData(var data):
+            return b.writeBuffer(&data)
+        case .serialControl(let c):
+            return b.writeInteger(c.operation.rawValue) + b.writeInteger(c.value)
+        case .serialControlResult(let r):
+            return b.writeInteger(r.operation.rawValue) + b.writeInteger(r.value) + b.writeInteger(r.status.rawValue)
+        case .serialState(let s):
+            return b.writeInteger(s.lineState) + b.writeInteger(s.modemState)
+        case .ping(let nonce), .pong(let nonce):
+            return b.writeInteger(nonce)
+        case .goingAway(let g):
+            return b.writeInteger(g.code.rawValue) + b.writeTunnelString(g.message)
+        }
+    }
+}
+
+extension ByteBuffer {
+    fileprivate mutating func readSessionMode() throws -> TunnelMessage.SessionMode {
+        let raw: UInt8 = try readTunnelInteger("session mode")
+        guard let mode = TunnelMessage.SessionMode(rawValue: raw) else {
+            throw TunnelProtocolError(.protocolError, "session mode \(raw) is unknown, expected 1 or 2")
+        }
+        return mode
+    }
+
+    fileprivate mutating func readErrorCode() throws -> TunnelErrorCode {
+        let raw: UInt16 = try readTunnelInteger("error code")
+        // A newer peer may send a code this build does not know: keep the connection's
+        // meaning ("it ended") rather than failing on it.
+        return TunnelErrorCode(rawValue: raw) ?? .protocolError
+    }
+
+    fileprivate mutating func readSerialParameters() throws -> SerialParameters {
+        let baud: UInt32 = try readTunnelInteger("baud rate")
+        let dataBits: UInt8 = try readTunnelInteger("data bits")
+        let rawParity: UInt8 = try readTunnelInteger("parity")
+        let rawStop: UInt8 = try readTunnelInteger("stop bits")
+        let rawFlow: UInt8 = try readTunnelInteger("flow control")
+        guard (5...8).contains(dataBits),
+              let parity = SerialParameters.Parity(rawValue: rawParity),
+              let stop = SerialParameters.StopBits(rawValue: rawStop),
+              let flow = SerialParameters.FlowControl(rawValue: rawFlow)
+        else {
+            throw TunnelProtocolError(
+                .protocolError,
+                "serial parameters data=\(dataBits) parity=\(rawParity) stop=\(rawStop) flow=\(rawFlow) are not valid")
+        }
+        return SerialParameters(baudRate: baud, dataBits: dataBits, parity: parity, stopBits: stop, flowControl: flow)
+    }
+
+    fileprivate mutating func writeSerialParameters(_ s: SerialParameters) -> Int {
+        writeInteger(s.baudRate) + writeInteger(s.dataBits) + writeInteger(s.parity.rawValue)
+            + writeInteger(s.stopBits.rawValue) + writeInteger(s.flowControl.rawValue)
+    }
+}

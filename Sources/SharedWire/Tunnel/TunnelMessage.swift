@@ -1,0 +1,136 @@
+import NIOCore
+
+/// A frame given its meaning: what peers of the tunnel protocol say to each other.
+public enum TunnelMessage: Equatable, Sendable {
+    case hello(Hello)
+    case welcome(Welcome)
+    case openSession(OpenSession)
+    case closeSession(CloseSession)
+    case sessionStatus(SessionStatus)
+    case serialData(ByteBuffer)
+    case serialControl(SerialControl)
+    case serialControlResult(SerialControlResult)
+    case serialState(SerialState)
+    case ping(UInt64)
+    case pong(UInt64)
+    case goingAway(GoingAway)
+
+    /// Who opens a connection: the first frame on every connection says it.
+    public enum Role: UInt8, Sendable {
+        case agentControl = 1
+        case agentData = 2
+        case client = 3
+    }
+
+    /// How a session may use the serial port.
+    public enum SessionMode: UInt8, Sendable, CustomStringConvertible {
+        /// Exclusive, read and write.
+        case control = 1
+        /// Read-only: only sentences that read state reach the BMS.
+        case monitor = 2
+
+        public var description: String { self == .control ? "control" : "monitor" }
+
+        public init?(name: String) {
+            switch name {
+            case "control": self = .control
+            case "monitor": self = .monitor
+            default: return nil
+            }
+        }
+    }
+
+    /// First frame of every connection.
+    public struct Hello: Equatable, Sendable {
+        public var version: UInt8
+        public var role: Role
+        /// Name and version of the sending program, for logs and the registry.
+        public var software: String
+        /// The session a data connection belongs to (`agentData` only, empty otherwise).
+        public var sessionID: String
+        /// A bearer credential: the one-time session token (`client`) or a device token
+        /// (agents without a client certificate); empty when the TLS certificate speaks.
+        public var credential: String
+
+        public init(
+            version: UInt8 = TunnelLimits.protocolVersion, role: Role, software: String,
+            sessionID: String = "", credential: String = ""
+        ) {
+            self.version = version
+            self.role = role
+            self.software = software
+            self.sessionID = sessionID
+            self.credential = credential
+        }
+    }
+
+    /// The relay's answer to an accepted `HELLO`.
+    public struct Welcome: Equatable, Sendable {
+        public var version: UInt8
+        /// Who the relay took the peer for: a device ID or a session ID.
+        public var identity: String
+        /// The ping interval the relay expects, in milliseconds.
+        public var pingIntervalMilliseconds: UInt32
+
+        public init(version: UInt8 = TunnelLimits.protocolVersion, identity: String, pingIntervalMilliseconds: UInt32) {
+            self.version = version
+            self.identity = identity
+            self.pingIntervalMilliseconds = pingIntervalMilliseconds
+        }
+    }
+
+    /// Relay to agent, on the control connection: dial a data connection for this session.
+    public struct OpenSession: Equatable, Sendable {
+        public var sessionID: String
+        public var mode: SessionMode
+        public var serial: SerialParameters
+
+        public init(sessionID: String, mode: SessionMode, serial: SerialParameters) {
+            self.sessionID = sessionID
+            self.mode = mode
+            self.serial = serial
+        }
+    }
+
+    /// Either way on the control connection: a session ended or could not start.
+    public struct CloseSession: Equatable, Sendable {
+        public var sessionID: String
+        public var code: TunnelErrorCode
+        public var message: String
+
+        public init(sessionID: String, code: TunnelErrorCode, message: String) {
+            self.sessionID = sessionID
+            self.code = code
+            self.message = message
+        }
+    }
+
+    /// Relay to client, on its data connection: where the session stands.
+    public struct SessionStatus: Equatable, Sendable {
+        public var state: State
+        public var deviceID: String
+        public var mode: SessionMode
+
+        public init(state: State, deviceID: String, mode: SessionMode) {
+            self.state = state
+            self.deviceID = deviceID
+            self.mode = mode
+        }
+
+        public enum State: UInt8, Sendable {
+            case waitingForAgent = 1
+            case connected = 2
+        }
+    }
+
+    /// The last frame a peer sends before closing: why.
+    public struct GoingAway: Equatable, Sendable {
+        public var code: TunnelErrorCode
+        public var message: String
+
+        public init(code: TunnelErrorCode, message: String = "") {
+            self.code = code
+            self.message = message
+        }
+    }
+}

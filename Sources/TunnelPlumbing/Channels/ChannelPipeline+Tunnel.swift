@@ -1,0 +1,38 @@
+import NIOCore
+import SharedWire
+
+extension ChannelPipeline.SynchronousOperations {
+    /// Adds the frame codec and keepalive after TLS: the channel then reads and writes
+    /// `TunnelMessage`s, answers pings and drops a silent peer.
+    public func addTunnelCodec(keepalive: KeepaliveHandler.Configuration) throws {
+        try self.addHandler(ByteToMessageHandler(TunnelMessageDecoder()))
+        try self.addHandler(MessageToByteHandler(TunnelMessageEncoder()))
+        try self.addHandler(KeepaliveHandler(configuration: keepalive))
+    }
+}
+
+extension ChannelHandlerContext {
+    /// Tells the peer why, then closes. Used for every deliberate close of a tunnel connection.
+    public func closeWithGoingAway(_ code: TunnelErrorCode, _ message: String) {
+        let frame = NIOAny(TunnelMessage.goingAway(.init(code: code, message: message)))
+        let channel = self.channel
+        self.writeAndFlush(frame).whenComplete { _ in channel.close(promise: nil) }
+    }
+}
+
+extension Channel {
+    /// Tells the peer why, then closes. Thread-safe.
+    public func closeWithGoingAway(_ code: TunnelErrorCode, _ message: String) {
+        let channel = self
+        self.writeAndFlush(TunnelMessage.goingAway(.init(code: code, message: message)))
+            .whenComplete { _ in channel.close(promise: nil) }
+    }
+}
+
+extension Error {
+    /// The code and message a tunnel connection closes with when this error ends it.
+    public var tunnelClosing: (TunnelErrorCode, String) {
+        if let error = self as? TunnelProtocolError { return (error.code, error.message) }
+        return (.protocolError, "\(self)")
+    }
+}

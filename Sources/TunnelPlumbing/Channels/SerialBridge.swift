@@ -1,0 +1,202 @@
+import NIOCore
+import SharedWire
+
+/// Joins a tunnel data connection to a local byte stream (a serial port, a PTY master, a
+/// TCP socket) on one event loop: bytes cross as they come, with no copy through a queue,
+/// and each side's writability drives the other side's reads (backpressure).
+///
+/// The bridge does not decide what an ending means; it reports it through `onEnd` and the
+/// owner closes what it wants closed.
+public final class SerialBridge: @unchecked Sendable {
+    /// How one side of the bridge ended.
+    public enum Ending: Sendable, Equatable {
+        /// The tunnel peer said why it was going away.
+        case tunnelClosed(TunnelErrorCode, String)
+        /// The tunnel connection closed without a reason (network loss, crash).
+        case tunnelLost
+        /// The local byte stream closed.
+        case localClosed
+    }
+
+    /// What the owner supplies.
+    public struct Callbacks {
+        /// Applies a serial control operation (the agent); `nil` answers `unsupported`.
+        public var applyControl: ((SerialControl) -> SerialControlResult)?
+        /// Non-data messages: session status, control results, line state.
+        public var onMessage: (TunnelMessage) -> Void
+        /// One side ended; called once per side.
+        public var onEnd: (Ending) -> Void
+
+        public init(
+            applyControl: ((SerialControl) -> SerialControlResult)? = nil,
+            onMessage: @escaping (TunnelMessage) -> Void = { _ in },
+            onEnd: @escaping (Ending) -> Void
+        ) {
+            self.applyControl = applyControl
+            self.onMessage = onMessage
+            self.onEnd = onEnd
+        }
+    }
+
+    /// The handler for the tunnel channel's pipeline (after the codec).
+    public private(set) var tunnelHandler: TunnelSide!
+    public let eventLoop: any EventLoop
+    private let callbacks: Callbacks
+    private var tunnelContext: ChannelHandlerContext?
+    private var localContext: ChannelHandlerContext?
+    private var lastLocalWrite: EventLoopFuture<Void>?
+    private var goingAway: TunnelMessage.GoingAway?
+    /// Bytes forwarded, for the audit log and metrics.
+    public private(set) var bytesToLocal: UInt64 = 0
+    public private(set) var bytesToTunnel: UInt64 = 0
+
+    public init(eventLoop: any EventLoop, callbacks: Callbacks) {
+        self.eventLoop = eventLoop
+        self.callbacks = callbacks
+        self.tunnelHandler = TunnelSide(bridge: self)
+    }
+
+    /// A handler for a local channel's pipeline; the bridge forwards to the newest one.
+    public func makeLocalHandler() -> LocalSide { LocalSide(bridge: self) }
+
+    /// Sends a message (for example a serial control request) down the tunnel.
+    public func sendToTunnel(_ message: TunnelMessage) {
+        eventLoop.preconditionInEventLoop()
+        tunnelContext?.writeAndFlush(NIOAny(message), promise: nil)
+    }
+
+    /// Closes the tunnel with a reason.
+    public func closeTunnel(_ code: TunnelErrorCode, _ message: String) {
+        eventLoop.preconditionInEventLoop()
+        tunnelContext?.closeWithGoingAway(code, message)
+    }
+
+    fileprivate func fromTunnel(_ message: TunnelMessage) {
+        switch message {
+        case .serialData(let bytes):
+            guard let local = localContext else { return }  // nobody has the port open
+            bytesToLocal &+= UInt64(bytes.readableBytes)
+            if callbacks.applyControl != nil {
+                let promise = local.eventLoop.makePromise(of: Void.self)
+                local.write(NIOAny(bytes), promise: promise)
+                lastLocalWrite = promise.futureResult
+            } else {
+                local.write(NIOAny(bytes), promise: nil)
+            }
+        case .serialControl(let control):
+            applyInOrder(control)
+        case .goingAway(let reason):
+            goingAway = reason
+            callbacks.onMessage(message)
+        default:
+            callbacks.onMessage(message)
+        }
+    }
+
+    /// Applies a control operation only after the data sent before it reached the port.
+    private func applyInOrder(_ control: SerialControl) {
+        localContext?.flush()
+        let run: () -> Void = { [self] in
+            let result = callbacks.applyControl?(control)
+                ?? SerialControlResult(operation: control.operation, value: control.value, status: .unsupported)
+            sendToTunnel(.serialControlResult(result))
+        }
+        if let pending = lastLocalWrite {
+            pending.whenComplete { _ in run() }
+        } else {
+            run()
+        }
+    }
+
+    fileprivate func fromLocal(_ bytes: ByteBuffer) {
+        bytesToTunnel &+= UInt64(bytes.readableBytes)
+        tunnelContext?.write(NIOAny(TunnelMessage.serialData(bytes)), promise: nil)
+    }
+
+    /// The tunnel side: `TunnelMessage` in, `TunnelMessage` out.
+    public final class TunnelSide: ChannelInboundHandler {
+        public typealias InboundIn = TunnelMessage
+        public typealias OutboundOut = TunnelMessage
+        private unowned let bridge: SerialBridge
+
+        init(bridge: SerialBridge) { self.bridge = bridge }
+
+        public func handlerAdded(context: ChannelHandlerContext) { bridge.tunnelContext = context }
+        public func handlerRemoved(context: ChannelHandlerContext) { bridge.tunnelContext = nil }
+
+        public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            bridge.fromTunnel(unwrapInboundIn(data))
+        }
+
+        public func channelReadComplete(context: ChannelHandlerContext) {
+            bridge.localContext?.flush()
+            context.fireChannelReadComplete()
+        }
+
+        public func channelWritabilityChanged(context: ChannelHandlerContext) {
+            bridge.localContext?.channel.setOption(ChannelOptions.autoRead, value: context.channel.isWritable)
+                .whenFailure { _ in }
+            context.fireChannelWritabilityChanged()
+        }
+
+        public func errorCaught(context: ChannelHandlerContext, error: any Error) {
+            let (code, message) = error.tunnelClosing
+            context.closeWithGoingAway(code, message)
+        }
+
+        public func channelInactive(context: ChannelHandlerContext) {
+            bridge.tunnelContext = nil
+            if let reason = bridge.goingAway {
+                bridge.callbacks.onEnd(.tunnelClosed(reason.code, reason.message))
+            } else {
+                bridge.callbacks.onEnd(.tunnelLost)
+            }
+            context.fireChannelInactive()
+        }
+    }
+
+    /// The local side: raw bytes in, raw bytes out.
+    public final class LocalSide: ChannelInboundHandler {
+        public typealias InboundIn = ByteBuffer
+        public typealias OutboundOut = ByteBuffer
+        private unowned let bridge: SerialBridge
+
+        init(bridge: SerialBridge) { self.bridge = bridge }
+
+        public func handlerAdded(context: ChannelHandlerContext) {
+            bridge.localContext = context
+            bridge.lastLocalWrite = nil
+        }
+
+        public func handlerRemoved(context: ChannelHandlerContext) {
+            if bridge.localContext === context { bridge.localContext = nil }
+        }
+
+        public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            bridge.fromLocal(unwrapInboundIn(data))
+        }
+
+        public func channelReadComplete(context: ChannelHandlerContext) {
+            bridge.tunnelContext?.flush()
+            context.fireChannelReadComplete()
+        }
+
+        public func channelWritabilityChanged(context: ChannelHandlerContext) {
+            bridge.tunnelContext?.channel.setOption(ChannelOptions.autoRead, value: context.channel.isWritable)
+                .whenFailure { _ in }
+            context.fireChannelWritabilityChanged()
+        }
+
+        public func errorCaught(context: ChannelHandlerContext, error: any Error) {
+            context.close(promise: nil)
+        }
+
+        public func channelInactive(context: ChannelHandlerContext) {
+            if bridge.localContext === context {
+                bridge.localContext = nil
+                bridge.callbacks.onEnd(.localClosed)
+            }
+            context.fireChannelInactive()
+        }
+    }
+}

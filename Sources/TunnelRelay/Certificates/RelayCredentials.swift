@@ -1,0 +1,105 @@
+import Crypto
+import Foundation
+import X509
+
+/// The relay's certificate files in its data directory, and how they are made.
+///
+/// ```
+/// <data>/tls/server-ca.pem, server-ca-key.pem   signs the relay's server certificate
+/// <data>/tls/device-ca.pem, device-ca-key.pem   signs device client certificates
+/// <data>/tls/server.pem, server-key.pem         the relay's TLS certificate and key
+/// ```
+public struct RelayCredentials: Sendable {
+    public let directory: String
+
+    public init(dataDirectory: String) {
+        self.directory = (dataDirectory as NSString).appendingPathComponent("tls")
+    }
+
+    public var serverCAPath: String { path("server-ca.pem") }
+    public var deviceCAPath: String { path("device-ca.pem") }
+    public var serverCertificatePath: String { path("server.pem") }
+    public var serverKeyPath: String { path("server-key.pem") }
+
+    /// True when `init` already ran here.
+    public var exist: Bool { FileManager.default.fileExists(atPath: serverCertificatePath) }
+
+    /// Creates both CAs and the server certificate for `hostnames` (DNS names and IP addresses).
+    public func create(hostnames: [String], now: Date = Date()) throws {
+        try FileManager.default.createDirectory(
+            atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let serverCA = try CertificateAuthority.create(commonName: "BMS Tunnel Relay Server CA", now: now)
+        let deviceCA = try CertificateAuthority.create(commonName: "BMS Tunnel Device CA", now: now)
+        let serverKey = Certificate.PrivateKey(P256.Signing.PrivateKey())
+        let isIP: (String) -> Bool = { $0.contains(":") || $0.allSatisfy { $0.isNumber || $0 == "." } }
+        let server = try serverCA.issue(
+            commonName: hostnames.first ?? "localhost", publicKey: serverKey.publicKey,
+            purpose: .server(dnsNames: hostnames.filter { !isIP($0) }, ipAddresses: hostnames.filter(isIP)),
+            days: 825, now: now)
+        try write(serverCA, certificate: "server-ca.pem", key: "server-ca-key.pem")
+        try write(deviceCA, certificate: "device-ca.pem", key: "device-ca-key.pem")
+        try writePEM(try server.serializeAsPEM().pemString, to: "server.pem", private: false)
+        try writePEM(try serverKey.serializeAsPEM().pemString, to: "server-key.pem", private: true)
+    }
+
+    /// Issues a device certificate and writes the bundle an agent needs into `bundleDirectory`:
+    /// `device.pem`, `device-key.pem` and `relay-ca.pem`.
+    public func issueDeviceBundle(deviceID: String, into bundleDirectory: String, days: Int = 1_825) throws -> Certificate {
+        let deviceCA = try loadAuthority(certificate: "device-ca.pem", key: "device-ca-key.pem")
+        let key = Certificate.PrivateKey(P256.Signing.PrivateKey())
+        let certificate = try deviceCA.issue(
+            commonName: deviceID, publicKey: key.publicKey, purpose: .client, days: days)
+        try FileManager.default.createDirectory(
+            atPath: bundleDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let bundle = RelayCredentials.Bundle(directory: bundleDirectory)
+        try Self.write(try certificate.serializeAsPEM().pemString, to: bundle.certificatePath, private: false)
+        try Self.write(try key.serializeAsPEM().pemString, to: bundle.keyPath, private: true)
+        try FileManager.default.removeItemIfPresent(atPath: bundle.caPath)
+        try FileManager.default.copyItem(atPath: serverCAPath, toPath: bundle.caPath)
+        return certificate
+    }
+
+    /// The files of a device credential bundle.
+    public struct Bundle: Sendable {
+        public let directory: String
+        public init(directory: String) { self.directory = directory }
+        public var certificatePath: String { (directory as NSString).appendingPathComponent("device.pem") }
+        public var keyPath: String { (directory as NSString).appendingPathComponent("device-key.pem") }
+        public var caPath: String { (directory as NSString).appendingPathComponent("relay-ca.pem") }
+    }
+
+    private func loadAuthority(certificate: String, key: String) throws -> CertificateAuthority {
+        do {
+            let cert = try Certificate(pemEncoded: String(contentsOfFile: path(certificate), encoding: .utf8))
+            let privateKey = try Certificate.PrivateKey(pemEncoded: String(contentsOfFile: path(key), encoding: .utf8))
+            return CertificateAuthority(certificate: cert, privateKey: privateKey)
+        } catch {
+            throw CertificateFileError(
+                path: path(certificate), reason: "cannot load the CA (\(error)); run `tunnel-relay init` first")
+        }
+    }
+
+    private func write(_ authority: CertificateAuthority, certificate: String, key: String) throws {
+        try writePEM(try authority.certificate.serializeAsPEM().pemString, to: certificate, private: false)
+        try writePEM(try authority.privateKey.serializeAsPEM().pemString, to: key, private: true)
+    }
+
+    private func writePEM(_ text: String, to name: String, private isPrivate: Bool) throws {
+        try Self.write(text, to: path(name), private: isPrivate)
+    }
+
+    private static func write(_ text: String, to path: String, private isPrivate: Bool) throws {
+        let created = FileManager.default.createFile(
+            atPath: path, contents: Data((text + "\n").utf8),
+            attributes: [.posixPermissions: isPrivate ? 0o600 : 0o644])
+        guard created else { throw CertificateFileError(path: path, reason: "cannot write") }
+    }
+
+    private func path(_ name: String) -> String { (directory as NSString).appendingPathComponent(name) }
+}
+
+extension FileManager {
+    func removeItemIfPresent(atPath path: String) throws {
+        if fileExists(atPath: path) { try removeItem(atPath: path) }
+    }
+}

@@ -1,0 +1,31 @@
+import ArgumentParser
+import Foundation
+
+/// `tunnel-relay init`: make the data directory, its CAs, server certificate and store.
+struct InitCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "init",
+        abstract: "Create the relay's CAs, server certificate and store in the data directory.")
+
+    @OptionGroup var options: RelayOptions
+
+    @Option(name: .customLong("hostname"), help: "A DNS name or IP address clients use for the relay (repeatable).")
+    var hostnames: [String] = ["localhost", "127.0.0.1", "::1"]
+
+    @Flag(help: "Replace existing TLS material (every issued device certificate stops working).")
+    var force = false
+
+    func run() async throws {
+        let credentials = RelayCredentials(dataDirectory: options.dataDirectory)
+        if credentials.exist && !force {
+            throw ValidationError("\(credentials.directory) already holds TLS material; use --force to replace it")
+        }
+        try credentials.create(hostnames: hostnames)
+        let store = try await SQLiteRelayStore.open(path: options.dataDirectory + "/relay.sqlite")
+        try await store.close()
+        print("Initialised \(options.dataDirectory)")
+        print("  server CA (give to agents and clients): \(credentials.serverCAPath)")
+        print("  device CA (signs device certificates):  \(credentials.deviceCAPath)")
+        print("  server certificate for: \(hostnames.joined(separator: ", "))")
+    }
+}

@@ -1,0 +1,26 @@
+import ArgumentParser
+
+/// `tunnel-relay`: the cloud side of the tunnel.
+public struct RelayCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "tunnel-relay",
+        abstract: "Relay between BMS gateway agents and Control Panel clients.",
+        discussion: """
+            Agents (tunnel-agent) keep a TLS control connection to the relay; engineers attach to a \
+            device's serial port with a one-time session token (tunnel-connect). Start with \
+            `tunnel-relay init`, register devices with `tunnel-relay device add`, run \
+            `tunnel-relay serve`, and open sessions with `tunnel-relay session open`.
+            """,
+        subcommands: [InitCommand.self, ServeCommand.self, DeviceCommand.self, SessionCommand.self])
+
+    public init() {}
+}
+
+/// Options every relay subcommand shares.
+struct RelayOptions: ParsableArguments {
+    @Option(name: .customLong("data-dir"), help: "The relay's data directory (store and TLS material).")
+    var dataDirectory: String = "/var/lib/tunnel-relay"
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error.")
+    var logLevel: String = "info"
+}

@@ -1,0 +1,44 @@
+import ArgumentParser
+import Logging
+import NIOCore
+import ServiceLifecycle
+import TunnelPlumbing
+
+/// `tunnel-relay serve`: run the relay until SIGTERM or SIGINT.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve", abstract: "Run the relay's tunnel port until SIGTERM or SIGINT.")
+
+    @OptionGroup var options: RelayOptions
+
+    @Option(help: "Address the tunnel port listens on (host:port).")
+    var listen: String = "0.0.0.0:7443"
+
+    @Option(help: "host:port agents and clients use to reach this relay, put in connect URLs.")
+    var publicAddress: String?
+
+    @Option(help: "Event loop threads (0: one per core).")
+    var threads: Int = 0
+
+    @Option(help: "Seconds between keepalive pings.")
+    var pingInterval: Int64 = 15
+
+    @Option(help: "Seconds of silence after which a peer is dropped.")
+    var peerTimeout: Int64 = 45
+
+    func run() async throws {
+        LogSetup.bootstrap(level: options.logLevel)
+        let address = try RelayAddress(parsing: listen)
+        let configuration = RelayConfiguration(
+            listenHost: address.host, listenPort: address.port, dataDirectory: options.dataDirectory,
+            publicAddress: publicAddress ?? "localhost:\(address.port)", threads: threads,
+            pingInterval: .seconds(pingInterval), peerTimeout: .seconds(peerTimeout))
+        let logger = Logger(label: "tunnel-relay")
+        let store = try await SQLiteRelayStore.open(path: configuration.storePath)
+        let server = try RelayServer(configuration: configuration, store: store, logger: logger)
+        let group = ServiceGroup(
+            services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        try await group.run()
+        try await store.close()
+    }
+}

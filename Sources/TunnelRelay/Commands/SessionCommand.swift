@@ -1,0 +1,92 @@
+import ArgumentParser
+import Foundation
+import SharedWire
+
+/// `tunnel-relay session …`: open and list Control Panel sessions.
+struct SessionCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "session", abstract: "Open and list Control Panel sessions.",
+        subcommands: [Open.self, List.self])
+
+    struct Open: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Open a session for a device and print its one-time token and connect URL.")
+
+        @OptionGroup var options: RelayOptions
+
+        @Option(help: "Device ID.")
+        var device: String
+
+        @Option(help: "control (exclusive, read/write) or monitor (read-only).")
+        var mode: String = "control"
+
+        @Option(help: "Seconds the token stays valid.")
+        var ttl: Int = 300
+
+        @Option(help: "host:port clients use to reach the relay.")
+        var publicAddress: String = "localhost:7443"
+
+        @Option(help: "Who the session is for, for the audit log.")
+        var user: String = "cli"
+
+        @Flag(help: "Print only the connect URL.")
+        var urlOnly = false
+
+        func run() async throws {
+            guard let sessionMode = TunnelMessage.SessionMode(name: mode) else {
+                throw ValidationError("mode \"\(mode)\" is not control or monitor")
+            }
+            guard ttl > 0 else { throw ValidationError("--ttl must be positive, got \(ttl)") }
+            let store = try await SQLiteRelayStore.open(path: options.dataDirectory + "/relay.sqlite")
+            guard let record = try await store.device(id: device) else {
+                try await store.close()
+                throw StoreError.deviceNotFound(device)
+            }
+            guard record.revokedAt == nil else {
+                try await store.close()
+                throw ValidationError("device \(device) is revoked")
+            }
+            let token = SessionToken.generate()
+            let now = Date()
+            try await store.createSession(SessionRecord(
+                id: token.sessionID, deviceID: device, mode: sessionMode, createdBy: user,
+                createdAt: now, expiresAt: now.addingTimeInterval(Double(ttl)), tokenHash: token.secretHash))
+            try await store.close()
+            let url = "bmstunnel://\(publicAddress)/\(token)"
+            if urlOnly {
+                print(url)
+            } else {
+                print("session: \(token.sessionID)")
+                print("device:  \(device) (\(sessionMode))")
+                print("token:   \(token)")
+                print("expires: \(ISO8601DateFormatter().string(from: now.addingTimeInterval(Double(ttl))))")
+                print("url:     \(url)")
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List sessions, newest last.")
+
+        @OptionGroup var options: RelayOptions
+
+        @Option(help: "Only this device's sessions.")
+        var device: String?
+
+        func run() async throws {
+            let store = try await SQLiteRelayStore.open(path: options.dataDirectory + "/relay.sqlite")
+            for session in try await store.sessions(deviceID: device) {
+                let state: String
+                if let ending = session.ending {
+                    state = "ended \(ending.endedAt): \(ending.reason); \(ending.bytesToDevice) B to device, \(ending.bytesFromDevice) B from device"
+                } else if session.claimedAt != nil {
+                    state = "in use"
+                } else {
+                    state = "waiting for its client until \(session.expiresAt)"
+                }
+                print("\(session.id)\t\(session.deviceID)\t\(session.mode)\t\(session.createdBy)\t\(state)")
+            }
+            try await store.close()
+        }
+    }
+}

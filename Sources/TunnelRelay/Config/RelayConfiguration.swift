@@ -1,0 +1,55 @@
+import NIOCore
+import SharedWire
+
+/// How a relay runs. Loaded from flags (and later a file) by the `serve` command.
+public struct RelayConfiguration: Sendable {
+    /// Address the tunnel port binds to.
+    public let listenHost: String
+    /// Tunnel port; 0 picks a free port (tests).
+    public let listenPort: Int
+    /// Folder holding the store and the TLS material made by `tunnel-relay init`.
+    public let dataDirectory: String
+    /// `host:port` that agents and clients use to reach this relay, put in connect URLs.
+    public let publicAddress: String
+    /// Event loop threads; 0 means one per core.
+    public let threads: Int
+    /// Ping interval on every connection.
+    public let pingInterval: TimeAmount
+    /// Silence after which a peer is dead.
+    public let peerTimeout: TimeAmount
+    /// Time a new connection has to finish TLS and `HELLO`.
+    public let handshakeTimeout: TimeAmount
+    /// Time a claimed session waits for its agent's data connection.
+    public let sessionSetupTimeout: TimeAmount
+
+    public init(
+        listenHost: String = "0.0.0.0",
+        listenPort: Int = 7443,
+        dataDirectory: String = "/var/lib/tunnel-relay",
+        publicAddress: String = "localhost:7443",
+        threads: Int = 0,
+        pingInterval: TimeAmount = .seconds(TunnelLimits.defaultPingIntervalSeconds),
+        peerTimeout: TimeAmount = .seconds(TunnelLimits.defaultPeerTimeoutSeconds),
+        handshakeTimeout: TimeAmount = .seconds(TunnelLimits.defaultHandshakeTimeoutSeconds),
+        sessionSetupTimeout: TimeAmount = .seconds(30)
+    ) {
+        self.listenHost = listenHost
+        self.listenPort = listenPort
+        self.dataDirectory = dataDirectory
+        self.publicAddress = publicAddress
+        self.threads = threads
+        self.pingInterval = pingInterval
+        self.peerTimeout = peerTimeout
+        self.handshakeTimeout = handshakeTimeout
+        self.sessionSetupTimeout = sessionSetupTimeout
+    }
+
+    /// Path of the embedded SQLite store.
+    public var storePath: String { dataDirectory + "/relay.sqlite" }
+}
+
+/// Bounds the relay enforces on what peers may ask of it.
+public enum RelayLimits {
+    /// Sessions waiting for one device's agent at a time; more are refused with `limitReached`.
+    public static let maxPendingSessionsPerDevice = 16
+}

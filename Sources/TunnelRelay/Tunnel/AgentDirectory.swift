@@ -1,0 +1,43 @@
+import Foundation
+import NIOConcurrencyHelpers
+import NIOCore
+
+/// The agents connected to this relay now: device ID to control connection.
+public final class AgentDirectory: Sendable {
+    /// One connected agent.
+    public struct Entry: Sendable {
+        public let deviceID: String
+        public let channel: any Channel
+        public let software: String
+        public let connectedAt: Date
+    }
+
+    private let entries = NIOLockedValueBox([String: Entry]())
+
+    public init() {}
+
+    /// Registers an agent; returns the connection it replaces, which the caller closes.
+    @discardableResult
+    func register(_ entry: Entry) -> Entry? {
+        entries.withLockedValue { entries in
+            let old = entries[entry.deviceID]
+            entries[entry.deviceID] = entry
+            return old
+        }
+    }
+
+    /// Removes the agent if `channel` is still its registered connection.
+    func remove(deviceID: String, channel: any Channel) {
+        entries.withLockedValue { entries in
+            if entries[deviceID]?.channel === channel { entries[deviceID] = nil }
+        }
+    }
+
+    public func entry(deviceID: String) -> Entry? {
+        entries.withLockedValue { $0[deviceID] }
+    }
+
+    public var count: Int { entries.withLockedValue { $0.count } }
+
+    public var all: [Entry] { entries.withLockedValue { Array($0.values) } }
+}

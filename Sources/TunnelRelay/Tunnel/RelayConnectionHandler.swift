@@ -1,0 +1,293 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOSSL
+import SharedWire
+import TunnelPlumbing
+import X509
+
+/// What every connection handler of one relay shares.
+struct RelayContext: Sendable {
+    let configuration: RelayConfiguration
+    let store: any RelayStore
+    let agents: AgentDirectory
+    let broker: SessionBroker
+    let logger: Logger
+}
+
+/// One connection to the relay, from its `HELLO` to its close: authenticates the peer by
+/// role, then serves an agent's control connection or forwards a session's frames to the
+/// paired connection.
+final class RelayConnectionHandler: ChannelInboundHandler {
+    typealias InboundIn = TunnelMessage
+    typealias OutboundOut = TunnelMessage
+
+    private enum State {
+        case awaitingHello
+        case authenticating
+        case agentControl(deviceID: String)
+        case waitingForAgent(SessionRecord)
+        case forwarding(sessionID: String, side: SessionBroker.Side, partner: any Channel)
+        case closed
+    }
+
+    private let relay: RelayContext
+    private var state = State.awaitingHello
+    private var handshakeTimer: Scheduled<Void>?
+    /// Serial bytes this connection delivered to its partner.
+    private var bytes: UInt64 = 0
+    private var endReason: String?
+    private var logger: Logger
+
+    init(relay: RelayContext) {
+        self.relay = relay
+        self.logger = relay.logger
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        logger[metadataKey: "peer"] = "\(context.channel.remoteAddress.map { "\($0)" } ?? "?")"
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        handshakeTimer = context.eventLoop.scheduleTask(in: relay.configuration.handshakeTimeout) {
+            let (handler, context) = loopBound.value
+            switch handler.state {
+            case .awaitingHello, .authenticating:
+                handler.refuse(context, .handshakeTimeout, "no HELLO within the handshake timeout")
+            default:
+                break
+            }
+        }
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let message = unwrapInboundIn(data)
+        switch state {
+        case .awaitingHello:
+            guard case .hello(let hello) = message else {
+                return refuse(context, .unexpectedFrame, "the first frame must be HELLO, got \(message.frameType)")
+            }
+            guard hello.version == TunnelLimits.protocolVersion else {
+                return refuse(context, .unsupportedVersion,
+                              "protocol version \(hello.version) is not supported, this relay speaks \(TunnelLimits.protocolVersion)")
+            }
+            state = .authenticating
+            switch hello.role {
+            case .agentControl, .agentData: authenticateAgent(context, hello)
+            case .client: authenticateClient(context, hello)
+            }
+        case .authenticating:
+            refuse(context, .unexpectedFrame, "\(message.frameType) sent before the relay answered HELLO")
+        case .agentControl(let deviceID):
+            agentControlRead(context, deviceID: deviceID, message)
+        case .waitingForAgent:
+            if case .goingAway(let reason) = message { return peerLeft(context, reason) }
+            // Data sent before SESSION_STATUS connected has nowhere to go; see PROTOCOL.md.
+            logger.debug("Dropped client frame before pairing", metadata: ["frame": "\(message.frameType)"])
+        case .forwarding(_, _, let partner):
+            forward(context, message, to: partner)
+        case .closed:
+            break
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        if case .forwarding(_, _, let partner) = state { partner.flush() }
+        context.fireChannelReadComplete()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if case .forwarding(_, _, let partner) = state {
+            partner.setOption(ChannelOptions.autoRead, value: context.channel.isWritable).whenFailure { _ in }
+        }
+        context.fireChannelWritabilityChanged()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        guard let paired = event as? SessionBroker.Paired, case .waitingForAgent(let session) = state else {
+            return context.fireUserInboundEventTriggered(event)
+        }
+        state = .forwarding(sessionID: session.id, side: .client, partner: paired.agent)
+        context.writeAndFlush(wrapOutboundOut(.sessionStatus(.init(
+            state: .connected, deviceID: session.deviceID, mode: session.mode))), promise: nil)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        let (code, message) = error.tunnelClosing
+        logger.info("Connection error", metadata: ["error": "\(error)"])
+        endReason = endReason ?? message
+        refuse(context, code, message)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        handshakeTimer?.cancel()
+        let reason = endReason ?? "connection closed"
+        switch state {
+        case .agentControl(let deviceID):
+            relay.agents.remove(deviceID: deviceID, channel: context.channel)
+            logger.info("Agent disconnected", metadata: ["device.id": "\(deviceID)"])
+        case .waitingForAgent(let session):
+            relay.broker.sideEnded(sessionID: session.id, side: .client, bytes: 0, reason: reason)
+        case .forwarding(let sessionID, let side, _):
+            relay.broker.sideEnded(sessionID: sessionID, side: side, bytes: bytes, reason: reason)
+        case .awaitingHello, .authenticating, .closed:
+            break
+        }
+        state = .closed
+        context.fireChannelInactive()
+    }
+
+    // MARK: - Forwarding
+
+    private func forward(_ context: ChannelHandlerContext, _ message: TunnelMessage, to partner: any Channel) {
+        switch message {
+        case .serialData(let data):
+            bytes &+= UInt64(data.readableBytes)
+            partner.write(message, promise: nil)
+        case .serialControl, .serialControlResult, .serialState:
+            partner.write(message, promise: nil)
+        case .goingAway(let reason):
+            peerLeft(context, reason)
+        default:
+            refuse(context, .unexpectedFrame, "\(message.frameType) is not allowed on a session's data connection")
+        }
+    }
+
+    private func peerLeft(_ context: ChannelHandlerContext, _ reason: TunnelMessage.GoingAway) {
+        endReason = reason.message.isEmpty ? reason.code.summary : reason.message
+        context.close(promise: nil)
+    }
+
+    private func refuse(_ context: ChannelHandlerContext, _ code: TunnelErrorCode, _ message: String) {
+        if case .closed = state { return }
+        logger.info("Closing connection", metadata: ["code": "\(code)", "reason": "\(message)"])
+        endReason = endReason ?? message
+        context.closeWithGoingAway(code, message)
+    }
+
+    // MARK: - Agents
+
+    private func authenticateAgent(_ context: ChannelHandlerContext, _ hello: TunnelMessage.Hello) {
+        let deviceID: String
+        do {
+            deviceID = try peerDeviceID(context)
+        } catch {
+            return refuse(context, .authenticationFailed, "\(error)")
+        }
+        let store = relay.store
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        context.eventLoop.makeFutureWithTask { try await store.device(id: deviceID) }.whenComplete { result in
+            let (handler, context) = loopBound.value
+            switch result {
+            case .failure(let error):
+                handler.refuse(context, .authenticationFailed, "device lookup failed: \(error)")
+            case .success(nil):
+                handler.refuse(context, .deviceUnknown, "device \(deviceID) is not registered with this relay")
+            case .success(let device?) where device.revokedAt != nil:
+                handler.refuse(context, .deviceRevoked, "device \(deviceID) has been revoked")
+            case .success:
+                handler.logger[metadataKey: "device.id"] = "\(deviceID)"
+                if hello.role == .agentControl {
+                    handler.acceptAgentControl(context, deviceID: deviceID, software: hello.software)
+                } else {
+                    handler.acceptAgentData(context, deviceID: deviceID, sessionID: hello.sessionID)
+                }
+            }
+        }
+    }
+
+    /// The device ID is the common name of the verified client certificate.
+    private func peerDeviceID(_ context: ChannelHandlerContext) throws -> String {
+        let tls = try context.pipeline.syncOperations.handler(type: NIOSSLServerHandler.self)
+        guard let peer = tls.peerCertificate else {
+            throw TunnelProtocolError(.authenticationFailed, "agents must present a client certificate from the relay's device CA")
+        }
+        let certificate = try Certificate(derEncoded: try peer.toDERBytes())
+        guard let name = certificate.commonName, !name.isEmpty else {
+            throw TunnelProtocolError(.authenticationFailed, "the client certificate has no common name")
+        }
+        return name
+    }
+
+    private func acceptAgentControl(_ context: ChannelHandlerContext, deviceID: String, software: String) {
+        state = .agentControl(deviceID: deviceID)
+        handshakeTimer?.cancel()
+        let entry = AgentDirectory.Entry(
+            deviceID: deviceID, channel: context.channel, software: software, connectedAt: Date())
+        if let old = relay.agents.register(entry) {
+            old.channel.closeWithGoingAway(.replaced, "a newer control connection of \(deviceID) arrived")
+        }
+        logger.info("Agent connected", metadata: ["software": "\(software)"])
+        context.write(wrapOutboundOut(.welcome(.init(identity: deviceID, pingIntervalMilliseconds: pingMilliseconds))), promise: nil)
+        for open in relay.broker.sessionsWaiting(for: deviceID) {
+            context.write(wrapOutboundOut(.openSession(open)), promise: nil)
+        }
+        context.flush()
+    }
+
+    private func acceptAgentData(_ context: ChannelHandlerContext, deviceID: String, sessionID: String) {
+        switch relay.broker.agentArrived(sessionID: sessionID, deviceID: deviceID, agent: context.channel) {
+        case .success(let client):
+            handshakeTimer?.cancel()
+            state = .forwarding(sessionID: sessionID, side: .agent, partner: client)
+            context.writeAndFlush(wrapOutboundOut(.welcome(.init(identity: sessionID, pingIntervalMilliseconds: pingMilliseconds))), promise: nil)
+        case .failure(let refusal):
+            refuse(context, refusal.code, refusal.message)
+        }
+    }
+
+    private func agentControlRead(_ context: ChannelHandlerContext, deviceID: String, _ message: TunnelMessage) {
+        switch message {
+        case .closeSession(let close):
+            relay.broker.agentRefused(sessionID: close.sessionID, deviceID: deviceID, code: close.code, message: close.message)
+        case .goingAway(let reason):
+            peerLeft(context, reason)
+        default:
+            refuse(context, .unexpectedFrame, "\(message.frameType) is not allowed on an agent's control connection")
+        }
+    }
+
+    // MARK: - Clients
+
+    private func authenticateClient(_ context: ChannelHandlerContext, _ hello: TunnelMessage.Hello) {
+        guard let token = SessionToken(parsing: hello.credential) else {
+            return refuse(context, .tokenUnknown, "the session token is not of the form st1.<id>.<secret>")
+        }
+        let store = relay.store
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        context.eventLoop.makeFutureWithTask {
+            try await store.claimSession(id: token.sessionID, secretHash: token.secretHash, now: Date())
+        }.whenComplete { result in
+            let (handler, context) = loopBound.value
+            switch result {
+            case .failure(let error):
+                handler.refuse(context, .authenticationFailed, "session lookup failed: \(error)")
+            case .success(.unknown):
+                handler.refuse(context, .tokenUnknown, "no session matches this token")
+            case .success(.expired):
+                handler.refuse(context, .tokenExpired, "the session token has expired; ask for a new session")
+            case .success(.used):
+                handler.refuse(context, .tokenUsed, "the session token was already used; tokens work once")
+            case .success(.claimed(let session)):
+                handler.acceptClient(context, session)
+            }
+        }
+    }
+
+    private func acceptClient(_ context: ChannelHandlerContext, _ session: SessionRecord) {
+        handshakeTimer?.cancel()
+        state = .waitingForAgent(session)
+        logger[metadataKey: "session.id"] = "\(session.id)"
+        logger.info("Client claimed session", metadata: ["device.id": "\(session.deviceID)", "mode": "\(session.mode)"])
+        context.write(wrapOutboundOut(.welcome(.init(identity: session.id, pingIntervalMilliseconds: pingMilliseconds))), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(.sessionStatus(.init(
+            state: .waitingForAgent, deviceID: session.deviceID, mode: session.mode))), promise: nil)
+        if let refusal = relay.broker.clientArrived(session, client: context.channel) {
+            state = .closed
+            endReason = refusal.message
+            context.closeWithGoingAway(refusal.code, refusal.message)
+        }
+    }
+
+    private var pingMilliseconds: UInt32 {
+        UInt32(relay.configuration.pingInterval.nanoseconds / 1_000_000)
+    }
+}

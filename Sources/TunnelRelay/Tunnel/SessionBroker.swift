@@ -1,0 +1,208 @@
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import SharedWire
+
+/// Pairs each claimed client session with its agent's data connection, and ends sessions.
+///
+/// A session is *pending* from the client's claim until the agent dials in for it, then
+/// *active* until either side goes. All state sits behind one lock; channel work is done
+/// outside it through the thread-safe `Channel` API.
+public final class SessionBroker: Sendable {
+    /// Told to the client's handler when its agent arrived.
+    struct Paired {
+        let agent: any Channel
+    }
+
+    private struct Pending {
+        let session: SessionRecord
+        let client: any Channel
+        let timeout: Scheduled<Void>
+    }
+
+    private struct Active {
+        let session: SessionRecord
+        let client: any Channel
+        let agent: any Channel
+        var bytesToDevice: UInt64 = 0
+        var bytesFromDevice: UInt64 = 0
+        var endedSides = 0
+        var reason: String?
+    }
+
+    private struct State {
+        var pending: [String: Pending] = [:]
+        var active: [String: Active] = [:]
+    }
+
+    /// Which side of a session a connection is.
+    enum Side { case client, agent }
+
+    private let state = NIOLockedValueBox(State())
+    private let agents: AgentDirectory
+    private let store: any RelayStore
+    private let setupTimeout: TimeAmount
+    private let logger: Logger
+
+    init(agents: AgentDirectory, store: any RelayStore, setupTimeout: TimeAmount, logger: Logger) {
+        self.agents = agents
+        self.store = store
+        self.setupTimeout = setupTimeout
+        self.logger = logger
+    }
+
+    public var activeCount: Int { state.withLockedValue { $0.active.count } }
+    public var pendingCount: Int { state.withLockedValue { $0.pending.count } }
+
+    /// A client claimed `session`. Refuses a second control session for a device; otherwise
+    /// asks the agent (now, or when it connects) to dial in.
+    func clientArrived(_ session: SessionRecord, client: any Channel) -> TunnelMessage.GoingAway? {
+        let deviceID = session.deviceID
+        let timeout = client.eventLoop.scheduleTask(in: setupTimeout) { [self] in
+            if removePending(session.id) != nil {
+                client.closeWithGoingAway(.agentOffline, "agent of device \(deviceID) did not answer in time")
+            }
+        }
+        let refusal: TunnelMessage.GoingAway? = state.withLockedValue { state in
+            let sameDevice = state.pending.values.filter { $0.session.deviceID == deviceID }
+            if sameDevice.count >= RelayLimits.maxPendingSessionsPerDevice {
+                return .init(code: .limitReached, message: "too many sessions waiting for device \(deviceID)")
+            }
+            if session.mode == .control {
+                if let holder = state.active.values.first(where: { $0.session.deviceID == deviceID && $0.session.mode == .control }) {
+                    return .init(
+                        code: .serialBusy,
+                        message: "device \(deviceID) has a control session by \(holder.session.createdBy) since \(holder.session.claimedAt.map { "\($0)" } ?? "now")")
+                }
+                if sameDevice.contains(where: { $0.session.mode == .control }) {
+                    return .init(code: .serialBusy, message: "device \(deviceID) has a control session starting")
+                }
+            }
+            state.pending[session.id] = Pending(session: session, client: client, timeout: timeout)
+            return nil
+        }
+        if let refusal {
+            timeout.cancel()
+            record(session, reason: "refused: \(refusal.message)", toDevice: 0, fromDevice: 0)
+            return refusal
+        }
+        if let agent = agents.entry(deviceID: deviceID) {
+            agent.channel.writeAndFlush(TunnelMessage.openSession(Self.open(session)), promise: nil)
+        }
+        return nil
+    }
+
+    /// An agent's control connection came up: the sessions waiting for it.
+    func sessionsWaiting(for deviceID: String) -> [TunnelMessage.OpenSession] {
+        state.withLockedValue { state in
+            state.pending.values.filter { $0.session.deviceID == deviceID }.map { Self.open($0.session) }
+        }
+    }
+
+    /// The agent of `deviceID` dialled in for `sessionID`. Returns the client channel to pair
+    /// with, or the refusal.
+    func agentArrived(sessionID: String, deviceID: String, agent: any Channel) -> Result<any Channel, TunnelProtocolError> {
+        let result: Result<Pending, TunnelProtocolError> = state.withLockedValue { state in
+            guard let pending = state.pending[sessionID] else {
+                return .failure(TunnelProtocolError(.sessionEnded, "session \(sessionID) is not waiting for an agent"))
+            }
+            guard pending.session.deviceID == deviceID else {
+                return .failure(TunnelProtocolError(.authenticationFailed, "session \(sessionID) belongs to another device"))
+            }
+            state.pending[sessionID] = nil
+            state.active[sessionID] = Active(session: pending.session, client: pending.client, agent: agent)
+            return .success(pending)
+        }
+        switch result {
+        case .success(let pending):
+            pending.timeout.cancel()
+            pending.client.pipeline.fireUserInboundEventTriggered(Paired(agent: agent))
+            logger.info("Session paired", metadata: ["session.id": "\(sessionID)", "device.id": "\(deviceID)"])
+            return .success(pending.client)
+        case .failure(let refusal):
+            return .failure(refusal)
+        }
+    }
+
+    /// The agent could not start the session (serial port busy or missing): tell the client.
+    func agentRefused(sessionID: String, deviceID: String, code: TunnelErrorCode, message: String) {
+        let pending = state.withLockedValue { state -> Pending? in
+            guard state.pending[sessionID]?.session.deviceID == deviceID else { return nil }
+            return state.pending.removeValue(forKey: sessionID)
+        }
+        guard let pending else { return }
+        pending.timeout.cancel()
+        pending.client.closeWithGoingAway(code, message.isEmpty ? code.summary : message)
+        record(pending.session, reason: "agent refused: \(message.isEmpty ? code.summary : message)", toDevice: 0, fromDevice: 0)
+    }
+
+    /// One side of a session closed: close the other with the reason, record the end once
+    /// both are gone. A client that leaves while still pending just ends the session.
+    func sideEnded(sessionID: String, side: Side, bytes: UInt64, reason: String) {
+        if let pending = removePending(sessionID) {
+            record(pending.session, reason: reason, toDevice: 0, fromDevice: 0)
+            return
+        }
+        let outcome = state.withLockedValue { state -> (partner: (any Channel)?, finished: Active?) in
+            guard var active = state.active[sessionID] else { return (nil, nil) }
+            switch side {
+            case .client: active.bytesToDevice = bytes
+            case .agent: active.bytesFromDevice = bytes
+            }
+            active.endedSides += 1
+            if active.reason == nil { active.reason = reason }
+            if active.endedSides == 2 {
+                state.active[sessionID] = nil
+                return (nil, active)
+            }
+            state.active[sessionID] = active
+            return (side == .client ? active.agent : active.client, nil)
+        }
+        if let partner = outcome.partner {
+            switch side {
+            case .client: partner.closeWithGoingAway(.peerClosed, "the Control Panel client left: \(reason)")
+            case .agent: partner.closeWithGoingAway(.agentLost, "the agent's connection ended: \(reason)")
+            }
+        }
+        if let finished = outcome.finished {
+            record(finished.session, reason: finished.reason ?? reason,
+                   toDevice: finished.bytesToDevice, fromDevice: finished.bytesFromDevice)
+        }
+    }
+
+    /// Closes every session, for shutdown.
+    func closeAll(code: TunnelErrorCode, message: String) {
+        let channels = state.withLockedValue { state in
+            state.pending.values.map(\.client) + state.active.values.flatMap { [$0.client, $0.agent] }
+        }
+        for channel in channels { channel.closeWithGoingAway(code, message) }
+    }
+
+    private func removePending(_ sessionID: String) -> Pending? {
+        let removed = state.withLockedValue { $0.pending.removeValue(forKey: sessionID) }
+        removed?.timeout.cancel()
+        return removed
+    }
+
+    private func record(_ session: SessionRecord, reason: String, toDevice: UInt64, fromDevice: UInt64) {
+        let store = self.store
+        let logger = self.logger
+        let ending = SessionEnding(endedAt: Date(), reason: reason, bytesToDevice: toDevice, bytesFromDevice: fromDevice)
+        logger.info("Session ended", metadata: [
+            "session.id": "\(session.id)", "device.id": "\(session.deviceID)", "reason": "\(reason)",
+            "bytes.to_device": "\(toDevice)", "bytes.from_device": "\(fromDevice)",
+        ])
+        Task {
+            do {
+                try await store.endSession(id: session.id, ending: ending)
+            } catch {
+                logger.error("Recording session end failed", metadata: ["session.id": "\(session.id)", "error": "\(error)"])
+            }
+        }
+    }
+
+    private static func open(_ session: SessionRecord) -> TunnelMessage.OpenSession {
+        TunnelMessage.OpenSession(sessionID: session.id, mode: session.mode, serial: SerialParameters())
+    }
+}
