@@ -96,9 +96,9 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "tunnel-relay", dependencies: ["TunnelRelay", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
-        .executableTarget(name: "tunnel-agent", dependencies: ["TunnelAgent"]),
-        .executableTarget(name: "tunnel-connect", dependencies: ["TunnelConnect"]),
-        .executableTarget(name: "bms-sim", dependencies: ["BMSSimulator"]),
+        .executableTarget(name: "tunnel-agent", dependencies: ["TunnelAgent", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .executableTarget(name: "tunnel-connect", dependencies: ["TunnelConnect", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .executableTarget(name: "bms-sim", dependencies: ["BMSSimulator", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(
             name: "tunnel-bench",
             dependencies: [

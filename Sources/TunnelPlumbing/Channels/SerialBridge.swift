@@ -38,8 +38,6 @@ public final class SerialBridge: @unchecked Sendable {
         }
     }
 
-    /// The handler for the tunnel channel's pipeline (after the codec).
-    public private(set) var tunnelHandler: TunnelSide!
     public let eventLoop: any EventLoop
     private let callbacks: Callbacks
     private var tunnelContext: ChannelHandlerContext?
@@ -53,8 +51,11 @@ public final class SerialBridge: @unchecked Sendable {
     public init(eventLoop: any EventLoop, callbacks: Callbacks) {
         self.eventLoop = eventLoop
         self.callbacks = callbacks
-        self.tunnelHandler = TunnelSide(bridge: self)
     }
+
+    /// The handler for the tunnel channel's pipeline (after the codec). The handlers keep the
+    /// bridge alive; the bridge refers to their contexts only while they are in a pipeline.
+    public func makeTunnelHandler() -> TunnelSide { TunnelSide(bridge: self) }
 
     /// A handler for a local channel's pipeline; the bridge forwards to the newest one.
     public func makeLocalHandler() -> LocalSide { LocalSide(bridge: self) }
@@ -96,16 +97,15 @@ public final class SerialBridge: @unchecked Sendable {
     /// Applies a control operation only after the data sent before it reached the port.
     private func applyInOrder(_ control: SerialControl) {
         localContext?.flush()
-        let run: () -> Void = { [self] in
-            let result = callbacks.applyControl?(control)
-                ?? SerialControlResult(operation: control.operation, value: control.value, status: .unsupported)
-            sendToTunnel(.serialControlResult(result))
-        }
-        if let pending = lastLocalWrite {
-            pending.whenComplete { _ in run() }
-        } else {
-            run()
-        }
+        guard let pending = lastLocalWrite else { return apply(control) }
+        let loopBound = NIOLoopBound(self, eventLoop: eventLoop)
+        pending.whenComplete { _ in loopBound.value.apply(control) }
+    }
+
+    private func apply(_ control: SerialControl) {
+        let result = callbacks.applyControl?(control)
+            ?? SerialControlResult(operation: control.operation, value: control.value, status: .unsupported)
+        sendToTunnel(.serialControlResult(result))
     }
 
     fileprivate func fromLocal(_ bytes: ByteBuffer) {
@@ -117,7 +117,7 @@ public final class SerialBridge: @unchecked Sendable {
     public final class TunnelSide: ChannelInboundHandler {
         public typealias InboundIn = TunnelMessage
         public typealias OutboundOut = TunnelMessage
-        private unowned let bridge: SerialBridge
+        private let bridge: SerialBridge
 
         init(bridge: SerialBridge) { self.bridge = bridge }
 
@@ -159,7 +159,7 @@ public final class SerialBridge: @unchecked Sendable {
     public final class LocalSide: ChannelInboundHandler {
         public typealias InboundIn = ByteBuffer
         public typealias OutboundOut = ByteBuffer
-        private unowned let bridge: SerialBridge
+        private let bridge: SerialBridge
 
         init(bridge: SerialBridge) { self.bridge = bridge }
 

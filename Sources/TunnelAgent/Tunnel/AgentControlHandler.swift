@@ -1,0 +1,36 @@
+import NIOCore
+import SharedWire
+import TunnelPlumbing
+
+/// The agent's end of its control connection: starts and stops sessions as the relay says.
+final class AgentControlHandler: ChannelInboundHandler {
+    typealias InboundIn = TunnelMessage
+    typealias OutboundOut = TunnelMessage
+
+    private let sessions: AgentSessions
+    /// Why the relay closed the connection, when it said.
+    private(set) var goingAway: TunnelMessage.GoingAway?
+
+    init(sessions: AgentSessions) {
+        self.sessions = sessions
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .openSession(let request):
+            sessions.open(request, control: context.channel)
+        case .closeSession(let close):
+            sessions.close(sessionID: close.sessionID, reason: close.message)
+        case .goingAway(let reason):
+            goingAway = reason
+            context.close(promise: nil)
+        case let other:
+            context.closeWithGoingAway(.unexpectedFrame, "\(other.frameType) is not expected on the control connection")
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        let (code, message) = error.tunnelClosing
+        context.closeWithGoingAway(code, message)
+    }
+}

@@ -1,0 +1,82 @@
+import ArgumentParser
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import NIOSSL
+import ServiceLifecycle
+import SharedWire
+import TunnelPlumbing
+
+/// `tunnel-connect`: attach a Control Panel to a remote BMS through the relay.
+public struct ConnectCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "tunnel-connect",
+        abstract: "Attach to a session and expose it as a local virtual serial port or TCP port.",
+        discussion: """
+            Give the connect URL printed by `tunnel-relay session open` (bmstunnel://host:port/<token>), \
+            or the bare token with --relay. The token works once. Status lines go to standard \
+            output; Ctrl-C ends the session.
+            """)
+
+    @Argument(help: "Connect URL (bmstunnel://host:port/<token>) or a session token.")
+    var target: String
+
+    @Option(help: "Relay address host:port (needed with a bare token).")
+    var relay: String?
+
+    @Option(help: "PEM file of the relay's CA; the system's trust store when absent.")
+    var ca: String?
+
+    @Option(help: "Create a virtual serial port (PTY) and symlink its path here.")
+    var pty: String?
+
+    @Option(help: "Listen on host:port and carry the serial bytes over raw TCP.")
+    var tcp: String?
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error.")
+    var logLevel: String = "warning"
+
+    public init() {}
+
+    public func validate() throws {
+        if pty != nil && tcp != nil { throw ValidationError("choose one of --pty and --tcp") }
+    }
+
+    public func run() async throws {
+        LogSetup.bootstrap(level: logLevel)
+        let target = try ConnectTarget(argument: self.target, relay: relay)
+        let tls = try NIOSSLContext(configuration: TLSPolicy.client(trustedCA: try ca.map(PEMFiles.certificates(at:))))
+        let endpoint: any LocalEndpoint = try tcp.map { TCPEndpoint(address: try RelayAddress(parsing: $0)) }
+            ?? PTYEndpoint(linkPath: pty)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let session = ClientSession(
+            target: target, dialer: TunnelDialer(relay: target.relay, tls: tls), endpoint: endpoint, group: group,
+            status: { line in
+                FileHandle.standardOutput.write(Data((line + "\n").utf8))
+            })
+        let logger = Logger(label: "tunnel-connect")
+        do {
+            // The session ending on its own (relay or agent closed it) ends the program.
+            let configuration = ServiceGroupConfiguration(
+                services: [.init(service: session, successTerminationBehavior: .gracefullyShutdownGroup)],
+                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+            try await ServiceGroup(configuration: configuration).run()
+        } catch {
+            try? await group.shutdownGracefully()
+            print("Session could not start: \(error)")
+            throw ExitCode(2)
+        }
+        try? await group.shutdownGracefully()
+        switch session.outcome {
+        case .closedByUser, nil:
+            print("Session closed.")
+        case .ended(let code, let message):
+            print("Session ended: \(message.isEmpty ? code.summary : message)")
+            if code != .normal { throw ExitCode(1) }
+        case .lost:
+            print("Session ended: the connection to the relay was lost")
+            throw ExitCode(1)
+        }
+    }
+}
