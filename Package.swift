@@ -95,6 +95,18 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // A whole tunnel on loopback in one process, for the tests and the benchmarks.
+        .target(
+            name: "TunnelHarness",
+            dependencies: [
+                "SharedWire", "TunnelPlumbing", "TunnelRelay", "TunnelAgent",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .executableTarget(name: "tunnel-relay", dependencies: ["TunnelRelay", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "tunnel-agent", dependencies: ["TunnelAgent", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "tunnel-connect", dependencies: ["TunnelConnect", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
@@ -102,9 +114,10 @@ let package = Package(
         .executableTarget(
             name: "tunnel-bench",
             dependencies: [
-                "SharedWire", "TunnelPlumbing", "TunnelRelay", "TunnelAgent", "TunnelConnect",
+                "SharedWire", "TunnelPlumbing", "TunnelRelay", "TunnelAgent", "TunnelHarness",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -120,7 +133,7 @@ let package = Package(
         .testTarget(
             name: "TunnelEndToEndTests",
             dependencies: [
-                "SharedWire", "TunnelPlumbing", "TunnelRelay", "TunnelAgent", "TunnelConnect", "BMSSimulator",
+                "SharedWire", "TunnelPlumbing", "TunnelRelay", "TunnelAgent", "TunnelConnect", "BMSSimulator", "TunnelHarness",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
