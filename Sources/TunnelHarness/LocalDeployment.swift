@@ -14,11 +14,11 @@ import TunnelRelay
 /// on real serial devices (PTYs), and clients dialling with one-time tokens.
 public final class LocalDeployment: @unchecked Sendable {
     public let directory: String
-    public let store: SQLiteRelayStore
-    public let relay: RelayServer
+    public private(set) var store: SQLiteRelayStore
+    public private(set) var relay: RelayServer
     public let relayAddress: RelayAddress
-    private let relayGroup: ServiceGroup
-    private let relayTask: Task<Void, any Error>
+    private var relayGroup: ServiceGroup
+    private var relayTask: Task<Void, any Error>
     public let clientGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
     private var agents: [AgentHandle] = []
     private let logger: Logger
@@ -67,6 +67,25 @@ public final class LocalDeployment: @unchecked Sendable {
         self.relayGroup = relayGroup
         self.relayTask = relayTask
         self.logger = logger
+    }
+
+    /// Stops the relay (agents stay up and start redialling) and starts it again on the same
+    /// port and data directory.
+    public func restartRelay() async throws {
+        await relayGroup.triggerGracefulShutdown()
+        _ = try? await relayTask.value
+        try? await store.close()
+        let old = relay.configuration
+        let configuration = RelayConfiguration(
+            listenHost: old.listenHost, listenPort: relayAddress.port, dataDirectory: old.dataDirectory,
+            threads: old.threads, pingInterval: old.pingInterval, peerTimeout: old.peerTimeout,
+            handshakeTimeout: old.handshakeTimeout, sessionSetupTimeout: old.sessionSetupTimeout)
+        store = try await SQLiteRelayStore.open(path: configuration.storePath, logger: logger)
+        relay = try RelayServer(configuration: configuration, store: store, logger: logger)
+        relayGroup = ServiceGroup(configuration: .init(services: [relay], logger: logger))
+        let group = relayGroup
+        relayTask = Task { try await group.run() }
+        _ = try await relay.boundAddress
     }
 
     /// The credential bundle `tunnel-relay device add` wrote for `deviceID`.

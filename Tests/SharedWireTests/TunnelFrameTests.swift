@@ -1,0 +1,93 @@
+import NIOCore
+import NIOTestUtils
+import SharedWire
+import XCTest
+
+/// The tunnel protocol's framing and messages: round trips, splits, caps and hostile bytes.
+final class TunnelFrameTests: XCTestCase {
+    static let everyMessage: [TunnelMessage] = [
+        .hello(.init(role: .agentControl, software: "tunnel-agent/1", sessionID: "", credential: "")),
+        .hello(.init(role: .client, software: "c", sessionID: "s", credential: "st1.a.b")),
+        .welcome(.init(identity: "pack-1", pingIntervalMilliseconds: 15_000)),
+        .openSession(.init(sessionID: "abc", mode: .monitor, serial: .init(baudRate: 57_600, dataBits: 7, parity: .even, stopBits: .two, flowControl: .hardware))),
+        .closeSession(.init(sessionID: "abc", code: .serialBusy, message: "busy")),
+        .sessionStatus(.init(state: .connected, deviceID: "pack-1", mode: .control)),
+        .serialData(ByteBuffer(string: "CV1,?,78\r\n")),
+        .serialData(ByteBuffer()),
+        .serialControl(.setBaudRate(115_200)),
+        .serialControl(.setParity(.mark)),
+        .serialControl(.purge(.both)),
+        .serialControl(.sendBreak(milliseconds: 250)),
+        .serialControlResult(.init(operation: .setDTR, value: 1, status: .unsupported)),
+        .serialState(.init(lineState: 0x60, modemState: 0x30)),
+        .ping(42), .pong(.max),
+        .goingAway(.init(code: .tokenExpired, message: "expired")),
+    ]
+
+    func testEveryMessageRoundTripsInAnySplit() throws {
+        var stream = ByteBuffer()
+        for message in Self.everyMessage { message.write(to: &stream) }
+        try ByteToMessageDecoderVerifier.verifyDecoder(
+            inputOutputPairs: [(stream, Self.everyMessage)], decoderFactory: { TunnelMessageDecoder() })
+    }
+
+    func testHeaderLayout() {
+        var buffer = ByteBuffer()
+        TunnelMessage.ping(0x0102_0304_0506_0708).write(to: &buffer)
+        XCTAssertEqual(Array(buffer.readableBytesView), [0x30, 0x00, 0, 0, 0, 8, 1, 2, 3, 4, 5, 6, 7, 8])
+    }
+
+    func testOversizeFrameIsRefusedFromItsHeader() {
+        var buffer = ByteBuffer(bytes: [0x20, 0, 0, 1, 0, 1])  // announces 65537 bytes
+        XCTAssertThrowsError(try buffer.readTunnelFrame()) { error in
+            XCTAssertEqual((error as? TunnelProtocolError)?.code, .frameTooLarge)
+        }
+    }
+
+    func testUnknownIgnorableFrameIsSkipped() throws {
+        var buffer = ByteBuffer(bytes: [0x7E, 0x01, 0, 0, 0, 2, 0xAA, 0xBB])
+        TunnelMessage.ping(7).write(to: &buffer)
+        var decoder = TunnelMessageDecoder()
+        XCTAssertEqual(try decoder.decode(buffer: &buffer), .ping(7))
+    }
+
+    func testUnknownFrameWithoutIgnorableFlagIsAnError() {
+        var buffer = ByteBuffer(bytes: [0x7E, 0x00, 0, 0, 0, 0])
+        var decoder = TunnelMessageDecoder()
+        XCTAssertThrowsError(try decoder.decode(buffer: &buffer)) { error in
+            XCTAssertEqual((error as? TunnelProtocolError)?.code, .unknownFrameType)
+        }
+    }
+
+    func testTruncatedAndOverlongPayloadsAreErrors() {
+        // A HELLO whose payload stops inside the software string.
+        var truncated = ByteBuffer(bytes: [0x01, 0, 0, 0, 0, 4, 1, 3, 0, 9])
+        var decoder = TunnelMessageDecoder()
+        XCTAssertThrowsError(try decoder.decode(buffer: &truncated))
+        // A PING with two extra bytes.
+        var overlong = ByteBuffer(bytes: [0x30, 0, 0, 0, 0, 10, 0, 0, 0, 0, 0, 0, 0, 1, 9, 9])
+        XCTAssertThrowsError(try decoder.decode(buffer: &overlong))
+    }
+
+    func testInvalidSerialControlValuesAreRefused() {
+        XCTAssertThrowsError(try SerialControl(operation: 2, value: 9))  // 9 data bits
+        XCTAssertThrowsError(try SerialControl(operation: 3, value: 0))  // parity 0
+        XCTAssertThrowsError(try SerialControl(operation: 99, value: 0))
+        XCTAssertEqual(try SerialControl(operation: 6, value: 1), .setDTR(true))
+    }
+
+    func testHostileBytesNeverCrashTheDecoder() {
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<500 {
+            var decoder = TunnelMessageDecoder()
+            var buffer = ByteBuffer(bytes: (0..<Int.random(in: 0...200, using: &generator)).map { _ in UInt8.random(in: 0...255, using: &generator) })
+            do {
+                while try decoder.decode(buffer: &buffer) != nil {}
+            } catch is TunnelProtocolError {
+                // A clear protocol error is the expected outcome for garbage.
+            } catch {
+                XCTFail("unexpected error type: \(error)")
+            }
+        }
+    }
+}

@@ -1,0 +1,56 @@
+import NIOCore
+import NIOPosix
+import SharedWire
+import TunnelPlumbing
+
+/// One end of a serial line in a test, read and written through NIO: either the master of a
+/// PTY the test made (standing in for the BMS's UART), or a serial device path opened the
+/// way the Control Panel opens its port.
+final class SerialEnd: @unchecked Sendable {
+    let channel: any Channel
+    let collector: ByteCollector
+    /// The PTY, when this end owns one; its slave path is what the agent opens.
+    let pty: PseudoTerminal?
+    private let port: SerialPort?
+
+    private init(channel: any Channel, collector: ByteCollector, pty: PseudoTerminal?, port: SerialPort?) {
+        self.channel = channel
+        self.collector = collector
+        self.pty = pty
+        self.port = port
+    }
+
+    /// A new PTY; the test holds the master, the agent opens `pty.slavePath`.
+    static func makePTY(group: any EventLoopGroup) async throws -> SerialEnd {
+        let pty = try PseudoTerminal()
+        let collector = ByteCollector()
+        let channel = try await NIOPipeBootstrap(group: group)
+            .channelInitializer { channel in channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(collector) } }
+            .takingOwnershipOfDescriptor(inputOutput: try pty.takeMasterDescriptor()).get()
+        return SerialEnd(channel: channel, collector: collector, pty: pty, port: nil)
+    }
+
+    /// Opens a serial device (for example tunnel-connect's virtual port) in raw mode.
+    static func open(path: String, group: any EventLoopGroup) async throws -> SerialEnd {
+        let port = try SerialPort(path: path, parameters: .g1Default)
+        let collector = ByteCollector()
+        let channel = try await NIOPipeBootstrap(group: group)
+            .channelInitializer { channel in channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(collector) } }
+            .takingOwnershipOfDescriptor(inputOutput: try port.takeDescriptor()).get()
+        return SerialEnd(channel: channel, collector: collector, pty: nil, port: port)
+    }
+
+    func write(_ bytes: [UInt8]) async throws {
+        try await channel.writeAndFlush(ByteBuffer(bytes: bytes))
+    }
+
+    func write(_ text: String) async throws {
+        try await write(Array(text.utf8))
+    }
+
+    func close() async {
+        try? await channel.close()
+        port?.close()
+        pty?.close()
+    }
+}
