@@ -14,7 +14,7 @@ public enum SerialControl: Equatable, Sendable {
     /// Sets (true) or clears (false) a BREAK condition indefinitely.
     case setBreak(Bool)
     case purge(PurgeTarget)
-    /// Asks for the current line and modem state; answered with `SERIAL_STATE`.
+    /// Asks for the modem state; the `SERIAL_CONTROL_RESULT` value carries it (RFC 2217 bits).
     case queryState
 
     /// Which buffers a purge discards.

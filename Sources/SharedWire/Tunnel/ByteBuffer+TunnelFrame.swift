@@ -59,12 +59,13 @@ extension ByteBuffer {
         return value
     }
 
-    /// Writes a string field: a 16-bit big-endian length then its UTF-8 bytes, truncated to
-    /// `TunnelLimits.maxStringLength`.
+    /// Writes a string field: a 16-bit big-endian length then its UTF-8 bytes, cut to
+    /// `TunnelLimits.maxStringLength` bytes at a character boundary.
     @discardableResult
     mutating func writeTunnelString(_ value: String) -> Int {
-        let utf8 = value.utf8.prefix(TunnelLimits.maxStringLength)
-        return self.writeInteger(UInt16(utf8.count)) + self.writeBytes(utf8)
+        var text = value
+        while text.utf8.count > TunnelLimits.maxStringLength { text.removeLast() }
+        return self.writeInteger(UInt16(text.utf8.count)) + self.writeString(text)
     }
 
     /// Reads a fixed-width integer field or throws naming the field.

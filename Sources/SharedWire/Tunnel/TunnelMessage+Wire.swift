@@ -39,6 +39,13 @@ extension TunnelMessage {
         switch type {
         case .hello:
             let version: UInt8 = try p.readTunnelInteger("hello version")
+            // The version comes first so that a peer of another version, whose HELLO may be
+            // laid out differently, is told so instead of getting a parse error.
+            guard version == TunnelLimits.protocolVersion else {
+                throw TunnelProtocolError(
+                    .unsupportedVersion,
+                    "protocol version \(version) is not supported, this peer speaks \(TunnelLimits.protocolVersion)")
+            }
             let rawRole: UInt8 = try p.readTunnelInteger("hello role")
             guard let role = Role(rawValue: rawRole) else {
                 throw TunnelProtocolError(.protocolError, "hello role \(rawRole) is unknown, expected 1, 2 or 3")

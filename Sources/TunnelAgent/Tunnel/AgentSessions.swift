@@ -52,17 +52,19 @@ public final class AgentSessions: Sendable {
             return refuse(request, control, .serialUnavailable, "\(error)")
         }
         logger.info("Session starting", metadata: ["serial.device": "\(serial.device)", "mode": "\(request.mode)"])
-        start(request, port: port, eventLoop: control.eventLoop, logger: logger)
+        start(request, port: port, control: control, logger: logger)
     }
 
-    private func start(_ request: TunnelMessage.OpenSession, port: SerialPort, eventLoop: any EventLoop, logger: Logger) {
+    private func start(_ request: TunnelMessage.OpenSession, port: SerialPort, control: any Channel, logger: Logger) {
+        let eventLoop = control.eventLoop
         let sessionID = request.sessionID
         let local = NIOLockedValueBox<(any Channel)?>(nil)
         let finished = NIOLockedValueBox(false)
-        let finish: @Sendable (String) -> Void = { [self] why in
+        /// Ends the session once: tells the relay why (`code`), closes both channels, releases the port.
+        let finish: @Sendable (TunnelErrorCode, String) -> Void = { [self] code, why in
             guard !finished.withLockedValue({ done in defer { done = true }; return done }) else { return }
             local.withLockedValue { $0 }?.close(promise: nil)
-            running.withLockedValue { $0[sessionID] }?.close(promise: nil)
+            running.withLockedValue { $0[sessionID] }?.closeWithGoingAway(code, why)
             running.withLockedValue { $0[sessionID] = nil }
             port.close()
             releasePort(sessionID)
@@ -72,16 +74,16 @@ public final class AgentSessions: Sendable {
             applyControl: { port.apply($0) },
             onEnd: { ending in
                 switch ending {
-                case .tunnelClosed(let code, let message): finish("\(code.summary): \(message)")
-                case .tunnelLost: finish("relay connection lost")
-                case .localClosed: finish("serial port closed")
+                case .tunnelClosed(let code, let message): finish(.normal, "\(code.summary): \(message)")
+                case .tunnelLost: finish(.normal, "relay connection lost")
+                case .localClosed: finish(.serialUnavailable, "the serial port \(self.serial.device) closed")
                 }
             }))
         let descriptor: CInt
         do {
             descriptor = try port.takeDescriptor()
         } catch {
-            return finish("\(error)")
+            return finish(.serialUnavailable, "\(error)")
         }
         NIOPipeBootstrap(group: eventLoop)
             .channelOption(ChannelOptions.autoRead, value: false)
@@ -102,7 +104,11 @@ public final class AgentSessions: Sendable {
                     local.withLockedValue { $0 }?.setOption(ChannelOptions.autoRead, value: true).whenFailure { _ in }
                     logger.info("Session connected")
                 case .failure(let error):
-                    finish("data connection failed: \(error)")
+                    finish(.normal, "data connection failed: \(error)")
+                    // Without its data connection the relay would wait out its setup timeout.
+                    control.writeAndFlush(TunnelMessage.closeSession(.init(
+                        sessionID: sessionID, code: .agentLost, message: "the agent could not open the data connection: \(error)")),
+                        promise: nil)
                 }
             }
     }

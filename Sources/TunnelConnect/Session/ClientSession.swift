@@ -43,6 +43,7 @@ final class ClientSession: Service, Sendable {
         let status = self.status
         let outcomeBox = self.outcomeBox
         let localPlace = NIOLockedValueBox("")
+        let bridgeBox = NIOLockedValueBox<SerialBridge?>(nil)
         let bridge = SerialBridge(eventLoop: eventLoop, callbacks: .init(
             onMessage: { message in
                 switch message {
@@ -68,10 +69,13 @@ final class ClientSession: Service, Sendable {
                         status("The Control Panel disconnected; the session stays open for it to reconnect.")
                     } else {
                         outcomeBox.withLockedValue { $0 = $0 ?? .ended(.normal, "the local port closed") }
+                        bridgeBox.withLockedValue { $0 }?.closeTunnel(.normal, "the client's local port closed")
                         ended.succeed()
                     }
                 }
             }))
+        bridgeBox.withLockedValue { $0 = bridge }
+        defer { bridgeBox.withLockedValue { $0 = nil } }
         let place = try await endpoint.start(bridge: bridge)
         localPlace.withLockedValue { $0 = place }
         defer { endpoint.close() }

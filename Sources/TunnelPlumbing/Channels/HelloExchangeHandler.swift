@@ -61,6 +61,9 @@ public final class HelloExchangeHandler: ChannelInboundHandler {
             return
         }
         switch unwrapInboundIn(data) {
+        case .welcome(let answer) where answer.version != TunnelLimits.protocolVersion:
+            fail(TunnelProtocolError(.unsupportedVersion, "the relay speaks protocol version \(answer.version)"))
+            context.close(promise: nil)
         case .welcome(let answer):
             welcomed = true
             welcome.succeed(answer)

@@ -110,7 +110,11 @@ public final class SerialBridge: @unchecked Sendable {
 
     fileprivate func fromLocal(_ bytes: ByteBuffer) {
         bytesToTunnel &+= UInt64(bytes.readableBytes)
-        tunnelContext?.write(NIOAny(TunnelMessage.serialData(bytes)), promise: nil)
+        var bytes = bytes
+        while bytes.readableBytes > 0 {
+            let chunk = bytes.readSlice(length: min(bytes.readableBytes, TunnelLimits.maxFramePayload))!
+            tunnelContext?.write(NIOAny(TunnelMessage.serialData(chunk)), promise: nil)
+        }
     }
 
     /// The tunnel side: `TunnelMessage` in, `TunnelMessage` out.

@@ -64,41 +64,30 @@ public final class SerialPort: @unchecked Sendable {
         fd = -1
     }
 
-    /// Applies a control operation and reports the value in effect afterwards.
+    /// Applies a control operation and reports the value in effect afterwards. A setting the
+    /// device does not take (a Linux PTY refuses parity and other data sizes) stays as it was and
+    /// is answered `unsupported` with the value that is in effect.
     public func apply(_ control: SerialControl) -> SerialControlResult {
         let op = control.operation
         do {
-            var t = try Termios.read(fd: fd, path: path)
             switch control {
             case .setBaudRate(let rate):
-                guard t.setBaudRate(rate) else {
-                    return SerialControlResult(operation: op, value: t.baudRate, status: .failed)
-                }
-                try t.write(fd: fd, path: path)
-                return SerialControlResult(operation: op, value: try Termios.read(fd: fd, path: path).baudRate, status: .applied)
+                return try setLine(op, requested: rate, read: { $0.baudRate }) { $0.setBaudRate(rate) }
             case .setDataBits(let bits):
-                t.setDataBits(bits)
-                try t.write(fd: fd, path: path)
-                return SerialControlResult(operation: op, value: UInt32(try Termios.read(fd: fd, path: path).dataBits), status: .applied)
+                return try setLine(op, requested: UInt32(bits), read: { UInt32($0.dataBits) }) { $0.setDataBits(bits); return true }
             case .setParity(let parity):
-                t.setParity(parity)
-                try t.write(fd: fd, path: path)
-                return SerialControlResult(operation: op, value: UInt32(try Termios.read(fd: fd, path: path).parity.rawValue), status: .applied)
+                return try setLine(op, requested: UInt32(parity.rawValue), read: { UInt32($0.parity.rawValue) }) { $0.setParity(parity); return true }
             case .setStopBits(let stop):
-                t.setStopBits(stop)
-                try t.write(fd: fd, path: path)
-                let now = try Termios.read(fd: fd, path: path).stopBits
-                return SerialControlResult(operation: op, value: UInt32(now.rawValue), status: now == stop ? .applied : .unsupported)
+                return try setLine(op, requested: UInt32(stop.rawValue), read: { UInt32($0.stopBits.rawValue) }) { $0.setStopBits(stop); return true }
             case .setFlowControl(let flow):
-                t.setFlowControl(flow)
-                try t.write(fd: fd, path: path)
-                return SerialControlResult(operation: op, value: UInt32(try Termios.read(fd: fd, path: path).flowControl.rawValue), status: .applied)
+                return try setLine(op, requested: UInt32(flow.rawValue), read: { UInt32($0.flowControl.rawValue) }) { $0.setFlowControl(flow); return true }
             case .setDTR(let on):
                 return setModemLine(TIOCM_DTR, on: on, operation: op)
             case .setRTS(let on):
                 return setModemLine(TIOCM_RTS, on: on, operation: op)
             case .sendBreak(let ms):
-                let ok = tcsendbreak(fd, CInt(max(1, ms / 250))) == 0
+                // glibc on Linux takes a positive duration in milliseconds (rounded up to 100 ms).
+                let ok = tcsendbreak(fd, CInt(clamping: max(1, ms))) == 0
                 return SerialControlResult(operation: op, value: ms, status: ok ? .applied : .unsupported)
             case .setBreak(let on):
                 let ok = ioctl(fd, UInt(on ? TIOCSBRK : TIOCCBRK)) == 0
@@ -117,6 +106,24 @@ public final class SerialPort: @unchecked Sendable {
         } catch {
             return SerialControlResult(operation: op, value: 0, status: .failed)
         }
+    }
+
+    /// Changes one termios setting and reads back what the device kept.
+    private func setLine(
+        _ operation: SerialControl.Operation, requested: UInt32, read: (Termios) -> UInt32,
+        change: (inout Termios) -> Bool
+    ) throws -> SerialControlResult {
+        var t = try Termios.read(fd: fd, path: path)
+        guard change(&t) else { return SerialControlResult(operation: operation, value: read(t), status: .failed) }
+        do {
+            try t.write(fd: fd, path: path)
+        } catch {
+            // The device refuses the setting (EINVAL): nothing changed.
+            let current = read(try Termios.read(fd: fd, path: path))
+            return SerialControlResult(operation: operation, value: current, status: .unsupported)
+        }
+        let now = read(try Termios.read(fd: fd, path: path))
+        return SerialControlResult(operation: operation, value: now, status: now == requested ? .applied : .unsupported)
     }
 
     /// Modem lines as RFC 2217 numbers them (CTS 0x10, DSR 0x20, RI 0x40, DCD 0x80); 0 on a PTY.

@@ -65,10 +65,7 @@ final class RelayConnectionHandler: ChannelInboundHandler {
             guard case .hello(let hello) = message else {
                 return refuse(context, .unexpectedFrame, "the first frame must be HELLO, got \(message.frameType)")
             }
-            guard hello.version == TunnelLimits.protocolVersion else {
-                return refuse(context, .unsupportedVersion,
-                              "protocol version \(hello.version) is not supported, this relay speaks \(TunnelLimits.protocolVersion)")
-            }
+            // The decoder already refused other protocol versions with `unsupportedVersion`.
             state = .authenticating
             switch hello.role {
             case .agentControl, .agentData: authenticateAgent(context, hello)
@@ -82,8 +79,8 @@ final class RelayConnectionHandler: ChannelInboundHandler {
             if case .goingAway(let reason) = message { return peerLeft(context, reason) }
             // Data sent before SESSION_STATUS connected has nowhere to go; see PROTOCOL.md.
             logger.debug("Dropped client frame before pairing", metadata: ["frame": "\(message.frameType)"])
-        case .forwarding(_, _, let partner):
-            forward(context, message, to: partner)
+        case .forwarding(_, let side, let partner):
+            forward(context, message, from: side, to: partner)
         case .closed:
             break
         }
@@ -137,17 +134,19 @@ final class RelayConnectionHandler: ChannelInboundHandler {
 
     // MARK: - Forwarding
 
-    private func forward(_ context: ChannelHandlerContext, _ message: TunnelMessage, to partner: any Channel) {
-        switch message {
-        case .serialData(let data):
+    private func forward(
+        _ context: ChannelHandlerContext, _ message: TunnelMessage, from side: SessionBroker.Side, to partner: any Channel
+    ) {
+        switch (message, side) {
+        case (.serialData(let data), _):
             bytes &+= UInt64(data.readableBytes)
             partner.write(message, promise: nil)
-        case .serialControl, .serialControlResult, .serialState:
+        case (.serialControl, .client), (.serialControlResult, .agent), (.serialState, .agent):
             partner.write(message, promise: nil)
-        case .goingAway(let reason):
+        case (.goingAway(let reason), _):
             peerLeft(context, reason)
         default:
-            refuse(context, .unexpectedFrame, "\(message.frameType) is not allowed on a session's data connection")
+            refuse(context, .unexpectedFrame, "\(message.frameType) from the \(side) side is not allowed on a session's data connection")
         }
     }
 
@@ -176,6 +175,7 @@ final class RelayConnectionHandler: ChannelInboundHandler {
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         context.eventLoop.makeFutureWithTask { try await store.device(id: deviceID) }.whenComplete { result in
             let (handler, context) = loopBound.value
+            guard handler.stillAuthenticating(context) else { return }
             switch result {
             case .failure(let error):
                 handler.refuse(context, .authenticationFailed, "device lookup failed: \(error)")
@@ -257,6 +257,7 @@ final class RelayConnectionHandler: ChannelInboundHandler {
             try await store.claimSession(id: token.sessionID, secretHash: token.secretHash, now: Date())
         }.whenComplete { result in
             let (handler, context) = loopBound.value
+            guard handler.stillAuthenticating(context) else { return }
             switch result {
             case .failure(let error):
                 handler.refuse(context, .authenticationFailed, "session lookup failed: \(error)")
@@ -285,6 +286,12 @@ final class RelayConnectionHandler: ChannelInboundHandler {
             endReason = refusal.message
             context.closeWithGoingAway(refusal.code, refusal.message)
         }
+    }
+
+    /// False when the connection closed (or timed out) while the store was being asked.
+    private func stillAuthenticating(_ context: ChannelHandlerContext) -> Bool {
+        guard case .authenticating = state else { return false }
+        return context.channel.isActive
     }
 
     private var pingMilliseconds: UInt32 {

@@ -61,7 +61,9 @@ public final class SessionBroker: Sendable {
         let deviceID = session.deviceID
         let timeout = client.eventLoop.scheduleTask(in: setupTimeout) { [self] in
             if removePending(session.id) != nil {
-                client.closeWithGoingAway(.agentOffline, "agent of device \(deviceID) did not answer in time")
+                let reason = "agent of device \(deviceID) did not answer in time"
+                client.closeWithGoingAway(.agentOffline, reason)
+                record(session, reason: reason, toDevice: 0, fromDevice: 0)
             }
         }
         let refusal: TunnelMessage.GoingAway? = state.withLockedValue { state in

@@ -7,7 +7,7 @@ import TunnelHarness
 import TunnelPlumbing
 @testable import TunnelConnect
 
-/// tunnel-connect's own session code, run in the test process with a PTY endpoint.
+/// tunnel-connect's own session code, run in the test process with a PTY or TCP endpoint.
 final class ConnectClient: Sendable {
     let linkPath: String
     private let session: ClientSession
@@ -15,13 +15,22 @@ final class ConnectClient: Sendable {
     private let task: Task<Void, any Error>
     private let statusLines = NIOLockedValueBox([String]())
 
-    init(deployment: LocalDeployment, token: String, linkPath: String) throws {
+    convenience init(deployment: LocalDeployment, token: String, linkPath: String) throws {
+        try self.init(deployment: deployment, token: token, linkPath: linkPath, endpoint: PTYEndpoint(linkPath: linkPath))
+    }
+
+    /// tunnel-connect with `--tcp host:port`.
+    convenience init(deployment: LocalDeployment, token: String, tcp address: RelayAddress) throws {
+        try self.init(deployment: deployment, token: token, linkPath: "", endpoint: TCPEndpoint(address: address))
+    }
+
+    private init(deployment: LocalDeployment, token: String, linkPath: String, endpoint: any LocalEndpoint) throws {
         self.linkPath = linkPath
         let dialer = TunnelDialer(relay: deployment.relayAddress, tls: try deployment.clientTLS())
         let lines = statusLines
         session = ClientSession(
             target: ConnectTarget(relay: deployment.relayAddress, token: token), dialer: dialer,
-            endpoint: PTYEndpoint(linkPath: linkPath), group: deployment.clientGroup,
+            endpoint: endpoint, group: deployment.clientGroup,
             status: { line in lines.withLockedValue { $0.append(line) } })
         group = ServiceGroup(configuration: .init(
             services: [.init(service: session, successTerminationBehavior: .gracefullyShutdownGroup)],
@@ -31,6 +40,11 @@ final class ConnectClient: Sendable {
     }
 
     var status: [String] { statusLines.withLockedValue { $0 } }
+
+    /// Where tunnel-connect said to point the Control Panel ("Local endpoint ready: …").
+    var localEndpoint: String? {
+        status.first { $0.hasPrefix("Local endpoint ready: ") }.map { String($0.dropFirst("Local endpoint ready: ".count)) }
+    }
     var outcome: ClientSession.Outcome? { session.outcome }
 
     func waitUntilConnected() async throws {
