@@ -1,6 +1,22 @@
 // swift-tools-version:6.1
 import PackageDescription
 
+// Dependency groups the targets share.
+let nio: [Target.Dependency] = [
+    .product(name: "NIOCore", package: "swift-nio"),
+    .product(name: "NIOPosix", package: "swift-nio"),
+]
+let tls: [Target.Dependency] = [.product(name: "NIOSSL", package: "swift-nio-ssl")]
+let certificates: [Target.Dependency] = [
+    .product(name: "X509", package: "swift-certificates"),
+    .product(name: "Crypto", package: "swift-crypto"),
+]
+let service: [Target.Dependency] = [
+    .product(name: "ArgumentParser", package: "swift-argument-parser"),
+    .product(name: "Logging", package: "swift-log"),
+    .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+]
+
 let package = Package(
     name: "bms-tunnel",
     platforms: [.macOS(.v14)],
@@ -26,122 +42,47 @@ let package = Package(
     ],
     targets: [
         // Every wire format. Pure: no sockets, no files, no clocks.
-        .target(
-            name: "SharedWire",
-            dependencies: [.product(name: "NIOCore", package: "swift-nio")]
-        ),
-        // I/O shared by the programs: TLS, PTYs and serial ports, frame channel handlers.
+        .target(name: "SharedWire", dependencies: [.product(name: "NIOCore", package: "swift-nio")]),
+        // I/O shared by the programs: TLS, PTYs and serial ports, frame channel handlers, entry points.
         .target(
             name: "TunnelPlumbing",
-            dependencies: [
-                "SharedWire",
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOSSL", package: "swift-nio-ssl"),
-                .product(name: "X509", package: "swift-certificates"),
-                .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "SwiftASN1", package: "swift-asn1"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ]
+            dependencies: ["SharedWire", .product(name: "SwiftASN1", package: "swift-asn1")] + nio + tls + certificates + service
         ),
         .target(
             name: "TunnelRelay",
-            dependencies: [
-                "SharedWire", "TunnelPlumbing",
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOSSL", package: "swift-nio-ssl"),
-                .product(name: "X509", package: "swift-certificates"),
-                .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "SQLiteNIO", package: "sqlite-nio"),
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ]
+            dependencies: ["SharedWire", "TunnelPlumbing", .product(name: "SQLiteNIO", package: "sqlite-nio")]
+                + nio + tls + certificates + service
         ),
-        .target(
-            name: "TunnelAgent",
-            dependencies: [
-                "SharedWire", "TunnelPlumbing",
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOSSL", package: "swift-nio-ssl"),
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ]
-        ),
-        .target(
-            name: "TunnelConnect",
-            dependencies: [
-                "SharedWire", "TunnelPlumbing",
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOSSL", package: "swift-nio-ssl"),
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ]
-        ),
-        .target(
-            name: "BMSSimulator",
-            dependencies: [
-                "SharedWire", "TunnelPlumbing",
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ]
-        ),
+        .target(name: "TunnelAgent", dependencies: ["SharedWire", "TunnelPlumbing"] + nio + tls + service),
+        .target(name: "TunnelConnect", dependencies: ["SharedWire", "TunnelPlumbing"] + nio + tls + service),
+        .target(name: "BMSSimulator", dependencies: ["SharedWire", "TunnelPlumbing"] + nio + service),
         // A whole tunnel on loopback in one process, for the tests and the benchmarks.
         .target(
             name: "TunnelHarness",
-            dependencies: [
-                "SharedWire", "TunnelPlumbing", "TunnelRelay", "TunnelAgent",
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOSSL", package: "swift-nio-ssl"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ]
+            dependencies: ["SharedWire", "TunnelPlumbing", "TunnelRelay", "TunnelAgent"] + nio + tls + service
         ),
-        .executableTarget(name: "tunnel-relay", dependencies: ["TunnelRelay", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
-        .executableTarget(name: "tunnel-agent", dependencies: ["TunnelAgent", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
-        .executableTarget(name: "tunnel-connect", dependencies: ["TunnelConnect", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
-        .executableTarget(name: "bms-sim", dependencies: ["BMSSimulator", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        // The programs: each main.swift only starts its library's command.
+        .executableTarget(name: "tunnel-relay", dependencies: ["TunnelRelay", "TunnelPlumbing"]),
+        .executableTarget(name: "tunnel-agent", dependencies: ["TunnelAgent", "TunnelPlumbing"]),
+        .executableTarget(name: "tunnel-connect", dependencies: ["TunnelConnect", "TunnelPlumbing"]),
+        .executableTarget(name: "bms-sim", dependencies: ["BMSSimulator", "TunnelPlumbing"]),
         .executableTarget(
             name: "tunnel-bench",
             dependencies: [
                 "SharedWire", "TunnelPlumbing", "TunnelRelay", "TunnelAgent", "TunnelHarness",
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            ] + nio + tls + service
         ),
         .testTarget(
             name: "SharedWireTests",
-            dependencies: [
-                "SharedWire",
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOTestUtils", package: "swift-nio"),
-            ]
+            dependencies: ["SharedWire", .product(name: "NIOTestUtils", package: "swift-nio")] + nio
         ),
         .testTarget(
             name: "TunnelEndToEndTests",
             dependencies: [
-                "SharedWire", "TunnelPlumbing", "TunnelRelay", "TunnelAgent", "TunnelConnect", "BMSSimulator", "TunnelHarness",
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOSSL", package: "swift-nio-ssl"),
-                .product(name: "X509", package: "swift-certificates"),
-                .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ]
+                "SharedWire", "TunnelPlumbing", "TunnelRelay", "TunnelAgent", "TunnelConnect", "BMSSimulator",
+                "TunnelHarness",
+            ] + nio + tls + certificates + service
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -1,10 +1,4 @@
-import ArgumentParser
 import TunnelAgent
+import TunnelPlumbing
 
-/// Runs an async command; a direct `AgentCommand.main()` here resolves to the synchronous
-/// entry point, which cannot run async subcommands.
-func runAsync<Command: AsyncParsableCommand>(_: Command.Type) async {
-    await Command.main(nil)
-}
-
-await runAsync(AgentCommand.self)
+await CommandEntry.run(AgentCommand.self)

@@ -1,10 +1,4 @@
-import ArgumentParser
 import TunnelConnect
+import TunnelPlumbing
 
-/// Runs an async command; a direct `ConnectCommand.main()` here resolves to the synchronous
-/// entry point, which cannot run async subcommands.
-func runAsync<Command: AsyncParsableCommand>(_: Command.Type) async {
-    await Command.main(nil)
-}
-
-await runAsync(ConnectCommand.self)
+await CommandEntry.run(ConnectCommand.self)

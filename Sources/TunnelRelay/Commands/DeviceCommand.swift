@@ -24,16 +24,16 @@ struct DeviceCommand: AsyncParsableCommand {
 
         func run() async throws {
             try DeviceRecord.validate(id: deviceID)
-            let store = try await SQLiteRelayStore.open(path: options.dataDirectory + "/relay.sqlite")
-            defer { Task { try? await store.close() } }
-            if try await store.device(id: deviceID) != nil {
-                throw StoreError.deviceExists(deviceID)
+            try await options.withStore { store in
+                if try await store.device(id: deviceID) != nil {
+                    throw StoreError.deviceExists(deviceID)
+                }
+                let certificate = try RelayCredentials(dataDirectory: options.dataDirectory)
+                    .issueDeviceBundle(deviceID: deviceID, into: bundle)
+                try await store.addDevice(DeviceRecord(
+                    id: deviceID, customer: customer, createdAt: Date(),
+                    certificateSerial: "\(certificate.serialNumber)"))
             }
-            let certificate = try RelayCredentials(dataDirectory: options.dataDirectory)
-                .issueDeviceBundle(deviceID: deviceID, into: bundle)
-            try await store.addDevice(DeviceRecord(
-                id: deviceID, customer: customer, createdAt: Date(),
-                certificateSerial: "\(certificate.serialNumber)"))
             let files = RelayCredentials.Bundle(directory: bundle)
             print("Registered device \(deviceID) for customer \(customer)")
             print("  certificate: \(files.certificatePath)")
@@ -48,12 +48,10 @@ struct DeviceCommand: AsyncParsableCommand {
         @OptionGroup var options: RelayOptions
 
         func run() async throws {
-            let store = try await SQLiteRelayStore.open(path: options.dataDirectory + "/relay.sqlite")
-            for device in try await store.devices() {
+            for device in try await options.withStore({ try await $0.devices() }) {
                 let state = device.revokedAt.map { "revoked \($0)" } ?? "active"
                 print("\(device.id)\t\(device.customer)\t\(state)\tregistered \(device.createdAt)")
             }
-            try await store.close()
         }
     }
 
@@ -67,9 +65,7 @@ struct DeviceCommand: AsyncParsableCommand {
         var deviceID: String
 
         func run() async throws {
-            let store = try await SQLiteRelayStore.open(path: options.dataDirectory + "/relay.sqlite")
-            try await store.revokeDevice(id: deviceID, at: Date())
-            try await store.close()
+            try await options.withStore { try await $0.revokeDevice(id: deviceID, at: Date()) }
             print("Revoked device \(deviceID)")
         }
     }

@@ -21,7 +21,7 @@ struct InitCommand: AsyncParsableCommand {
             throw ValidationError("\(credentials.directory) already holds TLS material; use --force to replace it")
         }
         try credentials.create(hostnames: hostnames)
-        let store = try await SQLiteRelayStore.open(path: options.dataDirectory + "/relay.sqlite")
+        let store = try await SQLiteRelayStore.open(path: options.storePath)
         try await store.close()
         print("Initialised \(options.dataDirectory)")
         print("  server CA (give to agents and clients): \(credentials.serverCAPath)")

@@ -23,4 +23,20 @@ struct RelayOptions: ParsableArguments {
 
     @Option(help: "Log level: trace, debug, info, notice, warning, error.")
     var logLevel: String = "info"
+
+    /// Path of the embedded store in the data directory.
+    var storePath: String { dataDirectory + "/relay.sqlite" }
+
+    /// Opens the store, runs `body` with it and closes it again.
+    func withStore<T>(_ body: (SQLiteRelayStore) async throws -> T) async throws -> T {
+        let store = try await SQLiteRelayStore.open(path: storePath)
+        do {
+            let result = try await body(store)
+            try await store.close()
+            return result
+        } catch {
+            try? await store.close()
+            throw error
+        }
+    }
 }

@@ -37,21 +37,15 @@ struct SessionCommand: AsyncParsableCommand {
                 throw ValidationError("mode \"\(mode)\" is not control or monitor")
             }
             guard ttl > 0 else { throw ValidationError("--ttl must be positive, got \(ttl)") }
-            let store = try await SQLiteRelayStore.open(path: options.dataDirectory + "/relay.sqlite")
-            guard let record = try await store.device(id: device) else {
-                try await store.close()
-                throw StoreError.deviceNotFound(device)
-            }
-            guard record.revokedAt == nil else {
-                try await store.close()
-                throw ValidationError("device \(device) is revoked")
-            }
             let token = SessionToken.generate()
             let now = Date()
-            try await store.createSession(SessionRecord(
-                id: token.sessionID, deviceID: device, mode: sessionMode, createdBy: user,
-                createdAt: now, expiresAt: now.addingTimeInterval(Double(ttl)), tokenHash: token.secretHash))
-            try await store.close()
+            try await options.withStore { store in
+                guard let record = try await store.device(id: device) else { throw StoreError.deviceNotFound(device) }
+                guard record.revokedAt == nil else { throw ValidationError("device \(device) is revoked") }
+                try await store.createSession(SessionRecord(
+                    id: token.sessionID, deviceID: device, mode: sessionMode, createdBy: user,
+                    createdAt: now, expiresAt: now.addingTimeInterval(Double(ttl)), tokenHash: token.secretHash))
+            }
             let url = "bmstunnel://\(publicAddress)/\(token)"
             if urlOnly {
                 print(url)
@@ -74,8 +68,7 @@ struct SessionCommand: AsyncParsableCommand {
         var device: String?
 
         func run() async throws {
-            let store = try await SQLiteRelayStore.open(path: options.dataDirectory + "/relay.sqlite")
-            for session in try await store.sessions(deviceID: device) {
+            for session in try await options.withStore({ try await $0.sessions(deviceID: device) }) {
                 let state: String
                 if let ending = session.ending {
                     state = "ended \(ending.endedAt): \(ending.reason); \(ending.bytesToDevice) B to device, \(ending.bytesFromDevice) B from device"
@@ -86,7 +79,6 @@ struct SessionCommand: AsyncParsableCommand {
                 }
                 print("\(session.id)\t\(session.deviceID)\t\(session.mode)\t\(session.createdBy)\t\(state)")
             }
-            try await store.close()
         }
     }
 }
