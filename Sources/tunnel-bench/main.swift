@@ -1,1 +1,3 @@
-print("stub")
+import TunnelPlumbing
+
+await CommandEntry.run(BenchCommand.self)

@@ -1,0 +1,77 @@
+import NIOCore
+import SharedWire
+import TunnelPlumbing
+
+/// The session is over: the relay or the agent sent `GOING_AWAY`, or the connection dropped.
+struct SessionEnded: Error, CustomStringConvertible {
+    /// The peer's reason, or nil when the connection closed without one.
+    let reason: TunnelMessage.GoingAway?
+
+    var description: String {
+        guard let reason else { return "the session's connection closed without GOING_AWAY" }
+        return "the relay ended the session: \(reason.code.summary)\(reason.message.isEmpty ? "" : ": \(reason.message)")"
+    }
+}
+
+/// Asks `SessionBytesHandler` to end the session: `GOING_AWAY`, then close.
+struct EndSession: Sendable {}
+
+/// Sits after the client's tunnel codec: completes `connected` when the relay reports the
+/// agent connected, then turns `serialData` frames into bytes for the phase handler after it,
+/// and bytes written by that handler into `serialData` frames.
+final class SessionBytesHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = TunnelMessage
+    typealias InboundOut = ByteBuffer
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = TunnelMessage
+
+    private let connected: EventLoopPromise<Void>
+    private var isConnected = false
+    private var goingAway: TunnelMessage.GoingAway?
+
+    init(connected: EventLoopPromise<Void>) {
+        self.connected = connected
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .serialData(let bytes):
+            context.fireChannelRead(wrapInboundOut(bytes))
+        case .sessionStatus(let status) where status.state == .connected:
+            guard !isConnected else { return }
+            isConnected = true
+            connected.succeed(())
+        case .goingAway(let reason):
+            goingAway = reason
+            end(context, SessionEnded(reason: reason))
+        default:
+            break  // waitingForAgent, serial line state: nothing the benchmark uses
+        }
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        context.write(wrapOutboundOut(.serialData(unwrapOutboundIn(data))), promise: promise)
+    }
+
+    /// `EndSession` ends the session from here: frames written after this handler must be bytes.
+    func triggerUserOutboundEvent(context: ChannelHandlerContext, event: Any, promise: EventLoopPromise<Void>?) {
+        guard event is EndSession else {
+            return context.triggerUserOutboundEvent(event, promise: promise)
+        }
+        context.closeWithGoingAway(.sessionEnded, "benchmark finished")
+        promise?.succeed(())
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        end(context, SessionEnded(reason: goingAway))
+        context.fireChannelInactive()
+    }
+
+    private func end(_ context: ChannelHandlerContext, _ error: SessionEnded) {
+        if !isConnected {
+            isConnected = true
+            connected.fail(error)
+        }
+        context.fireErrorCaught(error)
+    }
+}
