@@ -104,3 +104,12 @@ def test_agent_reports_a_bad_settings_file(tmp_path):
                             capture_output=True, text=True, timeout=60)
     assert result.returncode != 0
     assert "$.serial.speed" in result.stdout + result.stderr
+
+
+def test_benchmark_smoke_run_prints_its_figures():
+    """A tiny run of the benchmark so the command cannot rot; its figures are not judged here."""
+    result = subprocess.run([str(bin_path() / "tunnel-bench"), "--quick"], capture_output=True, text=True,
+                            timeout=600)
+    assert result.returncode == 0, result.stdout + result.stderr
+    for heading in ["Round-trip latency", "tunnel (client→relay→agent→PTY)", "Bulk throughput", "direct TCP"]:
+        assert heading in result.stdout, f"the report has '{heading}'"
