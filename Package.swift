@@ -53,7 +53,9 @@ let package = Package(
             dependencies: ["SharedWire", "TunnelPlumbing", .product(name: "SQLiteNIO", package: "sqlite-nio")]
                 + nio + tls + certificates + service
         ),
-        .target(name: "TunnelAgent", dependencies: ["SharedWire", "TunnelPlumbing"] + nio + tls + service),
+        .target(
+            name: "TunnelAgent", dependencies: ["SharedWire", "TunnelPlumbing"] + nio + tls + service,
+            resources: [.copy("Resources/params_config.json")]),
         .target(name: "TunnelConnect", dependencies: ["SharedWire", "TunnelPlumbing"] + nio + tls + service),
         .target(name: "BMSSimulator", dependencies: ["SharedWire", "TunnelPlumbing"] + nio + service),
         // A whole tunnel on loopback in one process, for the tests and the benchmarks.
@@ -73,6 +75,7 @@ let package = Package(
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ] + nio + tls + service
         ),
+        .testTarget(name: "AgentConfigTests", dependencies: ["TunnelAgent", "SharedWire"] + nio),
         .testTarget(
             name: "SharedWireTests",
             dependencies: ["SharedWire", .product(name: "NIOTestUtils", package: "swift-nio")] + nio

@@ -1,3 +1,3 @@
 import TunnelPlumbing
 
-await CommandEntry.run(BenchCommand.self)
+await CommandEntry.run(BenchRoot.self)

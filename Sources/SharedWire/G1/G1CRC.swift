@@ -11,10 +11,12 @@ public enum G1CRC {
 
     /// The CRC of `bytes`, which run from the first letter of the name to the last comma.
     public static func checksum<Bytes: Sequence>(_ bytes: Bytes) -> UInt8 where Bytes.Element == UInt8 {
-        var crc: UInt8 = 0
-        for byte in bytes {
-            crc = table[Int(crc ^ byte)]
+        table.withUnsafeBufferPointer { table in
+            var crc: UInt8 = 0
+            for byte in bytes {
+                crc = table[Int(crc ^ byte)]
+            }
+            return crc
         }
-        return crc
     }
 }

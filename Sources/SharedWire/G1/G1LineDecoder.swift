@@ -21,8 +21,10 @@ public struct G1LineDecoder: NIOSingleStepByteToMessageDecoder {
 
     public mutating func decode(buffer: inout ByteBuffer) throws -> Output? {
         while true {
-            let view = buffer.readableBytesView
-            guard let end = view.firstIndex(where: { $0 == 0x0D || $0 == 0x0A }) else {
+            let end = buffer.withUnsafeReadableBytes { bytes in
+                bytes.firstIndex { $0 == 0x0D || $0 == 0x0A }
+            }
+            guard let end else {
                 if buffer.readableBytes > Self.maxLineLength {
                     buffer.moveReaderIndex(to: buffer.writerIndex)
                     let report = !discarding
@@ -31,17 +33,18 @@ public struct G1LineDecoder: NIOSingleStepByteToMessageDecoder {
                 }
                 return nil
             }
-            let length = end - view.startIndex
-            let line = buffer.readString(length: length)!
-            buffer.moveReaderIndex(forwardBy: 1)
+            defer { buffer.moveReaderIndex(forwardBy: end + 1) }
             if discarding {
                 discarding = false
                 continue
             }
-            if line.isEmpty { continue }
-            if line.utf8.count > Self.maxLineLength { return .invalid(.lineTooLong(length: Self.maxLineLength)) }
+            if end == 0 { continue }  // an empty line, or the LF of a CR LF
+            if end > Self.maxLineLength { return .invalid(.lineTooLong(length: Self.maxLineLength)) }
             do {
-                return .sentence(try G1Sentence(line: line))
+                let sentence = try buffer.withUnsafeReadableBytes { bytes in
+                    try G1Sentence(utf8: UnsafeRawBufferPointer(rebasing: bytes[0..<end]))
+                }
+                return .sentence(sentence)
             } catch let error as G1DecodingError {
                 return .invalid(error)
             }

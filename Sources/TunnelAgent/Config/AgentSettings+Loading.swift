@@ -1,49 +1,58 @@
 import Foundation
 
 extension AgentSettings {
-    /// A settings file that could not be used, with the path and what was wrong.
+    /// A settings file that could not be used, with the path and every problem.
     public struct LoadError: Error, CustomStringConvertible {
+        /// The file.
         public let path: String
+        /// Every problem, joined for one log line.
         public let reason: String
+        /// Every problem, one by one.
+        public let problems: [ConfigReport.Problem]
+
         public var description: String { "\(path): \(reason)" }
     }
 
-    /// Reads and validates `settings.json`; relative credential paths are taken from the
-    /// file's folder.
+    /// Reads and checks `settings.json`; relative credential paths are taken from the file's
+    /// folder. Throws a `LoadError` naming every problem; notices are in `check(path:)`.
     public static func load(path: String) throws -> AgentSettings {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw LoadError(path: path, reason: "cannot read the file")
-        }
-        var settings: AgentSettings
-        do {
-            settings = try JSONDecoder().decode(AgentSettings.self, from: data)
-        } catch let DecodingError.keyNotFound(key, context) {
-            throw LoadError(path: path, reason: "missing key \(Self.jsonPath(context.codingPath + [key]))")
-        } catch let DecodingError.typeMismatch(type, context) {
-            throw LoadError(path: path, reason: "\(Self.jsonPath(context.codingPath)) must be \(type)")
-        } catch let DecodingError.valueNotFound(type, context) {
-            throw LoadError(path: path, reason: "\(Self.jsonPath(context.codingPath)) must be \(type), found null")
-        } catch let DecodingError.dataCorrupted(context) {
-            throw LoadError(path: path, reason: "not valid JSON at \(Self.jsonPath(context.codingPath)): \(context.debugDescription)")
-        }
-        let folder = (path as NSString).deletingLastPathComponent
-        func resolve(_ file: String) -> String {
-            file.hasPrefix("/") || folder.isEmpty ? file : (folder as NSString).appendingPathComponent(file)
-        }
-        settings.tunnel.cert = resolve(settings.tunnel.cert)
-        settings.tunnel.key = resolve(settings.tunnel.key)
-        settings.tunnel.ca = resolve(settings.tunnel.ca)
-        // "on_demand" (dial when told to over MQTT) arrives with the MQTT uplink.
-        guard settings.tunnel.mode == "always" else {
-            throw LoadError(path: path, reason: "$.tunnel.mode is \"\(settings.tunnel.mode)\"; this build supports \"always\"")
-        }
-        guard settings.serial.speed > 0 else {
-            throw LoadError(path: path, reason: "$.serial.speed must be a positive number of bits per second")
+        let check = check(path: path)
+        guard let settings = check.model else {
+            let problems = check.report.problems
+            throw LoadError(path: path, reason: problems.map(\.description).joined(separator: "; "), problems: problems)
         }
         return settings
     }
 
-    private static func jsonPath(_ keys: [any CodingKey]) -> String {
-        "$" + keys.map { key in key.intValue.map { "[\($0)]" } ?? ".\(key.stringValue)" }.joined()
+    /// Checks the settings file at `path`: the settings (credential paths resolved against the
+    /// file's folder) when it is usable, and every problem and notice.
+    public static func check(path: String) -> ConfigCheck<AgentSettings> {
+        let issues = ConfigIssues()
+        let settings = ConfigDocument.read(path: path, issues: issues).flatMap { read($0, issues: issues) }
+        let folder = (path as NSString).deletingLastPathComponent
+        return ConfigCheck(model: settings?.resolvingPaths(against: folder), report: issues.report)
+    }
+
+    /// Checks settings given as JSON text (for example a shared-attribute update); paths stay as written.
+    public static func check(json: some Collection<UInt8>) -> ConfigCheck<AgentSettings> {
+        let issues = ConfigIssues()
+        let settings = ConfigDocument.parse(Array(json), issues: issues).flatMap { read($0, issues: issues) }
+        return ConfigCheck(model: settings, report: issues.report)
+    }
+
+    /// These settings with relative certificate and key paths taken from `folder`.
+    func resolvingPaths(against folder: String) -> AgentSettings {
+        func resolve(_ file: String) -> String {
+            file.hasPrefix("/") || file.isEmpty || folder.isEmpty ? file : (folder as NSString).appendingPathComponent(file)
+        }
+        let tunnel = Tunnel(
+            relay: tunnel.relay, mode: tunnel.mode, cert: resolve(tunnel.cert), key: resolve(tunnel.key), ca: resolve(tunnel.ca),
+            pingInterval: tunnel.pingInterval, peerTimeout: tunnel.peerTimeout, reconnectMax: tunnel.reconnectMax)
+        let mqtt = mqtt.map {
+            MQTT(
+                enabled: $0.enabled, uri: $0.uri, cliKey: resolve($0.cliKey), cliCert: resolve($0.cliCert),
+                username: $0.username, password: $0.password, attrSendPeriod: $0.attrSendPeriod)
+        }
+        return AgentSettings(general: general, wifi: wifi, ota: ota, cellular: cellular, can: can, serial: serial, mqtt: mqtt, tunnel: tunnel)
     }
 }

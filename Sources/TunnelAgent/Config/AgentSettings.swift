@@ -1,27 +1,52 @@
-/// The agent's `settings.json`: the EMUS RMS format (seed manual 6.1) plus our `tunnel`
-/// section. Keys this build does not use are accepted and ignored, so a file written for
-/// the vendor's hardware loads as it is.
-public struct AgentSettings: Codable, Sendable, Equatable {
-    public var serial: Serial
-    public var tunnel: Tunnel
+/// The agent's `settings.json`: every section of the EMUS RMS format (seed manual 6.1) with
+/// the manual's defaults, plus our `tunnel` section and `serial.device`. Sections that only
+/// make sense on the vendor's hardware (`general`, `wifi`, `ota`, `cellular`) are read and
+/// checked so that a file written for the RMS loads as it is, and reported as not applicable.
+/// Reading lives in `AgentSettings+Reading.swift`, files in `AgentSettings+Loading.swift`.
+public struct AgentSettings: Sendable, Equatable {
+    /// `general`: connection switching, power saving, SD card (vendor hardware); nil when absent.
+    public let general: General?
+    /// `wifi`: the vendor unit's Wi-Fi (vendor hardware); nil when absent.
+    public let wifi: Wifi?
+    /// `ota`: the vendor unit's firmware updates (vendor hardware); nil when absent.
+    public let ota: OTA?
+    /// `cellular`: the vendor unit's modem (vendor hardware); nil when absent.
+    public let cellular: Cellular?
+    /// `can`: the BMS's CAN bus; nil when absent (no CAN acquisition).
+    public let can: CAN?
+    /// `serial`: the BMS's G1 serial link; the defaults when absent.
+    public let serial: Serial
+    /// `mqtt`: the telemetry uplink; nil when absent (no uplink).
+    public let mqtt: MQTT?
+    /// `tunnel` (ours): how the agent reaches the relay. Required.
+    public let tunnel: Tunnel
 
-    public init(serial: Serial = Serial(), tunnel: Tunnel) {
+    public init(
+        general: General? = nil, wifi: Wifi? = nil, ota: OTA? = nil, cellular: Cellular? = nil, can: CAN? = nil,
+        serial: Serial = Serial(), mqtt: MQTT? = nil, tunnel: Tunnel
+    ) {
+        self.general = general
+        self.wifi = wifi
+        self.ota = ota
+        self.cellular = cellular
+        self.can = can
         self.serial = serial
+        self.mqtt = mqtt
         self.tunnel = tunnel
     }
 
     /// `serial`: the BMS's G1 serial link.
-    public struct Serial: Codable, Sendable, Equatable {
+    public struct Serial: Sendable, Equatable {
         /// EMUS: whether the G1 serial protocol is used.
-        public var enabled: Bool
-        /// EMUS: link type, usually "RS232".
-        public var type: String
-        /// EMUS: bits per second (57600 for G1).
-        public var speed: UInt32
-        /// EMUS: protocol name, "g1".
-        public var `protocol`: String
+        public let enabled: Bool
+        /// EMUS: link type, usually "RS232" (the manual's default is null).
+        public let type: String
+        /// EMUS: bits per second. 57600, the G1 rate, rather than the manual's generic 250000.
+        public let speed: UInt32
+        /// EMUS: protocol name, "g1" (the manual's default is null).
+        public let `protocol`: String
         /// Ours: the serial device the BMS is on, for example `/dev/ttyUSB0`.
-        public var device: String
+        public let device: String
 
         public init(enabled: Bool = true, type: String = "RS232", speed: UInt32 = 57_600, protocol: String = "g1", device: String = "/dev/ttyUSB0") {
             self.enabled = enabled
@@ -30,38 +55,26 @@ public struct AgentSettings: Codable, Sendable, Equatable {
             self.protocol = `protocol`
             self.device = device
         }
-
-        enum CodingKeys: String, CodingKey { case enabled, type, speed, `protocol`, device }
-
-        public init(from decoder: any Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            let defaults = Serial()
-            enabled = try c.decodeIfPresent(Bool.self, forKey: .enabled) ?? defaults.enabled
-            type = try c.decodeIfPresent(String.self, forKey: .type) ?? defaults.type
-            speed = try c.decodeIfPresent(UInt32.self, forKey: .speed) ?? defaults.speed
-            `protocol` = try c.decodeIfPresent(String.self, forKey: .protocol) ?? defaults.protocol
-            device = try c.decodeIfPresent(String.self, forKey: .device) ?? defaults.device
-        }
     }
 
     /// `tunnel` (ours): how the agent reaches the relay.
-    public struct Tunnel: Codable, Sendable, Equatable {
+    public struct Tunnel: Sendable, Equatable {
         /// The relay's tunnel port, `host:port`.
-        public var relay: String
+        public let relay: String
         /// "always": keep the control connection up; "on_demand": dial only when told to.
-        public var mode: String
+        public let mode: String
         /// Device certificate (PEM) issued by the relay's device CA.
-        public var cert: String
+        public let cert: String
         /// Its private key (PEM).
-        public var key: String
+        public let key: String
         /// The relay's server CA (PEM).
-        public var ca: String
+        public let ca: String
         /// Seconds between keepalive pings.
-        public var pingInterval: Int64
+        public let pingInterval: Int64
         /// Seconds of relay silence after which the connection is dropped and redialled.
-        public var peerTimeout: Int64
+        public let peerTimeout: Int64
         /// Longest wait between reconnection attempts, seconds.
-        public var reconnectMax: Double
+        public let reconnectMax: Double
 
         public init(
             relay: String, mode: String = "always", cert: String, key: String, ca: String,
@@ -75,25 +88,6 @@ public struct AgentSettings: Codable, Sendable, Equatable {
             self.pingInterval = pingInterval
             self.peerTimeout = peerTimeout
             self.reconnectMax = reconnectMax
-        }
-
-        enum CodingKeys: String, CodingKey {
-            case relay, mode, cert, key, ca
-            case pingInterval = "ping_interval"
-            case peerTimeout = "peer_timeout"
-            case reconnectMax = "reconnect_max"
-        }
-
-        public init(from decoder: any Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            relay = try c.decode(String.self, forKey: .relay)
-            mode = try c.decodeIfPresent(String.self, forKey: .mode) ?? "always"
-            cert = try c.decode(String.self, forKey: .cert)
-            key = try c.decode(String.self, forKey: .key)
-            ca = try c.decode(String.self, forKey: .ca)
-            pingInterval = try c.decodeIfPresent(Int64.self, forKey: .pingInterval) ?? 15
-            peerTimeout = try c.decodeIfPresent(Int64.self, forKey: .peerTimeout) ?? 45
-            reconnectMax = try c.decodeIfPresent(Double.self, forKey: .reconnectMax) ?? 30
         }
     }
 }

@@ -53,7 +53,11 @@ public final class RelayLink: Service, Sendable {
             } onGracefulShutdown: {
                 channel.closeWithGoingAway(.agentShutdown, "the agent is shutting down")
             }
-            logger.warning("Relay connection closed", metadata: ["relay": "\(dialer.relay)"])
+            if Task.isShuttingDownGracefully {
+                logger.info("Relay connection closed for shutdown", metadata: ["relay": "\(dialer.relay)"])
+            } else {
+                logger.warning("Relay connection closed", metadata: ["relay": "\(dialer.relay)"])
+            }
         } catch {
             logger.warning("Relay connection failed", metadata: ["relay": "\(dialer.relay)", "error": "\(error)"])
         }

@@ -18,6 +18,9 @@ final class PTYEndpoint: LocalEndpoint {
         if let linkPath { try pty.link(at: linkPath) }
         let channel = try await NIOPipeBootstrap(group: bridge.eventLoop)
             .channelOption(ChannelOptions.autoRead, value: false)
+            // A tty hands over at most about 4 KiB per read; more reads per wake-up make
+            // bigger frames under bulk load (see SerialBridge) at no cost to latency.
+            .channelOption(ChannelOptions.maxMessagesPerRead, value: 16)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(bridge.makeLocalHandler()) }
             }

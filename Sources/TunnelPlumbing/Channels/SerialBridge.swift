@@ -44,6 +44,9 @@ public final class SerialBridge: @unchecked Sendable {
     private var localContext: ChannelHandlerContext?
     private var lastLocalWrite: EventLoopFuture<Void>?
     private var goingAway: TunnelMessage.GoingAway?
+    /// Local bytes read since the last read-complete, sent as one frame: a PTY hands over
+    /// about 4 KiB per read, and one frame per burst saves a TLS record per read.
+    private var pendingToTunnel: ByteBuffer?
     /// Bytes forwarded, for the audit log and metrics.
     public private(set) var bytesToLocal: UInt64 = 0
     public private(set) var bytesToTunnel: UInt64 = 0
@@ -110,11 +113,23 @@ public final class SerialBridge: @unchecked Sendable {
 
     fileprivate func fromLocal(_ bytes: ByteBuffer) {
         bytesToTunnel &+= UInt64(bytes.readableBytes)
-        var bytes = bytes
-        while bytes.readableBytes > 0 {
-            let chunk = bytes.readSlice(length: min(bytes.readableBytes, TunnelLimits.maxFramePayload))!
-            tunnelContext?.write(NIOAny(TunnelMessage.serialData(chunk)), promise: nil)
+        if pendingToTunnel == nil {
+            pendingToTunnel = bytes
+        } else {
+            pendingToTunnel!.writeImmutableBuffer(bytes)
         }
+    }
+
+    /// Sends what the local side read in this burst, in frames of at most the payload limit.
+    fileprivate func localReadComplete() {
+        guard var pending = pendingToTunnel else { return }
+        pendingToTunnel = nil
+        guard let tunnel = tunnelContext else { return }  // the tunnel is gone: nowhere to send
+        while pending.readableBytes > 0 {
+            let chunk = pending.readSlice(length: min(pending.readableBytes, TunnelLimits.maxFramePayload))!
+            tunnel.write(NIOAny(TunnelMessage.serialData(chunk)), promise: nil)
+        }
+        tunnel.flush()
     }
 
     /// The tunnel side: `TunnelMessage` in, `TunnelMessage` out.
@@ -181,7 +196,7 @@ public final class SerialBridge: @unchecked Sendable {
         }
 
         public func channelReadComplete(context: ChannelHandlerContext) {
-            bridge.tunnelContext?.flush()
+            bridge.localReadComplete()
             context.fireChannelReadComplete()
         }
 

@@ -5,7 +5,7 @@ import TunnelPlumbing
 /// one session moves bulk data, against direct loopback TCP and a direct PTY, all in-process.
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "tunnel-bench",
+        commandName: "tunnel",
         abstract: "Measure the tunnel's round-trip latency and bulk throughput on loopback.",
         discussion: """
             Starts a relay (real TLS, loopback), an agent whose serial device is the slave of a PTY \

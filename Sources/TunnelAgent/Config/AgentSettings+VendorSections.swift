@@ -1,0 +1,108 @@
+extension AgentSettings {
+    /// `general`: the vendor unit's connection switching, power saving and SD card. Not
+    /// applicable on a gateway, where the operating system owns the network.
+    public struct General: Sendable, Equatable {
+        /// Keep the unit's internet connection up (no row in the manual; its example says true).
+        public let alwaysConnected: Bool
+        /// Milliseconds to wait before switching from a higher- to a lower-priority connection.
+        public let connectionPeriod: Int
+        /// Wi-Fi is preferred over cellular.
+        public let wifiHasPriority: Bool
+        /// The unit's power-saving mode.
+        public let powerSaving: Bool
+        /// JSON settings may be read from the unit's SD card.
+        public let sdcardSettingsAllowed: Bool
+
+        public init(alwaysConnected: Bool = true, connectionPeriod: Int = 200, wifiHasPriority: Bool = true, powerSaving: Bool = true, sdcardSettingsAllowed: Bool = true) {
+            self.alwaysConnected = alwaysConnected
+            self.connectionPeriod = connectionPeriod
+            self.wifiHasPriority = wifiHasPriority
+            self.powerSaving = powerSaving
+            self.sdcardSettingsAllowed = sdcardSettingsAllowed
+        }
+    }
+
+    /// `wifi`: the vendor unit's Wi-Fi client and admin page. Not applicable on a gateway.
+    public struct Wifi: Sendable, Equatable {
+        /// Wi-Fi is used.
+        public let enabled: Bool
+        /// Seconds between connectivity scans.
+        public let scanPeriod: Int
+        /// Signal-strength difference (0–255) before switching to a stronger access point.
+        /// Read from `rssi_threshold` (the manual's example) or `rss_i_threshold` (its table).
+        public let rssiThreshold: Int
+        /// `access_points`: the networks the unit may join.
+        public let accessPoints: [AccessPoint]
+        /// `admin_page`: the unit's local admin page; nil when absent.
+        public let adminPage: AdminPage?
+
+        public init(enabled: Bool = true, scanPeriod: Int = 60, rssiThreshold: Int = 10, accessPoints: [AccessPoint] = [], adminPage: AdminPage? = nil) {
+            self.enabled = enabled
+            self.scanPeriod = scanPeriod
+            self.rssiThreshold = rssiThreshold
+            self.accessPoints = accessPoints
+            self.adminPage = adminPage
+        }
+    }
+
+    /// One entry of `wifi.access_points`.
+    public struct AccessPoint: Sendable, Equatable {
+        /// The network's name.
+        public let ssid: String
+        /// Its password.
+        public let passkey: String
+
+        public init(ssid: String = "", passkey: String = "") {
+            self.ssid = ssid
+            self.passkey = passkey
+        }
+    }
+
+    /// `wifi.admin_page`.
+    public struct AdminPage: Sendable, Equatable {
+        /// The admin page is served.
+        public let enabled: Bool
+        /// Its timeout (the manual gives no unit; seconds, presumably).
+        public let timeout: Int
+        /// Its password.
+        public let passkey: String
+
+        public init(enabled: Bool = true, timeout: Int = 300, passkey: String = "") {
+            self.enabled = enabled
+            self.timeout = timeout
+            self.passkey = passkey
+        }
+    }
+
+    /// `ota`: the vendor unit's over-the-air firmware updates. Not applicable on a gateway.
+    public struct OTA: Sendable, Equatable {
+        /// Updates are accepted.
+        public let enabled: Bool
+        /// The update server's certificate type, for example "default".
+        public let serverCert: String
+
+        public init(enabled: Bool = true, serverCert: String = "") {
+            self.enabled = enabled
+            self.serverCert = serverCert
+        }
+    }
+
+    /// `cellular`: the vendor unit's modem. Not applicable on a gateway.
+    public struct Cellular: Sendable, Equatable {
+        /// Mobile data is used.
+        public let enabled: Bool
+        /// The APN's name.
+        public let apn: String
+        /// The APN's user name.
+        public let user: String
+        /// The APN's password.
+        public let password: String
+
+        public init(enabled: Bool = true, apn: String = "Internet", user: String = "user", password: String = "pass") {
+            self.enabled = enabled
+            self.apn = apn
+            self.user = user
+            self.password = password
+        }
+    }
+}

@@ -1,0 +1,11 @@
+import ArgumentParser
+
+/// `tunnel-bench`: the project's benchmarks. `tunnel` (the default) measures the tunnel on
+/// loopback; `codec` measures the wire decoders on one core.
+struct BenchRoot: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tunnel-bench",
+        abstract: "Benchmarks: the tunnel on loopback (default) and the wire decoders.",
+        subcommands: [BenchCommand.self, CodecBenchCommand.self],
+        defaultSubcommand: BenchCommand.self)
+}

@@ -1,0 +1,85 @@
+import Foundation
+import XCTest
+
+@testable import TunnelAgent
+
+/// `tunnel-agent check-config`: what it prints and its exit status, through the command and
+/// through the built program.
+final class CheckConfigCommandTests: XCTestCase {
+    var folder: URL!
+    var settings: String!
+    var params: String!
+    var badSettings: String!
+    var badParams: String!
+
+    override func setUpWithError() throws {
+        folder = try ConfigFixtures.temporaryFolder(for: self)
+        settings = try ConfigFixtures.write(#"{"wifi": {"enabled": true}, \#(ConfigFixtures.tunnel)}"#, to: "settings.json", in: folder)
+        params = try XCTUnwrap(ParamsConfig.shippedDefaultURL).path
+        badSettings = try ConfigFixtures.write(#"{"serial": {"speed": 0}, "color": "red"}"#, to: "bad-settings.json", in: folder)
+        badParams = try ConfigFixtures.write(
+            #"{"protocols": {"can": {"packets": {"X19B50000": {"params": {"minVolt": {"bits": 70}, "maxVolt": {"start": 64}}}}}}}"#,
+            to: "bad-params.json", in: folder)
+    }
+
+    func testValidFilesPrintTheirNoticesAndExitZero() throws {
+        let outcome = CheckConfigCommand.check(settings: settings, params: params)
+        XCTAssertTrue(outcome.valid)
+        XCTAssertEqual(outcome.text, """
+            settings.json \(settings!): valid, 1 notice
+              notice: $.wifi: not applicable on this gateway; accepted and ignored: the gateway's operating system manages Wi-Fi; there is no admin page
+            params_config.json \(params!): valid, 0 notices
+
+            """)
+        var command = try AgentCommand.parseAsRoot(["check-config", "--settings", settings, "--params", params])
+        XCTAssertNoThrow(try command.run())
+    }
+
+    func testEveryProblemOfBothFilesIsPrintedAndTheExitStatusIsOne() throws {
+        let outcome = CheckConfigCommand.check(settings: badSettings, params: badParams)
+        XCTAssertFalse(outcome.valid)
+        XCTAssertEqual(outcome.text, """
+            settings.json \(badSettings!): 2 problems, 1 notice
+              problem: $.serial.speed: found 0, expected an integer from 1 to 4294967295
+              problem: $.tunnel: found nothing, expected an object with relay, cert, key and ca (the agent's link to the relay)
+              notice: $.color: unknown key; ignored
+            params_config.json \(badParams!): 2 problems, 0 notices
+              problem: $.protocols.can.packets.X19B50000.params.minVolt.bits: found 70, expected an integer from 1 to 64
+              problem: $.protocols.can.packets.X19B50000.params.maxVolt.start: found 64, expected an integer from 0 to 63
+
+            """)
+        var command = try AgentCommand.parseAsRoot(["check-config", "--settings", badSettings, "--params", params])
+        XCTAssertThrowsError(try command.run()) { error in
+            XCTAssertEqual(AgentCommand.exitCode(for: error), .failure)
+        }
+        command = try AgentCommand.parseAsRoot(["check-config", "--settings", settings, "--params", folder.appendingPathComponent("none.json").path])
+        XCTAssertThrowsError(try command.run(), "a missing file is a problem")
+    }
+
+    func testTheBuiltProgramExitsZeroOnlyWhenBothFilesAreValid() throws {
+        // The program sits beside the TunnelAgent resource bundle in the build folder.
+        let bundle = try XCTUnwrap(ParamsConfig.shippedDefaultURL).deletingLastPathComponent()
+        let program = bundle.deletingLastPathComponent().appendingPathComponent("tunnel-agent")
+        guard FileManager.default.isExecutableFile(atPath: program.path) else {
+            throw XCTSkip("tunnel-agent is not built at \(program.path); `swift build --build-tests` builds it")
+        }
+        XCTAssertEqual(try run(program, ["check-config", "--settings", settings, "--params", params]).status, 0)
+        let failed = try run(program, ["check-config", "--settings", settings, "--params", badParams])
+        XCTAssertEqual(failed.status, 1)
+        XCTAssertTrue(failed.output.contains("problem: $.protocols.can.packets.X19B50000.params.minVolt.bits: found 70"), failed.output)
+        XCTAssertEqual(try run(program, ["check-config", "--settings", badSettings, "--params", params]).status, 1)
+    }
+
+    private func run(_ program: URL, _ arguments: [String]) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = program
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let output = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: output, as: UTF8.self))
+    }
+}
