@@ -81,6 +81,11 @@ let package = Package(
             dependencies: ["SharedWire", .product(name: "NIOTestUtils", package: "swift-nio")] + nio
         ),
         .testTarget(
+            name: "BMSSimulatorTests",
+            dependencies: ["BMSSimulator", "SharedWire", "TunnelPlumbing", .product(name: "NIOTestUtils", package: "swift-nio")]
+                + nio + service
+        ),
+        .testTarget(
             name: "TunnelEndToEndTests",
             dependencies: [
                 "SharedWire", "TunnelPlumbing", "TunnelRelay", "TunnelAgent", "TunnelConnect", "BMSSimulator",
