@@ -113,3 +113,11 @@ def test_benchmark_smoke_run_prints_its_figures():
     assert result.returncode == 0, result.stdout + result.stderr
     for heading in ["Round-trip latency", "tunnel (client→relay→agent→PTY)", "Bulk throughput", "direct TCP"]:
         assert heading in result.stdout, f"the report has '{heading}'"
+
+
+def test_codec_benchmark_smoke_run_prints_its_figures():
+    result = subprocess.run([str(bin_path() / "tunnel-bench"), "codec", "--quick"], capture_output=True, text=True,
+                            timeout=600)
+    assert result.returncode == 0, result.stdout + result.stderr
+    for heading in ["checked sentences", "typed readings", "CAN frames → telemetry"]:
+        assert heading in result.stdout, f"the report has '{heading}'"

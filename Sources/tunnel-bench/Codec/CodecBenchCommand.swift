@@ -8,7 +8,7 @@ import SharedWire
 struct CodecBenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "codec",
-        abstract: "G1 decode throughput on one core for a mixed stream of summary sentences.")
+        abstract: "G1 and CAN decode throughput on one core: framing, typed readings, the params_config engine.")
 
     @Option(help: "Sentences in the stream decoded per pass.")
     var sentences = 100_000
@@ -29,8 +29,33 @@ struct CodecBenchCommand: ParsableCommand {
         print(String(format: "  lines → checked sentences (CRC)          %12.0f sentences/s  (%6.1f MB/s)",
                      framing, framing * Double(stream.readableBytes) / Double(count) / 1e6))
         print(String(format: "  lines → typed readings (fields, scaling)  %12.0f sentences/s", typed))
+        let engine = try EngineStreams.make()
+        let passes = max(1, count / engine.sentences.count / 10)
+        let (telemetry, valuesPerSentence) = try Self.measureEngine(seconds: duration) { engine.decodeSentences(passes: passes) }
+        let (canRate, signalsPerFrame) = try Self.measureEngine(seconds: duration) { engine.decodeFrames(passes: passes) }
+        print(String(format: "  sentences → telemetry (params_config)     %12.0f sentences/s  (%.1f values each)", telemetry, valuesPerSentence))
+        print(String(format: "  CAN frames → telemetry (params_config)    %12.0f frames/s     (%.1f signals each, %.0f signals/s)",
+                     canRate, signalsPerFrame, canRate * signalsPerFrame))
         let target = 1_000_000.0
         print(String(format: "  target > 1,000,000 sentences/s (typed):   %@", typed > target ? "PASS" : "MISS"))
+    }
+
+    /// Runs `pass` for `seconds`; returns items per second and values per item.
+    static func measureEngine(seconds: Double, _ pass: () -> (items: Int, values: Int)) throws -> (Double, Double) {
+        _ = pass()
+        let clock = ContinuousClock()
+        let start = clock.now
+        var items = 0
+        var values = 0
+        while (clock.now - start) < .milliseconds(Int64(seconds * 1000)) {
+            let result = pass()
+            items += result.items
+            values += result.values
+        }
+        let elapsed = clock.now - start
+        let secondsTaken = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        guard items > 0, values > 0 else { throw ValidationError("the engine decoded nothing: check params_config.json") }
+        return (Double(items) / secondsTaken, Double(values) / Double(items))
     }
 
     /// Runs `pass` until `seconds` have gone by; returns sentences per second.
