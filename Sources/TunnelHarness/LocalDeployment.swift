@@ -126,13 +126,14 @@ public final class LocalDeployment: @unchecked Sendable {
 
     /// Opens a session the way `tunnel-relay session open` does; returns its token.
     public func openSession(
-        deviceID: String, mode: TunnelMessage.SessionMode = .control, ttl: TimeInterval = 60, user: String = "test"
+        deviceID: String, mode: TunnelMessage.SessionMode = .control, ttl: TimeInterval = 60, user: String = "test",
+        takeOver: Bool = false
     ) async throws -> SessionToken {
         let token = SessionToken.generate()
         let now = Date()
         try await store.createSession(SessionRecord(
             id: token.sessionID, deviceID: deviceID, mode: mode, createdBy: user, createdAt: now,
-            expiresAt: now.addingTimeInterval(ttl), tokenHash: token.secretHash))
+            expiresAt: now.addingTimeInterval(ttl), tokenHash: token.secretHash, takeOver: takeOver))
         return token
     }
 

@@ -67,6 +67,27 @@ final class G1CodecTests: XCTestCase {
         }
     }
 
+    func testValidSentenceAfterRandomNoiseIsNeverLostInAnySplit() throws {
+        var generator = SystemRandomNumberGenerator()
+        for round in 0..<300 {
+            var stream = (0..<Int.random(in: 0...400, using: &generator)).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            stream += Array("\r\nCV1,?,78\r\nBC1,?,E1\r\n".utf8)
+            var decoder = G1LineDecoder()
+            var buffer = ByteBuffer()
+            var sentences: [G1Sentence] = []
+            var index = 0
+            while index < stream.count {  // feed in random splits
+                let size = Int.random(in: 1...17, using: &generator)
+                buffer.writeBytes(stream[index..<min(index + size, stream.count)])
+                index += size
+                while let output = try decoder.decode(buffer: &buffer) {
+                    if case .sentence(let sentence) = output { sentences.append(sentence) }
+                }
+            }
+            XCTAssertEqual(Array(sentences.suffix(2)), [.request("CV1"), .request("BC1")], "round \(round)")
+        }
+    }
+
     private func isInvalid(_ output: G1LineDecoder.Output) -> Bool {
         if case .invalid = output { return true }
         return false

@@ -10,6 +10,7 @@ final class TunnelFrameTests: XCTestCase {
         .hello(.init(role: .client, software: "c", sessionID: "s", credential: "st1.a.b")),
         .welcome(.init(identity: "pack-1", pingIntervalMilliseconds: 15_000)),
         .openSession(.init(sessionID: "abc", mode: .monitor, serial: .init(baudRate: 57_600, dataBits: 7, parity: .even, stopBits: .two, flowControl: .hardware))),
+        .openSession(.init(sessionID: "abd", mode: .control, serial: .init(), takeOver: true)),
         .closeSession(.init(sessionID: "abc", code: .serialBusy, message: "busy")),
         .sessionStatus(.init(state: .connected, deviceID: "pack-1", mode: .control)),
         .serialData(ByteBuffer(string: "CV1,?,78\r\n")),

@@ -60,9 +60,11 @@ extension TunnelMessage {
                 identity: try p.readTunnelString(field: "welcome identity"),
                 pingIntervalMilliseconds: try p.readTunnelInteger("welcome ping interval")))
         case .openSession:
-            return .openSession(OpenSession(
-                sessionID: try p.readTunnelString(field: "session id"),
-                mode: try p.readSessionMode(), serial: try p.readSerialParameters()))
+            let sessionID = try p.readTunnelString(field: "session id")
+            let mode = try p.readSessionMode()
+            let serial = try p.readSerialParameters()
+            let flags: UInt8 = try p.readTunnelInteger("open-session flags")
+            return .openSession(OpenSession(sessionID: sessionID, mode: mode, serial: serial, takeOver: flags & 0x01 != 0))
         case .closeSession:
             return .closeSession(CloseSession(
                 sessionID: try p.readTunnelString(field: "session id"),
@@ -127,6 +129,7 @@ extension TunnelMessage {
             return b.writeInteger(w.version) + b.writeTunnelString(w.identity) + b.writeInteger(w.pingIntervalMilliseconds)
         case .openSession(let o):
             return b.writeTunnelString(o.sessionID) + b.writeInteger(o.mode.rawValue) + b.writeSerialParameters(o.serial)
+                + b.writeInteger(UInt8(o.takeOver ? 0x01 : 0x00))
         case .closeSession(let c):
             return b.writeTunnelString(c.sessionID) + b.writeInteger(c.code.rawValue) + b.writeTunnelString(c.message)
         case .sessionStatus(let s):

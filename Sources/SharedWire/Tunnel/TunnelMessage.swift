@@ -84,11 +84,14 @@ public enum TunnelMessage: Equatable, Sendable {
         public var sessionID: String
         public var mode: SessionMode
         public var serial: SerialParameters
+        /// An administrator takes the port over: the agent ends the control session holding it.
+        public var takeOver: Bool
 
-        public init(sessionID: String, mode: SessionMode, serial: SerialParameters) {
+        public init(sessionID: String, mode: SessionMode, serial: SerialParameters, takeOver: Bool = false) {
             self.sessionID = sessionID
             self.mode = mode
             self.serial = serial
+            self.takeOver = takeOver
         }
     }
 

@@ -32,11 +32,15 @@ struct SessionCommand: AsyncParsableCommand {
         @Flag(help: "Print only the connect URL.")
         var urlOnly = false
 
+        @Flag(help: "Take the device over: the control session holding it ends, and its client is told why. For administrators (the relay host's operator).")
+        var takeOver = false
+
         func run() async throws {
             guard let sessionMode = TunnelMessage.SessionMode(name: mode) else {
                 throw ValidationError("mode \"\(mode)\" is not control or monitor")
             }
             guard ttl > 0 else { throw ValidationError("--ttl must be positive, got \(ttl)") }
+            if takeOver && sessionMode != .control { throw ValidationError("--take-over is for control sessions") }
             let token = SessionToken.generate()
             let now = Date()
             try await options.withStore { store in
@@ -44,7 +48,8 @@ struct SessionCommand: AsyncParsableCommand {
                 guard record.revokedAt == nil else { throw ValidationError("device \(device) is revoked") }
                 try await store.createSession(SessionRecord(
                     id: token.sessionID, deviceID: device, mode: sessionMode, createdBy: user,
-                    createdAt: now, expiresAt: now.addingTimeInterval(Double(ttl)), tokenHash: token.secretHash))
+                    createdAt: now, expiresAt: now.addingTimeInterval(Double(ttl)), tokenHash: token.secretHash,
+                    takeOver: takeOver))
             }
             let url = "bmstunnel://\(publicAddress)/\(token)"
             if urlOnly {

@@ -66,11 +66,15 @@ public struct SessionRecord: Sendable, Equatable {
     public var tokenHash: [UInt8]
     public var claimedAt: Date?
     public var ending: SessionEnding?
+    /// An administrator's control session that ends the one holding the device.
+    public var takeOver: Bool
 
     public init(
         id: String, deviceID: String, mode: TunnelMessage.SessionMode, createdBy: String,
-        createdAt: Date, expiresAt: Date, tokenHash: [UInt8], claimedAt: Date? = nil, ending: SessionEnding? = nil
+        createdAt: Date, expiresAt: Date, tokenHash: [UInt8], claimedAt: Date? = nil, ending: SessionEnding? = nil,
+        takeOver: Bool = false
     ) {
+        self.takeOver = takeOver
         self.id = id
         self.deviceID = deviceID
         self.mode = mode

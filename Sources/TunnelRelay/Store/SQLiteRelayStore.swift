@@ -53,6 +53,9 @@ public final class SQLiteRelayStore: RelayStore {
         );
         CREATE INDEX sessions_by_device ON sessions(device_id, created_at);
         """,
+        """
+        ALTER TABLE sessions ADD COLUMN take_over INTEGER NOT NULL DEFAULT 0;
+        """,
     ]
 
     public func migrate() async throws {
@@ -103,12 +106,13 @@ public final class SQLiteRelayStore: RelayStore {
     public func createSession(_ session: SessionRecord) async throws {
         _ = try await connection.query(
             """
-            INSERT INTO sessions (id, device_id, mode, created_by, created_at, expires_at, token_hash)
-            VALUES (?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO sessions (id, device_id, mode, created_by, created_at, expires_at, token_hash, take_over)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
             """,
             [.text(session.id), .text(session.deviceID), .integer(Int(session.mode.rawValue)),
              .text(session.createdBy), .integer(session.createdAt.milliseconds),
-             .integer(session.expiresAt.milliseconds), .blob(ByteBuffer(bytes: session.tokenHash))])
+             .integer(session.expiresAt.milliseconds), .blob(ByteBuffer(bytes: session.tokenHash)),
+             .integer(session.takeOver ? 1 : 0)])
     }
 
     public func claimSession(id: String, secretHash: [UInt8], now: Date) async throws -> SessionClaim {
@@ -173,7 +177,8 @@ public final class SQLiteRelayStore: RelayStore {
             createdAt: Date(milliseconds: row.column("created_at")?.integer),
             expiresAt: Date(milliseconds: row.column("expires_at")?.integer),
             tokenHash: row.column("token_hash")?.blob.map { Array($0.readableBytesView) } ?? [],
-            claimedAt: row.column("claimed_at")?.integer.map { Date(milliseconds: $0) })
+            claimedAt: row.column("claimed_at")?.integer.map { Date(milliseconds: $0) },
+            takeOver: row.column("take_over")?.integer == 1)
         if let ended = row.column("ended_at")?.integer {
             record.ending = SessionEnding(
                 endedAt: Date(milliseconds: ended), reason: row.column("end_reason")?.string ?? "",

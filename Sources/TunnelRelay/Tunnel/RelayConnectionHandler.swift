@@ -38,6 +38,8 @@ final class RelayConnectionHandler: ChannelInboundHandler {
     private var bytes: UInt64 = 0
     private var endReason: String?
     private var logger: Logger
+    /// The read-only rule of a monitor session, applied to what its client sends.
+    private var monitorFilter: G1MonitorFilter?
 
     init(relay: RelayContext) {
         self.relay = relay
@@ -103,6 +105,7 @@ final class RelayConnectionHandler: ChannelInboundHandler {
             return context.fireUserInboundEventTriggered(event)
         }
         state = .forwarding(sessionID: session.id, side: .client, partner: paired.agent)
+        if session.mode == .monitor { monitorFilter = G1MonitorFilter() }
         context.writeAndFlush(wrapOutboundOut(.sessionStatus(.init(
             state: .connected, deviceID: session.deviceID, mode: session.mode))), promise: nil)
     }
@@ -138,6 +141,16 @@ final class RelayConnectionHandler: ChannelInboundHandler {
         _ context: ChannelHandlerContext, _ message: TunnelMessage, from side: SessionBroker.Side, to partner: any Channel
     ) {
         switch (message, side) {
+        case (.serialData(let data), .client) where monitorFilter != nil:
+            let (allowed, dropped) = monitorFilter!.filter(data)
+            for line in dropped {
+                logger.notice("Monitor request dropped", metadata: ["line": "\(line.line)", "reason": "\(line.reason)"])
+            }
+            guard allowed.readableBytes > 0 else { return }
+            bytes &+= UInt64(allowed.readableBytes)
+            partner.write(TunnelMessage.serialData(allowed), promise: nil)
+        case (.serialControl(let control), .client) where monitorFilter != nil:
+            logger.notice("Monitor serial control dropped", metadata: ["operation": "\(control.operation)"])
         case (.serialData(let data), _):
             bytes &+= UInt64(data.readableBytes)
             partner.write(message, promise: nil)

@@ -66,20 +66,25 @@ public final class SessionBroker: Sendable {
                 record(session, reason: reason, toDevice: 0, fromDevice: 0)
             }
         }
+        var displaced: [any Channel] = []
         let refusal: TunnelMessage.GoingAway? = state.withLockedValue { state in
             let sameDevice = state.pending.values.filter { $0.session.deviceID == deviceID }
             if sameDevice.count >= RelayLimits.maxPendingSessionsPerDevice {
                 return .init(code: .limitReached, message: "too many sessions waiting for device \(deviceID)")
             }
             if session.mode == .control {
-                if let holder = state.active.values.first(where: { $0.session.deviceID == deviceID && $0.session.mode == .control }) {
+                let holders = state.active.values.filter { $0.session.deviceID == deviceID && $0.session.mode == .control }
+                if let holder = holders.first, !session.takeOver {
                     return .init(
                         code: .serialBusy,
                         message: "device \(deviceID) has a control session by \(holder.session.createdBy) since \(holder.session.claimedAt.map { "\($0)" } ?? "now")")
                 }
-                if sameDevice.contains(where: { $0.session.mode == .control }) {
+                let starting = sameDevice.filter { $0.session.mode == .control }
+                if !starting.isEmpty, !session.takeOver {
                     return .init(code: .serialBusy, message: "device \(deviceID) has a control session starting")
                 }
+                displaced = holders.map(\.client) + starting.map(\.client)
+                for pending in starting { state.pending[pending.session.id] = nil }
             }
             state.pending[session.id] = Pending(session: session, client: client, timeout: timeout)
             return nil
@@ -88,6 +93,9 @@ public final class SessionBroker: Sendable {
             timeout.cancel()
             record(session, reason: "refused: \(refusal.message)", toDevice: 0, fromDevice: 0)
             return refusal
+        }
+        for client in displaced {
+            client.closeWithGoingAway(.sessionTakenOver, "\(session.createdBy) (administrator) took over the control session")
         }
         if let agent = agents.entry(deviceID: deviceID) {
             agent.channel.writeAndFlush(TunnelMessage.openSession(Self.open(session)), promise: nil)
@@ -205,6 +213,6 @@ public final class SessionBroker: Sendable {
     }
 
     private static func open(_ session: SessionRecord) -> TunnelMessage.OpenSession {
-        TunnelMessage.OpenSession(sessionID: session.id, mode: session.mode, serial: SerialParameters())
+        TunnelMessage.OpenSession(sessionID: session.id, mode: session.mode, serial: SerialParameters(), takeOver: session.takeOver)
     }
 }
