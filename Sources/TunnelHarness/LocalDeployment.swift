@@ -28,7 +28,7 @@ public final class LocalDeployment: @unchecked Sendable {
         devices: [String] = ["pack-1"], relayThreads: Int = 1,
         pingInterval: TimeAmount = .seconds(15), peerTimeout: TimeAmount = .seconds(45),
         handshakeTimeout: TimeAmount = .seconds(10), sessionSetupTimeout: TimeAmount = .seconds(10),
-        listenPort: Int = 0, directory: String? = nil, logLevel: Logger.Level = .warning
+        listenPort: Int = 0, directory: String? = nil, logLevel: Logger.Level = .warning, captureSessions: Bool = false
     ) async throws -> LocalDeployment {
         let directory = directory ?? FileManager.default.temporaryDirectory
             .appendingPathComponent("tunnel-\(UUID().uuidString.prefix(8))").path
@@ -39,7 +39,7 @@ public final class LocalDeployment: @unchecked Sendable {
         let configuration = RelayConfiguration(
             listenHost: "127.0.0.1", listenPort: listenPort, dataDirectory: directory, threads: relayThreads,
             pingInterval: pingInterval, peerTimeout: peerTimeout, handshakeTimeout: handshakeTimeout,
-            sessionSetupTimeout: sessionSetupTimeout)
+            sessionSetupTimeout: sessionSetupTimeout, captureSessions: captureSessions)
         let store = try await SQLiteRelayStore.open(path: configuration.storePath, logger: logger)
         for device in devices where try await store.device(id: device) == nil {
             let certificate = try credentials.issueDeviceBundle(deviceID: device, into: directory + "/agents/\(device)")
@@ -79,7 +79,8 @@ public final class LocalDeployment: @unchecked Sendable {
         let configuration = RelayConfiguration(
             listenHost: old.listenHost, listenPort: relayAddress.port, dataDirectory: old.dataDirectory,
             threads: old.threads, pingInterval: old.pingInterval, peerTimeout: old.peerTimeout,
-            handshakeTimeout: old.handshakeTimeout, sessionSetupTimeout: old.sessionSetupTimeout)
+            handshakeTimeout: old.handshakeTimeout, sessionSetupTimeout: old.sessionSetupTimeout,
+            captureSessions: old.captureSessions)
         store = try await SQLiteRelayStore.open(path: configuration.storePath, logger: logger)
         relay = try RelayServer(configuration: configuration, store: store, logger: logger)
         relayGroup = ServiceGroup(configuration: .init(services: [relay], logger: logger))

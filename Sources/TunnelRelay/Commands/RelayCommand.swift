@@ -11,7 +11,7 @@ public struct RelayCommand: AsyncParsableCommand {
             `tunnel-relay init`, register devices with `tunnel-relay device add`, run \
             `tunnel-relay serve`, and open sessions with `tunnel-relay session open`.
             """,
-        subcommands: [InitCommand.self, ServeCommand.self, DeviceCommand.self, SessionCommand.self])
+        subcommands: [InitCommand.self, ServeCommand.self, DeviceCommand.self, SessionCommand.self, CaptureCommand.self])
 
     public init() {}
 }

@@ -26,13 +26,16 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Seconds of silence after which a peer is dropped.")
     var peerTimeout: Int64 = 45
 
+    @Flag(help: "Record every session's serial traffic into <data-dir>/captures (see `tunnel-relay capture`).")
+    var capture = false
+
     func run() async throws {
         LogSetup.bootstrap(level: options.logLevel)
         let address = try RelayAddress(parsing: listen)
         let configuration = RelayConfiguration(
             listenHost: address.host, listenPort: address.port, dataDirectory: options.dataDirectory,
             publicAddress: publicAddress ?? "localhost:\(address.port)", threads: threads,
-            pingInterval: .seconds(pingInterval), peerTimeout: .seconds(peerTimeout))
+            pingInterval: .seconds(pingInterval), peerTimeout: .seconds(peerTimeout), captureSessions: capture)
         let logger = Logger(label: "tunnel-relay")
         let store = try await SQLiteRelayStore.open(path: configuration.storePath)
         let server = try RelayServer(configuration: configuration, store: store, logger: logger)

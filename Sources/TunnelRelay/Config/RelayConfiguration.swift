@@ -21,6 +21,8 @@ public struct RelayConfiguration: Sendable {
     public let handshakeTimeout: TimeAmount
     /// Time a claimed session waits for its agent's data connection.
     public let sessionSetupTimeout: TimeAmount
+    /// Record every session's serial traffic into `<data>/captures/<session>.jsonl`.
+    public let captureSessions: Bool
 
     public init(
         listenHost: String = "0.0.0.0",
@@ -31,8 +33,10 @@ public struct RelayConfiguration: Sendable {
         pingInterval: TimeAmount = .seconds(TunnelLimits.defaultPingIntervalSeconds),
         peerTimeout: TimeAmount = .seconds(TunnelLimits.defaultPeerTimeoutSeconds),
         handshakeTimeout: TimeAmount = .seconds(TunnelLimits.defaultHandshakeTimeoutSeconds),
-        sessionSetupTimeout: TimeAmount = .seconds(30)
+        sessionSetupTimeout: TimeAmount = .seconds(30),
+        captureSessions: Bool = false
     ) {
+        self.captureSessions = captureSessions
         self.listenHost = listenHost
         self.listenPort = listenPort
         self.dataDirectory = dataDirectory
@@ -46,6 +50,9 @@ public struct RelayConfiguration: Sendable {
 
     /// Path of the embedded SQLite store.
     public var storePath: String { dataDirectory + "/relay.sqlite" }
+
+    /// Folder of session captures.
+    public var captureDirectory: String { dataDirectory + "/captures" }
 }
 
 /// Bounds the relay enforces on what peers may ask of it.

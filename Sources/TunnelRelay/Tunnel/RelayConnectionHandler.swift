@@ -40,6 +40,8 @@ final class RelayConnectionHandler: ChannelInboundHandler {
     private var logger: Logger
     /// The read-only rule of a monitor session, applied to what its client sends.
     private var monitorFilter: G1MonitorFilter?
+    /// The session's capture, when the relay records sessions.
+    private var capture: SessionCapture?
 
     init(relay: RelayContext) {
         self.relay = relay
@@ -105,6 +107,7 @@ final class RelayConnectionHandler: ChannelInboundHandler {
             return context.fireUserInboundEventTriggered(event)
         }
         state = .forwarding(sessionID: session.id, side: .client, partner: paired.agent)
+        capture = paired.capture
         if session.mode == .monitor { monitorFilter = G1MonitorFilter() }
         context.writeAndFlush(wrapOutboundOut(.sessionStatus(.init(
             state: .connected, deviceID: session.deviceID, mode: session.mode))), promise: nil)
@@ -148,11 +151,13 @@ final class RelayConnectionHandler: ChannelInboundHandler {
             }
             guard allowed.readableBytes > 0 else { return }
             bytes &+= UInt64(allowed.readableBytes)
+            capture?.record(.toDevice, allowed)
             partner.write(TunnelMessage.serialData(allowed), promise: nil)
         case (.serialControl(let control), .client) where monitorFilter != nil:
             logger.notice("Monitor serial control dropped", metadata: ["operation": "\(control.operation)"])
         case (.serialData(let data), _):
             bytes &+= UInt64(data.readableBytes)
+            capture?.record(side == .client ? .toDevice : .fromDevice, data)
             partner.write(message, promise: nil)
         case (.serialControl, .client), (.serialControlResult, .agent), (.serialState, .agent):
             partner.write(message, promise: nil)
@@ -238,9 +243,10 @@ final class RelayConnectionHandler: ChannelInboundHandler {
 
     private func acceptAgentData(_ context: ChannelHandlerContext, deviceID: String, sessionID: String) {
         switch relay.broker.agentArrived(sessionID: sessionID, deviceID: deviceID, agent: context.channel) {
-        case .success(let client):
+        case .success(let (client, capture)):
             handshakeTimer?.cancel()
             state = .forwarding(sessionID: sessionID, side: .agent, partner: client)
+            self.capture = capture
             context.writeAndFlush(wrapOutboundOut(.welcome(.init(identity: sessionID, pingIntervalMilliseconds: pingMilliseconds))), promise: nil)
         case .failure(let refusal):
             refuse(context, refusal.code, refusal.message)

@@ -31,7 +31,8 @@ public final class RelayServer: Service, Sendable {
             numberOfThreads: configuration.threads > 0 ? configuration.threads : System.coreCount)
         self.logger = logger
         self.broker = SessionBroker(
-            agents: agents, store: store, setupTimeout: configuration.sessionSetupTimeout, logger: logger)
+            agents: agents, store: store, setupTimeout: configuration.sessionSetupTimeout,
+            captureDirectory: configuration.captureSessions ? configuration.captureDirectory : nil, logger: logger)
         self.bound = group.any().makePromise(of: SocketAddress.self)
     }
 

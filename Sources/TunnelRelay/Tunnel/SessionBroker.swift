@@ -13,6 +13,7 @@ public final class SessionBroker: Sendable {
     /// Told to the client's handler when its agent arrived.
     struct Paired {
         let agent: any Channel
+        let capture: SessionCapture?
     }
 
     private struct Pending {
@@ -25,6 +26,7 @@ public final class SessionBroker: Sendable {
         let session: SessionRecord
         let client: any Channel
         let agent: any Channel
+        let capture: SessionCapture?
         var bytesToDevice: UInt64 = 0
         var bytesFromDevice: UInt64 = 0
         var endedSides = 0
@@ -43,12 +45,15 @@ public final class SessionBroker: Sendable {
     private let agents: AgentDirectory
     private let store: any RelayStore
     private let setupTimeout: TimeAmount
+    /// Where session captures go, when the relay records them.
+    private let captureDirectory: String?
     private let logger: Logger
 
-    init(agents: AgentDirectory, store: any RelayStore, setupTimeout: TimeAmount, logger: Logger) {
+    init(agents: AgentDirectory, store: any RelayStore, setupTimeout: TimeAmount, captureDirectory: String?, logger: Logger) {
         self.agents = agents
         self.store = store
         self.setupTimeout = setupTimeout
+        self.captureDirectory = captureDirectory
         self.logger = logger
     }
 
@@ -112,7 +117,10 @@ public final class SessionBroker: Sendable {
 
     /// The agent of `deviceID` dialled in for `sessionID`. Returns the client channel to pair
     /// with, or the refusal.
-    func agentArrived(sessionID: String, deviceID: String, agent: any Channel) -> Result<any Channel, TunnelProtocolError> {
+    func agentArrived(
+        sessionID: String, deviceID: String, agent: any Channel
+    ) -> Result<(client: any Channel, capture: SessionCapture?), TunnelProtocolError> {
+        let capture = startCapture(sessionID: sessionID)
         let result: Result<Pending, TunnelProtocolError> = state.withLockedValue { state in
             guard let pending = state.pending[sessionID] else {
                 return .failure(TunnelProtocolError(.sessionEnded, "session \(sessionID) is not waiting for an agent"))
@@ -121,17 +129,31 @@ public final class SessionBroker: Sendable {
                 return .failure(TunnelProtocolError(.authenticationFailed, "session \(sessionID) belongs to another device"))
             }
             state.pending[sessionID] = nil
-            state.active[sessionID] = Active(session: pending.session, client: pending.client, agent: agent)
+            state.active[sessionID] = Active(session: pending.session, client: pending.client, agent: agent, capture: capture)
             return .success(pending)
         }
         switch result {
         case .success(let pending):
             pending.timeout.cancel()
-            pending.client.pipeline.fireUserInboundEventTriggered(Paired(agent: agent))
+            pending.client.pipeline.fireUserInboundEventTriggered(Paired(agent: agent, capture: capture))
             logger.info("Session paired", metadata: ["session.id": "\(sessionID)", "device.id": "\(deviceID)"])
-            return .success(pending.client)
+            return .success((pending.client, capture))
         case .failure(let refusal):
+            capture?.finish()
             return .failure(refusal)
+        }
+    }
+
+    /// A capture for a session being paired, when the relay records sessions.
+    private func startCapture(sessionID: String) -> SessionCapture? {
+        guard let directory = captureDirectory else { return nil }
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
+                                                    attributes: [.posixPermissions: 0o700])
+            return try SessionCapture.start(path: "\(directory)/\(sessionID).jsonl", logger: logger)
+        } catch {
+            logger.error("Session capture failed to start", metadata: ["session.id": "\(sessionID)", "error": "\(error)"])
+            return nil
         }
     }
 
@@ -176,6 +198,7 @@ public final class SessionBroker: Sendable {
             }
         }
         if let finished = outcome.finished {
+            finished.capture?.finish()
             record(finished.session, reason: finished.reason ?? reason,
                    toDevice: finished.bytesToDevice, fromDevice: finished.bytesFromDevice)
         }
