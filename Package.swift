@@ -10,6 +10,7 @@ let tls: [Target.Dependency] = [.product(name: "NIOSSL", package: "swift-nio-ssl
 let certificates: [Target.Dependency] = [
     .product(name: "X509", package: "swift-certificates"),
     .product(name: "Crypto", package: "swift-crypto"),
+    .product(name: "_CryptoExtras", package: "swift-crypto"),
 ]
 let service: [Target.Dependency] = [
     .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import X509
+import _CryptoExtras
 
 /// The relay's certificate files in its data directory, and how they are made.
 ///
@@ -24,13 +25,25 @@ public struct RelayCredentials: Sendable {
     /// True when `init` already ran here.
     public var exist: Bool { FileManager.default.fileExists(atPath: serverCertificatePath) }
 
+    /// The kind of key the relay's TLS certificate carries.
+    public enum ServerKeyType: String, Sendable, CaseIterable {
+        /// P-256: fast handshakes; AEAD suites and TLS 1.3.
+        case ecdsa
+        /// RSA 2048: also lets TLS 1.2 peers of the vendor's hardware generation use
+        /// `ECDHE-RSA-AES256-SHA`; handshakes cost more CPU.
+        case rsa
+    }
+
     /// Creates both CAs and the server certificate for `hostnames` (DNS names and IP addresses).
-    public func create(hostnames: [String], now: Date = Date()) throws {
+    public func create(hostnames: [String], serverKeyType: ServerKeyType = .ecdsa, now: Date = Date()) throws {
         try FileManager.default.createDirectory(
             atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let serverCA = try CertificateAuthority.create(commonName: "BMS Tunnel Relay Server CA", now: now)
         let deviceCA = try CertificateAuthority.create(commonName: "BMS Tunnel Device CA", now: now)
-        let serverKey = Certificate.PrivateKey(P256.Signing.PrivateKey())
+        let serverKey = switch serverKeyType {
+        case .ecdsa: Certificate.PrivateKey(P256.Signing.PrivateKey())
+        case .rsa: Certificate.PrivateKey(try _RSA.Signing.PrivateKey(keySize: .bits2048))
+        }
         let isIP: (String) -> Bool = { $0.contains(":") || $0.allSatisfy { $0.isNumber || $0 == "." } }
         let server = try serverCA.issue(
             commonName: hostnames.first ?? "localhost", publicKey: serverKey.publicKey,

@@ -15,17 +15,23 @@ struct InitCommand: AsyncParsableCommand {
     @Flag(help: "Replace existing TLS material (every issued device certificate stops working).")
     var force = false
 
+    @Option(help: "Key of the relay's TLS certificate: ecdsa (P-256, fastest) or rsa (2048; needed by TLS 1.2 peers that only speak ECDHE-RSA-AES256-SHA).")
+    var keyType: String = "ecdsa"
+
     func run() async throws {
         let credentials = RelayCredentials(dataDirectory: options.dataDirectory)
         if credentials.exist && !force {
             throw ValidationError("\(credentials.directory) already holds TLS material; use --force to replace it")
         }
-        try credentials.create(hostnames: hostnames)
+        guard let serverKeyType = RelayCredentials.ServerKeyType(rawValue: keyType) else {
+            throw ValidationError("--key-type \(keyType) is not ecdsa or rsa")
+        }
+        try credentials.create(hostnames: hostnames, serverKeyType: serverKeyType)
         let store = try await SQLiteRelayStore.open(path: options.storePath)
         try await store.close()
         print("Initialised \(options.dataDirectory)")
         print("  server CA (give to agents and clients): \(credentials.serverCAPath)")
         print("  device CA (signs device certificates):  \(credentials.deviceCAPath)")
-        print("  server certificate for: \(hostnames.joined(separator: ", "))")
+        print("  server certificate (\(serverKeyType.rawValue)) for: \(hostnames.joined(separator: ", "))")
     }
 }
