@@ -93,3 +93,23 @@ final class SessionLifecycleTests: XCTestCase {
         await deployment.stop()
     }
 }
+
+/// A serial device that disappears mid-session.
+final class SerialDeviceLossTests: XCTestCase {
+    func testSerialDeviceGoneEndsTheSessionWithThatReasonAndTheAgentCarriesOn() async throws {
+        let deployment = try await LocalDeployment.start()
+        let bms = try await SerialEnd.makePTY(group: deployment.clientGroup)
+        let agent = try await deployment.startAgent(deviceID: "pack-1", serialDevice: bms.pty!.slavePath)
+        let client = MessageCollector()
+        _ = try await deployment.dialClient(credential: "\(try await deployment.openSession(deviceID: "pack-1"))") { client }
+        try await client.waitUntilConnected()
+
+        await bms.close()  // the adapter is unplugged: the PTY goes away under the agent
+        try await client.waitUntilClosed()
+        XCTAssertEqual(client.goingAway?.code, .agentLost)
+        XCTAssertTrue(client.goingAway?.message.contains("serial port") == true, "\(String(describing: client.goingAway))")
+        try await waitUntil("the agent ended the session") { agent.sessions.count == 0 }
+        XCTAssertNotNil(deployment.relay.agents.entry(deviceID: "pack-1"), "the agent itself stays connected")
+        await deployment.stop()
+    }
+}
