@@ -28,7 +28,8 @@ public final class LocalDeployment: @unchecked Sendable {
         devices: [String] = ["pack-1"], relayThreads: Int = 1,
         pingInterval: TimeAmount = .seconds(15), peerTimeout: TimeAmount = .seconds(45),
         handshakeTimeout: TimeAmount = .seconds(10), sessionSetupTimeout: TimeAmount = .seconds(10),
-        listenPort: Int = 0, directory: String? = nil, logLevel: Logger.Level = .warning, captureSessions: Bool = false
+        listenPort: Int = 0, directory: String? = nil, logLevel: Logger.Level = .warning, captureSessions: Bool = false,
+        sourceLimits: SourceLimiter.Configuration = .init(), shutdownGrace: TimeAmount = .seconds(2)
     ) async throws -> LocalDeployment {
         let directory = directory ?? FileManager.default.temporaryDirectory
             .appendingPathComponent("tunnel-\(UUID().uuidString.prefix(8))").path
@@ -39,7 +40,8 @@ public final class LocalDeployment: @unchecked Sendable {
         let configuration = RelayConfiguration(
             listenHost: "127.0.0.1", listenPort: listenPort, dataDirectory: directory, threads: relayThreads,
             pingInterval: pingInterval, peerTimeout: peerTimeout, handshakeTimeout: handshakeTimeout,
-            sessionSetupTimeout: sessionSetupTimeout, captureSessions: captureSessions)
+            sessionSetupTimeout: sessionSetupTimeout, captureSessions: captureSessions, sourceLimits: sourceLimits,
+            shutdownGrace: shutdownGrace)
         let store = try await SQLiteRelayStore.open(path: configuration.storePath, logger: logger)
         for device in devices where try await store.device(id: device) == nil {
             let certificate = try credentials.issueDeviceBundle(deviceID: device, into: directory + "/agents/\(device)")
@@ -69,6 +71,13 @@ public final class LocalDeployment: @unchecked Sendable {
         self.logger = logger
     }
 
+    /// Stops the relay the way SIGTERM does (graceful: running sessions get the grace period);
+    /// agents stay up and start redialling.
+    public func stopRelay() async {
+        await relayGroup.triggerGracefulShutdown()
+        _ = try? await relayTask.value
+    }
+
     /// Stops the relay (agents stay up and start redialling) and starts it again on the same
     /// port and data directory.
     public func restartRelay() async throws {
@@ -80,7 +89,7 @@ public final class LocalDeployment: @unchecked Sendable {
             listenHost: old.listenHost, listenPort: relayAddress.port, dataDirectory: old.dataDirectory,
             threads: old.threads, pingInterval: old.pingInterval, peerTimeout: old.peerTimeout,
             handshakeTimeout: old.handshakeTimeout, sessionSetupTimeout: old.sessionSetupTimeout,
-            captureSessions: old.captureSessions)
+            captureSessions: old.captureSessions, sourceLimits: old.sourceLimits, shutdownGrace: old.shutdownGrace)
         store = try await SQLiteRelayStore.open(path: configuration.storePath, logger: logger)
         relay = try RelayServer(configuration: configuration, store: store, logger: logger)
         relayGroup = ServiceGroup(configuration: .init(services: [relay], logger: logger))

@@ -40,8 +40,12 @@ final class MonitorAndTakeoverTests: XCTestCase {
             .split(separator: "\n").map(String.init)
         XCTAssertEqual(received.count, 1, "only the read reached the simulator: \(received)")
         XCTAssertTrue(received.first?.contains("CV1,?,78") == true, "\(received)")
-        XCTAssertFalse(monitor.messages.contains { if case .serialControlResult = $0 { true } else { false } },
-                       "a monitor's serial control is dropped, never applied")
+        try await waitUntil("the monitor's serial control is answered") {
+            monitor.messages.contains { if case .serialControlResult = $0 { true } else { false } }
+        }
+        let answer = monitor.messages.compactMap { if case .serialControlResult(let r) = $0 { r } else { nil } }.first
+        XCTAssertEqual(answer, SerialControlResult(operation: .setBaudRate, value: 57_600, status: .unsupported),
+                       "never applied: answered with the speed in effect")
 
         try await channel.close()
         await deployment.stop()

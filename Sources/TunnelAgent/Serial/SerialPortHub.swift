@@ -122,7 +122,9 @@ final class SerialPortHub: @unchecked Sendable {  // confined to `eventLoop`
         case (.serialControl(let control), .control):
             applyInOrder(control, for: sessionID)
         case (.serialControl(let control), .monitor):
-            logger.notice("Monitor serial control dropped", metadata: ["session.id": "\(sessionID)", "operation": "\(control.operation)"])
+            // Never applied; answered with what is in effect so the client's answers stay in step.
+            logger.notice("Monitor serial control refused", metadata: ["session.id": "\(sessionID)", "operation": "\(control.operation)"])
+            member.context?.writeAndFlush(NIOAny(TunnelMessage.serialControlResult(port.refused(control))), promise: nil)
         default:
             break
         }

@@ -12,11 +12,21 @@ import TunnelPlumbing
 public struct ConnectCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "tunnel-connect",
-        abstract: "Attach to a session and expose it as a local virtual serial port or TCP port.",
+        abstract: "Attach to a session and expose it as a local virtual serial port, TCP port or RFC 2217 port.",
         discussion: """
             Give the connect URL printed by `tunnel-relay session open` (bmstunnel://host:port/<token>), \
             or the bare token with --relay. The token works once. Status lines go to standard \
             output; Ctrl-C ends the session.
+
+            Choose where the Control Panel connects; a virtual serial port when none is given. \
+            With --pty, the speed, data bits, parity, stop bits and flow control the Control Panel \
+            sets on the virtual port are applied to the real port (a Linux virtual port itself \
+            keeps only 8 data bits and no parity). With --tcp, the serial bytes go over raw TCP \
+            and the port keeps the agent's settings. With --rfc2217, a Telnet COM-PORT-OPTION \
+            (RFC 2217) client sets the real port's speed, framing, DTR, RTS and BREAK and is told \
+            what is in effect: pyserial's serial_for_url("rfc2217://127.0.0.1:7000"), or a \
+            Windows virtual COM port (com0com with hub4com's com2tcp-rfc2217). The TCP and \
+            RFC 2217 ports take one client at a time, and the session stays open while it reconnects.
             """)
 
     @Argument(help: "Connect URL (bmstunnel://host:port/<token>) or a session token.")
@@ -34,13 +44,18 @@ public struct ConnectCommand: AsyncParsableCommand {
     @Option(help: "Listen on host:port and carry the serial bytes over raw TCP.")
     var tcp: String?
 
+    @Option(help: "Listen on host:port as an RFC 2217 (Telnet COM-PORT-OPTION) serial port server.")
+    var rfc2217: String?
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error.")
     var logLevel: String = "warning"
 
     public init() {}
 
     public func validate() throws {
-        if pty != nil && tcp != nil { throw ValidationError("choose one of --pty and --tcp") }
+        if [pty, tcp, rfc2217].compactMap({ $0 }).count > 1 {
+            throw ValidationError("choose one of --pty, --tcp and --rfc2217")
+        }
     }
 
     public func run() async throws {
@@ -48,6 +63,7 @@ public struct ConnectCommand: AsyncParsableCommand {
         let target = try ConnectTarget(argument: self.target, relay: relay)
         let tls = try NIOSSLContext(configuration: TLSPolicy.client(trustedCA: try ca.map(PEMFiles.certificates(at:))))
         let endpoint: any LocalEndpoint = try tcp.map { TCPEndpoint(address: try RelayAddress(parsing: $0)) }
+            ?? rfc2217.map { RFC2217Endpoint(address: try RelayAddress(parsing: $0)) }
             ?? PTYEndpoint(linkPath: pty)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let session = ClientSession(

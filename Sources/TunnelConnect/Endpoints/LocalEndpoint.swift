@@ -1,4 +1,5 @@
 import NIOCore
+import SharedWire
 import TunnelPlumbing
 
 /// Where the Control Panel connects on the engineer's machine.
@@ -12,4 +13,20 @@ protocol LocalEndpoint: AnyObject, Sendable {
     var survivesLocalClose: Bool { get }
     /// Closes the endpoint and cleans up (PTY symlink, listening socket).
     func close()
+    /// Where the session hands the agent's serial control results and line state, for an
+    /// endpoint that sends serial control operations (RFC 2217, the PTY's line settings);
+    /// `nil` (the default) for an endpoint that carries bytes only.
+    var controlReceiver: (any SerialControlReceiver)? { get }
+}
+
+extension LocalEndpoint {
+    var controlReceiver: (any SerialControlReceiver)? { nil }
+}
+
+/// Takes what the agent says about serial control, on the bridge's event loop.
+protocol SerialControlReceiver: AnyObject, Sendable {
+    /// The result of the oldest serial control operation the endpoint sent.
+    func tunnelAnswered(_ result: SerialControlResult)
+    /// Line and modem state the agent reported by itself.
+    func tunnelReported(_ state: SerialState)
 }

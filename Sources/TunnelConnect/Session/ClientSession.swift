@@ -52,6 +52,10 @@ final class ClientSession: Service, Sendable {
                 case .sessionStatus(let s):
                     endpoint.setReading(true)
                     status("Connected to device \(s.deviceID) (\(s.mode) session). Point the Control Panel at \(localPlace.withLockedValue { $0 })")
+                case .serialControlResult(let result):
+                    endpoint.controlReceiver?.tunnelAnswered(result)
+                case .serialState(let state):
+                    endpoint.controlReceiver?.tunnelReported(state)
                 default:
                     break
                 }

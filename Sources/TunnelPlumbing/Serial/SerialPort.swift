@@ -108,6 +108,22 @@ public final class SerialPort: @unchecked Sendable {
         }
     }
 
+    /// The answer to an operation that is not applied (a monitor session's): `unsupported`,
+    /// with the value in effect, so a client that waits for its answer still gets one.
+    public func refused(_ control: SerialControl) -> SerialControlResult {
+        let current = try? Termios.read(fd: fd, path: path)
+        let value: UInt32 = switch control {
+        case .setBaudRate: current?.baudRate ?? 0
+        case .setDataBits: UInt32(current?.dataBits ?? 8)
+        case .setParity: UInt32(current?.parity.rawValue ?? SerialParameters.Parity.none.rawValue)
+        case .setStopBits: UInt32(current?.stopBits.rawValue ?? SerialParameters.StopBits.one.rawValue)
+        case .setFlowControl: UInt32(current?.flowControl.rawValue ?? SerialParameters.FlowControl.none.rawValue)
+        case .queryState: UInt32(modemState())
+        case .setDTR, .setRTS, .sendBreak, .setBreak, .purge: control.value
+        }
+        return SerialControlResult(operation: control.operation, value: value, status: control == .queryState ? .applied : .unsupported)
+    }
+
     /// Changes one termios setting and reads back what the device kept.
     private func setLine(
         _ operation: SerialControl.Operation, requested: UInt32, read: (Termios) -> UInt32,

@@ -23,6 +23,10 @@ public struct RelayConfiguration: Sendable {
     public let sessionSetupTimeout: TimeAmount
     /// Record every session's serial traffic into `<data>/captures/<session>.jsonl`.
     public let captureSessions: Bool
+    /// Per-address bounds on connections and failed authentications.
+    public let sourceLimits: SourceLimiter.Configuration
+    /// How long sessions may go on after SIGTERM before they are closed.
+    public let shutdownGrace: TimeAmount
 
     public init(
         listenHost: String = "0.0.0.0",
@@ -34,9 +38,13 @@ public struct RelayConfiguration: Sendable {
         peerTimeout: TimeAmount = .seconds(TunnelLimits.defaultPeerTimeoutSeconds),
         handshakeTimeout: TimeAmount = .seconds(TunnelLimits.defaultHandshakeTimeoutSeconds),
         sessionSetupTimeout: TimeAmount = .seconds(30),
-        captureSessions: Bool = false
+        captureSessions: Bool = false,
+        sourceLimits: SourceLimiter.Configuration = .init(),
+        shutdownGrace: TimeAmount = .seconds(10)
     ) {
         self.captureSessions = captureSessions
+        self.sourceLimits = sourceLimits
+        self.shutdownGrace = shutdownGrace
         self.listenHost = listenHost
         self.listenPort = listenPort
         self.dataDirectory = dataDirectory

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOSSL
 import SharedWire
@@ -12,6 +13,7 @@ struct RelayContext: Sendable {
     let store: any RelayStore
     let agents: AgentDirectory
     let broker: SessionBroker
+    let limiter: NIOLockedValueBox<SourceLimiter>
     let logger: Logger
 }
 
@@ -153,8 +155,6 @@ final class RelayConnectionHandler: ChannelInboundHandler {
             bytes &+= UInt64(allowed.readableBytes)
             capture?.record(.toDevice, allowed)
             partner.write(TunnelMessage.serialData(allowed), promise: nil)
-        case (.serialControl(let control), .client) where monitorFilter != nil:
-            logger.notice("Monitor serial control dropped", metadata: ["operation": "\(control.operation)"])
         case (.serialData(let data), _):
             bytes &+= UInt64(data.readableBytes)
             capture?.record(side == .client ? .toDevice : .fromDevice, data)
@@ -175,6 +175,9 @@ final class RelayConnectionHandler: ChannelInboundHandler {
 
     private func refuse(_ context: ChannelHandlerContext, _ code: TunnelErrorCode, _ message: String) {
         if case .closed = state { return }
+        if Self.authenticationCodes.contains(code), let source = context.channel.remoteAddress?.ipAddress {
+            relay.limiter.withLockedValue { $0.authenticationFailed(from: source, now: .now()) }
+        }
         logger.info("Closing connection", metadata: ["code": "\(code)", "reason": "\(message)"])
         endReason = endReason ?? message
         context.closeWithGoingAway(code, message)
@@ -306,6 +309,11 @@ final class RelayConnectionHandler: ChannelInboundHandler {
             context.closeWithGoingAway(refusal.code, refusal.message)
         }
     }
+
+    /// Refusals that count against the source's failed-authentication budget.
+    private static let authenticationCodes: Set<TunnelErrorCode> = [
+        .authenticationFailed, .tokenUnknown, .tokenExpired, .tokenUsed, .deviceUnknown, .deviceRevoked,
+    ]
 
     /// False when the connection closed (or timed out) while the store was being asked.
     private func stillAuthenticating(_ context: ChannelHandlerContext) -> Bool {

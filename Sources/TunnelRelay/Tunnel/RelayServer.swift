@@ -1,4 +1,5 @@
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import NIOSSL
@@ -16,6 +17,7 @@ public final class RelayServer: Service, Sendable {
     private let group: MultiThreadedEventLoopGroup
     private let logger: Logger
     private let bound: EventLoopPromise<SocketAddress>
+    private let limiter: NIOLockedValueBox<SourceLimiter>
 
     /// Builds a relay from its configuration, store and TLS material (see `RelayCredentials`).
     public init(configuration: RelayConfiguration, store: any RelayStore, logger: Logger = Logger(label: "tunnel-relay")) throws {
@@ -34,6 +36,7 @@ public final class RelayServer: Service, Sendable {
             agents: agents, store: store, setupTimeout: configuration.sessionSetupTimeout,
             captureDirectory: configuration.captureSessions ? configuration.captureDirectory : nil, logger: logger)
         self.bound = group.any().makePromise(of: SocketAddress.self)
+        self.limiter = NIOLockedValueBox(SourceLimiter(configuration: configuration.sourceLimits))
     }
 
     /// The address the listener is bound to, once it is.
@@ -43,7 +46,9 @@ public final class RelayServer: Service, Sendable {
 
     public func run() async throws {
         let context = RelayContext(
-            configuration: configuration, store: store, agents: agents, broker: broker, logger: logger)
+            configuration: configuration, store: store, agents: agents, broker: broker, limiter: limiter, logger: logger)
+        let limiter = self.limiter
+        let logger = self.logger
         let tls = self.tls
         let keepalive = KeepaliveHandler.Configuration(
             interval: configuration.pingInterval, timeout: configuration.peerTimeout)
@@ -54,7 +59,14 @@ public final class RelayServer: Service, Sendable {
                 .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
                 .childChannelOption(ChannelOptions.tcpOption(.tcp_nodelay), value: 1)
                 .childChannelInitializer { channel in
-                    channel.eventLoop.makeCompletedFuture {
+                    let source = channel.remoteAddress?.ipAddress ?? "unknown"
+                    let admission = limiter.withLockedValue { $0.connectionOpened(from: source, now: .now()) }
+                    if case .refused(let reason) = admission {
+                        logger.notice("Connection refused", metadata: ["peer": "\(source)", "reason": "\(reason)"])
+                        return channel.close()
+                    }
+                    channel.closeFuture.whenComplete { _ in limiter.withLockedValue { $0.connectionClosed(from: source) } }
+                    return channel.eventLoop.makeCompletedFuture {
                         let sync = channel.pipeline.syncOperations
                         try sync.addHandler(NIOSSLServerHandler(context: tls))
                         try sync.addTunnelCodec(keepalive: keepalive)
@@ -75,12 +87,23 @@ public final class RelayServer: Service, Sendable {
         } onGracefulShutdown: {
             channel.close(promise: nil)
         }
-        logger.info("Relay stopping")
-        broker.closeAll(code: .relayShutdown, message: "the relay is shutting down")
-        for agent in agents.all {
-            agent.channel.closeWithGoingAway(.relayShutdown, "the relay is shutting down")
-        }
-        try? await Task.sleep(for: .milliseconds(100))
+        await drain()
         try? await group.shutdownGracefully()
+    }
+
+    /// After the listener closed: agents are told to go (they redial with backoff), sessions
+    /// still waiting for an agent end now, running sessions may finish within the grace
+    /// period, then whatever is left is closed with `relayShutdown`.
+    private func drain() async {
+        let reason = "the relay is shutting down"
+        logger.info("Relay stopping", metadata: ["sessions": "\(broker.activeCount)"])
+        for agent in agents.all { agent.channel.closeWithGoingAway(.relayShutdown, reason) }
+        broker.closePending(code: .relayShutdown, message: reason)
+        let deadline = ContinuousClock.now + .nanoseconds(configuration.shutdownGrace.nanoseconds)
+        while broker.activeCount > 0, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        broker.closeAll(code: .relayShutdown, message: reason)
+        try? await Task.sleep(for: .milliseconds(100))  // let the going-away frames leave
     }
 }

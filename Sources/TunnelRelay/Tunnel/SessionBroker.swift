@@ -204,6 +204,19 @@ public final class SessionBroker: Sendable {
         }
     }
 
+    /// Ends the sessions still waiting for their agent, for shutdown.
+    func closePending(code: TunnelErrorCode, message: String) {
+        let waiting = state.withLockedValue { state -> [Pending] in
+            defer { state.pending.removeAll() }
+            return Array(state.pending.values)
+        }
+        for pending in waiting {
+            pending.timeout.cancel()
+            pending.client.closeWithGoingAway(code, message)
+            record(pending.session, reason: message, toDevice: 0, fromDevice: 0)
+        }
+    }
+
     /// Closes every session, for shutdown.
     func closeAll(code: TunnelErrorCode, message: String) {
         let channels = state.withLockedValue { state in
