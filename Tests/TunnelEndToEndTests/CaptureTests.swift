@@ -1,7 +1,9 @@
 import Foundation
+import Logging
 import NIOCore
 import SharedWire
 import TunnelHarness
+import TunnelPlumbing
 import TunnelRelay
 import XCTest
 
@@ -49,6 +51,32 @@ final class CaptureTests: XCTestCase {
         XCTAssertTrue(transcript.contains { $0.contains("← BMS  CV1,0000187B") && $0.contains("62.67 V") && $0.contains("-12.5 A") })
         XCTAssertTrue(transcript.contains { $0.contains("← BMS  BC1,000464CE") && $0.contains("SOC 79.98 %") })
 
+        await bms.close()
+        await deployment.stop()
+    }
+
+    func testTunnelConnectRecordsItsSideOfTheSession() async throws {
+        let deployment = try await LocalDeployment.start()
+        let bms = try await SerialEnd.makePTY(group: deployment.clientGroup)
+        try await deployment.startAgent(deviceID: "pack-1", serialDevice: bms.pty!.slavePath)
+        let folder = try temporaryFolder()
+        let capture = try SessionCapture.start(path: folder + "/local.jsonl", logger: Logger(label: "capture"))
+        let client = try ConnectClient(
+            deployment: deployment, token: "\(try await deployment.openSession(deviceID: "pack-1"))",
+            linkPath: folder + "/cp.port", capture: capture)
+        try await client.waitUntilConnected()
+        let panel = try await SerialEnd.open(path: client.linkPath, group: deployment.clientGroup)
+        try await panel.write("VR1,?,D7\r\n")
+        _ = try await bms.collector.wait(forCount: 10)
+        try await bms.write(G1Sentence(name: "VR1", fields: ["G1CU", "SIM00001", "2.4.1"]).line)
+        _ = try await panel.collector.wait(forLines: 1)
+        await panel.close()
+        await client.stop()
+
+        let transcript = CaptureTranscript.render(try SessionCapture.read(path: folder + "/local.jsonl"))
+        XCTAssertEqual(transcript.count, 2, transcript.joined(separator: "\n"))
+        XCTAssertTrue(transcript[0].contains("→ BMS  VR1,?,D7") && transcript[0].contains("[VR1 request]"), transcript[0])
+        XCTAssertTrue(transcript[1].contains("← BMS  VR1,G1CU,SIM00001,2.4.1") && transcript[1].contains("firmware 2.4.1"), transcript[1])
         await bms.close()
         await deployment.stop()
     }

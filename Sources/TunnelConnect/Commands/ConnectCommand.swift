@@ -30,7 +30,7 @@ public struct ConnectCommand: AsyncParsableCommand {
             """)
 
     @Argument(help: "Connect URL (bmstunnel://host:port/<token>) or a session token.")
-    var target: String
+    var target: String?
 
     @Option(help: "Relay address host:port (needed with a bare token).")
     var relay: String?
@@ -47,6 +47,12 @@ public struct ConnectCommand: AsyncParsableCommand {
     @Option(help: "Listen on host:port as an RFC 2217 (Telnet COM-PORT-OPTION) serial port server.")
     var rfc2217: String?
 
+    @Option(help: "Record the session's serial traffic to this file (JSON lines, see --print-capture).")
+    var capture: String?
+
+    @Option(help: "Print a capture file as a readable transcript (time, direction, G1 sentence, meaning) and exit.")
+    var printCapture: String?
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error.")
     var logLevel: String = "warning"
 
@@ -59,8 +65,15 @@ public struct ConnectCommand: AsyncParsableCommand {
     }
 
     public func run() async throws {
+        if let printCapture {
+            for line in CaptureTranscript.render(try SessionCapture.read(path: printCapture)) { print(line) }
+            return
+        }
+        guard let argument = self.target else {
+            throw ValidationError("give the connect URL or token of the session (or --print-capture <file>)")
+        }
         LogSetup.bootstrap(level: logLevel)
-        let target = try ConnectTarget(argument: self.target, relay: relay)
+        let target = try ConnectTarget(argument: argument, relay: relay)
         let tls = try NIOSSLContext(configuration: TLSPolicy.client(trustedCA: try ca.map(PEMFiles.certificates(at:))))
         let endpoint: any LocalEndpoint = try tcp.map { TCPEndpoint(address: try RelayAddress(parsing: $0)) }
             ?? rfc2217.map { RFC2217Endpoint(address: try RelayAddress(parsing: $0)) }
@@ -68,6 +81,7 @@ public struct ConnectCommand: AsyncParsableCommand {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let session = ClientSession(
             target: target, dialer: TunnelDialer(relay: target.relay, tls: tls), endpoint: endpoint, group: group,
+            capture: try capture.map { try SessionCapture.start(path: $0, logger: Logger(label: "tunnel-connect")) },
             status: { line in
                 FileHandle.standardOutput.write(Data((line + "\n").utf8))
             })

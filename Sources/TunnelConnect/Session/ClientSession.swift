@@ -21,12 +21,14 @@ final class ClientSession: Service, Sendable {
     private let endpoint: any LocalEndpoint
     private let group: any EventLoopGroup
     private let status: @Sendable (String) -> Void
+    private let capture: SessionCapture?
     private let outcomeBox = NIOLockedValueBox<Outcome?>(nil)
 
     init(
         target: ConnectTarget, dialer: TunnelDialer, endpoint: any LocalEndpoint, group: any EventLoopGroup,
-        status: @escaping @Sendable (String) -> Void
+        capture: SessionCapture? = nil, status: @escaping @Sendable (String) -> Void
     ) {
+        self.capture = capture
         self.target = target
         self.dialer = dialer
         self.endpoint = endpoint
@@ -44,6 +46,7 @@ final class ClientSession: Service, Sendable {
         let outcomeBox = self.outcomeBox
         let localPlace = NIOLockedValueBox("")
         let bridgeBox = NIOLockedValueBox<SerialBridge?>(nil)
+        let capture = self.capture
         let bridge = SerialBridge(eventLoop: eventLoop, callbacks: .init(
             onMessage: { message in
                 switch message {
@@ -59,6 +62,9 @@ final class ClientSession: Service, Sendable {
                 default:
                     break
                 }
+            },
+            onData: capture.map { capture in
+                { direction, bytes in capture.record(direction == .toTunnel ? .toDevice : .fromDevice, bytes) }
             },
             onEnd: { ending in
                 switch ending {
@@ -92,6 +98,7 @@ final class ClientSession: Service, Sendable {
             ).get()
         } catch let refusal as RelayRefusal {
             outcomeBox.withLockedValue { $0 = .ended(refusal.code, refusal.message) }
+            await capture?.close()
             throw refusal
         }
         await withGracefulShutdownHandler {
@@ -101,5 +108,6 @@ final class ClientSession: Service, Sendable {
             channel.closeWithGoingAway(.normal, "the engineer closed tunnel-connect")
         }
         try? await channel.closeFuture.get()
+        await capture?.close()
     }
 }

@@ -18,22 +18,30 @@ public final class SerialBridge: @unchecked Sendable {
         case localClosed
     }
 
+    /// Which way serial bytes crossed the bridge.
+    public enum Direction: Sendable {
+        /// Read locally, sent down the tunnel.
+        case toTunnel
+        /// Arrived from the tunnel, written locally.
+        case toLocal
+    }
+
     /// What the owner supplies.
     public struct Callbacks {
-        /// Applies a serial control operation (the agent); `nil` answers `unsupported`.
-        public var applyControl: ((SerialControl) -> SerialControlResult)?
         /// Non-data messages: session status, control results, line state.
         public var onMessage: (TunnelMessage) -> Void
+        /// Sees every serial byte that crosses, for a capture; `nil` when nobody records.
+        public var onData: ((Direction, ByteBuffer) -> Void)?
         /// One side ended; called once per side.
         public var onEnd: (Ending) -> Void
 
         public init(
-            applyControl: ((SerialControl) -> SerialControlResult)? = nil,
             onMessage: @escaping (TunnelMessage) -> Void = { _ in },
+            onData: ((Direction, ByteBuffer) -> Void)? = nil,
             onEnd: @escaping (Ending) -> Void
         ) {
-            self.applyControl = applyControl
             self.onMessage = onMessage
+            self.onData = onData
             self.onEnd = onEnd
         }
     }
@@ -42,7 +50,6 @@ public final class SerialBridge: @unchecked Sendable {
     private let callbacks: Callbacks
     private var tunnelContext: ChannelHandlerContext?
     private var localContext: ChannelHandlerContext?
-    private var lastLocalWrite: EventLoopFuture<Void>?
     private var goingAway: TunnelMessage.GoingAway?
     /// Local bytes read since the last read-complete, sent as one frame: a PTY hands over
     /// about 4 KiB per read, and one frame per burst saves a TLS record per read.
@@ -80,15 +87,11 @@ public final class SerialBridge: @unchecked Sendable {
         case .serialData(let bytes):
             guard let local = localContext else { return }  // nobody has the port open
             bytesToLocal &+= UInt64(bytes.readableBytes)
-            if callbacks.applyControl != nil {
-                let promise = local.eventLoop.makePromise(of: Void.self)
-                local.write(NIOAny(bytes), promise: promise)
-                lastLocalWrite = promise.futureResult
-            } else {
-                local.write(NIOAny(bytes), promise: nil)
-            }
+            callbacks.onData?(.toLocal, bytes)
+            local.write(NIOAny(bytes), promise: nil)
         case .serialControl(let control):
-            applyInOrder(control)
+            // Only agents apply serial control; a client side answers that it cannot.
+            sendToTunnel(.serialControlResult(.init(operation: control.operation, value: control.value, status: .unsupported)))
         case .goingAway(let reason):
             goingAway = reason
             callbacks.onMessage(message)
@@ -97,22 +100,9 @@ public final class SerialBridge: @unchecked Sendable {
         }
     }
 
-    /// Applies a control operation only after the data sent before it reached the port.
-    private func applyInOrder(_ control: SerialControl) {
-        localContext?.flush()
-        guard let pending = lastLocalWrite else { return apply(control) }
-        let loopBound = NIOLoopBound(self, eventLoop: eventLoop)
-        pending.whenComplete { _ in loopBound.value.apply(control) }
-    }
-
-    private func apply(_ control: SerialControl) {
-        let result = callbacks.applyControl?(control)
-            ?? SerialControlResult(operation: control.operation, value: control.value, status: .unsupported)
-        sendToTunnel(.serialControlResult(result))
-    }
-
     fileprivate func fromLocal(_ bytes: ByteBuffer) {
         bytesToTunnel &+= UInt64(bytes.readableBytes)
+        callbacks.onData?(.toTunnel, bytes)
         if pendingToTunnel == nil {
             pendingToTunnel = bytes
         } else {
@@ -184,7 +174,6 @@ public final class SerialBridge: @unchecked Sendable {
 
         public func handlerAdded(context: ChannelHandlerContext) {
             bridge.localContext = context
-            bridge.lastLocalWrite = nil
         }
 
         public func handlerRemoved(context: ChannelHandlerContext) {

@@ -15,8 +15,9 @@ final class ConnectClient: Sendable {
     private let task: Task<Void, any Error>
     private let statusLines = NIOLockedValueBox([String]())
 
-    convenience init(deployment: LocalDeployment, token: String, linkPath: String) throws {
-        try self.init(deployment: deployment, token: token, linkPath: linkPath, endpoint: PTYEndpoint(linkPath: linkPath))
+    convenience init(deployment: LocalDeployment, token: String, linkPath: String, capture: SessionCapture? = nil) throws {
+        try self.init(
+            deployment: deployment, token: token, linkPath: linkPath, endpoint: PTYEndpoint(linkPath: linkPath), capture: capture)
     }
 
     /// tunnel-connect with `--tcp host:port`.
@@ -24,13 +25,15 @@ final class ConnectClient: Sendable {
         try self.init(deployment: deployment, token: token, linkPath: "", endpoint: TCPEndpoint(address: address))
     }
 
-    private init(deployment: LocalDeployment, token: String, linkPath: String, endpoint: any LocalEndpoint) throws {
+    private init(
+        deployment: LocalDeployment, token: String, linkPath: String, endpoint: any LocalEndpoint, capture: SessionCapture? = nil
+    ) throws {
         self.linkPath = linkPath
         let dialer = TunnelDialer(relay: deployment.relayAddress, tls: try deployment.clientTLS())
         let lines = statusLines
         session = ClientSession(
             target: ConnectTarget(relay: deployment.relayAddress, token: token), dialer: dialer,
-            endpoint: endpoint, group: deployment.clientGroup,
+            endpoint: endpoint, group: deployment.clientGroup, capture: capture,
             status: { line in lines.withLockedValue { $0.append(line) } })
         group = ServiceGroup(configuration: .init(
             services: [.init(service: session, successTerminationBehavior: .gracefullyShutdownGroup)],

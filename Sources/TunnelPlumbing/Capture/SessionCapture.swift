@@ -14,11 +14,17 @@ public final class SessionCapture: Sendable {
     public let path: String
     private let assemblers = NIOLockedValueBox((toDevice: G1LineAssembler(), fromDevice: G1LineAssembler()))
     private let continuation: AsyncStream<CaptureRecord>.Continuation
-    private let dropped = NIOLockedValueBox(0)
+    private let dropped: NIOLockedValueBox<Int>
+    private let writer: Task<Void, Never>
 
-    private init(path: String, continuation: AsyncStream<CaptureRecord>.Continuation) {
+    private init(
+        path: String, continuation: AsyncStream<CaptureRecord>.Continuation, dropped: NIOLockedValueBox<Int>,
+        writer: Task<Void, Never>
+    ) {
         self.path = path
         self.continuation = continuation
+        self.dropped = dropped
+        self.writer = writer
     }
 
     /// Creates the file (mode 0600) and starts its writer.
@@ -28,8 +34,8 @@ public final class SessionCapture: Sendable {
         else { throw CaptureError(path: path, reason: "cannot create the capture file") }
         let (stream, continuation) = AsyncStream.makeStream(
             of: CaptureRecord.self, bufferingPolicy: .bufferingOldest(maxQueuedRecords))
-        let capture = SessionCapture(path: path, continuation: continuation)
-        Task.detached {
+        let dropped = NIOLockedValueBox(0)
+        let writer = Task.detached {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
             for await record in stream {
@@ -42,10 +48,10 @@ public final class SessionCapture: Sendable {
                 }
             }
             try? file.close()
-            let lost = capture.dropped.withLockedValue { $0 }
+            let lost = dropped.withLockedValue { $0 }
             if lost > 0 { logger.warning("Capture dropped records", metadata: ["path": "\(path)", "records": "\(lost)"]) }
         }
-        return capture
+        return SessionCapture(path: path, continuation: continuation, dropped: dropped, writer: writer)
     }
 
     /// Records bytes that went `direction` now.
@@ -63,6 +69,12 @@ public final class SessionCapture: Sendable {
     /// Ends the capture; the writer flushes what is queued and closes the file.
     public func finish() {
         continuation.finish()
+    }
+
+    /// Ends the capture and waits until the file is complete.
+    public func close() async {
+        continuation.finish()
+        await writer.value
     }
 
     /// Reads a capture file back.
