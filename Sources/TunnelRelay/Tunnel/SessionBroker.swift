@@ -73,6 +73,7 @@ public final class SessionBroker: Sendable {
             }
         }
         var displaced: [any Channel] = []
+        var displacedStarting: [Pending] = []
         let refusal: TunnelMessage.GoingAway? = state.withLockedValue { state in
             let sameDevice = state.pending.values.filter { $0.session.deviceID == deviceID }
             if sameDevice.count >= RelayLimits.maxPendingSessionsPerDevice {
@@ -90,6 +91,7 @@ public final class SessionBroker: Sendable {
                     return .init(code: .serialBusy, message: "device \(deviceID) has a control session starting")
                 }
                 displaced = holders.map(\.client) + starting.map(\.client)
+                displacedStarting = starting
                 for pending in starting { state.pending[pending.session.id] = nil }
             }
             state.pending[session.id] = Pending(session: session, client: client, timeout: timeout)
@@ -100,8 +102,14 @@ public final class SessionBroker: Sendable {
             record(session, reason: "refused: \(refusal.message)", toDevice: 0, fromDevice: 0)
             return refusal
         }
+        let takeOverReason = "\(session.createdBy) (administrator) took over the control session"
         for client in displaced {
-            client.closeWithGoingAway(.sessionTakenOver, "\(session.createdBy) (administrator) took over the control session")
+            client.closeWithGoingAway(.sessionTakenOver, takeOverReason)
+        }
+        for pending in displacedStarting {
+            // Active holders are recorded when their sides close; these never paired.
+            pending.timeout.cancel()
+            record(pending.session, reason: takeOverReason, toDevice: 0, fromDevice: 0)
         }
         if let agent = agents.entry(deviceID: deviceID) {
             agent.channel.writeAndFlush(TunnelMessage.openSession(Self.open(session)), promise: nil)
