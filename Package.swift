@@ -28,6 +28,8 @@ let package = Package(
         .executable(name: "bms-sim", targets: ["bms-sim"]),
         .executable(name: "tunnel-bench", targets: ["tunnel-bench"]),
         .library(name: "SharedWire", targets: ["SharedWire"]),
+        // For the fuzz targets in Fuzz/ (the agent's configuration check).
+        .library(name: "TunnelAgent", targets: ["TunnelAgent"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
@@ -39,6 +41,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/vapor/sqlite-nio.git", from: "1.13.2"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
     ],
     targets: [
@@ -51,8 +54,10 @@ let package = Package(
         ),
         .target(
             name: "TunnelRelay",
-            dependencies: ["SharedWire", "TunnelPlumbing", .product(name: "SQLiteNIO", package: "sqlite-nio")]
-                + nio + tls + certificates + service
+            dependencies: [
+                "SharedWire", "TunnelPlumbing", .product(name: "SQLiteNIO", package: "sqlite-nio"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ] + nio + tls + certificates + service
         ),
         .target(
             name: "TunnelAgent", dependencies: ["SharedWire", "TunnelPlumbing"] + nio + tls + service,
@@ -85,6 +90,14 @@ let package = Package(
             name: "BMSSimulatorTests",
             dependencies: ["BMSSimulator", "SharedWire", "TunnelPlumbing", .product(name: "NIOTestUtils", package: "swift-nio")]
                 + nio + service
+        ),
+        // The store contract, run against SQLite and against a PostgreSQL server (TEST_DATABASE_URL).
+        .testTarget(
+            name: "RelayStoreTests",
+            dependencies: [
+                "TunnelRelay", "SharedWire", .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "SQLiteNIO", package: "sqlite-nio"),
+            ] + nio + certificates + service
         ),
         .testTarget(
             name: "TunnelEndToEndTests",

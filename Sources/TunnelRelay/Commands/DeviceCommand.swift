@@ -4,19 +4,20 @@ import Foundation
 /// `tunnel-relay device …`: the devices this relay accepts.
 struct DeviceCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "device", abstract: "Register, list and revoke devices.",
-        subcommands: [Add.self, List.self, Revoke.self])
+        commandName: "device", abstract: "Register, list, reset and revoke devices.",
+        subcommands: [Add.self, List.self, Reset.self, Revoke.self])
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Register a device and write its credential bundle (certificate, key, relay CA).")
+            abstract: "Register a device and write its credential bundle (certificate, key, relay CA).",
+            discussion: "A device ID registers once; to register it again, `tunnel-relay device reset` it first.")
 
         @OptionGroup var options: RelayOptions
 
         @Argument(help: "Device ID (letters, digits, '.', '_', '-'); the certificate's common name.")
         var deviceID: String
 
-        @Option(help: "Customer the device belongs to.")
+        @Option(help: "Customer the device belongs to (created if new).")
         var customer: String = "default"
 
         @Option(help: "Folder to write device.pem, device-key.pem and relay-ca.pem into.")
@@ -24,15 +25,26 @@ struct DeviceCommand: AsyncParsableCommand {
 
         func run() async throws {
             try DeviceRecord.validate(id: deviceID)
+            try CustomerRecord.validate(id: customer)
             try await options.withStore { store in
-                if try await store.device(id: deviceID) != nil {
+                // Checked first so that a plain mistake writes no files; the registration
+                // itself is what decides, also against a racing `device add` or agent.
+                if let existing = try await store.device(id: deviceID), existing.registeredAt != nil {
+                    try await store.appendAudit(AuditEntry(
+                        at: Date(), event: .registrationRefused, actor: cliActor, deviceID: deviceID,
+                        reason: "the device ID is already registered; an administrator must reset it first"))
                     throw StoreError.deviceExists(deviceID)
                 }
                 let certificate = try RelayCredentials(dataDirectory: options.dataDirectory)
                     .issueDeviceBundle(deviceID: deviceID, into: bundle)
-                try await store.addDevice(DeviceRecord(
-                    id: deviceID, customer: customer, createdAt: Date(),
-                    certificateSerial: "\(certificate.serialNumber)"))
+                do {
+                    try await store.registerDevice(DeviceRegistration(
+                        deviceID: deviceID, customer: customer, certificateSerial: "\(certificate.serialNumber)",
+                        at: Date(), actor: cliActor))
+                } catch {
+                    RelayCredentials.Bundle(directory: bundle).remove()
+                    throw error
+                }
             }
             let files = RelayCredentials.Bundle(directory: bundle)
             print("Registered device \(deviceID) for customer \(customer)")
@@ -43,15 +55,53 @@ struct DeviceCommand: AsyncParsableCommand {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List registered devices.")
+        static let configuration = CommandConfiguration(
+            abstract: "List devices: customer, registration state, presence.")
 
         @OptionGroup var options: RelayOptions
 
+        @Option(help: "Only the devices this user may see.")
+        var user: String?
+
         func run() async throws {
-            for device in try await options.withStore({ try await $0.devices() }) {
-                let state = device.revokedAt.map { "revoked \($0)" } ?? "active"
-                print("\(device.id)\t\(device.customer)\t\(state)\tregistered \(device.createdAt)")
+            let devices = try await options.withStore { store in
+                guard let user else { return try await store.devices() }
+                guard let record = try await store.user(id: user) else { throw StoreError.userNotFound(user) }
+                return try await store.devices(visibleTo: record)
             }
+            for device in devices {
+                print([device.id, device.customer, Self.state(device), Self.presence(device.presence),
+                       "created \(Self.time(device.createdAt))"].joined(separator: "\t"))
+            }
+        }
+
+        static func state(_ device: DeviceRecord) -> String {
+            if device.registeredAt == nil { return "reset, may register again" }
+            return device.revokedAt.map { "revoked \(time($0))" } ?? "active"
+        }
+
+        static func presence(_ presence: DevicePresence) -> String {
+            guard let lastSeen = presence.lastSeenAt else { return "never seen" }
+            let agent = [presence.agentVersion, presence.remoteAddress.map { "from \($0)" }, presence.relayNode.map { "on \($0)" }]
+                .compactMap { $0 }.joined(separator: " ")
+            return (presence.online ? "online" : "offline, last seen \(time(lastSeen))") + (agent.isEmpty ? "" : " (\(agent))")
+        }
+
+        static func time(_ date: Date) -> String { ISO8601DateFormatter().string(from: date) }
+    }
+
+    struct Reset: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Reset a device: its credential stops working and its ID may register again.")
+
+        @OptionGroup var options: RelayOptions
+
+        @Argument(help: "Device ID.")
+        var deviceID: String
+
+        func run() async throws {
+            try await options.withStore { try await $0.resetDevice(id: deviceID, at: Date(), by: cliActor) }
+            print("Reset device \(deviceID): the relay refuses it until it registers again (tunnel-relay device add)")
         }
     }
 
@@ -65,8 +115,15 @@ struct DeviceCommand: AsyncParsableCommand {
         var deviceID: String
 
         func run() async throws {
-            try await options.withStore { try await $0.revokeDevice(id: deviceID, at: Date()) }
+            try await options.withStore { try await $0.revokeDevice(id: deviceID, at: Date(), by: cliActor) }
             print("Revoked device \(deviceID)")
         }
+    }
+}
+
+extension RelayCredentials.Bundle {
+    /// Deletes the bundle's files, for a registration that lost.
+    fileprivate func remove() {
+        for path in [certificatePath, keyPath, caPath] { try? FileManager.default.removeItem(atPath: path) }
     }
 }

@@ -37,7 +37,8 @@ struct ServeCommand: AsyncParsableCommand {
             publicAddress: publicAddress ?? "localhost:\(address.port)", threads: threads,
             pingInterval: .seconds(pingInterval), peerTimeout: .seconds(peerTimeout), captureSessions: capture)
         let logger = Logger(label: "tunnel-relay")
-        let store = try await SQLiteRelayStore.open(path: configuration.storePath)
+        let store = try await options.openStore()
+        logger.info("Store opened", metadata: ["store": "\(options.storeDescription)"])
         let server = try RelayServer(configuration: configuration, store: store, logger: logger)
         let group = ServiceGroup(
             services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)

@@ -26,7 +26,7 @@ struct SessionCommand: AsyncParsableCommand {
         @Option(help: "host:port clients use to reach the relay.")
         var publicAddress: String = "localhost:7443"
 
-        @Option(help: "Who the session is for, for the audit log.")
+        @Option(help: "Who the session is for, for the audit log; a registered user's role and customers are enforced.")
         var user: String = "cli"
 
         @Flag(help: "Print only the connect URL.")
@@ -45,7 +45,15 @@ struct SessionCommand: AsyncParsableCommand {
             let now = Date()
             try await options.withStore { store in
                 guard let record = try await store.device(id: device) else { throw StoreError.deviceNotFound(device) }
-                guard record.revokedAt == nil else { throw ValidationError("device \(device) is revoked") }
+                guard record.isAccepted else {
+                    throw CommandRefusal("device \(device) is \(record.registeredAt == nil ? "reset" : "revoked")")
+                }
+                if let refusal = try await refusal(by: store, on: record, mode: sessionMode) {
+                    try await store.appendAudit(AuditEntry(
+                        at: now, event: .sessionRefused, actor: cliActor, userID: user, deviceID: device, mode: sessionMode,
+                        reason: refusal))
+                    throw CommandRefusal(refusal)
+                }
                 try await store.createSession(SessionRecord(
                     id: token.sessionID, deviceID: device, mode: sessionMode, createdBy: user,
                     createdAt: now, expiresAt: now.addingTimeInterval(Double(ttl)), tokenHash: token.secretHash,
@@ -61,6 +69,23 @@ struct SessionCommand: AsyncParsableCommand {
                 print("expires: \(ISO8601DateFormatter().string(from: now.addingTimeInterval(Double(ttl))))")
                 print("url:     \(url)")
             }
+        }
+
+        /// Why `user` may not open this session, when they are a registered user whose role or
+        /// customers do not allow it; names that are not users are the operator's own labels.
+        private func refusal(
+            by store: any RelayStore, on device: DeviceRecord, mode: TunnelMessage.SessionMode
+        ) async throws -> String? {
+            guard let account = try await store.user(id: user) else { return nil }
+            if !account.mayOpen(mode, on: device) {
+                return account.maySee(device)
+                    ? "user \(user) has role \(account.role), which may not open \(mode) sessions"
+                    : "user \(user) may not reach device \(device.id) of customer \(device.customer)"
+            }
+            if takeOver && !account.mayTakeOver {
+                return "only administrators may take a device over; user \(user) has role \(account.role)"
+            }
+            return nil
         }
     }
 

@@ -1,126 +1,130 @@
 import Foundation
 import SharedWire
 
-/// What the relay remembers: devices, sessions and their one-time tokens.
+/// What the relay remembers: customers, devices and their presence, users and API keys,
+/// sessions and their one-time tokens, and the audit log.
 ///
-/// One interface, several back ends (SQLite by default). Secrets are stored hashed.
+/// One interface, two back ends: SQLite in the data directory (the default) and PostgreSQL
+/// (several relay nodes). Secrets are stored hashed. Every operation that changes who may do
+/// what writes its audit entry in the same transaction as the change.
 public protocol RelayStore: Sendable {
-    /// Brings the schema to the newest version.
+    /// Brings the schema to the newest version; each migration runs once, in a transaction.
     func migrate() async throws
-    /// Registers a device; throws `StoreError.deviceExists` when the ID is taken.
-    func addDevice(_ device: DeviceRecord) async throws
+    /// The newest migration applied.
+    func schemaVersion() async throws -> Int
+    func close() async throws
+
+    // MARK: Customers
+
+    /// Adds a customer; throws `StoreError.customerExists` when the ID is taken.
+    func addCustomer(_ customer: CustomerRecord, by actor: String) async throws
+    func customers() async throws -> [CustomerRecord]
+
+    // MARK: Devices
+
+    /// Registers a device ID, exactly once: succeeds when the ID is new or was reset, and
+    /// otherwise throws `StoreError.deviceExists` and audits the refusal. The device's customer
+    /// is created when it does not exist yet.
+    @discardableResult
+    func registerDevice(_ registration: DeviceRegistration) async throws -> DeviceRecord
+    /// Clears a device's registration so its ID can register again; until then the relay
+    /// refuses it (its `revokedAt` is set).
+    @discardableResult
+    func resetDevice(id: String, at: Date, by actor: String) async throws -> DeviceRecord
+    /// Marks a device revoked from `at` on.
+    func revokeDevice(id: String, at: Date, by actor: String) async throws
+    /// Records a new certificate for a registered device (a credential change).
+    func replaceCertificate(deviceID: String, serial: String, at: Date, by actor: String) async throws
     func device(id: String) async throws -> DeviceRecord?
     func devices() async throws -> [DeviceRecord]
-    /// Marks a device revoked from `at` on.
-    func revokeDevice(id: String, at: Date) async throws
+    /// The devices `user` may see: all for an administrator, their customers' for the others.
+    func devices(visibleTo user: UserRecord) async throws -> [DeviceRecord]
+
+    // MARK: Presence
+
+    /// An agent's control connection was accepted by `relayNode`.
+    func markOnline(deviceID: String, remoteAddress: String, agentVersion: String, relayNode: String, at: Date) async throws
+    /// The agent on `relayNode` was heard from.
+    func markSeen(deviceID: String, relayNode: String, at: Date) async throws
+    /// The agent's control connection on `relayNode` ended; a newer one on another node stays online.
+    func markOffline(deviceID: String, relayNode: String, at: Date) async throws
+    /// Every agent `relayNode` held is offline (the node starts or stops).
+    func markNodeOffline(relayNode: String, at: Date) async throws
+
+    // MARK: Users and API keys
+
+    /// Adds a user; throws `StoreError.userExists` or `StoreError.customerNotFound`.
+    func addUser(_ user: UserRecord, by actor: String) async throws
+    func user(id: String) async throws -> UserRecord?
+    func users() async throws -> [UserRecord]
+    /// Stores a new API key (its secret only as a hash); throws `StoreError.userNotFound`.
+    func createAPIKey(_ key: APIKeyRecord, by actor: String) async throws
+    func apiKeys(userID: String?) async throws -> [APIKeyRecord]
+    /// Revokes a key; throws `StoreError.apiKeyNotFound`.
+    func revokeAPIKey(id: String, at: Date, by actor: String) async throws
+    /// Checks a presented key in constant time and notes its use.
+    func verifyAPIKey(_ key: APIKey, now: Date) async throws -> APIKeyVerification
+
+    // MARK: Sessions
+
+    /// Stores a new session and audits its creation; throws `StoreError.deviceNotFound`.
     func createSession(_ session: SessionRecord) async throws
-    /// Claims a session with its token secret: succeeds once, before expiry, for the right secret.
+    /// Claims a session with its token secret: succeeds once, before expiry, for the right
+    /// secret. Claims and refusals are audited.
     func claimSession(id: String, secretHash: [UInt8], now: Date) async throws -> SessionClaim
     func session(id: String) async throws -> SessionRecord?
     func sessions(deviceID: String?) async throws -> [SessionRecord]
-    /// Records how a session ended and the bytes it carried.
+    /// Records how a session ended and the bytes it carried, once, and audits it.
     func endSession(id: String, ending: SessionEnding) async throws
-    func close() async throws
+
+    // MARK: Audit
+
+    /// Appends an entry for an event the store does not see itself (a refused agent, say).
+    func appendAudit(_ entry: AuditEntry) async throws
+    /// Entries matching `query`, oldest first.
+    func auditEntries(_ query: AuditQuery) async throws -> [AuditEntry]
 }
 
-/// A device the relay knows.
-public struct DeviceRecord: Sendable, Equatable {
-    /// The device ID; also the common name of its client certificate.
-    public var id: String
-    public var customer: String
-    public var createdAt: Date
-    public var revokedAt: Date?
-    /// Serial number of the newest certificate issued for it (hex).
-    public var certificateSerial: String
-
-    public init(id: String, customer: String, createdAt: Date, revokedAt: Date? = nil, certificateSerial: String) {
-        self.id = id
-        self.customer = customer
-        self.createdAt = createdAt
-        self.revokedAt = revokedAt
-        self.certificateSerial = certificateSerial
+extension RelayStore {
+    /// Registers a device the way `tunnel-relay device add` does; throws
+    /// `StoreError.deviceExists` when the ID is registered.
+    public func addDevice(_ device: DeviceRecord, by actor: String = "cli") async throws {
+        try await registerDevice(DeviceRegistration(
+            deviceID: device.id, customer: device.customer, certificateSerial: device.certificateSerial,
+            at: device.createdAt, actor: actor))
     }
 
-    /// Device IDs are 1 to 64 characters of letters, digits, `.`, `_` and `-`.
-    public static func validate(id: String) throws {
-        let allowed = id.utf8.allSatisfy { byte in
-            (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte)
-                || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-")
-        }
-        guard (1...64).contains(id.utf8.count), allowed else {
-            throw StoreError.invalid("device ID \"\(id)\" must be 1 to 64 letters, digits, '.', '_' or '-'")
-        }
+    /// Marks a device revoked from `at` on, on behalf of the relay host's operator.
+    public func revokeDevice(id: String, at: Date) async throws {
+        try await revokeDevice(id: id, at: at, by: "cli")
     }
-}
-
-/// A Control Panel session, from creation to end.
-public struct SessionRecord: Sendable, Equatable {
-    public var id: String
-    public var deviceID: String
-    public var mode: TunnelMessage.SessionMode
-    /// Who asked for it (a user or "cli").
-    public var createdBy: String
-    public var createdAt: Date
-    public var expiresAt: Date
-    /// SHA-256 of the token secret.
-    public var tokenHash: [UInt8]
-    public var claimedAt: Date?
-    public var ending: SessionEnding?
-    /// An administrator's control session that ends the one holding the device.
-    public var takeOver: Bool
-
-    public init(
-        id: String, deviceID: String, mode: TunnelMessage.SessionMode, createdBy: String,
-        createdAt: Date, expiresAt: Date, tokenHash: [UInt8], claimedAt: Date? = nil, ending: SessionEnding? = nil,
-        takeOver: Bool = false
-    ) {
-        self.takeOver = takeOver
-        self.id = id
-        self.deviceID = deviceID
-        self.mode = mode
-        self.createdBy = createdBy
-        self.createdAt = createdAt
-        self.expiresAt = expiresAt
-        self.tokenHash = tokenHash
-        self.claimedAt = claimedAt
-        self.ending = ending
-    }
-}
-
-/// How a session ended, for the audit trail.
-public struct SessionEnding: Sendable, Equatable {
-    public var endedAt: Date
-    public var reason: String
-    public var bytesToDevice: UInt64
-    public var bytesFromDevice: UInt64
-
-    public init(endedAt: Date, reason: String, bytesToDevice: UInt64, bytesFromDevice: UInt64) {
-        self.endedAt = endedAt
-        self.reason = reason
-        self.bytesToDevice = bytesToDevice
-        self.bytesFromDevice = bytesFromDevice
-    }
-}
-
-/// The outcome of presenting a session token.
-public enum SessionClaim: Sendable, Equatable {
-    case claimed(SessionRecord)
-    case unknown
-    case expired
-    case used
 }
 
 /// A store operation refused for a reason the caller can report.
 public enum StoreError: Error, Equatable, CustomStringConvertible {
     case deviceExists(String)
     case deviceNotFound(String)
+    case customerExists(String)
+    case customerNotFound(String)
+    case userExists(String)
+    case userNotFound(String)
+    case apiKeyNotFound(String)
     case invalid(String)
+    /// The database could not be reached or refused the store.
+    case unavailable(String)
 
     public var description: String {
         switch self {
-        case .deviceExists(let id): "device \"\(id)\" is already registered"
+        case .deviceExists(let id):
+            "device \"\(id)\" is already registered; an administrator must reset it before it can register again"
         case .deviceNotFound(let id): "device \"\(id)\" is not registered"
+        case .customerExists(let id): "customer \"\(id)\" already exists"
+        case .customerNotFound(let id): "customer \"\(id)\" does not exist"
+        case .userExists(let id): "user \"\(id)\" already exists"
+        case .userNotFound(let id): "user \"\(id)\" does not exist"
+        case .apiKeyNotFound(let id): "API key \"\(id)\" does not exist"
         case .invalid(let message): message
+        case .unavailable(let message): "the store is unavailable: \(message)"
         }
     }
 }

@@ -11,7 +11,7 @@ public struct SessionToken: Sendable, Equatable, CustomStringConvertible {
 
     /// A fresh token with a random session ID and secret.
     public static func generate() -> SessionToken {
-        SessionToken(sessionID: randomHex(bytes: 12), secret: randomBase64URL(bytes: 32))
+        SessionToken(sessionID: RandomText.hex(bytes: 12), secret: RandomText.base64URL(bytes: 32))
     }
 
     public init(sessionID: String, secret: String) {
@@ -21,11 +21,8 @@ public struct SessionToken: Sendable, Equatable, CustomStringConvertible {
 
     /// Parses a token, or returns `nil` when the text is not one.
     public init?(parsing text: String) {
-        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 3, parts[0] == "st1", !parts[1].isEmpty, !parts[2].isEmpty,
-              parts[1].count <= 64, parts[2].count <= 128
-        else { return nil }
-        self.init(sessionID: String(parts[1]), secret: String(parts[2]))
+        guard let (id, secret) = parseThreePartSecret(text, prefix: "st1") else { return nil }
+        self.init(sessionID: id, secret: secret)
     }
 
     public var description: String { "st1.\(sessionID).\(secret)" }
@@ -34,22 +31,15 @@ public struct SessionToken: Sendable, Equatable, CustomStringConvertible {
     public var secretHash: [UInt8] { Self.hash(secret) }
 
     public static func hash(_ secret: String) -> [UInt8] { Array(SHA256.hash(data: Data(secret.utf8))) }
+}
 
-    private static func randomHex(bytes: Int) -> String {
-        var generator = SystemRandomNumberGenerator()
-        return (0..<bytes).map { _ in
-            let byte = UInt8.random(in: 0...255, using: &generator)
-            return (byte < 16 ? "0" : "") + String(byte, radix: 16)
-        }.joined()
-    }
-
-    private static func randomBase64URL(bytes: Int) -> String {
-        var generator = SystemRandomNumberGenerator()
-        let data = Data((0..<bytes).map { _ in UInt8.random(in: 0...255, using: &generator) })
-        return data.base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
-    }
+/// Splits `<prefix>.<id>.<secret>`, with bounded lengths; `nil` when `text` is not of that form.
+func parseThreePartSecret(_ text: String, prefix: String) -> (id: String, secret: String)? {
+    let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+    guard parts.count == 3, parts[0] == prefix, !parts[1].isEmpty, !parts[2].isEmpty,
+          parts[1].count <= 64, parts[2].count <= 128
+    else { return nil }
+    return (String(parts[1]), String(parts[2]))
 }
 
 /// Compares two byte strings in time that depends only on their length.

@@ -1,0 +1,56 @@
+import ArgumentParser
+import Foundation
+
+/// `tunnel-relay user …`: the people and programs that act through API keys.
+struct UserCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "user", abstract: "Add and list users.",
+        discussion: """
+            Roles: admin (everything, every customer), engineer (control and monitor sessions on \
+            their customers' devices), viewer (monitor sessions on their customers' devices).
+            """,
+        subcommands: [Add.self, List.self])
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Add a user with a role, scoped to customers.")
+
+        @OptionGroup var options: RelayOptions
+
+        @Argument(help: "User ID (letters, digits, '.', '_', '-', '@').")
+        var userID: String
+
+        @Option(help: "admin, engineer or viewer.")
+        var role: String
+
+        @Option(name: .customLong("customer"), help: "A customer whose devices the user may reach (repeatable).")
+        var customers: [String] = []
+
+        func validate() throws {
+            guard let role = UserRole(rawValue: role) else {
+                throw ValidationError("role \"\(self.role)\" is not admin, engineer or viewer")
+            }
+            if role != .admin && customers.isEmpty {
+                throw ValidationError("an \(role) needs at least one --customer (administrators reach every customer)")
+            }
+        }
+
+        func run() async throws {
+            let user = UserRecord(id: userID, role: UserRole(rawValue: role)!, customers: customers, createdAt: Date())
+            try await options.withStore { try await $0.addUser(user, by: cliActor) }
+            print("Added user \(userID) (\(role)); create a key with `tunnel-relay key create --user \(userID)`")
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List users with their roles and customers.")
+
+        @OptionGroup var options: RelayOptions
+
+        func run() async throws {
+            for user in try await options.withStore({ try await $0.users() }) {
+                let scope = user.role == .admin ? "all customers" : user.customers.joined(separator: ",")
+                print("\(user.id)\t\(user.role)\t\(scope)\tadded \(ISO8601DateFormatter().string(from: user.createdAt))")
+            }
+        }
+    }
+}

@@ -1,0 +1,76 @@
+import Foundation
+
+/// The entries the stores write themselves, built the same way by each.
+extension AuditEntry {
+    /// A registration, accepted or refused.
+    init(_ registration: DeviceRegistration, accepted: Bool) {
+        self.init(
+            at: registration.at, event: accepted ? .deviceRegistered : .registrationRefused, actor: registration.actor,
+            deviceID: registration.deviceID,
+            reason: accepted
+                ? "customer \(registration.customer), certificate \(registration.certificateSerial)"
+                : "the device ID is already registered; an administrator must reset it first",
+            source: registration.source)
+    }
+
+    static func reset(deviceID: String, certificateSerial: String, at: Date, actor: String) -> AuditEntry {
+        AuditEntry(
+            at: at, event: .deviceReset, actor: actor, deviceID: deviceID,
+            reason: certificateSerial.isEmpty ? "not registered" : "certificate \(certificateSerial) withdrawn")
+    }
+
+    static func credentialChanged(deviceID: String, certificateSerial: String, at: Date, actor: String) -> AuditEntry {
+        AuditEntry(at: at, event: .credentialChanged, actor: actor, deviceID: deviceID, reason: "certificate \(certificateSerial)")
+    }
+
+    static func userAdded(_ user: UserRecord, actor: String) -> AuditEntry {
+        let scope = user.role == .admin ? "all customers" : "customers " + user.customers.joined(separator: ", ")
+        return AuditEntry(
+            at: user.createdAt, event: .userAdded, actor: actor, userID: user.id, reason: "role \(user.role), \(scope)")
+    }
+
+    static func apiKeyCreated(_ key: APIKeyRecord, actor: String) -> AuditEntry {
+        AuditEntry(at: key.createdAt, event: .apiKeyCreated, actor: actor, userID: key.userID, reason: "key \(key.id) \"\(key.name)\"")
+    }
+
+    static func sessionCreated(_ session: SessionRecord) -> AuditEntry {
+        AuditEntry(
+            at: session.createdAt, event: .sessionCreated, actor: session.createdBy, userID: session.createdBy,
+            deviceID: session.deviceID, sessionID: session.id, mode: session.mode,
+            reason: session.takeOver ? "take-over" : "")
+    }
+
+    /// A claim, or its refusal; `session` is the row the token's ID named, if any.
+    static func sessionClaim(_ claim: SessionClaim, sessionID: String, session: SessionRecord?, at: Date) -> AuditEntry {
+        AuditEntry(
+            at: at, event: claim.refusal == nil ? .sessionClaimed : .sessionRefused, actor: "client",
+            userID: session?.createdBy, deviceID: session?.deviceID, sessionID: sessionID, mode: session?.mode,
+            reason: claim.refusal ?? "")
+    }
+
+    static func sessionEnded(_ session: SessionRecord, ending: SessionEnding) -> AuditEntry {
+        AuditEntry(
+            at: ending.endedAt, event: .sessionEnded, actor: "relay", userID: session.createdBy, deviceID: session.deviceID,
+            sessionID: session.id, mode: session.mode, reason: ending.reason,
+            startedAt: session.claimedAt ?? session.createdAt, bytesToDevice: ending.bytesToDevice,
+            bytesFromDevice: ending.bytesFromDevice)
+    }
+}
+
+extension SessionClaim {
+    /// The verdict on a token before the store's conditional update: `.claimed` here means
+    /// only that the token may claim the session.
+    init(session: SessionRecord?, secretHash: [UInt8], now: Date) {
+        guard let session, constantTimeEqual(session.tokenHash, secretHash) else {
+            self = .unknown
+            return
+        }
+        if session.claimedAt != nil {
+            self = .used
+        } else if session.expiresAt <= now {
+            self = .expired
+        } else {
+            self = .claimed(session)
+        }
+    }
+}

@@ -1,0 +1,94 @@
+import Foundation
+import SharedWire
+
+/// One line of the audit log: who did what to which device or session, and when.
+public struct AuditEntry: Sendable, Equatable {
+    /// Assigned by the store; increases with insertion.
+    public var id: Int64?
+    public var at: Date
+    public var event: AuditEvent
+    /// Who acted: a user, `cli` (the relay host's operator), `relay`, or a device.
+    public var actor: String
+    /// The user concerned (the session's user, the key's owner).
+    public var userID: String?
+    public var deviceID: String?
+    public var sessionID: String?
+    public var mode: TunnelMessage.SessionMode?
+    /// Why: an end or refusal reason, or what changed.
+    public var reason: String
+    /// The peer's address, when the event came over the network.
+    public var source: String?
+    /// For an ended session: when it started (its claim, or its creation if never claimed).
+    public var startedAt: Date?
+    public var bytesToDevice: UInt64?
+    public var bytesFromDevice: UInt64?
+
+    public init(
+        id: Int64? = nil, at: Date, event: AuditEvent, actor: String, userID: String? = nil, deviceID: String? = nil,
+        sessionID: String? = nil, mode: TunnelMessage.SessionMode? = nil, reason: String = "", source: String? = nil,
+        startedAt: Date? = nil, bytesToDevice: UInt64? = nil, bytesFromDevice: UInt64? = nil
+    ) {
+        self.id = id
+        self.at = at
+        self.event = event
+        self.actor = actor
+        self.userID = userID
+        self.deviceID = deviceID
+        self.sessionID = sessionID
+        self.mode = mode
+        self.reason = reason
+        self.source = source
+        self.startedAt = startedAt
+        self.bytesToDevice = bytesToDevice
+        self.bytesFromDevice = bytesFromDevice
+    }
+}
+
+/// What an audit entry records. Open: a part of the relay may add its own.
+public struct AuditEvent: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+    public let rawValue: String
+
+    public init(rawValue: String) { self.rawValue = rawValue }
+
+    public var description: String { rawValue }
+
+    public static let customerAdded = AuditEvent(rawValue: "customer.added")
+    public static let deviceRegistered = AuditEvent(rawValue: "device.registered")
+    public static let registrationRefused = AuditEvent(rawValue: "device.registration_refused")
+    public static let credentialChanged = AuditEvent(rawValue: "device.credential_changed")
+    public static let deviceReset = AuditEvent(rawValue: "device.reset")
+    public static let deviceRevoked = AuditEvent(rawValue: "device.revoked")
+    /// An agent's connection was refused (unknown or revoked device, bad certificate).
+    public static let agentRefused = AuditEvent(rawValue: "device.agent_refused")
+    public static let userAdded = AuditEvent(rawValue: "user.added")
+    public static let apiKeyCreated = AuditEvent(rawValue: "api_key.created")
+    public static let apiKeyRevoked = AuditEvent(rawValue: "api_key.revoked")
+    /// A presented API key was unknown, wrong or revoked.
+    public static let apiKeyRefused = AuditEvent(rawValue: "api_key.refused")
+    public static let sessionCreated = AuditEvent(rawValue: "session.created")
+    public static let sessionClaimed = AuditEvent(rawValue: "session.claimed")
+    public static let sessionEnded = AuditEvent(rawValue: "session.ended")
+    /// A presented session token was unknown, expired or used.
+    public static let sessionRefused = AuditEvent(rawValue: "session.refused")
+}
+
+/// Which audit entries to read. Every criterion given must hold.
+public struct AuditQuery: Sendable, Equatable {
+    public var deviceID: String?
+    /// Entries about this user or made by them (`userID` or `actor`).
+    public var userID: String?
+    /// From this time on, inclusive.
+    public var since: Date?
+    /// Before this time, exclusive.
+    public var until: Date?
+    /// At most this many entries: the newest of those that match (still returned oldest first).
+    public var limit: Int
+
+    public init(deviceID: String? = nil, userID: String? = nil, since: Date? = nil, until: Date? = nil, limit: Int = 1_000) {
+        self.deviceID = deviceID
+        self.userID = userID
+        self.since = since
+        self.until = until
+        self.limit = limit
+    }
+}

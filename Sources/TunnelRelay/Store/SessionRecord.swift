@@ -1,0 +1,69 @@
+import Foundation
+import SharedWire
+
+/// A Control Panel session, from creation to end.
+public struct SessionRecord: Sendable, Equatable {
+    public var id: String
+    public var deviceID: String
+    public var mode: TunnelMessage.SessionMode
+    /// Who asked for it (a user or "cli").
+    public var createdBy: String
+    public var createdAt: Date
+    public var expiresAt: Date
+    /// SHA-256 of the token secret.
+    public var tokenHash: [UInt8]
+    public var claimedAt: Date?
+    public var ending: SessionEnding?
+    /// An administrator's control session that ends the one holding the device.
+    public var takeOver: Bool
+
+    public init(
+        id: String, deviceID: String, mode: TunnelMessage.SessionMode, createdBy: String,
+        createdAt: Date, expiresAt: Date, tokenHash: [UInt8], claimedAt: Date? = nil, ending: SessionEnding? = nil,
+        takeOver: Bool = false
+    ) {
+        self.takeOver = takeOver
+        self.id = id
+        self.deviceID = deviceID
+        self.mode = mode
+        self.createdBy = createdBy
+        self.createdAt = createdAt
+        self.expiresAt = expiresAt
+        self.tokenHash = tokenHash
+        self.claimedAt = claimedAt
+        self.ending = ending
+    }
+}
+
+/// How a session ended, for the audit trail.
+public struct SessionEnding: Sendable, Equatable {
+    public var endedAt: Date
+    public var reason: String
+    public var bytesToDevice: UInt64
+    public var bytesFromDevice: UInt64
+
+    public init(endedAt: Date, reason: String, bytesToDevice: UInt64, bytesFromDevice: UInt64) {
+        self.endedAt = endedAt
+        self.reason = reason
+        self.bytesToDevice = bytesToDevice
+        self.bytesFromDevice = bytesFromDevice
+    }
+}
+
+/// The outcome of presenting a session token.
+public enum SessionClaim: Sendable, Equatable {
+    case claimed(SessionRecord)
+    case unknown
+    case expired
+    case used
+
+    /// Why a claim was refused, for the audit log; `nil` for `.claimed`.
+    var refusal: String? {
+        switch self {
+        case .claimed: nil
+        case .unknown: "no session matches the token"
+        case .expired: "the session token has expired"
+        case .used: "the session token was already used"
+        }
+    }
+}

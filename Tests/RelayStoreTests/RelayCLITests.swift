@@ -1,0 +1,81 @@
+import ArgumentParser
+import Foundation
+import TunnelRelay
+import XCTest
+
+/// The operator's commands on a relay data directory, run in-process as `tunnel-relay` would.
+final class RelayCLITests: XCTestCase {
+    private var directory: String!
+
+    override func setUp() async throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("cli-\(UUID().uuidString.prefix(8))").path
+        try await relay("init", "--hostname", "127.0.0.1")
+    }
+
+    override func tearDown() async throws {
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    private func relay(_ arguments: String...) async throws {
+        var command = try RelayCommand.parseAsRoot(arguments + ["--data-dir", directory])
+        guard var asyncCommand = command as? any AsyncParsableCommand else { return try command.run() }
+        try await asyncCommand.run()
+    }
+
+    private func audit(_ query: AuditQuery = AuditQuery()) async throws -> [AuditEntry] {
+        let store = try await SQLiteRelayStore.open(path: directory + "/relay.sqlite")
+        let entries = try await store.auditEntries(query)
+        try await store.close()
+        return entries
+    }
+
+    func testDeviceRegistersOnceUntilReset() async throws {
+        let bundle = directory + "/bundle"
+        try await relay("device", "add", "pack-1", "--customer", "acme", "--bundle", bundle)
+        do {
+            try await relay("device", "add", "pack-1", "--customer", "acme", "--bundle", bundle + "-2")
+            XCTFail("a second registration of pack-1 must be refused")
+        } catch {
+            XCTAssertEqual("\(error)", StoreError.deviceExists("pack-1").description)
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: bundle + "-2/device.pem"), "a refused registration writes no credential")
+        try await relay("device", "reset", "pack-1")
+        try await relay("device", "add", "pack-1", "--customer", "acme", "--bundle", bundle)
+        try await relay("session", "open", "--device", "pack-1", "--mode", "monitor")
+        try await relay("device", "revoke", "pack-1")
+
+        let events = try await audit(AuditQuery(deviceID: "pack-1")).map(\.event)
+        XCTAssertEqual(events, [
+            .deviceRegistered, .registrationRefused, .deviceReset, .deviceRegistered, .sessionCreated, .deviceRevoked,
+        ])
+    }
+
+    func testUsersKeysAndRoles() async throws {
+        try await relay("device", "add", "pack-1", "--customer", "acme", "--bundle", directory + "/bundle")
+        try await relay("customer", "add", "globex")
+        try await relay("user", "add", "vic", "--role", "viewer", "--customer", "acme")
+        try await relay("user", "add", "gus", "--role", "engineer", "--customer", "globex")
+        try await relay("key", "create", "--user", "vic", "--name", "portal")
+
+        for (user, mode) in [("vic", "control"), ("gus", "monitor")] {
+            do {
+                try await relay("session", "open", "--device", "pack-1", "--user", user, "--mode", mode)
+                XCTFail("\(user) must not open a \(mode) session on pack-1")
+            } catch {
+                XCTAssertTrue("\(error)".contains("user \(user)"), "\(error)")
+            }
+        }
+        try await relay("session", "open", "--device", "pack-1", "--user", "vic", "--mode", "monitor")
+
+        let store = try await SQLiteRelayStore.open(path: directory + "/relay.sqlite")
+        let keys = try await store.apiKeys(userID: "vic")
+        try await store.close()
+        XCTAssertEqual(keys.map(\.name), ["portal"])
+        try await relay("key", "revoke", keys[0].id)
+
+        let vic = try await audit(AuditQuery(userID: "vic")).map(\.event)
+        XCTAssertEqual(vic, [.userAdded, .apiKeyCreated, .sessionRefused, .sessionCreated, .apiKeyRevoked])
+        let refusedGus = try await audit(AuditQuery(userID: "gus")).filter { $0.event == .sessionRefused }
+        XCTAssertEqual(refusedGus.first?.reason, "user gus may not reach device pack-1 of customer acme")
+    }
+}

@@ -1,0 +1,74 @@
+import Foundation
+import SQLiteNIO
+import NIOPosix
+@testable import TunnelRelay
+import XCTest
+
+/// The store contract on the embedded SQLite store, and its upgrade from older files.
+final class SQLiteRelayStoreTests: XCTestCase {
+    private var factory: SQLiteStoreFactory!
+
+    override func setUp() async throws {
+        factory = try SQLiteStoreFactory()
+    }
+
+    override func tearDown() async throws {
+        await factory.tearDown()
+    }
+
+    func testRegisterOnceThenReset() async throws { try await StoreContract.registerOnceThenReset(factory) }
+    func testConcurrentRegistrationsOneWins() async throws { try await StoreContract.concurrentRegistrationsOneWins(factory) }
+    func testRevokeAndCredentialChange() async throws { try await StoreContract.revokeAndCredentialChange(factory) }
+    func testPresence() async throws { try await StoreContract.presence(factory) }
+    func testSessionTokenSingleUse() async throws { try await StoreContract.sessionTokenSingleUse(factory) }
+    func testSessionEndIsRecordedOnce() async throws { try await StoreContract.sessionEndIsRecordedOnce(factory) }
+    func testRolesAndCustomerScoping() async throws { try await StoreContract.rolesAndCustomerScoping(factory) }
+    func testAPIKeysVerifyAndRevoke() async throws { try await StoreContract.apiKeysVerifyAndRevoke(factory) }
+    func testAuditQueries() async throws { try await StoreContract.auditQueries(factory) }
+
+    func testMigrationsAreIdempotent() async throws {
+        try await StoreContract.migrationsAreIdempotent(factory, expectedVersion: SQLiteRelayStore.migrations.count)
+    }
+
+    func testBothStoresHaveTheSameSchemaVersions() {
+        XCTAssertEqual(SQLiteRelayStore.migrations.count, PostgresRelayStore.migrations.count)
+    }
+
+    /// A file written by the relay before users and the audit log existed (schema 2) keeps
+    /// its devices and sessions, and its devices count as registered.
+    func testUpgradesAVersion2File() async throws {
+        let old = try await SQLiteConnection.open(
+            storage: .file(path: factory.path), threadPool: .singleton, on: MultiThreadedEventLoopGroup.singleton.any())
+        _ = try await old.query("CREATE TABLE schema_version (version INTEGER NOT NULL)", [])
+        for (index, script) in SQLiteRelayStore.migrations.prefix(2).enumerated() {
+            for statement in script.split(separator: ";") where !statement.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+                _ = try await old.query(String(statement), [])
+            }
+            _ = try await old.query("INSERT INTO schema_version (version) VALUES (?)", [.integer(index + 1)])
+        }
+        let createdAt = StoreContract.t0.milliseconds
+        _ = try await old.query(
+            "INSERT INTO devices (id, customer, created_at, certificate_serial) VALUES ('old-1', 'legacy', ?, 'ab')",
+            [.integer(createdAt)])
+        _ = try await old.query(
+            """
+            INSERT INTO sessions (id, device_id, mode, created_by, created_at, expires_at, token_hash, take_over)
+            VALUES ('s-old', 'old-1', 1, 'cli', ?, ?, x'00', 0)
+            """, [.integer(createdAt), .integer(createdAt + 60_000)])
+        try await old.close()
+
+        let store = try await factory.open()
+        let version = try await store.schemaVersion()
+        XCTAssertEqual(version, SQLiteRelayStore.migrations.count)
+        let device = try await store.device(id: "old-1")
+        XCTAssertEqual(device?.registeredAt, StoreContract.t0)
+        XCTAssertEqual(device?.isAccepted, true)
+        let customers = try await store.customers().map(\.id)
+        XCTAssertEqual(customers, ["legacy"])
+        let session = try await store.session(id: "s-old")
+        XCTAssertEqual(session?.createdBy, "cli")
+        await assertThrows(StoreError.deviceExists("old-1")) {
+            try await store.registerDevice(StoreContract.registration("old-1", serial: "cd"))
+        }
+    }
+}
