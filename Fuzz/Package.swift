@@ -1,0 +1,27 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// libFuzzer targets for the decoders that meet untrusted bytes. Built only by scripts/fuzz
+// (with -sanitize=fuzzer), never by the main package's build.
+let package = Package(
+    name: "bms-tunnel-fuzz",
+    dependencies: [
+        .package(name: "bms-tunnel", path: ".."),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
+    ],
+    targets: [
+        .executableTarget(name: "FuzzG1", dependencies: [
+            .product(name: "SharedWire", package: "bms-tunnel"), .product(name: "NIOCore", package: "swift-nio"),
+        ]),
+        .executableTarget(name: "FuzzTunnelFrames", dependencies: [
+            .product(name: "SharedWire", package: "bms-tunnel"), .product(name: "NIOCore", package: "swift-nio"),
+        ]),
+        .executableTarget(name: "FuzzRFC2217", dependencies: [
+            .product(name: "SharedWire", package: "bms-tunnel"), .product(name: "NIOCore", package: "swift-nio"),
+        ]),
+        .executableTarget(name: "FuzzConfig", dependencies: [
+            .product(name: "TunnelAgent", package: "bms-tunnel"),
+        ]),
+    ],
+    swiftLanguageModes: [.v6]
+)
