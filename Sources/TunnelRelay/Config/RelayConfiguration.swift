@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 import SharedWire
 
@@ -27,6 +28,10 @@ public struct RelayConfiguration: Sendable {
     public let sourceLimits: SourceLimiter.Configuration
     /// How long sessions may go on after SIGTERM before they are closed.
     public let shutdownGrace: TimeAmount
+    /// How often the relay looks for devices revoked or reset by an operator, to cut them.
+    public let revocationCheckInterval: TimeAmount
+    /// This relay's name in the presence records (which node holds which agent).
+    public let nodeName: String
 
     public init(
         listenHost: String = "0.0.0.0",
@@ -40,8 +45,12 @@ public struct RelayConfiguration: Sendable {
         sessionSetupTimeout: TimeAmount = .seconds(30),
         captureSessions: Bool = false,
         sourceLimits: SourceLimiter.Configuration = .init(),
-        shutdownGrace: TimeAmount = .seconds(10)
+        shutdownGrace: TimeAmount = .seconds(10),
+        revocationCheckInterval: TimeAmount = .seconds(2),
+        nodeName: String = ProcessInfo.processInfo.hostName
     ) {
+        self.revocationCheckInterval = revocationCheckInterval
+        self.nodeName = nodeName
         self.captureSessions = captureSessions
         self.sourceLimits = sourceLimits
         self.shutdownGrace = shutdownGrace

@@ -26,10 +26,13 @@ public final class AgentDirectory: Sendable {
         }
     }
 
-    /// Removes the agent if `channel` is still its registered connection.
-    func remove(deviceID: String, channel: any Channel) {
+    /// Removes the agent if `channel` is still its registered connection; true when it was.
+    @discardableResult
+    func remove(deviceID: String, channel: any Channel) -> Bool {
         entries.withLockedValue { entries in
-            if entries[deviceID]?.channel === channel { entries[deviceID] = nil }
+            guard entries[deviceID]?.channel === channel else { return false }
+            entries[deviceID] = nil
+            return true
         }
     }
 

@@ -127,7 +127,9 @@ final class RelayConnectionHandler: ChannelInboundHandler {
         let reason = endReason ?? "connection closed"
         switch state {
         case .agentControl(let deviceID):
-            relay.agents.remove(deviceID: deviceID, channel: context.channel)
+            if relay.agents.remove(deviceID: deviceID, channel: context.channel) {
+                recordPresence(online: false, deviceID: deviceID, software: "", remote: "")
+            }
             logger.info("Agent disconnected", metadata: ["device.id": "\(deviceID)"])
         case .waitingForAgent(let session):
             relay.broker.sideEnded(sessionID: session.id, side: .client, bytes: 0, reason: reason)
@@ -201,9 +203,9 @@ final class RelayConnectionHandler: ChannelInboundHandler {
             case .failure(let error):
                 handler.refuse(context, .authenticationFailed, "device lookup failed: \(error)")
             case .success(nil):
-                handler.refuse(context, .deviceUnknown, "device \(deviceID) is not registered with this relay")
+                handler.refuseAgent(context, deviceID: deviceID, .deviceUnknown, "device \(deviceID) is not registered with this relay")
             case .success(let device?) where device.revokedAt != nil:
-                handler.refuse(context, .deviceRevoked, "device \(deviceID) has been revoked")
+                handler.refuseAgent(context, deviceID: deviceID, .deviceRevoked, "device \(deviceID) has been revoked")
             case .success:
                 handler.logger[metadataKey: "device.id"] = "\(deviceID)"
                 if hello.role == .agentControl {
@@ -211,6 +213,39 @@ final class RelayConnectionHandler: ChannelInboundHandler {
                 } else {
                     handler.acceptAgentData(context, deviceID: deviceID, sessionID: hello.sessionID)
                 }
+            }
+        }
+    }
+
+    /// Refuses an agent and records it in the audit log.
+    private func refuseAgent(_ context: ChannelHandlerContext, deviceID: String, _ code: TunnelErrorCode, _ message: String) {
+        let entry = AuditEntry(
+            at: Date(), event: .agentRefused, actor: "relay", deviceID: deviceID, reason: message,
+            source: context.channel.remoteAddress?.ipAddress)
+        let store = relay.store
+        let logger = self.logger
+        _ = context.eventLoop.makeFutureWithTask {
+            do { try await store.appendAudit(entry) } catch {
+                logger.warning("Audit write failed", metadata: ["error": "\(error)"])
+            }
+        }
+        refuse(context, code, message)
+    }
+
+    /// Presence in the store: which node holds the agent, from where, which version.
+    private func recordPresence(online: Bool, deviceID: String, software: String, remote: String) {
+        let store = relay.store
+        let node = relay.configuration.nodeName
+        let logger = self.logger
+        Task {
+            do {
+                if online {
+                    try await store.markOnline(deviceID: deviceID, remoteAddress: remote, agentVersion: software, relayNode: node, at: Date())
+                } else {
+                    try await store.markOffline(deviceID: deviceID, relayNode: node, at: Date())
+                }
+            } catch {
+                logger.warning("Presence update failed", metadata: ["device.id": "\(deviceID)", "error": "\(error)"])
             }
         }
     }
@@ -237,6 +272,8 @@ final class RelayConnectionHandler: ChannelInboundHandler {
             old.channel.closeWithGoingAway(.replaced, "a newer control connection of \(deviceID) arrived")
         }
         logger.info("Agent connected", metadata: ["software": "\(software)"])
+        recordPresence(online: true, deviceID: deviceID, software: software,
+                       remote: context.channel.remoteAddress.map { "\($0)" } ?? "")
         context.write(wrapOutboundOut(.welcome(.init(identity: deviceID, pingIntervalMilliseconds: pingMilliseconds))), promise: nil)
         for open in relay.broker.sessionsWaiting(for: deviceID) {
             context.write(wrapOutboundOut(.openSession(open)), promise: nil)

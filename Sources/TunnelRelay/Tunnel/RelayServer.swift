@@ -82,10 +82,17 @@ public final class RelayServer: Service, Sendable {
         }
         bound.succeed(channel.localAddress!)
         logger.info("Relay listening", metadata: ["address": "\(channel.localAddress!)"])
-        await withGracefulShutdownHandler {
-            try? await channel.closeFuture.get()
-        } onGracefulShutdown: {
-            channel.close(promise: nil)
+        let watch = RevocationWatch(
+            store: store, agents: agents, broker: broker,
+            interval: .nanoseconds(configuration.revocationCheckInterval.nanoseconds), logger: logger)
+        await withTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { await watch.run() }
+            await withGracefulShutdownHandler {
+                try? await channel.closeFuture.get()
+            } onGracefulShutdown: {
+                channel.close(promise: nil)
+            }
+            tasks.cancelAll()
         }
         await drain()
         try? await group.shutdownGracefully()

@@ -213,6 +213,24 @@ public final class SessionBroker: Sendable {
         }
     }
 
+    /// Ends every session of one device, waiting or running (revocation).
+    func closeSessions(deviceID: String, code: TunnelErrorCode, message: String) {
+        let (waiting, running) = state.withLockedValue { state -> ([Pending], [Active]) in
+            let waiting = state.pending.values.filter { $0.session.deviceID == deviceID }
+            for pending in waiting { state.pending[pending.session.id] = nil }
+            return (waiting, state.active.values.filter { $0.session.deviceID == deviceID })
+        }
+        for pending in waiting {
+            pending.timeout.cancel()
+            pending.client.closeWithGoingAway(code, message)
+            record(pending.session, reason: message, toDevice: 0, fromDevice: 0)
+        }
+        for active in running {
+            active.client.closeWithGoingAway(code, message)
+            active.agent.closeWithGoingAway(code, message)
+        }
+    }
+
     /// Ends the sessions still waiting for their agent, for shutdown.
     func closePending(code: TunnelErrorCode, message: String) {
         let waiting = state.withLockedValue { state -> [Pending] in

@@ -1,0 +1,39 @@
+import Foundation
+import NIOCore
+import SharedWire
+import TunnelHarness
+import TunnelRelay
+import XCTest
+
+/// Revoking a device cuts it at once and keeps it out; presence follows the agent.
+final class RevocationTests: XCTestCase {
+    func testRevokeCutsTheLiveAgentAndItsSessionAndRefusesItsReturn() async throws {
+        let deployment = try await LocalDeployment.start()
+        let bms = try await SerialEnd.makePTY(group: deployment.clientGroup)
+        try await deployment.startAgent(deviceID: "pack-1", serialDevice: bms.pty!.slavePath, reconnectMax: 0.5)
+        try await waitUntil("the relay recorded the agent online") {
+            try await deployment.store.device(id: "pack-1")?.presence.online == true
+        }
+        let presence = try await deployment.store.device(id: "pack-1")?.presence
+        XCTAssertEqual(presence?.agentVersion, "tunnel-agent/test")
+        XCTAssertNotNil(presence?.remoteAddress)
+
+        let client = MessageCollector()
+        _ = try await deployment.dialClient(credential: "\(try await deployment.openSession(deviceID: "pack-1"))") { client }
+        try await client.waitUntilConnected()
+
+        try await deployment.store.revokeDevice(id: "pack-1", at: Date())  // as `tunnel-relay device revoke` does
+        try await client.waitUntilClosed()
+        XCTAssertEqual(client.goingAway?.code, .deviceRevoked, "\(String(describing: client.goingAway))")
+        try await waitUntil("the agent is off the relay") { deployment.relay.agents.entry(deviceID: "pack-1") == nil }
+        try await waitUntil("the agent's redial is refused and audited") {
+            try await deployment.store.auditEntries(AuditQuery(deviceID: "pack-1")).contains { $0.event == .agentRefused }
+        }
+        XCTAssertNil(deployment.relay.agents.entry(deviceID: "pack-1"), "it stays out")
+        try await waitUntil("presence shows it offline") {
+            try await deployment.store.device(id: "pack-1")?.presence.online == false
+        }
+        await bms.close()
+        await deployment.stop()
+    }
+}
