@@ -17,7 +17,7 @@ public struct G1Status: Equatable, Sendable {
     }
 
     /// Field 6, two bytes.
-    public struct ProtectionFlags: OptionSet, Equatable, Sendable {
+    public struct ProtectionFlags: OptionSet, Hashable, Sendable {
         public let rawValue: UInt16
         public init(rawValue: UInt16) { self.rawValue = rawValue }
         public static let underVoltage = ProtectionFlags(rawValue: 1 << 0)
