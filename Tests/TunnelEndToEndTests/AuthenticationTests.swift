@@ -156,3 +156,33 @@ final class AuthenticationTests: XCTestCase {
         }
     }
 }
+
+/// Only the certificate the relay issued last for a device opens the door.
+final class CertificateCurrencyTests: XCTestCase {
+    func testAnOlderCertificateOfTheSameDeviceIsRefused() async throws {
+        let deployment = try await LocalDeployment.start()
+        // A second certificate for pack-1 that the store does not record (as after a reset
+        // and a new registration, the previous certificate stays valid for TLS but is stale).
+        let stale = deployment.directory + "/agents/pack-1-stale"
+        _ = try RelayCredentials(dataDirectory: deployment.directory).issueDeviceBundle(deviceID: "pack-1", into: stale)
+        let bundle = RelayCredentials.Bundle(directory: stale)
+        let tls = try NIOSSLContext(configuration: TLSPolicy.client(
+            trustedCA: try PEMFiles.certificates(at: RelayCredentials(dataDirectory: deployment.directory).serverCAPath),
+            chain: try PEMFiles.certificates(at: bundle.certificatePath), key: try PEMFiles.privateKey(at: bundle.keyPath)))
+        do {
+            _ = try await TunnelDialer(relay: deployment.relayAddress, tls: tls).dial(
+                on: deployment.clientGroup.next(), hello: .init(role: .agentControl, software: "stale"),
+                makeHandler: { MessageCollector() }
+            ).get()
+            XCTFail("a stale certificate must be refused")
+        } catch let refusal as RelayRefusal {
+            XCTAssertEqual(refusal.code, .authenticationFailed)
+            XCTAssertTrue(refusal.message.contains("not its current one"), refusal.message)
+        }
+        // The current certificate still works.
+        let bms = try await SerialEnd.makePTY(group: deployment.clientGroup)
+        try await deployment.startAgent(deviceID: "pack-1", serialDevice: bms.pty!.slavePath)
+        await bms.close()
+        await deployment.stop()
+    }
+}

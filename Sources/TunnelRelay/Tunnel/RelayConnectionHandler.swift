@@ -189,8 +189,9 @@ final class RelayConnectionHandler: ChannelInboundHandler {
 
     private func authenticateAgent(_ context: ChannelHandlerContext, _ hello: TunnelMessage.Hello) {
         let deviceID: String
+        let serial: String
         do {
-            deviceID = try peerDeviceID(context)
+            (deviceID, serial) = try peerDevice(context)
         } catch {
             return refuse(context, .authenticationFailed, "\(error)")
         }
@@ -206,6 +207,12 @@ final class RelayConnectionHandler: ChannelInboundHandler {
                 handler.refuseAgent(context, deviceID: deviceID, .deviceUnknown, "device \(deviceID) is not registered with this relay")
             case .success(let device?) where device.revokedAt != nil:
                 handler.refuseAgent(context, deviceID: deviceID, .deviceRevoked, "device \(deviceID) has been revoked")
+            case .success(let device?) where !device.certificateSerial.isEmpty && device.certificateSerial != serial:
+                // A certificate the relay issued for this ID once, but not the current one
+                // (the device was reset and registered again): refused like a stranger's.
+                handler.refuseAgent(
+                    context, deviceID: deviceID, .authenticationFailed,
+                    "the certificate of device \(deviceID) is not its current one (serial \(serial))")
             case .success:
                 handler.logger[metadataKey: "device.id"] = "\(deviceID)"
                 if hello.role == .agentControl {
@@ -250,8 +257,9 @@ final class RelayConnectionHandler: ChannelInboundHandler {
         }
     }
 
-    /// The device ID is the common name of the verified client certificate.
-    private func peerDeviceID(_ context: ChannelHandlerContext) throws -> String {
+    /// The device ID (the common name of the verified client certificate) and the
+    /// certificate's serial number, as the store records it.
+    private func peerDevice(_ context: ChannelHandlerContext) throws -> (id: String, serial: String) {
         let tls = try context.pipeline.syncOperations.handler(type: NIOSSLServerHandler.self)
         guard let peer = tls.peerCertificate else {
             throw TunnelProtocolError(.authenticationFailed, "agents must present a client certificate from the relay's device CA")
@@ -260,7 +268,7 @@ final class RelayConnectionHandler: ChannelInboundHandler {
         guard let name = certificate.commonName, !name.isEmpty else {
             throw TunnelProtocolError(.authenticationFailed, "the client certificate has no common name")
         }
-        return name
+        return (name, "\(certificate.serialNumber)")
     }
 
     private func acceptAgentControl(_ context: ChannelHandlerContext, deviceID: String, software: String) {
