@@ -10,16 +10,22 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
     ],
     targets: [
+        // Runs libFuzzer's driver with a target's entry point.
+        .target(name: "FuzzDriver"),
         .executableTarget(name: "FuzzG1", dependencies: [
+            "FuzzDriver",
             .product(name: "SharedWire", package: "bms-tunnel"), .product(name: "NIOCore", package: "swift-nio"),
         ]),
         .executableTarget(name: "FuzzTunnelFrames", dependencies: [
+            "FuzzDriver",
             .product(name: "SharedWire", package: "bms-tunnel"), .product(name: "NIOCore", package: "swift-nio"),
         ]),
         .executableTarget(name: "FuzzRFC2217", dependencies: [
+            "FuzzDriver",
             .product(name: "SharedWire", package: "bms-tunnel"), .product(name: "NIOCore", package: "swift-nio"),
         ]),
         .executableTarget(name: "FuzzConfig", dependencies: [
+            "FuzzDriver",
             .product(name: "TunnelAgent", package: "bms-tunnel"),
         ]),
     ],
