@@ -1,7 +1,6 @@
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
-import NIOPosix
 import SharedWire
 import TunnelPlumbing
 
@@ -12,12 +11,10 @@ import TunnelPlumbing
 final class RFC2217Endpoint: LocalEndpoint {
     private let address: RelayAddress
     private let logger: Logger
+    private let listener = SingleClientListener()
     private let state = NIOLockedValueBox<State>(State())
 
     private struct State {
-        var listener: (any Channel)?
-        var current: (any Channel)?
-        var reading = false
         var link: SerialControlLink?
         /// What the last client's connection learnt about the port, for the next one.
         var settings = ComPortSettings()
@@ -35,53 +32,22 @@ final class RFC2217Endpoint: LocalEndpoint {
         let logger = self.logger
         let link = SerialControlLink(bridge: bridge, logger: logger)
         state.withLockedValue { $0.link = link }
-        let listener = try await ServerBootstrap(group: bridge.eventLoop)
-            .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(ChannelOptions.tcpOption(.tcp_nodelay), value: 1)
-            .childChannelInitializer { channel in
-                let accepted = state.withLockedValue { state -> ComPortSettings? in
-                    guard state.current == nil else { return nil }
-                    state.current = channel
-                    return state.settings
-                }
-                guard let settings = accepted else {
-                    // One client per session: a second connection is turned away.
-                    return channel.close()
-                }
-                channel.closeFuture.whenComplete { _ in
-                    state.withLockedValue { if $0.current === channel { $0.current = nil } }
-                }
-                return channel.setOption(ChannelOptions.autoRead, value: state.withLockedValue { $0.reading })
-                    .flatMapThrowing {
-                        let handler = ComPortServerHandler(settings: settings, link: link, logger: logger) { learnt in
-                            state.withLockedValue { $0.settings = learnt }
-                        }
-                        let pipeline = channel.pipeline.syncOperations
-                        try pipeline.addHandler(ByteToMessageHandler(TelnetDecoder()))
-                        try pipeline.addHandler(handler)
-                        try pipeline.addHandler(bridge.makeLocalHandler())
-                    }
+        let bound = try await listener.start(address: address, eventLoop: bridge.eventLoop) { channel in
+            let settings = state.withLockedValue { $0.settings }
+            let handler = ComPortServerHandler(settings: settings, link: link, logger: logger) { learnt in
+                state.withLockedValue { $0.settings = learnt }
             }
-            .bind(host: address.host, port: address.port)
-            .get()
-        state.withLockedValue { $0.listener = listener }
-        let bound = listener.localAddress.map { "\($0.ipAddress ?? address.host):\($0.port ?? address.port)" }
-        return "rfc2217://\(bound ?? "\(address)")"
+            let pipeline = channel.pipeline.syncOperations
+            try pipeline.addHandler(ByteToMessageHandler(TelnetDecoder()))
+            try pipeline.addHandler(handler)
+            try pipeline.addHandler(bridge.makeLocalHandler())
+        }
+        return "rfc2217://\(bound)"
     }
 
     let survivesLocalClose = true
 
-    func setReading(_ on: Bool) {
-        let current = state.withLockedValue { state in
-            state.reading = on
-            return state.current
-        }
-        current?.setOption(ChannelOptions.autoRead, value: on).whenFailure { _ in }
-    }
+    func setReading(_ on: Bool) { listener.setReading(on) }
 
-    func close() {
-        let (listener, current) = state.withLockedValue { ($0.listener, $0.current) }
-        listener?.close(promise: nil)
-        current?.close(promise: nil)
-    }
+    func close() { listener.close() }
 }
