@@ -14,12 +14,9 @@ public struct SimulatedBMS: Sendable {
     /// Longest password PW2 takes.
     public static let maxPasswordLength = 16
     /// Names answered to `NAME,?` (the reading sentences of the reference).
-    public static let readingNames: Set<String> = [
-        "BB1", "BB2", "BC1", "BT1", "BT2", "BT3", "BT4", "BV1", "BV2", "CG1", "CS1", "CV1", "DT1", "IN1", "OT1",
-        "ST1", "VR1", "RS2", "TD1", "LG1", "SS1",
-    ]
+    public static let readingNames = G1Catalogue.readingNames
     /// Sentences the BMS broadcasts, in the order it sends them.
-    public static let broadcastNames = ["CV1", "BV1", "BC1", "BT1", "BB1", "DT1", "OT1", "BT3", "ST1"]
+    public static let broadcastNames = G1Catalogue.broadcastOrder
 
     /// The pack and its model.
     public internal(set) var pack: SimulatedPack

@@ -16,8 +16,11 @@ public enum G1Catalogue {
         "ST1", "VR1", "RS2", "TD1", "LG1", "SS1",
     ]
 
+    /// Names the BMS broadcasts without being asked, in the order the simulator sends them.
+    public static let broadcastOrder = ["CV1", "BV1", "BC1", "BT1", "BB1", "DT1", "OT1", "BT3", "ST1"]
+
     /// Names the BMS broadcasts without being asked.
-    public static let broadcastNames: Set<String> = ["BT1", "BV1", "BC1", "CV1", "BB1", "DT1", "OT1", "BT3", "ST1"]
+    public static let broadcastNames = Set(broadcastOrder)
 
     /// What a sentence sent to the BMS does.
     public enum Effect: Equatable, Sendable {

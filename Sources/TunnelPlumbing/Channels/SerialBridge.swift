@@ -54,9 +54,6 @@ public final class SerialBridge: @unchecked Sendable {
     /// Local bytes read since the last read-complete, sent as one frame: a PTY hands over
     /// about 4 KiB per read, and one frame per burst saves a TLS record per read.
     private var pendingToTunnel: ByteBuffer?
-    /// Bytes forwarded, for the audit log and metrics.
-    public private(set) var bytesToLocal: UInt64 = 0
-    public private(set) var bytesToTunnel: UInt64 = 0
 
     public init(eventLoop: any EventLoop, callbacks: Callbacks) {
         self.eventLoop = eventLoop
@@ -86,7 +83,6 @@ public final class SerialBridge: @unchecked Sendable {
         switch message {
         case .serialData(let bytes):
             guard let local = localContext else { return }  // nobody has the port open
-            bytesToLocal &+= UInt64(bytes.readableBytes)
             callbacks.onData?(.toLocal, bytes)
             local.write(NIOAny(bytes), promise: nil)
         case .serialControl(let control):
@@ -101,7 +97,6 @@ public final class SerialBridge: @unchecked Sendable {
     }
 
     fileprivate func fromLocal(_ bytes: ByteBuffer) {
-        bytesToTunnel &+= UInt64(bytes.readableBytes)
         callbacks.onData?(.toTunnel, bytes)
         if pendingToTunnel == nil {
             pendingToTunnel = bytes

@@ -51,11 +51,6 @@ public final class SerialPort: @unchecked Sendable {
         return copy
     }
 
-    /// The settings in effect now.
-    public func parameters() throws -> SerialParameters {
-        try Termios.read(fd: fd, path: path).parameters
-    }
-
     /// Releases the lock and the descriptor. Safe to call more than once.
     public func close() {
         guard fd >= 0 else { return }

@@ -59,7 +59,6 @@ public final class SessionBroker: Sendable {
     }
 
     public var activeCount: Int { state.withLockedValue { $0.active.count } }
-    public var pendingCount: Int { state.withLockedValue { $0.pending.count } }
 
     /// A client claimed `session`. Refuses a second control session for a device; otherwise
     /// asks the agent (now, or when it connects) to dial in.
