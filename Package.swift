@@ -47,6 +47,9 @@ let package = Package(
     targets: [
         // Every wire format. Pure: no sockets, no files, no clocks.
         .target(name: "SharedWire", dependencies: [.product(name: "NIOCore", package: "swift-nio")]),
+        // libmosquitto (Debian libmosquitto-dev), and the one Swift type that owns it.
+        .systemLibrary(name: "CMosquitto", pkgConfig: "libmosquitto", providers: [.apt(["libmosquitto-dev"])]),
+        .target(name: "Mosquitto", dependencies: ["CMosquitto"]),
         // I/O shared by the programs: TLS, PTYs and serial ports, frame channel handlers, entry points.
         .target(
             name: "TunnelPlumbing",
@@ -60,14 +63,17 @@ let package = Package(
             ] + nio + tls + certificates + service
         ),
         .target(
-            name: "TunnelAgent", dependencies: ["SharedWire", "TunnelPlumbing"] + nio + tls + service,
+            name: "TunnelAgent",
+            dependencies: ["SharedWire", "TunnelPlumbing", "Mosquitto", .product(name: "SQLiteNIO", package: "sqlite-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ] + nio + tls + service,
             resources: [.copy("Resources/params_config.json")]),
         .target(name: "TunnelConnect", dependencies: ["SharedWire", "TunnelPlumbing"] + nio + tls + service),
         .target(name: "BMSSimulator", dependencies: ["SharedWire", "TunnelPlumbing"] + nio + service),
         // A whole tunnel on loopback in one process, for the tests and the benchmarks.
         .target(
             name: "TunnelHarness",
-            dependencies: ["SharedWire", "TunnelPlumbing", "TunnelRelay", "TunnelAgent"] + nio + tls + service
+            dependencies: ["SharedWire", "TunnelPlumbing", "TunnelRelay", "TunnelAgent", "Mosquitto"] + nio + tls + certificates + service
         ),
         // The programs: each main.swift only starts its library's command.
         .executableTarget(name: "tunnel-relay", dependencies: ["TunnelRelay", "TunnelPlumbing"]),
@@ -77,10 +83,14 @@ let package = Package(
         .executableTarget(
             name: "tunnel-bench",
             dependencies: [
-                "SharedWire", "TunnelPlumbing", "TunnelRelay", "TunnelAgent", "TunnelHarness",
+                "SharedWire", "TunnelPlumbing", "TunnelRelay", "TunnelAgent", "TunnelHarness", "Mosquitto",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ] + nio + tls + service
         ),
+        // libmosquitto against a real mosquitto broker.
+        .testTarget(name: "MosquittoTests", dependencies: ["Mosquitto", "TunnelHarness"] + certificates),
+        // The agent's acquisition, queue and uplink rules (the broker itself: Tests/system).
+        .testTarget(name: "AgentUplinkTests", dependencies: ["TunnelAgent", "SharedWire"] + nio),
         .testTarget(name: "AgentConfigTests", dependencies: ["TunnelAgent", "SharedWire"] + nio),
         .testTarget(
             name: "SharedWireTests",

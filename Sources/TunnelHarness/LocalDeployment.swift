@@ -121,8 +121,8 @@ public final class LocalDeployment: @unchecked Sendable {
     ) async throws -> AgentHandle {
         let dialer = TunnelDialer(relay: relay ?? relayAddress, tls: try clientTLS(deviceID: deviceID), keepalive: keepalive)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let sessions = AgentSessions(
-            serial: AgentSettings.Serial(device: serialDevice), dialer: dialer, software: "tunnel-agent/test", logger: logger)
+        let line = SerialLine(settings: AgentSettings.Serial(device: serialDevice), logger: logger)
+        let sessions = AgentSessions(line: line, dialer: dialer, software: "tunnel-agent/test", logger: logger)
         let link = RelayLink(
             dialer: dialer, sessions: sessions, group: group, software: "tunnel-agent/test",
             reconnectMax: reconnectMax, logger: logger)

@@ -116,7 +116,7 @@ final class SettingsTests: XCTestCase {
              "can": {"speed": 0, "protocol": "J1939"},
              "serial": {"speed": -1, "device": ""},
              "mqtt": {"uri": "http://broker", "attr_send_period": 0},
-             "tunnel": {"relay": "relay.example.com", "cert": "", "key": "k.pem", "mode": "on_demand", "ping_interval": 30, "peer_timeout": 20}}
+             "tunnel": {"relay": "relay.example.com", "cert": "", "key": "k.pem", "mode": "sometimes", "ping_interval": 30, "peer_timeout": 20}}
             """)
         XCTAssertNil(check.model)
         XCTAssertEqual(check.report.problemLines, [
@@ -130,7 +130,7 @@ final class SettingsTests: XCTestCase {
             #"$.mqtt.uri: found "http://broker", expected mqtt://host:port or mqtts://host:port"#,
             "$.mqtt.attr_send_period: found 0, expected an integer ≥ 1",
             #"$.tunnel.relay: found "relay.example.com", expected host:port with a port from 1 to 65535"#,
-            #"$.tunnel.mode: found "on_demand", expected "always" ("on_demand" comes with the MQTT uplink)"#,
+            #"$.tunnel.mode: found "sometimes", expected one of "always", "on_demand""#,
             #"$.tunnel.cert: found "", expected a PEM file path"#,
             "$.tunnel.ca: found nothing, expected a PEM file path",
         ])

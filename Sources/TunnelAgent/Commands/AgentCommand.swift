@@ -31,28 +31,20 @@ public struct AgentCommand: AsyncParsableCommand {
         @Option(help: "Path of settings.json.")
         var config: String = "/etc/tunnel-agent/settings.json"
 
+        @Option(help: "Path of params_config.json (the copy shipped with the agent when the file is absent).")
+        var params: String = "/etc/tunnel-agent/params_config.json"
+
+        @Option(help: "Folder for the agent's state: telemetry queue, provisioned credentials, configuration from the portal.")
+        var stateDir: String = "/var/lib/tunnel-agent"
+
         @Option(help: "Log level: trace, debug, info, notice, warning, error.")
         var logLevel: String = "info"
 
         func run() async throws {
             LogSetup.bootstrap(level: logLevel)
-            let settings = try AgentSettings.load(path: config)
-            let logger = Logger(label: "tunnel-agent")
-            let tls = try NIOSSLContext(configuration: TLSPolicy.client(
-                trustedCA: try PEMFiles.certificates(at: settings.tunnel.ca),
-                chain: try PEMFiles.certificates(at: settings.tunnel.cert),
-                key: try PEMFiles.privateKey(at: settings.tunnel.key)))
-            let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-            let dialer = TunnelDialer(
-                relay: try RelayAddress(parsing: settings.tunnel.relay), tls: tls,
-                keepalive: .init(interval: .seconds(settings.tunnel.pingInterval), timeout: .seconds(settings.tunnel.peerTimeout)))
-            let software = "tunnel-agent/\(AgentCommand.version)"
-            let sessions = AgentSessions(serial: settings.serial, dialer: dialer, software: software, logger: logger)
-            let link = RelayLink(
-                dialer: dialer, sessions: sessions, group: group, software: software,
-                reconnectMax: settings.tunnel.reconnectMax, logger: logger)
-            try await ServiceGroup(services: [link], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger).run()
-            try await group.shutdownGracefully()
+            let runtime = AgentRuntime(
+                paths: AgentPaths(settings: config, params: params, stateDirectory: stateDir), logger: Logger(label: "tunnel-agent"))
+            try await runtime.run()
         }
     }
 }

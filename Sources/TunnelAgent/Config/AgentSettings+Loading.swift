@@ -51,7 +51,9 @@ extension AgentSettings {
         let mqtt = mqtt.map {
             MQTT(
                 enabled: $0.enabled, uri: $0.uri, cliKey: resolve($0.cliKey), cliCert: resolve($0.cliCert),
-                username: $0.username, password: $0.password, attrSendPeriod: $0.attrSendPeriod)
+                username: $0.username, password: $0.password, attrSendPeriod: $0.attrSendPeriod, ca: resolve($0.ca),
+                accessToken: $0.accessToken, clientID: $0.clientID, publishRate: $0.publishRate, sequenceKey: $0.sequenceKey,
+                queue: $0.queue, provision: $0.provision)
         }
         return AgentSettings(general: general, wifi: wifi, ota: ota, cellular: cellular, can: can, serial: serial, mqtt: mqtt, tunnel: tunnel)
     }

@@ -27,6 +27,11 @@ extension AgentSettings {
             ota: file.object("ota").map(readOTA), cellular: file.object("cellular").map(readCellular),
             can: file.object("can").map(readCAN), serial: file.object("serial").map(readSerial) ?? Serial(),
             mqtt: file.object("mqtt").map(readMQTT), tunnel: readTunnel(in: file))
+        if settings.tunnel.mode == "on_demand", settings.mqtt?.enabled != true {
+            file.problem(
+                "tunnel", found: #"mode "on_demand" without an enabled "mqtt" section"#,
+                expected: #"an enabled "mqtt" section (the tunnel is opened by an MQTT RPC) or mode "always""#)
+        }
         file.finish()
         return settings
     }
@@ -116,7 +121,30 @@ extension AgentSettings {
                 ?? defaults.uri,
             cliKey: object.string("cli_key", default: defaults.cliKey), cliCert: object.string("cli_cert", default: defaults.cliCert),
             username: object.string("username", default: defaults.username), password: object.string("password", default: defaults.password),
-            attrSendPeriod: object.integer("attr_send_period", default: defaults.attrSendPeriod, in: 1...Int.max))
+            attrSendPeriod: object.integer("attr_send_period", default: defaults.attrSendPeriod, in: 1...Int.max),
+            ca: object.string("ca", default: defaults.ca), accessToken: object.string("access_token", default: defaults.accessToken),
+            clientID: object.string("client_id", default: defaults.clientID),
+            publishRate: object.integer("publish_rate", default: defaults.publishRate, in: 0...1_000_000),
+            sequenceKey: object.string("sequence_key", default: defaults.sequenceKey),
+            queue: object.object("queue").map(readQueue) ?? defaults.queue,
+            provision: object.object("provision").map(readProvision))
+    }
+
+    static func readQueue(_ object: ConfigObjectReader) -> MQTT.Queue {
+        defer { object.finish() }
+        let defaults = MQTT.Queue()
+        return MQTT.Queue(
+            maxBytes: object.integer("max_bytes", default: defaults.maxBytes, in: 4096...Int.max),
+            maxAge: object.integer("max_age", default: defaults.maxAge, in: 60...Int.max))
+    }
+
+    static func readProvision(_ object: ConfigObjectReader) -> MQTT.Provision {
+        defer { object.finish() }
+        let text = "a non-empty string"
+        return MQTT.Provision(
+            deviceName: object.requiredString("device_name", expected: text) { !$0.isEmpty },
+            key: object.requiredString("key", expected: text) { !$0.isEmpty },
+            secret: object.requiredString("secret", expected: text) { !$0.isEmpty })
     }
 
     static func readTunnel(in file: ConfigObjectReader) -> Tunnel {
@@ -129,8 +157,7 @@ extension AgentSettings {
         let path = "a PEM file path"
         let tunnel = Tunnel(
             relay: object.requiredString("relay", expected: "host:port with a port from 1 to 65535") { $0.wholeMatches(relayPattern) },
-            mode: object.optionalString("mode", nullable: false, expected: #""always" ("on_demand" comes with the MQTT uplink)"#) { $0 == "always" }
-                ?? "always",
+            mode: object.choice("mode", among: ["always", "on_demand"]) ?? "always",
             cert: object.requiredString("cert", expected: path), key: object.requiredString("key", expected: path),
             ca: object.requiredString("ca", expected: path),
             pingInterval: Int64(object.integer("ping_interval", default: Int(placeholder.pingInterval), in: 1...86_400)),

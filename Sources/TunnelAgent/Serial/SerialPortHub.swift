@@ -5,7 +5,9 @@ import TunnelPlumbing
 
 /// The BMS serial port shared by the sessions of the device: at most one control session
 /// (reads and writes, serial settings) and any number of monitor sessions (they see the
-/// BMS's side of the traffic; their requests pass only if they read state).
+/// BMS's side of the traffic; their requests pass only if they read state). The agent's own
+/// acquisition may hold the port too: it sees every byte both ways and writes its requests
+/// only while no control session runs.
 ///
 /// Confined to one event loop: the serial channel and every session's data connection live
 /// on it, so bytes cross without locks or thread hops.
@@ -29,16 +31,41 @@ final class SerialPortHub: @unchecked Sendable {  // confined to `eventLoop`
     private var lastSerialWrite: EventLoopFuture<Void>?
     /// Sessions whose data connection is being dialled: the port stays open for them.
     private var joining = 0
-    /// Called once the last session left or the port went away; the owner closes the port.
-    var onFinished: ((_ reason: String) -> Void)?
+    /// Holders other than sessions (the acquisition): the port stays open while there are any.
+    private var holders = 0
+    /// Sees the traffic both ways (the acquisition's decoder).
+    var observer: (any SerialTrafficObserver)?
+    private let finishedPromise: EventLoopPromise<String>
+    /// Completes with the reason once the last user left or the port went away; the owner closes the port.
+    var finished: EventLoopFuture<String> { finishedPromise.futureResult }
 
     init(port: SerialPort, eventLoop: any EventLoop, logger: Logger) {
         self.port = port
         self.eventLoop = eventLoop
         self.logger = logger
+        self.finishedPromise = eventLoop.makePromise()
     }
 
-    var isEmpty: Bool { members.isEmpty && joining == 0 }
+    var isEmpty: Bool { members.isEmpty && joining == 0 && holders == 0 }
+
+    /// Keeps the port open and reading until `unhold()`, whatever the sessions do.
+    func hold() {
+        holders += 1
+        serialContext?.channel.setOption(ChannelOptions.autoRead, value: true).whenFailure { _ in }
+    }
+
+    func unhold() {
+        holders -= 1
+        finishIfUnused()
+    }
+
+    /// Writes the agent's own bytes (a poll request), unless a control session holds the line.
+    @discardableResult
+    func writeFromAgent(_ bytes: ByteBuffer) -> Bool {
+        guard controlSessionID == nil, let serial = serialContext else { return false }
+        serial.writeAndFlush(NIOAny(bytes), promise: nil)
+        return true
+    }
 
     /// A session is about to dial its data connection: keep the port open for it.
     func reserve() { joining += 1 }
@@ -53,8 +80,16 @@ final class SerialPortHub: @unchecked Sendable {  // confined to `eventLoop`
     private func finishIfUnused() {
         guard isEmpty else { return }
         serialContext?.close(promise: nil)
-        onFinished?("the last session ended")
+        finish("the last session ended")
     }
+    private var isFinished = false
+
+    private func finish(_ reason: String) {
+        guard !isFinished else { return }
+        isFinished = true
+        finishedPromise.succeed(reason)
+    }
+
     var controlSessionID: String? { members.first { $0.value.mode == .control }?.key }
 
     /// The handler for the serial channel's pipeline.
@@ -81,6 +116,7 @@ final class SerialPortHub: @unchecked Sendable {  // confined to `eventLoop`
     // MARK: BMS → sessions
 
     fileprivate func fromSerial(_ bytes: ByteBuffer) {
+        observer?.fromBMS(bytes)
         let frame = NIOAny(TunnelMessage.serialData(bytes))
         for (id, member) in members where member.active {
             guard let context = member.context else { continue }
@@ -101,7 +137,7 @@ final class SerialPortHub: @unchecked Sendable {  // confined to `eventLoop`
         for member in members.values {
             member.context?.closeWithGoingAway(.serialUnavailable, "the serial port \(port.path) closed")
         }
-        onFinished?("the serial port closed")
+        finish("the serial port closed")
     }
 
     // MARK: Sessions → BMS
@@ -132,6 +168,7 @@ final class SerialPortHub: @unchecked Sendable {  // confined to `eventLoop`
 
     private func writeToSerial(_ bytes: ByteBuffer) {
         guard let serial = serialContext else { return }
+        observer?.fromClient(bytes)
         let promise = eventLoop.makePromise(of: Void.self)
         serial.write(NIOAny(bytes), promise: promise)
         lastSerialWrite = promise.futureResult
@@ -159,6 +196,11 @@ final class SerialPortHub: @unchecked Sendable {  // confined to `eventLoop`
 
     fileprivate func sessionClosed(_ sessionID: String) {
         guard let member = members.removeValue(forKey: sessionID) else { return }
+        if member.mode == .control {
+            // The line is the agent's again: reading resumes even if the session was backed up.
+            if holders > 0 { serialContext?.channel.setOption(ChannelOptions.autoRead, value: true).whenFailure { _ in } }
+            observer?.controlSessionEnded()
+        }
         if member.skippedBytes > 0 {
             logger.notice("Monitor missed BMS bytes", metadata: ["session.id": "\(sessionID)", "bytes": "\(member.skippedBytes)"])
         }

@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import NIOCore
 import NIOPosix
@@ -5,20 +6,26 @@ import ServiceLifecycle
 import SharedWire
 import TunnelPlumbing
 
-/// The agent's control connection to the relay, kept up for as long as the agent runs:
-/// dialled at start, redialled with backoff whenever it drops.
+/// The agent's control connection to the relay: kept up for as long as the agent runs
+/// (dialled at start, redialled with backoff whenever it drops), or, on demand, only while
+/// `TunnelDemand` wants it (opened and closed by MQTT RPC).
 public final class RelayLink: Service, Sendable {
     private let dialer: TunnelDialer
     private let sessions: AgentSessions
     private let group: any EventLoopGroup
     private let software: String
     private let reconnectMax: Double
+    private let demand: TunnelDemand?
+    private let facts: AgentFacts?
     private let logger: Logger
 
+    /// `demand` nil keeps the link up always; given, the link is up only while it is wanted.
     public init(
         dialer: TunnelDialer, sessions: AgentSessions, group: any EventLoopGroup, software: String,
-        reconnectMax: Double, logger: Logger
+        reconnectMax: Double, demand: TunnelDemand? = nil, facts: AgentFacts? = nil, logger: Logger
     ) {
+        self.demand = demand
+        self.facts = facts
         self.dialer = dialer
         self.sessions = sessions
         self.group = group
@@ -30,7 +37,12 @@ public final class RelayLink: Service, Sendable {
     public func run() async throws {
         var backoff = ReconnectBackoff(initial: 0.5, maximum: reconnectMax)
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            if let demand, !demand.isWanted() {
+                try? await cancelWhenGracefulShutdown { await demand.changed() }
+                continue
+            }
             await connectOnce(backoff: &backoff)
+            if let demand, !demand.isWanted() { continue }
             if Task.isShuttingDownGracefully || Task.isCancelled { break }
             let delay = backoff.nextDelay(jitter: Double.random(in: 0...1))
             logger.info("Redialling relay", metadata: ["delay.seconds": "\(String(format: "%.1f", delay))"])
@@ -48,8 +60,17 @@ public final class RelayLink: Service, Sendable {
             ).get()
             backoff.reset()
             logger.info("Connected to relay", metadata: ["relay": "\(dialer.relay)", "device.id": "\(welcome.identity)"])
+            facts?.update { $0.relayConnected = true }
+            defer { facts?.update { $0.relayConnected = false } }
             await withGracefulShutdownHandler {
-                try? await channel.closeFuture.get()
+                await withTaskGroup(of: Void.self) { group in
+                    group.addTask { try? await channel.closeFuture.get() }
+                    if let demand = self.demand {
+                        group.addTask { await Self.closeWhenUnwanted(channel, demand: demand) }
+                    }
+                    await group.next()
+                    group.cancelAll()
+                }
             } onGracefulShutdown: {
                 channel.closeWithGoingAway(.agentShutdown, "the agent is shutting down")
             }
@@ -60,6 +81,23 @@ public final class RelayLink: Service, Sendable {
             }
         } catch {
             logger.warning("Relay connection failed", metadata: ["relay": "\(dialer.relay)", "error": "\(error)"])
+        }
+    }
+
+    /// Closes `channel` once `demand` no longer wants the tunnel (closed, or its time is up).
+    private static func closeWhenUnwanted(_ channel: any Channel, demand: TunnelDemand) async {
+        while !Task.isCancelled {
+            guard let until = demand.wantedUntil, until > Date() else {
+                channel.closeWithGoingAway(.agentShutdown, "the on-demand tunnel was closed")
+                return
+            }
+            let wait = min(until.timeIntervalSinceNow, 60)
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await demand.changed() }
+                group.addTask { try? await Task.sleep(for: .milliseconds(Int(max(wait, 0.01) * 1000))) }
+                await group.next()
+                group.cancelAll()
+            }
         }
     }
 }

@@ -1,0 +1,30 @@
+import NIOConcurrencyHelpers
+
+/// What the agent knows about itself and the BMS, for client attributes and `agent.status`.
+/// Written by the parts that learn each fact; read by the uplink.
+public final class AgentFacts: Sendable {
+    public struct Snapshot: Sendable, Equatable {
+        /// The BMS's firmware version and serial number, from its VR1 sentence.
+        public var bmsFirmware: String?
+        public var bmsSerialNumber: String?
+        public var bmsHardware: String?
+        /// True while the control connection to the relay is up.
+        public var relayConnected = false
+        /// True while the serial line is open.
+        public var serialOpen = false
+        /// SHA-256 (hex) of the settings.json and params_config.json in effect.
+        public var configurationHash = ""
+        /// Why the last shared-attribute configuration was refused; nil after an accepted one.
+        public var lastConfigurationRefusal: String?
+    }
+
+    private let state = NIOLockedValueBox(Snapshot())
+
+    public init() {}
+
+    public var snapshot: Snapshot { state.withLockedValue { $0 } }
+
+    public func update(_ change: (inout Snapshot) -> Void) {
+        state.withLockedValue { change(&$0) }
+    }
+}

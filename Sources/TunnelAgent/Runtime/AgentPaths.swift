@@ -1,0 +1,23 @@
+/// Where the agent reads and keeps its files.
+public struct AgentPaths: Sendable, Equatable {
+    /// The operator's settings.json (`--config`).
+    public let settings: String
+    /// The operator's params_config.json (`--params`); the shipped one when absent.
+    public let params: String
+    /// The agent's own state (`--state-dir`): the telemetry queue, provisioned credentials, and
+    /// configuration the portal sent, which wins over the operator's files while it is there.
+    public let stateDirectory: String
+
+    public init(settings: String, params: String, stateDirectory: String) {
+        self.settings = settings
+        self.params = params
+        self.stateDirectory = stateDirectory
+    }
+
+    public var queue: String { stateDirectory + "/telemetry-queue.sqlite" }
+    public var credentials: String { stateDirectory + "/mqtt-credentials.json" }
+    /// settings.json as the portal last sent it.
+    public var portalSettings: String { stateDirectory + "/settings.json" }
+    /// params_config.json as the portal last sent it.
+    public var portalParams: String { stateDirectory + "/params_config.json" }
+}

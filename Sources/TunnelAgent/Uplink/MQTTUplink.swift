@@ -1,0 +1,305 @@
+import Foundation
+import Logging
+import Mosquitto
+import NIOConcurrencyHelpers
+import ServiceLifecycle
+
+/// The agent's ThingsBoard device connection: telemetry from the durable queue (oldest first,
+/// paced, removed only after PUBACK), client attributes every `attr_send_period`, shared
+/// attributes (the portal's configuration) and server-side RPC. Provisions the device first
+/// when it has a provision key and no credentials. A broker that refuses the credentials
+/// stops the uplink with an error an operator can act on; everything else is retried.
+public final class MQTTUplink: Service, Sendable {
+    private let settings: AgentSettings.MQTT
+    private let broker: BrokerAddress
+    private let clientID: String
+    private let credentialsPath: String
+    private let queue: TelemetryQueue
+    private let committed: WakeSignal
+    private let facts: AgentFacts
+    private let rpc: AgentRPC
+    private let portal: PortalConfiguration
+    private let logger: Logger
+    private let state: NIOLockedValueBox<State>
+
+    struct State {
+        var publisher: TelemetryPublisher
+        var connected = false
+        /// Counts connections, so a batch read before a reconnect is not sent after it.
+        var generation = 0
+        var nextRequestID = 1
+    }
+
+    /// Messages in flight at once: ThingsBoard allows about 100 per device; a few tens stay well below.
+    static let window = 20
+
+    init(
+        settings: AgentSettings.MQTT, broker: BrokerAddress, clientID: String, credentialsPath: String, queue: TelemetryQueue,
+        committed: WakeSignal, facts: AgentFacts, rpc: AgentRPC, portal: PortalConfiguration, logger: Logger
+    ) {
+        self.settings = settings
+        self.broker = broker
+        self.clientID = clientID
+        self.credentialsPath = credentialsPath
+        self.queue = queue
+        self.committed = committed
+        self.facts = facts
+        self.rpc = rpc
+        self.portal = portal
+        self.logger = logger
+        self.state = NIOLockedValueBox(State(
+            publisher: TelemetryPublisher(window: Self.window, sequenceKey: settings.sequenceKey.isEmpty ? nil : settings.sequenceKey)))
+    }
+
+    var baseOptions: MosquittoOptions {
+        MosquittoOptions(
+            host: broker.host, port: broker.port, clientID: clientID, cleanSession: true,
+            tls: broker.usesTLS
+                ? .init(
+                    caFile: settings.ca.isEmpty ? "/etc/ssl/certs/ca-certificates.crt" : settings.ca,
+                    certificateFile: FileManager.default.fileExists(atPath: settings.cliCert) ? settings.cliCert : nil,
+                    keyFile: FileManager.default.fileExists(atPath: settings.cliKey) ? settings.cliKey : nil)
+                : nil,
+            keepalive: 30, maxInflight: Self.window, reconnectDelayMin: 1, reconnectDelayMax: 30)
+    }
+
+    /// Why a client's event stream ended.
+    enum ClientEnd: Sendable {
+        /// The broker refused the credentials: nothing to do until the configuration changes.
+        case refused
+        /// libmosquitto gave up on the connection (a TLS handshake failure): a new client, later.
+        case failed
+    }
+
+    public func run() async throws {
+        guard let credentials = await credentials() else {
+            // Stopped for an operator; the queue keeps filling (within its bounds) meanwhile.
+            try? await gracefulShutdown()
+            return
+        }
+        var backoff = ReconnectBackoff(initial: 1, maximum: 60)
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            let base = baseOptions
+            let client = try MosquittoClient(options: MosquittoOptions(
+                host: base.host, port: base.port, clientID: base.clientID, cleanSession: true, username: credentials.username,
+                password: credentials.password, tls: base.tls, keepalive: base.keepalive, maxInflight: base.maxInflight,
+                reconnectDelayMin: base.reconnectDelayMin, reconnectDelayMax: base.reconnectDelayMax))
+            let end: ClientEnd?
+            do {
+                try client.start()
+                logger.info("MQTT uplink started", metadata: ["broker": "\(broker)", "credentials": "\(credentials.source)"])
+                end = try await cancelWhenGracefulShutdown { await self.serve(client) }
+            } catch {
+                logger.warning("MQTT client could not start", metadata: ["broker": "\(broker)", "error": "\(error)"])
+                end = .failed
+            }
+            client.stop()
+            state.withLockedValue { $0.connected = false }
+            switch end {
+            case .refused:
+                try? await gracefulShutdown()
+                return
+            case .failed:
+                let delay = backoff.nextDelay(jitter: Double.random(in: 0...1))
+                try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(delay)) }
+            case nil:
+                break
+            }
+        }
+        committed.finish()
+    }
+
+    /// Runs the uplink on `client` until its events end (why) or the task is cancelled (nil).
+    private func serve(_ client: MosquittoClient) async -> ClientEnd? {
+        await withTaskGroup(of: ClientEnd?.self) { group in
+            group.addTask { await self.handleEvents(client) }
+            group.addTask {
+                await self.pump(client)
+                return nil
+            }
+            group.addTask {
+                await self.sendAttributesPeriodically(client)
+                return nil
+            }
+            let end = await group.next() ?? nil
+            group.cancelAll()
+            return end
+        }
+    }
+
+    /// The credentials to connect with, provisioning first when needed; nil when an operator must act.
+    private func credentials() async -> MQTTCredentials? {
+        var backoff = ReconnectBackoff(initial: 2, maximum: 300)
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            do {
+                if let resolved = try MQTTCredentials.resolve(settings, storedPath: credentialsPath) { return resolved }
+                guard let provision = settings.provision else { return nil }
+                let token = try await DeviceProvisioning.run(provision, options: baseOptions, logger: logger)
+                try MQTTCredentials.store(token: token, at: credentialsPath)
+                logger.notice("Device provisioned; credentials stored", metadata: ["path": "\(credentialsPath)"])
+            } catch let error as ProvisioningError {
+                logger.error("MQTT uplink stopped: provisioning needs an operator", metadata: ["reason": "\(error)"])
+                return nil
+            } catch {
+                let delay = backoff.nextDelay(jitter: Double.random(in: 0...1))
+                logger.warning("Provisioning failed; trying again", metadata: ["error": "\(error)", "delay.seconds": "\(Int(delay))"])
+                try? await Task.sleep(for: .seconds(delay))
+            }
+        }
+        return nil
+    }
+
+    // MARK: Events
+
+    private func handleEvents(_ client: MosquittoClient) async -> ClientEnd? {
+        for await event in client.events {
+            switch event {
+            case .connected(0, _):
+                state.withLockedValue {
+                    $0.connected = true
+                    $0.generation += 1
+                    $0.publisher.restart()
+                }
+                logger.info("MQTT connected", metadata: ["broker": "\(broker)"])
+                subscribeAndAsk(client)
+                committed.signal()
+            case .connected(let code, let reason):
+                if MosquittoEvent.isPermanentRefusal(connackCode: code) {
+                    logger.error("MQTT broker refused the credentials; uplink stopped until the configuration is fixed", metadata: [
+                        "broker": "\(broker)", "connack": "\(code)", "reason": "\(reason)",
+                    ])
+                    return .refused
+                }
+                logger.warning("MQTT broker refused the connection for now", metadata: ["connack": "\(code)", "reason": "\(reason)"])
+            case .disconnected(let code, let reason):
+                state.withLockedValue { $0.connected = false }
+                if code != 0 { logger.warning("MQTT connection lost", metadata: ["broker": "\(broker)", "reason": "\(reason)"]) }
+            case .published(let messageID):
+                guard let done = state.withLockedValue({ $0.publisher.acknowledged(messageID) }) else { continue }
+                do {
+                    try await queue.remove(from: done.first, through: done.last)
+                } catch {
+                    logger.error("Acknowledged telemetry could not be removed from the queue", metadata: ["error": "\(error)"])
+                }
+                committed.signal()
+            case .message(let topic, let payload):
+                await handleMessage(client, topic: topic, payload: payload)
+            case .subscribed(_, let granted):
+                if granted.contains(0x80) { logger.warning("MQTT broker refused a subscription", metadata: ["granted": "\(granted)"]) }
+            case .failure(let message):
+                logger.error("MQTT connection failed", metadata: ["broker": "\(broker)", "reason": "\(message)"])
+                return .failed
+            }
+        }
+        return nil
+    }
+
+    /// After every CONNACK (the server keeps no session): subscribe, and ask for the shared attributes.
+    private func subscribeAndAsk(_ client: MosquittoClient) {
+        do {
+            for topic in [ThingsBoardTopic.attributes, ThingsBoardTopic.attributeResponses, ThingsBoardTopic.rpcRequests] {
+                _ = try client.subscribe(topic, qos: 1)
+            }
+            let id = state.withLockedValue { state -> Int in
+                defer { state.nextRequestID += 1 }
+                return state.nextRequestID
+            }
+            let keys = PortalConfiguration.settingsKey + "," + PortalConfiguration.paramsKey
+            _ = try client.publish(topic: ThingsBoardTopic.attributeRequest(id), payload: "{\"sharedKeys\":\"\(keys)\"}", qos: 1)
+            try sendAttributes(client)
+        } catch {
+            logger.warning("MQTT subscription or attribute request failed", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private func handleMessage(_ client: MosquittoClient, topic: String, payload: [UInt8]) async {
+        if topic.hasPrefix(ThingsBoardTopic.rpcRequestPrefix) {
+            let id = String(topic.dropFirst(ThingsBoardTopic.rpcRequestPrefix.count))
+            let (answer, afterwards) = await rpc.answer(id: id, payload: payload)
+            logger.info("RPC answered", metadata: ["rpc.id": "\(id)"])
+            _ = try? client.publish(topic: ThingsBoardTopic.rpcResponse(id), payload: answer, qos: 1)
+            if let afterwards {
+                try? await Task.sleep(for: .milliseconds(200))  // let the answer leave first
+                afterwards()
+            }
+            return
+        }
+        guard topic == ThingsBoardTopic.attributes || topic.hasPrefix(ThingsBoardTopic.attributeResponsePrefix) else { return }
+        guard let json = try? JSONParser.parse(payload) else {
+            logger.warning("Shared attributes that are not JSON ignored", metadata: ["topic": "\(topic)", "bytes": "\(payload.count)"])
+            return
+        }
+        // An update carries the changed keys; a response carries them under "shared".
+        let attributes = topic == ThingsBoardTopic.attributes ? json : (json["shared"] ?? .object([]))
+        for (file, outcome) in portal.apply(attributes) {
+            if let status = PortalConfiguration.statusAttribute(file: file, outcome: outcome) {
+                _ = try? client.publish(topic: ThingsBoardTopic.attributes, payload: status, qos: 1)
+            }
+        }
+    }
+
+    // MARK: Telemetry
+
+    private func pump(_ client: MosquittoClient) async {
+        let rate = Double(settings.publishRate)
+        var windowStart = ContinuousClock.now
+        var sentInWindow = 0
+        while !Task.isCancelled {
+            let (ready, cursor, generation) = state.withLockedValue { ($0.connected && $0.publisher.hasRoom, $0.publisher.cursor, $0.generation) }
+            guard ready else {
+                await committed.wait()
+                continue
+            }
+            let records: [QueuedRecord]
+            do {
+                records = try await queue.oldest(after: cursor, limit: TelemetryPublisher.maxRecordsPerMessage)
+            } catch {
+                logger.error("Telemetry queue unreadable", metadata: ["error": "\(error)"])
+                try? await Task.sleep(for: .seconds(1))
+                continue
+            }
+            guard !records.isEmpty else {
+                await committed.wait()
+                continue
+            }
+            let count = state.withLockedValue { state -> Int in
+                guard state.generation == generation, state.publisher.cursor == cursor else { return 0 }
+                let (payload, used) = state.publisher.payload(for: records)
+                // Recorded under the lock before the PUBACK can be handled.
+                guard let messageID = try? client.publish(topic: ThingsBoardTopic.telemetry, payload: payload, qos: 1) else { return 0 }
+                state.publisher.sent(used, messageID: messageID)
+                return used.count
+            }
+            guard count > 0, rate > 0 else { continue }
+            // Pacing: no more than `publish_rate` records in any second.
+            sentInWindow += count
+            let due = windowStart + .milliseconds(Int(Double(sentInWindow) / rate * 1000))
+            if due > .now { try? await Task.sleep(until: due, clock: .continuous) }
+            if ContinuousClock.now - windowStart > .seconds(1) {
+                windowStart = .now
+                sentInWindow = 0
+            }
+        }
+    }
+
+    // MARK: Client attributes
+
+    private func sendAttributesPeriodically(_ client: MosquittoClient) async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .seconds(settings.attrSendPeriod))
+            if state.withLockedValue({ $0.connected }) { try? sendAttributes(client) }
+        }
+    }
+
+    private func sendAttributes(_ client: MosquittoClient) throws {
+        let facts = facts.snapshot
+        var members = [
+            "\"agentVersion\":" + TelemetryRecordEncoder.quoted(AgentCommand.version),
+            "\"configHash\":" + TelemetryRecordEncoder.quoted(facts.configurationHash),
+        ]
+        if let firmware = facts.bmsFirmware { members.append("\"firmwareVersion\":" + TelemetryRecordEncoder.quoted(firmware)) }
+        if let serial = facts.bmsSerialNumber { members.append("\"serialNumber\":" + TelemetryRecordEncoder.quoted(serial)) }
+        if let hardware = facts.bmsHardware { members.append("\"hardwareType\":" + TelemetryRecordEncoder.quoted(hardware)) }
+        _ = try client.publish(topic: ThingsBoardTopic.attributes, payload: "{" + members.joined(separator: ",") + "}", qos: 1)
+    }
+}
