@@ -75,3 +75,21 @@ final class TelemetryEncodingTests: XCTestCase {
         XCTAssertNil(BrokerAddress(uri: "mqtt://:1883"))
     }
 }
+
+final class CANTapTests: XCTestCase {
+    func testG1CANFramesBecomeRecordsAndUnnamedFramesAreCounted() throws {
+        let config = try ParamsConfig.load(path: XCTUnwrap(ParamsConfig.shippedDefaultURL).path)
+        var tap = CANTap(decoder: TelemetryDecoder(config: config))
+        let builder = try G1CANMessageBuilder()
+        let frame = builder.batteryVoltage(minCell: 200, maxCell: 201, averageCell: 201, totalVoltage: 6410)
+        let record = try XCTUnwrap(tap.record(for: frame, at: 7))
+        XCTAssertEqual(record.timestamp, 7)
+        XCTAssertTrue(record.members.contains(#""packVoltage":64.1"#), record.members)
+        XCTAssertTrue(record.members.contains(#""minCellVoltage":4"#), record.members)
+        XCTAssertNil(tap.record(for: try CANFrame(id: 0x7FF, extended: false, data: [1]), at: 8))
+        XCTAssertNil(tap.record(for: builder.request(.batteryVoltage), at: 9), "a request (zero-length frame) carries no values")
+        XCTAssertNil(tap.record(for: try CANFrame(remoteID: 0x19B5_0001, extended: true), at: 10), "nor does a remote frame")
+        XCTAssertEqual(tap.frames, 3, "remote frames are not counted")
+        XCTAssertEqual(tap.unnamed, 2)
+    }
+}

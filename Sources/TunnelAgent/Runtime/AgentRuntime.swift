@@ -94,6 +94,11 @@ public final class AgentRuntime: Sendable {
                 line: line, params: params, sink: pipeline.sink, facts: facts, eventLoop: group.next(), retryMax: settings.tunnel.reconnectMax,
                 logger: logger))
         }
+        if let can = settings.can, can.enabled {
+            services.append(CANAcquisition(
+                settings: can, params: params, sink: pipeline.sink, eventLoop: group.next(), retryMax: settings.tunnel.reconnectMax,
+                logger: logger))
+        }
         services.append(link)
         return (services, { try? await pipeline.queue.close() })
     }
