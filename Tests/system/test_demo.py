@@ -121,3 +121,12 @@ def test_codec_benchmark_smoke_run_prints_its_figures():
     assert result.returncode == 0, result.stdout + result.stderr
     for heading in ["checked sentences", "typed readings", "CAN frames → telemetry"]:
         assert heading in result.stdout, f"the report has '{heading}'"
+
+
+def test_uplink_benchmark_smoke_run_prints_its_figures():
+    """Through a real mosquitto; every record must arrive, whatever the speed."""
+    result = subprocess.run([str(bin_path() / "tunnel-bench"), "uplink", "--records", "2000", "--backlog", "2000"],
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout + result.stderr
+    for heading in ["decoded → PUBACK", "backlog of 2000 flushed", "none lost: yes", "every record delivered: yes"]:
+        assert heading in result.stdout, f"the report has '{heading}'"

@@ -42,7 +42,7 @@ struct UplinkBenchCommand: AsyncParsableCommand {
         let sustainedOK = observer.sawAll(self.records)
         observer.stop()
         await sustained.stop()
-        print(String(format: "  decoded → PUBACK: %d records in %.2f s = %.0f records/s (target 10,000); all delivered once: %@",
+        print(String(format: "  decoded → PUBACK: %d records in %.2f s = %.0f records/s (target 10,000); every record delivered: %@",
             self.records, sustainedTime.seconds, Double(self.records) / sustainedTime.seconds, sustainedOK ? "yes" : "NO"))
 
         // 2. Backlog: the queue fills while the uplink is away, then the uplink connects.
