@@ -270,7 +270,12 @@ public final class MQTTUplink: Service, Sendable {
                 state.publisher.sent(used, messageID: messageID)
                 return used.count
             }
-            guard count > 0, rate > 0 else { continue }
+            guard count > 0 else {
+                // Not sent (a reconnect overtook the batch, or libmosquitto refused it): not a busy loop.
+                try? await Task.sleep(for: .milliseconds(50))
+                continue
+            }
+            guard rate > 0 else { continue }
             // Pacing: no more than `publish_rate` records in any second.
             sentInWindow += count
             let due = windowStart + .milliseconds(Int(Double(sentInWindow) / rate * 1000))

@@ -1,0 +1,447 @@
+"""Real processes for the MQTT uplink system tests: a mosquitto broker, paho observers,
+the simulated BMS, the relay and the agent, each on free loopback ports in the test's own
+folder, all stopped when the test ends (also when it fails).
+
+paho-mqtt (Debian python3-paho-mqtt 1.6) is the independent observer: it sees only what the
+broker delivers, exactly as a portal would.
+"""
+import json
+import os
+import pwd
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PROGRAMS = ["tunnel-agent", "tunnel-relay", "tunnel-connect", "bms-sim"]
+
+TELEMETRY = "v1/devices/me/telemetry"
+ATTRIBUTES = "v1/devices/me/attributes"
+RPC_REQUEST = "v1/devices/me/rpc/request/"
+RPC_RESPONSE = "v1/devices/me/rpc/response/"
+SEQ = "seq"
+
+
+def mosquitto_path():
+    for candidate in [shutil.which("mosquitto"), "/usr/sbin/mosquitto"]:
+        if candidate and os.access(candidate, os.X_OK):
+            return candidate
+    return None
+
+
+def require_mqtt_tools():
+    """Skips (loudly, with the reason) when the broker or the observer is missing."""
+    if mosquitto_path() is None:
+        pytest.skip("SKIPPED: no mosquitto broker (Debian package mosquitto; scripts/install-deps installs it)")
+    try:
+        import paho.mqtt.client  # noqa: F401
+    except ImportError:
+        pytest.skip("SKIPPED: no paho-mqtt observer (Debian package python3-paho-mqtt; scripts/install-deps installs it)")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(what, predicate, timeout=20.0, interval=0.05, detail=lambda: ""):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        result = predicate()
+        if result:
+            return result
+        time.sleep(interval)
+    extra = detail()
+    pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}" + (f"\n{extra}" if extra else ""))
+
+
+def port_open(port) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+            return True
+    except OSError:
+        return False
+
+
+def build_binaries() -> Path:
+    args = ["swift", "build"]
+    for program in PROGRAMS:
+        args += ["--product", program]
+    result = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=1800)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    out = subprocess.run(["swift", "build", "--show-bin-path"], cwd=ROOT, check=True, capture_output=True, text=True)
+    return Path(out.stdout.strip())
+
+
+class Processes:
+    """Every process a test starts; `stop_all` ends them by PID (SIGTERM, then SIGKILL)."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.started: list[subprocess.Popen] = []
+
+    def start(self, argv, log: Path, append=False) -> subprocess.Popen:
+        handle = open(log, "ab" if append else "wb")
+        try:
+            process = subprocess.Popen([str(a) for a in argv], stdout=handle, stderr=subprocess.STDOUT,
+                                       stdin=subprocess.DEVNULL, start_new_session=True)
+        finally:
+            handle.close()
+        self.started.append(process)
+        return process
+
+    @staticmethod
+    def stop(process: subprocess.Popen, sig=signal.SIGTERM, timeout=10.0):
+        if process.poll() is not None:
+            return
+        try:
+            process.send_signal(sig)
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+    def stop_all(self):
+        for process in reversed(self.started):
+            self.stop(process, timeout=5)
+
+
+def read(path: Path) -> str:
+    try:
+        return path.read_text(errors="replace")
+    except FileNotFoundError:
+        return ""
+
+
+# MARK: Broker
+
+class Broker:
+    """A real mosquitto on a free 127.0.0.1 port, in its own folder, with persistence."""
+
+    def __init__(self, processes: Processes, folder: Path, *, tls=None, password_file=None, acl_file=None,
+                 allow_anonymous=True):
+        self.processes = processes
+        self.folder = folder
+        folder.mkdir(parents=True, exist_ok=True)
+        self.port = free_port()
+        self.tls = tls  # dict(ca=, cert=, key=) or None
+        self.password_file = password_file
+        self.acl_file = acl_file
+        self.allow_anonymous = allow_anonymous
+        self.log = folder / "mosquitto.log"
+        self.conf = folder / "mosquitto.conf"
+        self.process = None
+
+    def write_conf(self):
+        lines = [
+            # Started as root, mosquitto would switch to user "mosquitto", who cannot write here.
+            f"user {pwd.getpwuid(os.geteuid()).pw_name}",
+            "per_listener_settings false",
+            f"listener {self.port} 127.0.0.1",
+            f"allow_anonymous {'true' if self.allow_anonymous else 'false'}",
+            "persistence true",
+            f"persistence_location {self.folder}/",
+            "autosave_interval 1",
+            "max_queued_messages 0",
+            "max_inflight_messages 0",
+            "log_dest stdout",
+            "log_type all",
+            "connection_messages true",
+        ]
+        if self.tls:
+            lines += [f"cafile {self.tls['ca']}", f"certfile {self.tls['cert']}", f"keyfile {self.tls['key']}",
+                      "require_certificate true", "tls_version tlsv1.2"]
+        if self.password_file:
+            lines.append(f"password_file {self.password_file}")
+        if self.acl_file:
+            lines.append(f"acl_file {self.acl_file}")
+        self.conf.write_text("\n".join(lines) + "\n")
+
+    def start(self):
+        self.write_conf()
+        self.process = self.processes.start([mosquitto_path(), "-c", self.conf], self.log, append=True)
+        wait_for("mosquitto to listen", lambda: self.process.poll() is not None or port_open(self.port), timeout=10,
+                 detail=lambda: read(self.log))
+        assert self.process.poll() is None, f"mosquitto exited: {read(self.log)}"
+        return self
+
+    def stop(self):
+        if self.process:
+            Processes.stop(self.process)  # SIGTERM: mosquitto saves its persistence file
+            self.process = None
+
+    def log_text(self) -> str:
+        return read(self.log)
+
+
+# MARK: Observer
+
+class Observer:
+    """A paho MQTT 3.1.1 client that records everything the broker delivers to it."""
+
+    def __init__(self, broker: Broker, topics=("v1/devices/me/#",), *, client_id=None, clean_session=True,
+                 username=None, password=None, tls=None, on_message=None):
+        import paho.mqtt.client as mqtt
+        self.broker = broker
+        self.topics = list(topics)
+        self.lock = threading.Lock()
+        self.messages: list[tuple[str, bytes, float]] = []
+        self.connected = threading.Event()
+        self.connects = 0
+        self.extra_handler = on_message
+        self.client = mqtt.Client(client_id=client_id or f"observer-{os.getpid()}-{id(self)}",
+                                  clean_session=clean_session, protocol=mqtt.MQTTv311)
+        if username:
+            self.client.username_pw_set(username, password)
+        if tls:
+            context = ssl.create_default_context(cafile=tls["ca"])
+            context.minimum_version = ssl.TLSVersion.TLSv1_2
+            context.load_cert_chain(tls["cert"], tls["key"])
+            self.client.tls_set_context(context)
+        self.client.max_queued_messages_set(0)
+        self.client.max_inflight_messages_set(100)
+        self.client.reconnect_delay_set(min_delay=1, max_delay=1)
+        self.client.on_connect = self._on_connect
+        self.client.on_disconnect = lambda client, userdata, rc: self.connected.clear()
+        self.client.on_message = self._on_message
+
+    def _on_connect(self, client, userdata, flags, rc):
+        if rc != 0:
+            return
+        for topic in self.topics:
+            client.subscribe(topic, qos=1)
+        self.connects += 1
+        self.connected.set()
+
+    def _on_message(self, client, userdata, message):
+        with self.lock:
+            self.messages.append((message.topic, bytes(message.payload), time.time()))
+        if self.extra_handler:
+            self.extra_handler(self, message.topic, bytes(message.payload))
+
+    def start(self):
+        self.client.connect("127.0.0.1", self.broker.port, keepalive=30)
+        self.client.loop_start()
+        if not self.connected.wait(10):
+            pytest.fail("the paho observer could not connect to mosquitto:\n" + self.broker.log_text()[-3000:])
+        time.sleep(0.2)  # SUBACK
+        return self
+
+    def stop(self):
+        self.client.disconnect()
+        self.client.loop_stop()
+
+    def snapshot(self, topic=None, prefix=None):
+        with self.lock:
+            return [(t, p, at) for (t, p, at) in self.messages
+                    if (topic is None or t == topic) and (prefix is None or t.startswith(prefix))]
+
+    def records(self, after=0.0):
+        """Every telemetry record received (after `after`, a time.time()), in arrival order."""
+        out = []
+        for _, payload, at in self.snapshot(topic=TELEMETRY):
+            if at < after:
+                continue
+            body = json.loads(payload)
+            for record in body if isinstance(body, list) else [body]:
+                out.append(record)
+        return out
+
+    def attributes(self):
+        return [json.loads(p) for _, p, _ in self.snapshot(topic=ATTRIBUTES)]
+
+    def publish(self, topic, payload, qos=1):
+        text = payload if isinstance(payload, (str, bytes)) else json.dumps(payload)
+        info = self.client.publish(topic, text, qos=qos)
+        info.wait_for_publish(timeout=5)
+        assert info.is_published(), f"the observer could not publish to {topic}"
+
+    def rpc(self, method, params=None, request_id=None, timeout=10.0):
+        """Sends a server-side RPC and returns the agent's answer (parsed)."""
+        request_id = str(request_id or int(time.time() * 1000) % 10**9)
+        before = len(self.snapshot(topic=RPC_RESPONSE + request_id))
+        request = {"method": method}
+        if params is not None:
+            request["params"] = params
+        self.publish(RPC_REQUEST + request_id, request)
+        answers = wait_for(f"the answer to RPC {method} (id {request_id})",
+                           lambda: self.snapshot(topic=RPC_RESPONSE + request_id)[before:], timeout=timeout)
+        return json.loads(answers[0][1])
+
+
+# MARK: Certificates
+
+def openssl(*args, cwd):
+    result = subprocess.run(["openssl", *args], cwd=cwd, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, f"openssl {' '.join(args)}: {result.stderr}"
+
+
+def make_test_pki(folder: Path) -> dict:
+    """A test CA, a broker certificate for 127.0.0.1 and a client certificate, with the openssl CLI."""
+    folder.mkdir(parents=True, exist_ok=True)
+    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca-key.pem", "-out", "ca.pem", "-days", "2",
+            "-subj", "/CN=uplink test CA", "-addext", "basicConstraints=critical,CA:TRUE",
+            "-addext", "keyUsage=critical,keyCertSign,cRLSign", cwd=folder)
+    (folder / "server.ext").write_text("subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n")
+    (folder / "client.ext").write_text("extendedKeyUsage=clientAuth\n")
+    for name, ext in [("server", "server.ext"), ("client", "client.ext")]:
+        openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", f"{name}-key.pem", "-out", f"{name}.csr",
+                "-subj", f"/CN={'127.0.0.1' if name == 'server' else 'uplink-test-device'}", cwd=folder)
+        openssl("x509", "-req", "-in", f"{name}.csr", "-CA", "ca.pem", "-CAkey", "ca-key.pem", "-CAcreateserial",
+                "-out", f"{name}.pem", "-days", "2", "-extfile", ext, cwd=folder)
+    return {key: str(folder / file) for key, file in [
+        ("ca", "ca.pem"), ("server_cert", "server.pem"), ("server_key", "server-key.pem"),
+        ("client_cert", "client.pem"), ("client_key", "client-key.pem")]}
+
+
+# MARK: The system under test
+
+class System:
+    """The test's folder, processes and helpers to start the product's programs."""
+
+    def __init__(self, bin_dir: Path, folder: Path):
+        self.bin = bin_dir
+        self.folder = folder
+        self.processes = Processes(folder)
+        self.logs = folder / "logs"
+        self.logs.mkdir(parents=True, exist_ok=True)
+        self.relay_data = folder / "relay"
+        self.relay_port = free_port()
+        self.relay = None
+        self.observers: list[Observer] = []
+        self._relay_ready = False
+
+    def run(self, program, *args, timeout=60):
+        result = subprocess.run([str(self.bin / program), *map(str, args)], capture_output=True, text=True,
+                                timeout=timeout)
+        assert result.returncode == 0, f"{program} {' '.join(map(str, args))}: {result.stdout}{result.stderr}"
+        return result.stdout
+
+    # The relay's data directory and a device bundle (the agent needs tunnel.* in any mode).
+    def device(self, name="pack-1") -> Path:
+        if not self._relay_ready:
+            self.run("tunnel-relay", "init", "--data-dir", self.relay_data, "--hostname", "127.0.0.1")
+            self._relay_ready = True
+        bundle = self.folder / name
+        self.run("tunnel-relay", "device", "add", name, "--data-dir", self.relay_data, "--bundle", bundle)
+        return bundle
+
+    def start_relay(self):
+        log = self.logs / "relay.log"
+        self.relay = self.processes.start(
+            [self.bin / "tunnel-relay", "serve", "--data-dir", self.relay_data, "--listen",
+             f"127.0.0.1:{self.relay_port}", "--public-address", f"127.0.0.1:{self.relay_port}"], log)
+        wait_for("the relay", lambda: "Relay listening" in read(log), detail=lambda: read(log))
+
+    def device_presence(self, name) -> str:
+        out = self.run("tunnel-relay", "device", "list", "--data-dir", self.relay_data)
+        for line in out.splitlines():
+            fields = line.split("\t")
+            if fields and fields[0] == name:
+                return fields[3]
+        pytest.fail(f"device {name} not in `tunnel-relay device list`: {out}")
+
+    def start_sim(self, *args) -> Path:
+        link = self.folder / "bms.pty"
+        self.processes.start([self.bin / "bms-sim", "--pty", link, *args], self.logs / "bms-sim.log")
+        wait_for("the simulated BMS's PTY", lambda: link.is_symlink() and Path(os.readlink(link)).exists(),
+                 detail=lambda: read(self.logs / "bms-sim.log"))
+        return link
+
+    def broker(self, **kwargs) -> Broker:
+        return Broker(self.processes, self.folder / f"broker-{free_port()}", **kwargs).start()
+
+    def observer(self, broker, *args, **kwargs) -> Observer:
+        observer = Observer(broker, *args, **kwargs).start()
+        self.observers.append(observer)
+        return observer
+
+    def settings(self, bundle: Path, mqtt: dict, serial_device=None, tunnel_mode="always",
+                 file="settings.json") -> Path:
+        document = {
+            "serial": {"enabled": serial_device is not None, "type": "RS232", "speed": 57600, "protocol": "g1",
+                       **({"device": str(serial_device)} if serial_device else {})},
+            "mqtt": {"enabled": True, "attr_send_period": 2, "publish_rate": 0, "sequence_key": SEQ, **mqtt},
+            "tunnel": {"relay": f"127.0.0.1:{self.relay_port}", "mode": tunnel_mode, "cert": "device.pem",
+                       "key": "device-key.pem", "ca": "relay-ca.pem", "reconnect_max": 2},
+        }
+        path = bundle / file
+        path.write_text(json.dumps(document, indent=2))
+        return path
+
+    def agent(self, settings: Path, state: Path, name="agent") -> "Agent":
+        return Agent(self, settings, state, self.logs / f"{name}.log").start()
+
+    def close(self):
+        """Stops everything; prints the logs' ends (pytest shows them when the test failed)."""
+        for observer in self.observers:
+            try:
+                observer.stop()
+            except Exception:
+                pass
+        self.processes.stop_all()
+        for log in sorted(self.folder.rglob("*.log")):
+            print(f"===== {log.relative_to(self.folder)} (last 60 lines) =====")
+            print("\n".join(read(log).splitlines()[-60:]))
+
+
+class Agent:
+    def __init__(self, system: System, settings: Path, state: Path, log: Path):
+        self.system = system
+        self.settings = settings
+        self.state = state
+        self.log = log
+        self.process = None
+
+    def start(self):
+        self.process = self.system.processes.start(
+            [self.system.bin / "tunnel-agent", "run", "--config", self.settings, "--state-dir", self.state,
+             "--log-level", "debug"], self.log, append=True)
+        return self
+
+    @property
+    def pid(self):
+        return self.process.pid
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def kill(self):
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def stop(self):
+        Processes.stop(self.process)
+
+    def log_text(self) -> str:
+        return read(self.log)
+
+    def wait_log(self, text, timeout=20.0):
+        return wait_for(f"'{text}' in the agent's log", lambda: text in self.log_text(), timeout=timeout,
+                        detail=lambda: self.log_text()[-4000:])
+
+
+def sequence_problems(records):
+    """Missing sequence numbers from 1 to the highest seen, and duplicates that differ."""
+    by_seq: dict[int, list] = {}
+    for record in records:
+        by_seq.setdefault(record["values"][SEQ], []).append(record)
+    if not by_seq:
+        return ["no records"], by_seq
+    problems = []
+    top = max(by_seq)
+    missing = [n for n in range(1, top + 1) if n not in by_seq]
+    if missing:
+        problems.append(f"{len(missing)} sequence numbers missing of 1..{top}: {missing[:30]}")
+    for seq, copies in by_seq.items():
+        if any(json.dumps(c, sort_keys=True) != json.dumps(copies[0], sort_keys=True) for c in copies[1:]):
+            problems.append(f"sequence {seq} sent again with different content: {copies}")
+    return problems, by_seq
