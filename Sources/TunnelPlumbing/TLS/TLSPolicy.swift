@@ -32,6 +32,17 @@ public enum TLSPolicy {
         return config
     }
 
+    /// An HTTPS server configuration (the admin API): the relay's certificate, TLS 1.2
+    /// minimum, the same suites; callers authenticate with API keys, not certificates.
+    public static func httpsServer(chain: [NIOSSLCertificate], key: NIOSSLPrivateKey) -> TLSConfiguration {
+        var config = TLSConfiguration.makeServerConfiguration(
+            certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
+        config.minimumTLSVersion = .tlsv12
+        config.cipherSuiteValues = tls12CipherSuites
+        config.applicationProtocols = ["http/1.1"]
+        return config
+    }
+
     /// A client configuration trusting `trustedCA` (or the system roots when `nil`), with an
     /// optional client certificate for mutual TLS.
     public static func client(

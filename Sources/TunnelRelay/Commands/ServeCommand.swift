@@ -29,6 +29,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(help: "Record every session's serial traffic into <data-dir>/captures (see `tunnel-relay capture`).")
     var capture = false
 
+    @Option(help: "Address the HTTPS admin API listens on (host:port), or \"off\". See docs/openapi.json.")
+    var adminListen: String = "127.0.0.1:8443"
+
     func run() async throws {
         LogSetup.bootstrap(level: options.logLevel)
         let address = try RelayAddress(parsing: listen)
@@ -40,8 +43,16 @@ struct ServeCommand: AsyncParsableCommand {
         let store = try await options.openStore()
         logger.info("Store opened", metadata: ["store": "\(options.storeDescription)"])
         let server = try RelayServer(configuration: configuration, store: store, logger: logger)
+        var services: [any Service] = [server]
+        if adminListen != "off" {
+            let admin = try RelayAddress(parsing: adminListen)
+            services.append(try AdminAPI(
+                configuration: .init(host: admin.host, port: admin.port, publicAddress: configuration.publicAddress),
+                relay: server, store: store, logger: logger))
+            logger.info("Admin API listening", metadata: ["address": "\(adminListen)"])
+        }
         let group = ServiceGroup(
-            services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+            services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await group.run()
         try await store.close()
     }

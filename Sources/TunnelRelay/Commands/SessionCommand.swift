@@ -41,51 +41,26 @@ struct SessionCommand: AsyncParsableCommand {
             }
             guard ttl > 0 else { throw ValidationError("--ttl must be positive, got \(ttl)") }
             if takeOver && sessionMode != .control { throw ValidationError("--take-over is for control sessions") }
-            let token = SessionToken.generate()
-            let now = Date()
-            try await options.withStore { store in
-                guard let record = try await store.device(id: device) else { throw StoreError.deviceNotFound(device) }
-                guard record.isAccepted else {
-                    throw CommandRefusal("device \(device) is \(record.registeredAt == nil ? "reset" : "revoked")")
+            let request = SessionIssuer.Request(
+                deviceID: device, mode: sessionMode, ttl: ttl, userID: user, takeOver: takeOver, publicAddress: publicAddress)
+            let issued: SessionIssuer.Issued
+            do {
+                issued = try await options.withStore { store in
+                    // A registered user's role and customers apply; other names are the operator's labels.
+                    try await SessionIssuer.issue(request, account: try await store.user(id: user), store: store)
                 }
-                if let refusal = try await refusal(by: store, on: record, mode: sessionMode) {
-                    try await store.appendAudit(AuditEntry(
-                        at: now, event: .sessionRefused, actor: cliActor, userID: user, deviceID: device, mode: sessionMode,
-                        reason: refusal))
-                    throw CommandRefusal(refusal)
-                }
-                try await store.createSession(SessionRecord(
-                    id: token.sessionID, deviceID: device, mode: sessionMode, createdBy: user,
-                    createdAt: now, expiresAt: now.addingTimeInterval(Double(ttl)), tokenHash: token.secretHash,
-                    takeOver: takeOver))
+            } catch let refusal as SessionIssuer.Refusal {
+                throw CommandRefusal(refusal.description)
             }
-            let url = "bmstunnel://\(publicAddress)/\(token)"
             if urlOnly {
-                print(url)
+                print(issued.url)
             } else {
-                print("session: \(token.sessionID)")
+                print("session: \(issued.token.sessionID)")
                 print("device:  \(device) (\(sessionMode))")
-                print("token:   \(token)")
-                print("expires: \(ISO8601DateFormatter().string(from: now.addingTimeInterval(Double(ttl))))")
-                print("url:     \(url)")
+                print("token:   \(issued.token)")
+                print("expires: \(ISO8601DateFormatter().string(from: issued.record.expiresAt))")
+                print("url:     \(issued.url)")
             }
-        }
-
-        /// Why `user` may not open this session, when they are a registered user whose role or
-        /// customers do not allow it; names that are not users are the operator's own labels.
-        private func refusal(
-            by store: any RelayStore, on device: DeviceRecord, mode: TunnelMessage.SessionMode
-        ) async throws -> String? {
-            guard let account = try await store.user(id: user) else { return nil }
-            if !account.mayOpen(mode, on: device) {
-                return account.maySee(device)
-                    ? "user \(user) has role \(account.role), which may not open \(mode) sessions"
-                    : "user \(user) may not reach device \(device.id) of customer \(device.customer)"
-            }
-            if takeOver && !account.mayTakeOver {
-                return "only administrators may take a device over; user \(user) has role \(account.role)"
-            }
-            return nil
         }
     }
 

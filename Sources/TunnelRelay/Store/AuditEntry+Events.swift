@@ -65,7 +65,7 @@ extension SessionClaim {
             self = .unknown
             return
         }
-        if session.claimedAt != nil {
+        if session.claimedAt != nil || session.ending != nil {  // an ended session's token is spent too
             self = .used
         } else if session.expiresAt <= now {
             self = .expired

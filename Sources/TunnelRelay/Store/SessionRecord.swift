@@ -63,7 +63,7 @@ public enum SessionClaim: Sendable, Equatable {
         case .claimed: nil
         case .unknown: "no session matches the token"
         case .expired: "the session token has expired"
-        case .used: "the session token was already used"
+        case .used: "the session token was already used, or its session was ended"
         }
     }
 }

@@ -14,6 +14,7 @@ struct RelayContext: Sendable {
     let agents: AgentDirectory
     let broker: SessionBroker
     let limiter: NIOLockedValueBox<SourceLimiter>
+    let metrics: RelayMetrics
     let logger: Logger
 }
 
@@ -179,6 +180,7 @@ final class RelayConnectionHandler: ChannelInboundHandler {
         if case .closed = state { return }
         if Self.authenticationCodes.contains(code), let source = context.channel.remoteAddress?.ipAddress {
             relay.limiter.withLockedValue { $0.authenticationFailed(from: source, now: .now()) }
+            relay.metrics.tunnelAuthFailures.increment()
         }
         logger.info("Closing connection", metadata: ["code": "\(code)", "reason": "\(message)"])
         endReason = endReason ?? message
@@ -280,6 +282,7 @@ final class RelayConnectionHandler: ChannelInboundHandler {
             old.channel.closeWithGoingAway(.replaced, "a newer control connection of \(deviceID) arrived")
         }
         logger.info("Agent connected", metadata: ["software": "\(software)"])
+        relay.metrics.handshakesAgent.increment()
         recordPresence(online: true, deviceID: deviceID, software: software,
                        remote: context.channel.remoteAddress.map { "\($0)" } ?? "")
         context.write(wrapOutboundOut(.welcome(.init(identity: deviceID, pingIntervalMilliseconds: pingMilliseconds))), promise: nil)
@@ -345,6 +348,7 @@ final class RelayConnectionHandler: ChannelInboundHandler {
         state = .waitingForAgent(session)
         logger[metadataKey: "session.id"] = "\(session.id)"
         logger.info("Client claimed session", metadata: ["device.id": "\(session.deviceID)", "mode": "\(session.mode)"])
+        relay.metrics.handshakesClient.increment()
         context.write(wrapOutboundOut(.welcome(.init(identity: session.id, pingIntervalMilliseconds: pingMilliseconds))), promise: nil)
         context.writeAndFlush(wrapOutboundOut(.sessionStatus(.init(
             state: .waitingForAgent, deviceID: session.deviceID, mode: session.mode))), promise: nil)

@@ -12,6 +12,8 @@ public final class RelayServer: Service, Sendable {
     public let configuration: RelayConfiguration
     public let agents = AgentDirectory()
     public let broker: SessionBroker
+    /// The relay's metrics, served by the admin API.
+    public let metrics = RelayMetrics()
     private let store: any RelayStore
     private let tls: NIOSSLContext
     private let group: MultiThreadedEventLoopGroup
@@ -34,9 +36,15 @@ public final class RelayServer: Service, Sendable {
         self.logger = logger
         self.broker = SessionBroker(
             agents: agents, store: store, setupTimeout: configuration.sessionSetupTimeout,
-            captureDirectory: configuration.captureSessions ? configuration.captureDirectory : nil, logger: logger)
+            captureDirectory: configuration.captureSessions ? configuration.captureDirectory : nil, metrics: metrics, logger: logger)
         self.bound = group.any().makePromise(of: SocketAddress.self)
         self.limiter = NIOLockedValueBox(SourceLimiter(configuration: configuration.sourceLimits))
+    }
+
+    /// Ends a device's sessions and its control connection at once (revoked, reset).
+    public func disconnect(deviceID: String, reason: String) {
+        broker.closeSessions(deviceID: deviceID, code: .deviceRevoked, message: reason)
+        agents.entry(deviceID: deviceID)?.channel.closeWithGoingAway(.deviceRevoked, reason)
     }
 
     /// The address the listener is bound to, once it is.
@@ -46,7 +54,7 @@ public final class RelayServer: Service, Sendable {
 
     public func run() async throws {
         let context = RelayContext(
-            configuration: configuration, store: store, agents: agents, broker: broker, limiter: limiter, logger: logger)
+            configuration: configuration, store: store, agents: agents, broker: broker, limiter: limiter, metrics: metrics, logger: logger)
         let limiter = self.limiter
         let logger = self.logger
         let tls = self.tls

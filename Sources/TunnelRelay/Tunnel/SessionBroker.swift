@@ -48,9 +48,14 @@ public final class SessionBroker: Sendable {
     private let setupTimeout: TimeAmount
     /// Where session captures go, when the relay records them.
     private let captureDirectory: String?
+    private let metrics: RelayMetrics
     private let logger: Logger
 
-    init(agents: AgentDirectory, store: any RelayStore, setupTimeout: TimeAmount, captureDirectory: String?, logger: Logger) {
+    init(
+        agents: AgentDirectory, store: any RelayStore, setupTimeout: TimeAmount, captureDirectory: String?, metrics: RelayMetrics,
+        logger: Logger
+    ) {
+        self.metrics = metrics
         self.agents = agents
         self.store = store
         self.setupTimeout = setupTimeout
@@ -59,6 +64,14 @@ public final class SessionBroker: Sendable {
     }
 
     public var activeCount: Int { state.withLockedValue { $0.active.count } }
+
+    /// Who holds a control session on `deviceID` now, and since when.
+    public func controlHolder(deviceID: String) -> (user: String, since: Date?)? {
+        state.withLockedValue { state in
+            state.active.values.first { $0.session.deviceID == deviceID && $0.session.mode == .control }
+                .map { ($0.session.createdBy, $0.session.claimedAt) }
+        }
+    }
 
     /// A client claimed `session`. Refuses a second control session for a device; otherwise
     /// asks the agent (now, or when it connects) to dial in.
@@ -230,6 +243,24 @@ public final class SessionBroker: Sendable {
         }
     }
 
+    /// Ends one session, waiting or running; false when this relay has no such session.
+    @discardableResult
+    func closeSession(id: String, code: TunnelErrorCode, message: String) -> Bool {
+        let (waiting, running) = state.withLockedValue { state -> (Pending?, Active?) in
+            (state.pending.removeValue(forKey: id), state.active[id])
+        }
+        if let waiting {
+            waiting.timeout.cancel()
+            waiting.client.closeWithGoingAway(code, message)
+            record(waiting.session, reason: message, toDevice: 0, fromDevice: 0)
+        }
+        if let running {
+            running.client.closeWithGoingAway(code, message)
+            running.agent.closeWithGoingAway(code, message)
+        }
+        return waiting != nil || running != nil
+    }
+
     /// Ends the sessions still waiting for their agent, for shutdown.
     func closePending(code: TunnelErrorCode, message: String) {
         let waiting = state.withLockedValue { state -> [Pending] in
@@ -261,6 +292,8 @@ public final class SessionBroker: Sendable {
         let store = self.store
         let logger = self.logger
         let ending = SessionEnding(endedAt: Date(), reason: reason, bytesToDevice: toDevice, bytesFromDevice: fromDevice)
+        metrics.bytesToDevice.increment(by: Int64(clamping: toDevice))
+        metrics.bytesFromDevice.increment(by: Int64(clamping: fromDevice))
         logger.info("Session ended", metadata: [
             "session.id": "\(session.id)", "device.id": "\(session.deviceID)", "reason": "\(reason)",
             "bytes.to_device": "\(toDevice)", "bytes.from_device": "\(fromDevice)",

@@ -48,6 +48,13 @@ public struct SourceLimiter: Sendable {
         return .allowed
     }
 
+    /// Why `source` is refused at `now` for too many failed authentications, or nil.
+    public mutating func lockout(of source: String, now: NIODeadline) -> String? {
+        let recent = pruneFailures(of: source, now: now)
+        guard recent >= configuration.maxAuthFailuresPerSource else { return nil }
+        return "\(recent) failed authentications from \(source) in the last \(configuration.failureWindow.nanoseconds / 1_000_000_000) s"
+    }
+
     /// An admitted connection from `source` closed.
     public mutating func connectionClosed(from source: String) {
         guard let count = open[source] else { return }

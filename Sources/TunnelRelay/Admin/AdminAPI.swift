@@ -1,0 +1,75 @@
+import Foundation
+import Hummingbird
+import HummingbirdTLS
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+import TunnelPlumbing
+
+/// The relay's HTTPS + JSON admin API (docs/openapi.yaml) on a port of its own: devices,
+/// sessions, the audit log, health, readiness and Prometheus metrics. Every `/v1` route needs
+/// an API key; what it may do follows the key's user's role and customers.
+public final class AdminAPI: Service, Sendable {
+    /// Largest request body taken.
+    static let maxBodySize = 64 * 1024
+
+    /// Where the API listens and what it puts in connect URLs.
+    public struct Configuration: Sendable {
+        public let host: String
+        public let port: Int
+        /// host:port of the relay's tunnel port, for session URLs.
+        public let publicAddress: String
+
+        public init(host: String = "127.0.0.1", port: Int = 8443, publicAddress: String) {
+            self.host = host
+            self.port = port
+            self.publicAddress = publicAddress
+        }
+    }
+
+    private let application: Application<RouterResponder<AdminRequestContext>>
+    private let logger: Logger
+    private let bound: EventLoopPromise<Int>
+    private let boundSettled = NIOLockedValueBox(false)
+
+    public init(configuration: Configuration, relay: RelayServer, store: any RelayStore, logger: Logger) throws {
+        let credentials = RelayCredentials(dataDirectory: relay.configuration.dataDirectory)
+        let tls = TLSPolicy.httpsServer(
+            chain: try PEMFiles.certificates(at: credentials.serverCertificatePath), key: try PEMFiles.privateKey(at: credentials.serverKeyPath))
+        let routes = AdminRoutes(
+            store: store, relay: relay, metrics: relay.metrics, publicAddress: configuration.publicAddress,
+            limiter: NIOLockedValueBox(SourceLimiter(configuration: relay.configuration.sourceLimits)))
+        self.logger = logger
+        let bound = MultiThreadedEventLoopGroup.singleton.any().makePromise(of: Int.self)
+        let settled = boundSettled
+        self.bound = bound
+        application = Application(
+            router: routes.router(), server: try .tls(.http1(), tlsConfiguration: tls),
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "tunnel-relay"),
+            onServerRunning: { channel in
+                if settled.withLockedValue({ settled in defer { settled = true }; return !settled }) {
+                    bound.succeed(channel.localAddress?.port ?? 0)
+                }
+            }, logger: logger)
+    }
+
+    /// The port the API listens on, once it does.
+    public var boundPort: Int {
+        get async throws { try await bound.futureResult.get() }
+    }
+
+    public func run() async throws {
+        defer {
+            if boundSettled.withLockedValue({ settled in defer { settled = true }; return !settled }) { bound.fail(CancellationError()) }
+        }
+        do {
+            try await application.run()
+        } catch {
+            // The tunnel matters more than its admin port: say so loudly and keep the relay up.
+            logger.error("Admin API stopped; the tunnel keeps running", metadata: ["error": "\(error)"])
+            try? await gracefulShutdown()
+        }
+    }
+}

@@ -1,0 +1,228 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOConcurrencyHelpers
+import NIOCore
+import SharedWire
+
+/// The admin API's routes and what each may do for whom.
+struct AdminRoutes: Sendable {
+    let store: any RelayStore
+    let relay: RelayServer
+    let metrics: RelayMetrics
+    let publicAddress: String
+    let limiter: NIOLockedValueBox<SourceLimiter>
+
+    /// One route: method, path (`:name` for a parameter), whether it needs an API key, handler.
+    struct Endpoint: Sendable {
+        let method: HTTPRequest.Method
+        let path: String
+        let authenticated: Bool
+        let handle: @Sendable (Request, AdminRequestContext) async throws -> Response
+    }
+
+    /// Every route the API serves; docs/openapi.json describes exactly these (a test checks).
+    var endpoints: [Endpoint] {
+        func route<T: ResponseGenerator>(
+            _ method: HTTPRequest.Method, _ path: String, authenticated: Bool = true,
+            _ handler: @escaping @Sendable (Request, AdminRequestContext) async throws -> T
+        ) -> Endpoint {
+            Endpoint(method: method, path: path, authenticated: authenticated) { request, context in
+                try await handler(request, context).response(from: request, context: context)
+            }
+        }
+        return [
+            route(.get, "/healthz", authenticated: false) { _, _ in AdminResource.Health(status: "ok", checks: nil) },
+            route(.get, "/readyz", authenticated: false) { request, context in try await readiness(request, context) },
+            route(.get, "/metrics", authenticated: false) { _, _ in
+                Response(
+                    status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                    body: .init(byteBuffer: ByteBuffer(bytes: metrics.exposition(agents: relay.agents.count, sessions: relay.broker.activeCount))))
+            },
+            route(.get, "/v1/me") { _, context in AdminResource.User(try context.caller()) },
+            route(.get, "/v1/devices") { _, context in try await devices(for: try context.caller()) },
+            route(.get, "/v1/devices/:id") { _, context in AdminResource.Device(try await visibleDevice(context)) },
+            route(.post, "/v1/devices/:id/revoke") { _, context in try await revoke(context) },
+            route(.post, "/v1/devices/:id/reset") { _, context in try await reset(context) },
+            route(.post, "/v1/sessions") { request, context in try await openSession(request, context) },
+            route(.get, "/v1/sessions") { request, context in try await sessions(request, context) },
+            route(.get, "/v1/sessions/:id") { _, context in AdminResource.Session(try await visibleSession(context)) },
+            route(.delete, "/v1/sessions/:id") { _, context in try await endSession(context) },
+            route(.get, "/v1/sessions/:id/capture") { _, context in try await capture(context) },
+            route(.get, "/v1/audit") { request, context in try await audit(request, context) },
+        ]
+    }
+
+    func router() -> Router<AdminRequestContext> {
+        let router = Router(context: AdminRequestContext.self)
+        router.add(middleware: AdminErrorMiddleware(metrics: metrics))
+        let open = endpoints.filter { !$0.authenticated }
+        let keyed = endpoints.filter(\.authenticated)
+        for endpoint in open { router.on(RouterPath(endpoint.path), method: endpoint.method, use: endpoint.handle) }
+        router.add(middleware: AdminAuthenticator(store: store, limiter: limiter, metrics: metrics))
+        for endpoint in keyed { router.on(RouterPath(endpoint.path), method: endpoint.method, use: endpoint.handle) }
+        return router
+    }
+
+    // MARK: Health
+
+    private func readiness(_ request: Request, _ context: AdminRequestContext) async throws -> Response {
+        var checks: [String: String] = [:]
+        var ready = true
+        do {
+            _ = try await metrics.timed { try await store.schemaVersion() }
+            checks["store"] = "ok"
+        } catch {
+            checks["store"] = "unreachable: \(error)"
+            ready = false
+        }
+        if (try? await relay.boundAddress) != nil { checks["tunnel"] = "listening" } else {
+            checks["tunnel"] = "not listening"
+            ready = false
+        }
+        let health = AdminResource.Health(status: ready ? "ready" : "not ready", checks: checks)
+        var response = try health.response(from: request, context: context)
+        response.status = ready ? .ok : .serviceUnavailable
+        return response
+    }
+
+    // MARK: Devices
+
+    private func devices(for user: UserRecord) async throws -> [AdminResource.Device] {
+        try await metrics.timed { try await store.devices(visibleTo: user) }.map(AdminResource.Device.init)
+    }
+
+    /// The device of the route's `:id`, if the caller may see it (404 otherwise, whether or not it exists).
+    private func visibleDevice(_ context: AdminRequestContext) async throws -> DeviceRecord {
+        let user = try context.caller()
+        let id = try context.parameters.require("id")
+        guard let device = try await metrics.timed({ try await store.device(id: id) }), user.maySee(device) else {
+            throw AdminError(.notFound, "notFound", "no device \(id)")
+        }
+        return device
+    }
+
+    private func revoke(_ context: AdminRequestContext) async throws -> AdminResource.Device {
+        let admin = try context.administrator()
+        let device = try await visibleDevice(context)
+        try await store.revokeDevice(id: device.id, at: Date(), by: "api:\(admin.id)")
+        // Cut the live connection now rather than at the next revocation check.
+        relay.disconnect(deviceID: device.id, reason: "the device was revoked by \(admin.id)")
+        return AdminResource.Device(try await store.device(id: device.id) ?? device)
+    }
+
+    private func reset(_ context: AdminRequestContext) async throws -> AdminResource.Device {
+        let admin = try context.administrator()
+        let device = try await visibleDevice(context)
+        let reset = try await store.resetDevice(id: device.id, at: Date(), by: "api:\(admin.id)")
+        relay.disconnect(deviceID: device.id, reason: "the device was reset by \(admin.id)")
+        return AdminResource.Device(reset)
+    }
+
+    // MARK: Sessions
+
+    private func openSession(_ request: Request, _ context: AdminRequestContext) async throws -> Response {
+        let user = try context.caller()
+        let body = try await AdminRequestBody.decode(
+            AdminResource.SessionRequest.self, keys: AdminResource.SessionRequest.keys, from: request, context: context)
+        guard let mode = TunnelMessage.SessionMode(name: body.mode ?? "control") else {
+            throw AdminError(.badRequest, "invalidField", "mode: expected \"control\" or \"monitor\", found \"\(body.mode ?? "")\"")
+        }
+        let broker = relay.broker
+        do {
+            let issued = try await metrics.timed {
+                try await SessionIssuer.issue(
+                    .init(
+                        deviceID: body.deviceId, mode: mode, ttl: body.ttl ?? 300, userID: user.id, takeOver: body.takeOver ?? false,
+                        publicAddress: publicAddress),
+                    account: user, store: store, controlHolder: { broker.controlHolder(deviceID: $0) })
+            }
+            let opened = AdminResource.OpenedSession(
+                id: issued.record.id, deviceId: issued.record.deviceID, mode: "\(mode)", token: "\(issued.token)",
+                expiresAt: issued.record.expiresAt, url: issued.url)
+            var response = try opened.response(from: request, context: context)
+            response.status = .created
+            return response
+        } catch let refusal as SessionIssuer.Refusal {
+            switch refusal.kind {
+            case .notFound: throw AdminError(.notFound, "notFound", refusal.description)
+            case .conflict: throw AdminError(.conflict, "conflict", refusal.description)
+            case .forbidden: throw AdminError(.forbidden, "forbidden", refusal.description)
+            case .invalid: throw AdminError(.badRequest, "invalidField", refusal.description)
+            }
+        }
+    }
+
+    private func sessions(_ request: Request, _ context: AdminRequestContext) async throws -> [AdminResource.Session] {
+        let user = try context.caller()
+        let deviceID = request.uri.queryParameters.get("deviceId")
+        let visible = Set(try await store.devices(visibleTo: user).map(\.id))
+        return try await metrics.timed { try await store.sessions(deviceID: deviceID) }
+            .filter { visible.contains($0.deviceID) }.map(AdminResource.Session.init)
+    }
+
+    private func visibleSession(_ context: AdminRequestContext) async throws -> SessionRecord {
+        let user = try context.caller()
+        let id = try context.parameters.require("id")
+        guard let session = try await store.session(id: id), let device = try await store.device(id: session.deviceID), user.maySee(device) else {
+            throw AdminError(.notFound, "notFound", "no session \(id)")
+        }
+        return session
+    }
+
+    /// Ends a session: its creator, or an administrator.
+    private func endSession(_ context: AdminRequestContext) async throws -> AdminResource.Session {
+        let user = try context.caller()
+        let session = try await visibleSession(context)
+        guard user.role == .admin || session.createdBy == user.id else {
+            throw AdminError(.forbidden, "forbidden", "only the session's creator (\(session.createdBy)) or an administrator may end it")
+        }
+        let reason = "ended by \(user.id) through the admin API"
+        if !relay.broker.closeSession(id: session.id, code: .sessionEnded, message: reason), session.ending == nil {
+            // Not running here: the token must not work any more.
+            try await store.endSession(id: session.id, ending: SessionEnding(endedAt: Date(), reason: reason, bytesToDevice: 0, bytesFromDevice: 0))
+        }
+        return AdminResource.Session(try await store.session(id: session.id) ?? session)
+    }
+
+    /// A session's capture (JSON lines), for its creator or an administrator.
+    private func capture(_ context: AdminRequestContext) async throws -> Response {
+        let user = try context.caller()
+        let session = try await visibleSession(context)
+        guard user.role == .admin || session.createdBy == user.id else {
+            throw AdminError(.forbidden, "forbidden", "only the session's creator (\(session.createdBy)) or an administrator may download its capture")
+        }
+        let path = "\(relay.configuration.captureDirectory)/\(session.id).jsonl"
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw AdminError(.notFound, "notFound", "session \(session.id) has no capture (the relay records sessions with `serve --capture`)")
+        }
+        return Response(
+            status: .ok,
+            headers: [.contentType: "application/x-ndjson", .contentDisposition: "attachment; filename=\"\(session.id).jsonl\""],
+            body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    // MARK: Audit
+
+    private func audit(_ request: Request, _ context: AdminRequestContext) async throws -> [AdminResource.AuditRecord] {
+        _ = try context.administrator()
+        let parameters = request.uri.queryParameters
+        func date(_ name: String) throws -> Date? {
+            guard let text = parameters.get(name) else { return nil }
+            guard let date = ISO8601DateFormatter().date(from: text) else {
+                throw AdminError(.badRequest, "invalidField", "\(name): expected an ISO 8601 time such as 2026-11-26T12:00:00Z, found \"\(text)\"")
+            }
+            return date
+        }
+        var limit = 1_000
+        if let text = parameters.get("limit") {
+            guard let value = Int(text), (1...10_000).contains(value) else {
+                throw AdminError(.badRequest, "invalidField", "limit: expected an integer from 1 to 10000, found \"\(text)\"")
+            }
+            limit = value
+        }
+        let query = AuditQuery(
+            deviceID: parameters.get("deviceId"), userID: parameters.get("userId"), since: try date("since"), until: try date("until"), limit: limit)
+        return try await metrics.timed { try await store.auditEntries(query) }.map(AdminResource.AuditRecord.init)
+    }
+}

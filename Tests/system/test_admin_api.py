@@ -1,0 +1,261 @@
+"""The relay's admin API over real HTTPS against a real `tunnel-relay serve`: every route
+against the OpenAPI document (responses validated against its schemas with jsonschema),
+every role against every endpoint, hostile bodies, revocation of a live agent, the audit
+query, metrics, and the authentication-failure limit."""
+import json
+import ssl
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from mqtt_fixtures import ROOT, Processes, free_port, read, wait_for
+
+DOCUMENT = json.loads((ROOT / "docs" / "openapi.json").read_text())
+
+
+def bin_dir() -> Path:
+    result = subprocess.run(["swift", "build", "--product", "tunnel-relay", "--product", "tunnel-agent",
+                             "--product", "bms-sim"], cwd=ROOT, capture_output=True, text=True, timeout=1800)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    out = subprocess.run(["swift", "build", "--show-bin-path"], cwd=ROOT, check=True, capture_output=True, text=True)
+    return Path(out.stdout.strip())
+
+
+class Relay:
+    """A relay with customers acme and beta, devices p1 (acme), p2 and p3 (beta), and one user per role."""
+
+    def __init__(self, folder: Path):
+        self.bin = bin_dir()
+        self.folder = folder
+        self.data = folder / "relay"
+        self.processes = Processes(folder)
+        self.port = free_port()
+        self.admin_port = free_port()
+        self.log = folder / "relay.log"
+        self.cli("init", "--hostname", "127.0.0.1")
+        for device, customer in [("p1", "acme"), ("p2", "beta"), ("p3", "beta")]:
+            self.cli("device", "add", device, "--customer", customer, "--bundle", folder / device)
+        self.keys = {}
+        for user, role, customers in [("boss", "admin", []), ("eng", "engineer", ["acme"]), ("vic", "viewer", ["acme"])]:
+            self.cli("user", "add", user, "--role", role, *sum([["--customer", c] for c in customers], []))
+            out = self.cli("key", "create", "--user", user)
+            self.keys[role] = next(word for word in out.split() if word.startswith("ak1."))
+        self.context = ssl.create_default_context(cafile=str(self.data / "tls" / "server-ca.pem"))
+
+    def cli(self, *args):
+        result = subprocess.run([str(self.bin / "tunnel-relay"), *map(str, args), "--data-dir", str(self.data)],
+                                capture_output=True, text=True, timeout=60)
+        assert result.returncode == 0, result.stdout + result.stderr
+        return result.stdout
+
+    def start(self):
+        self.processes.start([self.bin / "tunnel-relay", "serve", "--data-dir", self.data, "--listen",
+                              f"127.0.0.1:{self.port}", "--public-address", f"127.0.0.1:{self.port}",
+                              "--admin-listen", f"127.0.0.1:{self.admin_port}"], self.log)
+        wait_for("the admin API", lambda: self.request("GET", "/healthz")[0] == 200, timeout=30,
+                 detail=lambda: read(self.log))
+        return self
+
+    def request(self, method, path, role=None, body=None, raw=None, headers=None):
+        """(status, parsed JSON or text, headers); never raises for an HTTP status."""
+        data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+        request = urllib.request.Request(f"https://127.0.0.1:{self.admin_port}{path}", data=data, method=method)
+        if role:
+            request.add_header("Authorization", f"Bearer {self.keys.get(role, role)}")
+        if data is not None:
+            request.add_header("Content-Type", "application/json")
+        for name, value in (headers or {}).items():
+            request.add_header(name, value)
+        try:
+            with urllib.request.urlopen(request, context=self.context, timeout=10) as response:
+                status, text, reply_headers = response.status, response.read().decode(), response.headers
+        except urllib.error.HTTPError as error:
+            status, text, reply_headers = error.code, error.read().decode(), error.headers
+        except (urllib.error.URLError, ConnectionError):
+            return 0, None, {}
+        try:
+            return status, json.loads(text), reply_headers
+        except json.JSONDecodeError:
+            return status, text, reply_headers
+
+    def stop(self):
+        self.processes.stop_all()
+
+
+@pytest.fixture(scope="module")
+def relay(tmp_path_factory):
+    relay = Relay(tmp_path_factory.mktemp("admin")).start()
+    yield relay
+    relay.stop()
+    print(read(relay.log)[-4000:])
+
+
+def schema_for(path, method, status):
+    """The documented JSON schema of a response, or None when the document has no JSON body for it."""
+    responses = DOCUMENT["paths"][path][method.lower()]["responses"]
+    assert str(status) in responses, f"{method} {path} answered {status}, which the document does not list"
+    response = responses[str(status)]
+    if "$ref" in response:
+        response = DOCUMENT["components"]["responses"][response["$ref"].split("/")[-1]]
+    content = response.get("content", {}).get("application/json")
+    return content and content["schema"]
+
+
+def check_against_document(path, method, status, body):
+    schema = schema_for(path, method, status)
+    if schema is None:
+        return
+    resolver = jsonschema.RefResolver(base_uri="", referrer=DOCUMENT)
+    jsonschema.validate(body, schema, resolver=resolver, cls=jsonschema.Draft202012Validator)
+
+
+def test_every_documented_route_answers_as_the_document_says(relay):
+    opened = relay.request("POST", "/v1/sessions", "admin", {"deviceId": "p1", "mode": "monitor"})[1]
+    for path, operations in DOCUMENT["paths"].items():
+        for method in operations:
+            target = path
+            if "{id}" in path:
+                target = path.replace("{id}", opened["id"] if "sessions" in path else "p3")  # p3 is revoked and reset here
+            body = {"deviceId": "p1", "mode": "monitor"} if (method, path) == ("post", "/v1/sessions") else None
+            status, reply, _ = relay.request(method.upper(), target, "admin", body)
+            assert status not in (0, 405), f"{method.upper()} {target}: {status}"
+            if not (path == "/v1/sessions/{id}/capture" and status == 404):
+                assert status < 400 or path == "/readyz", f"{method.upper()} {target}: {status} {reply}"
+            if isinstance(reply, (dict, list)):
+                check_against_document(path, method, status, reply)
+
+
+# (method, path, body) → expected status per role: None (no key), viewer, engineer, admin.
+MATRIX = [
+    ("GET", "/healthz", None, (200, 200, 200, 200)),
+    ("GET", "/metrics", None, (200, 200, 200, 200)),
+    ("GET", "/v1/me", None, (401, 200, 200, 200)),
+    ("GET", "/v1/devices", None, (401, 200, 200, 200)),
+    ("GET", "/v1/devices/p1", None, (401, 200, 200, 200)),
+    ("GET", "/v1/devices/p2", None, (401, 404, 404, 200)),
+    ("POST", "/v1/sessions", {"deviceId": "p1", "mode": "monitor"}, (401, 201, 201, 201)),
+    ("POST", "/v1/sessions", {"deviceId": "p1", "mode": "control", "ttl": 5}, (401, 403, 201, 201)),
+    ("POST", "/v1/sessions", {"deviceId": "p2", "mode": "monitor"}, (401, 404, 404, 201)),
+    ("POST", "/v1/sessions", {"deviceId": "p1", "mode": "control", "takeOver": True}, (401, 403, 403, 201)),
+    ("GET", "/v1/sessions", None, (401, 200, 200, 200)),
+    ("GET", "/v1/audit", None, (401, 403, 403, 200)),
+    ("POST", "/v1/devices/nope/revoke", None, (401, 403, 403, 404)),
+    ("POST", "/v1/devices/nope/reset", None, (401, 403, 403, 404)),
+]
+
+
+@pytest.mark.parametrize("method,path,body,expected", MATRIX, ids=[f"{m} {p} {b}" for m, p, b, _ in MATRIX])
+def test_every_role_against_every_endpoint(relay, method, path, body, expected):
+    for role, status in zip([None, "viewer", "engineer", "admin"], expected):
+        got, reply, _ = relay.request(method, path, role, body)
+        assert got == status, f"{role or 'no key'}: {method} {path} {body} → {got} {reply}, expected {status}"
+        if got >= 400:
+            assert set(reply["error"]) == {"code", "message"} and reply["error"]["message"], reply
+
+
+def test_viewers_and_engineers_see_only_their_customers(relay):
+    for role in ["viewer", "engineer"]:
+        devices = relay.request("GET", "/v1/devices", role)[1]
+        assert [d["id"] for d in devices] == ["p1"]
+        sessions = relay.request("GET", "/v1/sessions", role)[1]
+        assert {s["deviceId"] for s in sessions} <= {"p1"}
+    assert {d["id"] for d in relay.request("GET", "/v1/devices", "admin")[1]} == {"p1", "p2", "p3"}
+
+
+def test_sessions_and_the_second_control_request(relay):
+    status, opened, _ = relay.request("POST", "/v1/sessions", "engineer", {"deviceId": "p1", "mode": "control", "ttl": 60})
+    assert status == 201 and opened["url"] == f"bmstunnel://127.0.0.1:{relay.port}/{opened['token']}"
+    assert opened["token"].startswith("st1." + opened["id"] + ".")
+    session = relay.request("GET", f"/v1/sessions/{opened['id']}", "engineer")[1]
+    assert session["state"] == "waiting" and session["createdBy"] == "eng"
+    assert relay.request("DELETE", f"/v1/sessions/{opened['id']}", "viewer")[0] == 403
+    status, ended, _ = relay.request("DELETE", f"/v1/sessions/{opened['id']}", "engineer")
+    assert status == 200 and ended["state"] == "ended" and "ended by eng" in ended["endReason"]
+
+
+@pytest.mark.parametrize("raw,code", [
+    (b"{not json", "malformedJSON"),
+    (b"[1, 2]", "badRequest"),
+    (b'{"deviceId": "p1", "ttl": "soon"}', "invalidField"),
+    (b'{"deviceId": 5}', "invalidField"),
+    (b'{"mode": "monitor"}', "invalidField"),
+    (b'{"deviceId": "p1", "mode": "sideways"}', "invalidField"),
+    (b'{"deviceId": "p1", "ttl": 0}', "invalidField"),
+    (b'{"deviceId": "p1", "colour": "red"}', "unknownField"),
+])
+def test_bad_bodies_get_clear_400s(relay, raw, code):
+    status, reply, _ = relay.request("POST", "/v1/sessions", "admin", raw=raw)
+    assert status == 400 and reply["error"]["code"] == code, reply
+    check_against_document("/v1/sessions", "post", status, reply)
+
+
+def test_a_huge_body_is_refused_and_the_api_keeps_working(relay):
+    status, reply, _ = relay.request("POST", "/v1/sessions", "admin", raw=b'{"deviceId": "' + b"x" * 200_000 + b'"}')
+    assert status == 413 or status == 0, reply  # the server may also close the connection mid-upload
+    if status == 413:
+        assert reply["error"]["code"] == "bodyTooLarge"
+    assert relay.request("GET", "/v1/me", "admin")[0] == 200
+
+
+def test_session_tokens_from_concurrent_requests_are_all_distinct(relay):
+    with ThreadPoolExecutor(8) as pool:
+        replies = list(pool.map(lambda _: relay.request("POST", "/v1/sessions", "admin", {"deviceId": "p1", "mode": "monitor"}), range(16)))
+    assert all(status == 201 for status, _, _ in replies)
+    assert len({reply["token"] for _, reply, _ in replies}) == 16
+
+
+def test_audit_query_by_device_user_and_time(relay):
+    relay.request("POST", "/v1/sessions", "viewer", {"deviceId": "p1", "mode": "control"})  # refused, audited
+    entries = relay.request("GET", "/v1/audit?userId=vic", "admin")[1]
+    assert any(e["event"] == "session.refused" and e["userId"] == "vic" for e in entries), entries
+    by_device = relay.request("GET", "/v1/audit?deviceId=p2", "admin")[1]
+    assert by_device and all(e["deviceId"] == "p2" for e in by_device)
+    assert relay.request("GET", "/v1/audit?since=2999-01-01T00:00:00Z", "admin")[1] == []
+    status, reply, _ = relay.request("GET", "/v1/audit?since=yesterday", "admin")
+    assert status == 400 and "since" in reply["error"]["message"]
+
+
+def test_metrics_count_requests_and_failures(relay):
+    relay.request("GET", "/v1/me", "ak1.nobody.wrong")
+    text = relay.request("GET", "/metrics")[1]
+    for name in ["relay_agents_connected", "relay_sessions_active", "tunnel_session_bytes_total",
+                 "relay_handshakes_total", 'relay_auth_failures_total{listener="admin"}', "relay_admin_requests_total",
+                 "relay_store_operation_seconds_bucket"]:
+        assert name in text, name
+
+
+def test_revoking_a_device_cuts_its_live_agent(relay, tmp_path):
+    bundle = relay.folder / "p1"
+    settings = bundle / "settings.json"
+    settings.write_text(json.dumps({"serial": {"device": str(tmp_path / "none")},
+                                    "tunnel": {"relay": f"127.0.0.1:{relay.port}", "cert": "device.pem",
+                                               "key": "device-key.pem", "ca": "relay-ca.pem", "reconnect_max": 1}}))
+    log = tmp_path / "agent.log"
+    relay.processes.start([relay.bin / "tunnel-agent", "run", "--config", settings, "--state-dir", tmp_path / "state"], log)
+    wait_for("p1 online", lambda: relay.request("GET", "/v1/devices/p1", "admin")[1].get("online"), timeout=20,
+             detail=lambda: read(log))
+    status, device, _ = relay.request("POST", "/v1/devices/p1/revoke", "admin")
+    assert status == 200 and device["state"] == "revoked"
+    started = time.time()
+    wait_for("the agent cut", lambda: "Relay connection closed" in read(log), timeout=5, detail=lambda: read(log))
+    assert time.time() - started < 3
+    wait_for("p1 offline", lambda: not relay.request("GET", "/v1/devices/p1", "admin")[1]["online"], timeout=10)
+    assert relay.request("POST", "/v1/sessions", "admin", {"deviceId": "p1"})[0] == 409
+
+
+def test_failed_authentications_are_limited_per_source(tmp_path):
+    relay = Relay(tmp_path).start()
+    try:
+        statuses = [relay.request("GET", "/v1/me", "ak1.guess.wrong")[0] for _ in range(31)]
+        assert statuses[:30] == [401] * 30 and statuses[30] == 429, statuses
+        status, reply, headers = relay.request("GET", "/v1/me", "admin")
+        assert status == 429 and reply["error"]["code"] == "tooManyFailures" and headers.get("Retry-After")
+        assert relay.request("GET", "/healthz")[0] == 200, "health stays reachable"
+    finally:
+        relay.stop()
