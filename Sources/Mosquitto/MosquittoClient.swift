@@ -2,8 +2,8 @@ import CMosquitto
 import Foundation
 
 /// An MQTT client on libmosquitto: its own network thread connects, keeps the connection alive
-/// and reconnects with exponential backoff after a drop (also when the broker is down at
-/// `start()`); everything it sees arrives on `events`.
+/// and reconnects with a growing delay after a drop (also when the broker is down at `start()`);
+/// everything it sees arrives on `events`.
 ///
 /// `publish` and `subscribe` may be called from any thread while the network thread runs:
 /// libmosquitto guards its queues and message IDs with its own mutexes.
@@ -12,9 +12,11 @@ import Foundation
 /// - A refused or dropped TCP connection, and a refused CONNACK, are retried forever with the
 ///   reconnect delay (its "exponential" backoff is quadratic: min × 1, 4, 9, … up to max). A
 ///   permanent CONNACK refusal (`isPermanentRefusal`) is retried too: call `stop()`.
-/// - A failed TLS handshake (wrong CA, missing client certificate, TLS version) on the first
-///   connection ends the network thread: no `.disconnected`, no retry, only `.failure` with
-///   OpenSSL's reason. A caller that sees no `.connected` must stop and make a new client.
+/// - A failed TLS handshake (wrong CA, missing client certificate, TLS version) gives no
+///   `.disconnected`, only `.failure` with OpenSSL's reason. Whether it is retried depends on
+///   which thread ran the handshake: a blocking reconnect retries it, but on the non-blocking
+///   path (`mosquitto_loop`) `MOSQ_ERR_TLS` is fatal and the network thread ends silently.
+///   A caller that sees no `.connected` in time must stop and make a new client.
 /// - A QoS 1 message published while disconnected stays queued and goes out after the
 ///   reconnect (`publish` returns its ID; `.published` follows). QoS 0 is refused instead.
 public final class MosquittoClient: Sendable {
@@ -82,13 +84,16 @@ public final class MosquittoClient: Sendable {
         guard stage == .created else {
             throw MosquittoError(operation: "start", code: 3, reason: "the client was already started")
         }
-        let connect = mosquitto_connect_async(handle, options.host, Int32(clamping: options.port), Int32(clamping: options.keepalive))
-        // MOSQ_ERR_ERRNO is a failed TCP connect (refused, unreachable); the loop retries it.
-        if connect != MOSQ_ERR_SUCCESS.rawValue && connect != MOSQ_ERR_ERRNO.rawValue {
-            throw Self.error(connect, "connect to \(options.host):\(options.port)")
-        }
+        // The thread first, then the connect (documented as allowed): started the other way
+        // round, libmosquitto 2.0.11 never retries a first connect that failed at once
+        // (broker down), which MosquittoOutageTests checks.
         try Self.check(mosquitto_loop_start(handle), "start the network thread")
         stage = .running
+        let connect = mosquitto_connect_async(handle, options.host, Int32(clamping: options.port), Int32(clamping: options.keepalive))
+        // Anything but bad parameters (refused, unreachable, TLS) is the network thread's to retry.
+        if connect == MOSQ_ERR_INVAL.rawValue || connect == MOSQ_ERR_NOMEM.rawValue {
+            throw Self.error(connect, "connect to \(options.host):\(options.port)")
+        }
     }
 
     /// Sends a DISCONNECT, waits for the network thread to end and finishes `events`.

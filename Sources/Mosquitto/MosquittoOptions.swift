@@ -21,7 +21,8 @@ public struct MosquittoOptions: Sendable {
     public let maxInflight: Int
     /// Seconds before the first reconnect attempt after a drop.
     public let reconnectDelayMin: Int
-    /// The longest wait between reconnect attempts; the wait doubles from `reconnectDelayMin` up to it.
+    /// The longest wait between reconnect attempts; libmosquitto's "exponential" backoff grows
+    /// the wait quadratically from `reconnectDelayMin` (× 1, 4, 9, …) up to it.
     public let reconnectDelayMax: Int
 
     /// Certificate files for a TLS connection, all PEM.

@@ -132,7 +132,7 @@ public final class MosquittoBroker: @unchecked Sendable {
         let output = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
         process.standardOutput = output
         process.standardError = output
-        try process.run()
+        try Self.withTerminationSignalsUnblocked { try process.run() }
         lock.withLock { self.process = process }
         let deadline = Date().addingTimeInterval(10)
         while !Self.acceptsConnections(port: port) {
@@ -195,6 +195,17 @@ public final class MosquittoBroker: @unchecked Sendable {
                 throw MosquittoBrokerError("mosquitto_passwd failed for user \(user): \(text)")
             }
         }
+    }
+
+    /// The child inherits the spawning thread's signal mask, and Swift concurrency's threads
+    /// block SIGTERM: unblocked only for the spawn, so that `stop()` reaches mosquitto.
+    private static func withTerminationSignalsUnblocked(_ body: () throws -> Void) rethrows {
+        var signals = sigset_t(), previous = sigset_t()
+        sigemptyset(&signals)
+        for signal in [SIGTERM, SIGINT, SIGHUP] { sigaddset(&signals, signal) }
+        pthread_sigmask(SIG_UNBLOCK, &signals, &previous)
+        defer { pthread_sigmask(SIG_SETMASK, &previous, nil) }
+        try body()
     }
 
     private static func waitForExit(_ process: Process, seconds: Double) async -> Bool {
@@ -266,19 +277,19 @@ public struct MosquittoBrokerError: Error, CustomStringConvertible {
 }
 
 extension MosquittoBroker {
-/// A TCP port on 127.0.0.1 that nothing listens on right now (the kernel picks it).
-public static func freeLoopbackPort() throws -> Int {
-    try withLoopbackSocket(port: 0) { socket, address in
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(socket, $0, length) == 0 && getsockname(socket, $0, &length) == 0
+    /// A TCP port on 127.0.0.1 that nothing listens on right now (the kernel picks it).
+    public static func freeLoopbackPort() throws -> Int {
+        try withLoopbackSocket(port: 0) { socket, address in
+            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            let bound = withUnsafeMutablePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    bind(socket, $0, length) == 0 && getsockname(socket, $0, &length) == 0
+                }
             }
+            guard bound else { throw MosquittoBrokerError("cannot bind a loopback port: \(String(cString: strerror(errno)))") }
+            return Int(UInt16(bigEndian: address.sin_port))
         }
-        guard bound else { throw MosquittoBrokerError("cannot bind a loopback port: \(String(cString: strerror(errno)))") }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
-}
 }
 
 extension MosquittoBroker {

@@ -76,10 +76,7 @@ final class MosquittoTLSTests: XCTestCase {
         server.standardError = output
         server.standardInput = input
         try server.run()
-        defer {
-            server.terminate()
-            server.waitUntilExit()
-        }
+        defer { stopServer(server) }
         let deadline = Date().addingTimeInterval(5)
         while !MosquittoBroker.acceptsConnections(port: port) && Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
 
@@ -90,9 +87,15 @@ final class MosquittoTLSTests: XCTestCase {
             if case .failure(let message) = $0 { message.contains("protocol version") } else { false }
         }
         client.stop()
-        server.terminate()
-        server.waitUntilExit()
+        stopServer(server)
         let serverSaid = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         XCTAssertTrue(serverSaid.contains("unsupported protocol"), serverSaid)
+    }
+
+    /// SIGKILL: a child spawned from a Swift concurrency thread inherits its blocked SIGTERM.
+    private func stopServer(_ server: Process) {
+        guard server.isRunning else { return }
+        kill(server.processIdentifier, SIGKILL)
+        server.waitUntilExit()
     }
 }
