@@ -46,6 +46,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
         // Every wire format. Pure: no sockets, no files, no clocks.
@@ -73,7 +74,12 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ] + nio + tls + service,
             resources: [.copy("Resources/params_config.json")]),
-        .target(name: "TunnelConnect", dependencies: ["SharedWire", "TunnelPlumbing"] + nio + tls + service),
+        .target(
+            name: "TunnelConnect",
+            dependencies: [
+                "SharedWire", "TunnelPlumbing", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+            ] + nio + tls + service),
         .target(name: "BMSSimulator", dependencies: ["SharedWire", "TunnelPlumbing"] + nio + service),
         // A whole tunnel on loopback in one process, for the tests and the benchmarks.
         .target(

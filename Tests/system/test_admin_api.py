@@ -21,7 +21,7 @@ DOCUMENT = json.loads((ROOT / "docs" / "openapi.json").read_text())
 
 def bin_dir() -> Path:
     result = subprocess.run(["swift", "build", "--product", "tunnel-relay", "--product", "tunnel-agent",
-                             "--product", "bms-sim"], cwd=ROOT, capture_output=True, text=True, timeout=1800)
+                             "--product", "bms-sim", "--product", "tunnel-connect"], cwd=ROOT, capture_output=True, text=True, timeout=1800)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     out = subprocess.run(["swift", "build", "--show-bin-path"], cwd=ROOT, check=True, capture_output=True, text=True)
     return Path(out.stdout.strip())
@@ -257,5 +257,52 @@ def test_failed_authentications_are_limited_per_source(tmp_path):
         status, reply, headers = relay.request("GET", "/v1/me", "admin")
         assert status == 429 and reply["error"]["code"] == "tooManyFailures" and headers.get("Retry-After")
         assert relay.request("GET", "/healthz")[0] == 200, "health stays reachable"
+    finally:
+        relay.stop()
+
+
+def test_tunnel_connect_opens_its_session_through_the_api_with_an_api_key(tmp_path):
+    """The engineer names the device; no token is copied by hand."""
+    import os
+    import socket
+    relay = Relay(tmp_path).start()
+    try:
+        sim_link = tmp_path / "bms.pty"
+        relay.processes.start([relay.bin / "bms-sim", "--pty", sim_link], tmp_path / "sim.log")
+        wait_for("the simulated BMS", lambda: sim_link.is_symlink(), timeout=20)
+        bundle = relay.folder / "p1"
+        settings = bundle / "settings.json"
+        settings.write_text(json.dumps({"serial": {"device": str(sim_link)},
+                                        "tunnel": {"relay": f"127.0.0.1:{relay.port}", "cert": "device.pem",
+                                                   "key": "device-key.pem", "ca": "relay-ca.pem"}}))
+        relay.processes.start([relay.bin / "tunnel-agent", "run", "--config", settings, "--state-dir", tmp_path / "state"],
+                              tmp_path / "agent.log")
+        wait_for("p1 online", lambda: relay.request("GET", "/v1/devices/p1", "admin")[1].get("online"), timeout=20)
+        base = [relay.bin / "tunnel-connect", "--device", "p1", "--relay", f"127.0.0.1:{relay.port}",
+                "--admin-url", f"https://127.0.0.1:{relay.admin_port}", "--ca", relay.data / "tls" / "server-ca.pem"]
+
+        # A viewer may not open a control session: a clear refusal, exit status 2.
+        env = dict(os.environ, TUNNEL_API_KEY=relay.keys["viewer"])
+        refused = subprocess.run([str(a) for a in base], env=env, capture_output=True, text=True, timeout=60)
+        assert refused.returncode == 2 and "may not open control sessions" in refused.stdout, refused.stdout + refused.stderr
+
+        port = free_port()
+        env = dict(os.environ, TUNNEL_API_KEY=relay.keys["engineer"])
+        connect_log = tmp_path / "connect.log"
+        handle = open(connect_log, "wb")
+        connect = subprocess.Popen([str(a) for a in base + ["--tcp", f"127.0.0.1:{port}"]], env=env, stdout=handle,
+                                   stderr=subprocess.STDOUT, start_new_session=True)
+        relay.processes.started.append(connect)
+        wait_for("the session", lambda: "Connected to device" in read(connect_log), timeout=30, detail=lambda: read(connect_log))
+        assert "opened for device p1 (control) through the admin API" in read(connect_log)
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+            sock.sendall(b"VR1,?,D7\r\n")
+            received = b""
+            deadline = time.time() + 5
+            while b"VR1,G1" not in received and b"VR1," not in received.replace(b"VR1,?", b"") and time.time() < deadline:
+                received += sock.recv(4096)
+        assert b"VR1," in received.replace(b"VR1,?", b""), received
+        sessions = relay.request("GET", "/v1/sessions?deviceId=p1", "engineer")[1]
+        assert any(s["createdBy"] == "eng" and s["state"] == "running" for s in sessions), sessions
     finally:
         relay.stop()

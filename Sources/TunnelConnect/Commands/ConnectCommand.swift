@@ -14,9 +14,11 @@ public struct ConnectCommand: AsyncParsableCommand {
         commandName: "tunnel-connect",
         abstract: "Attach to a session and expose it as a local virtual serial port, TCP port or RFC 2217 port.",
         discussion: """
-            Give the connect URL printed by `tunnel-relay session open` (bmstunnel://host:port/<token>), \
-            or the bare token with --relay. The token works once. Status lines go to standard \
-            output; Ctrl-C ends the session.
+            Give the connect URL printed by `tunnel-relay session open` or the admin API \
+            (bmstunnel://host:port/<token>), or the bare token with --relay. The token works once. \
+            Or give --device <id> with an API key (TUNNEL_API_KEY, or --api-key-file) and --relay: \
+            the session is created through the relay's admin API and attached at once. Status \
+            lines go to standard output; Ctrl-C ends the session.
 
             Choose where the Control Panel connects; a virtual serial port when none is given. \
             With --pty, the speed, data bits, parity, stop bits and flow control the Control Panel \
@@ -32,8 +34,23 @@ public struct ConnectCommand: AsyncParsableCommand {
     @Argument(help: "Connect URL (bmstunnel://host:port/<token>) or a session token.")
     var target: String?
 
-    @Option(help: "Relay address host:port (needed with a bare token).")
+    @Option(help: "Relay address host:port (needed with a bare token or --device).")
     var relay: String?
+
+    @Option(help: "Create the session for this device through the admin API (needs an API key and --relay).")
+    var device: String?
+
+    @Option(help: "With --device: control (exclusive) or monitor (read-only).")
+    var mode: String = "control"
+
+    @Flag(help: "With --device: take the device over from the control session holding it (administrators).")
+    var takeOver = false
+
+    @Option(help: "With --device: the admin API's URL; https://<relay host>:8443 when absent.")
+    var adminURL: String?
+
+    @Option(help: "With --device: a file holding the API key (else the TUNNEL_API_KEY environment variable).")
+    var apiKeyFile: String?
 
     @Option(help: "PEM file of the relay's CA; the system's trust store when absent.")
     var ca: String?
@@ -58,9 +75,42 @@ public struct ConnectCommand: AsyncParsableCommand {
 
     public init() {}
 
+    /// With --device: a new session's connect URL from the admin API; nil without --device.
+    private func sessionFromAdminAPI() async throws -> String? {
+        guard let device, let relay else { return nil }
+        let key: String
+        if let apiKeyFile {
+            guard let text = try? String(contentsOfFile: apiKeyFile, encoding: .utf8) else {
+                throw ValidationError("--api-key-file \(apiKeyFile) cannot be read")
+            }
+            key = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        } else if let text = ProcessInfo.processInfo.environment["TUNNEL_API_KEY"], !text.isEmpty {
+            key = text
+        } else {
+            throw ValidationError("--device needs an API key: set TUNNEL_API_KEY or give --api-key-file")
+        }
+        let host = try RelayAddress(parsing: relay).host
+        let request = SessionRequest(
+            adminURL: adminURL ?? "https://\(host.contains(":") ? "[\(host)]" : host):8443", apiKey: key, deviceID: device, mode: mode,
+            takeOver: takeOver)
+        do {
+            let opened = try await request.open(trustedCA: try ca.map(PEMFiles.certificates(at:)))
+            FileHandle.standardOutput.write(Data("Session \(opened.id) opened for device \(opened.deviceId) (\(opened.mode)) through the admin API\n".utf8))
+            return opened.url
+        } catch let refused as SessionRequest.Refused {
+            print("Session could not start: \(refused)")
+            throw ExitCode(2)
+        }
+    }
+
     public func validate() throws {
         if [pty, tcp, rfc2217].compactMap({ $0 }).count > 1 {
             throw ValidationError("choose one of --pty, --tcp and --rfc2217")
+        }
+        if device != nil {
+            if target != nil { throw ValidationError("give either a connect URL or token, or --device, not both") }
+            if relay == nil { throw ValidationError("--device needs --relay host:port") }
+            if !["control", "monitor"].contains(mode) { throw ValidationError("--mode must be control or monitor, not \(mode)") }
         }
     }
 
@@ -69,10 +119,12 @@ public struct ConnectCommand: AsyncParsableCommand {
             for line in CaptureTranscript.render(try SessionCapture.read(path: printCapture)) { print(line) }
             return
         }
-        guard let argument = self.target else {
-            throw ValidationError("give the connect URL or token of the session (or --print-capture <file>)")
-        }
         LogSetup.bootstrap(level: logLevel)
+        var argument = self.target
+        if argument == nil { argument = try await sessionFromAdminAPI() }
+        guard let argument else {
+            throw ValidationError("give the connect URL or token of the session, or --device (or --print-capture <file>)")
+        }
         let target = try ConnectTarget(argument: argument, relay: relay)
         let tls = try NIOSSLContext(configuration: TLSPolicy.client(trustedCA: try ca.map(PEMFiles.certificates(at:))))
         let endpoint: any LocalEndpoint = try tcp.map { TCPEndpoint(address: try RelayAddress(parsing: $0)) }
