@@ -71,7 +71,9 @@ let package = Package(
         .target(
             name: "TunnelAgent",
             dependencies: ["SharedWire", "TunnelPlumbing", "Mosquitto", .product(name: "SQLiteNIO", package: "sqlite-nio"),
-                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Crypto", package: "swift-crypto"), .product(name: "X509", package: "swift-certificates"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
             ] + nio + tls + service,
             resources: [.copy("Resources/params_config.json")]),
         .target(

@@ -306,3 +306,61 @@ def test_tunnel_connect_opens_its_session_through_the_api_with_an_api_key(tmp_pa
         assert any(s["createdBy"] == "eng" and s["state"] == "running" for s in sessions), sessions
     finally:
         relay.stop()
+
+
+def register(relay, device, secret, out, timeout=60):
+    import os
+    env = dict(os.environ, TUNNEL_PROVISIONING_SECRET=secret)
+    return subprocess.run([str(relay.bin / "tunnel-agent"), "register", "--admin-url", f"https://127.0.0.1:{relay.admin_port}",
+                           "--ca", str(relay.data / "tls" / "server-ca.pem"), "--device-id", device, "--out", str(out)],
+                          env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def test_a_gateway_registers_once_with_its_own_key(relay, tmp_path):
+    fleet = relay.cli("device", "secret", "--customer", "acme").strip()
+    assert fleet.startswith("ps1.acme.*.")
+    first = register(relay, "gw-1", fleet, tmp_path / "gw-1")
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert (tmp_path / "gw-1" / "device-key.pem").stat().st_mode & 0o777 == 0o600
+    device = relay.request("GET", "/v1/devices/gw-1", "admin")[1]
+    assert device["customer"] == "acme" and device["state"] == "registered"
+
+    # The registered certificate works: the agent connects with the bundle it wrote.
+    settings = tmp_path / "gw-1" / "settings.json"
+    settings.write_text(json.dumps({"serial": {"device": str(tmp_path / "none")},
+                                    "tunnel": {"relay": f"127.0.0.1:{relay.port}", "cert": "device.pem",
+                                               "key": "device-key.pem", "ca": "relay-ca.pem"}}))
+    relay.processes.start([relay.bin / "tunnel-agent", "run", "--config", settings, "--state-dir", tmp_path / "state"],
+                          tmp_path / "agent.log")
+    wait_for("gw-1 online", lambda: relay.request("GET", "/v1/devices/gw-1", "admin")[1].get("online"), timeout=20,
+             detail=lambda: read(tmp_path / "agent.log"))
+
+    again = register(relay, "gw-1", fleet, tmp_path / "again")
+    assert again.returncode == 2 and "registered already" in again.stdout, again.stdout + again.stderr
+    assert not (tmp_path / "again" / "device-key.pem").exists(), "a refused registration writes no key"
+    refusals = relay.request("GET", "/v1/audit?deviceId=gw-1", "admin")[1]
+    assert any(e["event"] == "device.registration_refused" for e in refusals), refusals
+
+    assert relay.request("POST", "/v1/devices/gw-1/reset", "admin")[0] == 200
+    after_reset = register(relay, "gw-1", fleet, tmp_path / "after-reset")
+    assert after_reset.returncode == 0, after_reset.stdout + after_reset.stderr
+
+
+def test_two_concurrent_registrations_of_one_id_exactly_one_wins(relay, tmp_path):
+    secret = relay.cli("device", "secret", "--customer", "beta", "--device", "gw-race").strip()
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda n: register(relay, "gw-race", secret, tmp_path / f"r{n}"), range(4)))
+    assert sorted(r.returncode for r in results) == [0, 2, 2, 2], [r.stdout + r.stderr for r in results]
+
+
+@pytest.mark.parametrize("secret_for,device,message", [
+    ("gw-a", "gw-b", "is for device gw-a"),
+    (None, "gw-c", "not valid for this relay"),
+])
+def test_wrong_provisioning_secrets_are_refused(relay, tmp_path, secret_for, device, message):
+    secret = relay.cli("device", "secret", "--customer", "acme", *(["--device", secret_for] if secret_for else [])).strip()
+    if secret_for is None:
+        secret = secret[:-4] + ("AAAA" if not secret.endswith("AAAA") else "BBBB")  # tampered signature
+    result = register(relay, device, secret, tmp_path / "out")
+    assert result.returncode == 2 and message in result.stdout, result.stdout + result.stderr
+    assert relay.request("GET", f"/v1/devices/{device}", "admin")[0] == 404

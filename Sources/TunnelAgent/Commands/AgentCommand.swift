@@ -12,7 +12,7 @@ public struct AgentCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "tunnel-agent",
         abstract: "Gateway agent: keeps a TLS tunnel to the relay and hands the BMS serial port to Control Panel sessions.",
-        subcommands: [Run.self, CheckConfigCommand.self])
+        subcommands: [Run.self, CheckConfigCommand.self, RegisterCommand.self])
 
     public init() {}
 

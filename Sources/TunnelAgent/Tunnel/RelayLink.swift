@@ -38,7 +38,7 @@ public final class RelayLink: Service, Sendable {
         var backoff = ReconnectBackoff(initial: 0.5, maximum: reconnectMax)
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             if let demand, !demand.isWanted() {
-                try? await cancelWhenGracefulShutdown { await demand.changed() }
+                await cancelWhenGracefulShutdown { await demand.changed() }
                 continue
             }
             await connectOnce(backoff: &backoff)

@@ -88,7 +88,7 @@ public final class MQTTUplink: Service, Sendable {
             do {
                 try client.start()
                 logger.info("MQTT uplink started", metadata: ["broker": "\(broker)", "credentials": "\(credentials.source)"])
-                end = try await cancelWhenGracefulShutdown { await self.serve(client) }
+                end = await cancelWhenGracefulShutdown { await self.serve(client) }
             } catch {
                 logger.warning("MQTT client could not start", metadata: ["broker": "\(broker)", "error": "\(error)"])
                 end = .failed

@@ -87,6 +87,26 @@ enum AdminResource {
         let takeOver: Bool?
     }
 
+    /// `POST /v1/register`.
+    struct RegistrationRequest: Decodable {
+        static let keys: Set<String> = ["deviceId", "secret", "csr"]
+        let deviceId: String
+        /// The provisioning secret from `tunnel-relay device secret`.
+        let secret: String
+        /// The gateway's certificate signing request (PEM), common name = device ID.
+        let csr: String
+    }
+
+    /// What a registered gateway receives.
+    struct Registration: ResponseCodable {
+        let deviceId: String
+        let customer: String
+        /// Its certificate (PEM), signed by the relay's device CA.
+        let certificate: String
+        /// The relay's server CA (PEM), for the tunnel.
+        let relayCA: String
+    }
+
     struct AuditRecord: ResponseCodable {
         let id: Int64?
         let at: Date

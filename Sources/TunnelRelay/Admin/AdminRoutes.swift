@@ -34,6 +34,7 @@ struct AdminRoutes: Sendable {
         return [
             route(.get, "/healthz", authenticated: false) { _, _ in AdminResource.Health(status: "ok", checks: nil) },
             route(.get, "/readyz", authenticated: false) { request, context in try await readiness(request, context) },
+            route(.post, "/v1/register", authenticated: false) { request, context in try await register(request, context) },
             route(.get, "/metrics", authenticated: false) { _, _ in
                 Response(
                     status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
@@ -87,6 +88,36 @@ struct AdminRoutes: Sendable {
     }
 
     // MARK: Devices
+
+    /// A gateway registers itself with a provisioning secret and its certificate signing request.
+    private func register(_ request: Request, _ context: AdminRequestContext) async throws -> Response {
+        if let lockout = limiter.withLockedValue({ $0.lockout(of: context.source, now: .now()) }) {
+            throw AdminError(.tooManyRequests, "tooManyFailures", lockout)
+        }
+        let body = try await AdminRequestBody.decode(
+            AdminResource.RegistrationRequest.self, keys: AdminResource.RegistrationRequest.keys, from: request, context: context)
+        let registrar = DeviceRegistrar(credentials: RelayCredentials(dataDirectory: relay.configuration.dataDirectory), store: store)
+        do {
+            let registered = try await registrar.register(
+                deviceID: body.deviceId, secret: body.secret, csrPEM: body.csr, source: context.source)
+            var response = try AdminResource.Registration(
+                deviceId: body.deviceId, customer: registered.customer, certificate: registered.certificate, relayCA: registered.relayCA
+            ).response(from: request, context: context)
+            response.status = .created
+            return response
+        } catch let refusal as DeviceRegistrar.Refusal {
+            switch refusal.kind {
+            case .unauthorized:
+                limiter.withLockedValue { $0.authenticationFailed(from: context.source, now: .now()) }
+                metrics.adminAuthFailures.increment()
+                throw AdminError(.unauthorized, "unauthenticated", refusal.description)
+            case .invalid: throw AdminError(.badRequest, "invalidField", refusal.description)
+            case .conflict: throw AdminError(.conflict, "conflict", refusal.description)
+            }
+        } catch let error as StoreError {
+            throw AdminError(.badRequest, "invalidField", "\(error)")
+        }
+    }
 
     private func devices(for user: UserRecord) async throws -> [AdminResource.Device] {
         try await metrics.timed { try await store.devices(visibleTo: user) }.map(AdminResource.Device.init)

@@ -72,6 +72,27 @@ public struct RelayCredentials: Sendable {
         return certificate
     }
 
+    /// Signs a gateway's own public key (from its certificate signing request) with the device CA.
+    public func issueDeviceCertificate(deviceID: String, publicKey: Certificate.PublicKey, days: Int, now: Date = Date()) throws -> Certificate {
+        let deviceCA = try loadAuthority(certificate: "device-ca.pem", key: "device-ca-key.pem")
+        return try deviceCA.issue(commonName: deviceID, publicKey: publicKey, purpose: .client, days: days, now: now)
+    }
+
+    public var provisioningKeyPath: String { path("provisioning.key") }
+
+    /// The key provisioning secrets are signed with: 32 random bytes, made on first use.
+    public func provisioningKey() throws -> SymmetricKey {
+        if let data = FileManager.default.contents(atPath: provisioningKeyPath) {
+            guard data.count == 32 else { throw CertificateFileError(path: provisioningKeyPath, reason: "expected 32 bytes, found \(data.count)") }
+            return SymmetricKey(data: data)
+        }
+        let key = SymmetricKey(size: .bits256)
+        let created = FileManager.default.createFile(
+            atPath: provisioningKeyPath, contents: key.withUnsafeBytes { Data($0) }, attributes: [.posixPermissions: 0o600])
+        guard created else { throw CertificateFileError(path: provisioningKeyPath, reason: "cannot write") }
+        return key
+    }
+
     /// The files of a device credential bundle.
     public struct Bundle: Sendable {
         public let directory: String

@@ -5,7 +5,7 @@ import Foundation
 struct DeviceCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "device", abstract: "Register, list, reset and revoke devices.",
-        subcommands: [Add.self, List.self, Reset.self, Revoke.self])
+        subcommands: [Add.self, List.self, Reset.self, Revoke.self, DeviceSecretCommand.self])
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
