@@ -92,3 +92,15 @@ final class TunnelFrameTests: XCTestCase {
         }
     }
 }
+
+final class TelemetryFrameTests: XCTestCase {
+    func testTelemetryIsSentIgnorableAndComesBackWhole() throws {
+        let record = #"{"ts":1,"values":{"soc":81.5}}"#
+        var buffer = ByteBuffer()
+        TunnelMessage.telemetry(ByteBuffer(string: record)).write(to: &buffer)
+        let frame = try XCTUnwrap(try buffer.readTunnelFrame())
+        XCTAssertEqual(frame.type, 0x40)
+        XCTAssertTrue(frame.flags.contains(.ignorable), "a relay that does not know telemetry skips it")
+        XCTAssertEqual(try TunnelMessage(frame: frame), .telemetry(ByteBuffer(string: record)))
+    }
+}

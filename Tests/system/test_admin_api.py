@@ -364,3 +364,42 @@ def test_wrong_provisioning_secrets_are_refused(relay, tmp_path, secret_for, dev
     result = register(relay, device, secret, tmp_path / "out")
     assert result.returncode == 2 and message in result.stdout, result.stdout + result.stderr
     assert relay.request("GET", f"/v1/devices/{device}", "admin")[0] == 404
+
+
+def test_live_telemetry_of_a_device_latest_values_and_a_server_sent_event_stream(tmp_path):
+    from mqtt_fixtures import Broker, mosquitto_path
+    if mosquitto_path() is None:
+        pytest.skip("SKIPPED: no mosquitto broker (Debian package mosquitto; scripts/install-deps installs it)")
+    relay = Relay(tmp_path).start()
+    try:
+        broker = Broker(relay.processes, tmp_path / "broker").start()
+        sim_link = tmp_path / "bms.pty"
+        relay.processes.start([relay.bin / "bms-sim", "--pty", sim_link], tmp_path / "sim.log")
+        wait_for("the simulated BMS", lambda: sim_link.is_symlink(), timeout=20)
+        settings = relay.folder / "p1" / "settings.json"
+        settings.write_text(json.dumps({
+            "serial": {"device": str(sim_link)},
+            "mqtt": {"uri": f"mqtt://127.0.0.1:{broker.port}"},
+            "tunnel": {"relay": f"127.0.0.1:{relay.port}", "cert": "device.pem", "key": "device-key.pem",
+                       "ca": "relay-ca.pem", "live_telemetry_period": 1}}))
+        relay.processes.start([relay.bin / "tunnel-agent", "run", "--config", settings, "--state-dir", tmp_path / "state"],
+                              tmp_path / "agent.log")
+        latest = wait_for("live telemetry at the relay",
+                          lambda: (lambda r: r if "packVoltage" in r.get("values", {}) else None)(
+                              relay.request("GET", "/v1/devices/p1/telemetry", "engineer")[1]),
+                          timeout=30, detail=lambda: read(tmp_path / "agent.log")[-3000:])
+        check_against_document("/v1/devices/{id}/telemetry", "get", 200, latest)
+        assert 40 < latest["values"]["packVoltage"]["value"] < 70 and latest["values"]["packVoltage"]["ts"] > 0
+        assert relay.request("GET", "/v1/devices/p2/telemetry", "engineer")[0] == 404
+
+        request = urllib.request.Request(f"https://127.0.0.1:{relay.admin_port}/v1/devices/p1/telemetry/stream")
+        request.add_header("Authorization", f"Bearer {relay.keys['viewer']}")
+        with urllib.request.urlopen(request, context=relay.context, timeout=10) as stream:
+            assert stream.headers["Content-Type"].startswith("text/event-stream")
+            line = stream.readline().decode()
+            while not line.startswith("data: "):
+                line = stream.readline().decode()
+        record = json.loads(line[len("data: "):])
+        assert record["ts"] > 0 and record["values"], record
+    finally:
+        relay.stop()

@@ -42,4 +42,5 @@ public enum TunnelFrameType: UInt8, Sendable, CaseIterable {
     case ping = 0x30
     case pong = 0x31
     case goingAway = 0x3F
+    case telemetry = 0x40
 }

@@ -16,6 +16,7 @@ extension TunnelMessage {
         case .ping: .ping
         case .pong: .pong
         case .goingAway: .goingAway
+        case .telemetry: .telemetry
         }
     }
 
@@ -29,7 +30,7 @@ extension TunnelMessage {
         }
         var payload = frame.payload
         self = try Self.parse(type, &payload)
-        if type != .serialData, payload.readableBytes > 0 {
+        if type != .serialData, type != .telemetry, payload.readableBytes > 0 {
             throw TunnelProtocolError(
                 .protocolError, "\(payload.readableBytes) unexpected bytes after a \(type) payload")
         }
@@ -78,6 +79,8 @@ extension TunnelMessage {
                 state: state, deviceID: try p.readTunnelString(field: "device id"), mode: try p.readSessionMode()))
         case .serialData:
             return .serialData(p.readSlice(length: p.readableBytes)!)
+        case .telemetry:
+            return .telemetry(p.readSlice(length: p.readableBytes)!)
         case .serialControl:
             let op: UInt8 = try p.readTunnelInteger("serial control operation")
             return .serialControl(try SerialControl(operation: op, value: try p.readTunnelInteger("serial control value")))
@@ -115,7 +118,8 @@ extension TunnelMessage {
             return
         }
         let headerIndex = buffer.writerIndex
-        buffer.writeTunnelFrameHeader(type: frameType.rawValue, flags: [], payloadLength: 0)
+        let flags: TunnelFrame.Flags = if case .telemetry = self { .ignorable } else { [] }
+        buffer.writeTunnelFrameHeader(type: frameType.rawValue, flags: flags, payloadLength: 0)
         let length = writePayload(to: &buffer)
         buffer.setInteger(UInt32(length), at: headerIndex + 2)
     }
@@ -146,6 +150,8 @@ extension TunnelMessage {
             return b.writeInteger(nonce)
         case .goingAway(let g):
             return b.writeInteger(g.code.rawValue) + b.writeTunnelString(g.message)
+        case .telemetry(var record):
+            return b.writeBuffer(&record)
         }
     }
 }

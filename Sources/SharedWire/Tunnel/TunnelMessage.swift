@@ -14,6 +14,10 @@ public enum TunnelMessage: Equatable, Sendable {
     case ping(UInt64)
     case pong(UInt64)
     case goingAway(GoingAway)
+    /// Agent → relay on the control connection: one telemetry record as ThingsBoard's JSON
+    /// (`{"ts": <ms>, "values": {...}}`), for the relay's live view. Sent ignorable, so a
+    /// relay that does not know it skips it.
+    case telemetry(ByteBuffer)
 
     /// Who opens a connection: the first frame on every connection says it.
     public enum Role: UInt8, Sendable {

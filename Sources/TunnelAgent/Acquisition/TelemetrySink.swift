@@ -13,11 +13,14 @@ public final class TelemetrySink: Sendable {
     }
 
     private let state = NIOLockedValueBox(State())
+    private let live: LiveTelemetryFeed?
     private let wake: AsyncStream<Void>.Continuation
     /// Yields once after records arrived (several arrivals may share one wake-up).
     let arrivals: AsyncStream<Void>
 
-    public init() {
+    /// `live` also receives every record, for the relay's live view.
+    public init(live: LiveTelemetryFeed? = nil) {
+        self.live = live
         (arrivals, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
 
@@ -26,6 +29,7 @@ public final class TelemetrySink: Sendable {
 
     public func append(_ records: [TelemetryRecord]) {
         guard !records.isEmpty else { return }
+        live?.offer(records)
         state.withLockedValue { state in
             state.records += records
             let excess = state.records.count - Self.maxBuffered

@@ -162,7 +162,10 @@ extension AgentSettings {
             ca: object.requiredString("ca", expected: path),
             pingInterval: Int64(object.integer("ping_interval", default: Int(placeholder.pingInterval), in: 1...86_400)),
             peerTimeout: Int64(object.integer("peer_timeout", default: Int(placeholder.peerTimeout), in: 1...86_400)),
-            reconnectMax: object.number("reconnect_max", default: placeholder.reconnectMax, expected: "a number of seconds > 0") { $0 > 0 })
+            reconnectMax: object.number("reconnect_max", default: placeholder.reconnectMax, expected: "a number of seconds > 0") { $0 > 0 },
+            liveTelemetryPeriod: object.number(
+                "live_telemetry_period", default: placeholder.liveTelemetryPeriod, expected: "a number of seconds, 0 (none) or at least 1"
+            ) { $0 == 0 || ($0 >= 1 && $0 <= 86_400) })
         if object.issues.problems.count == problemsBefore, tunnel.peerTimeout <= tunnel.pingInterval {
             object.problem(
                 "peer_timeout", found: "\(tunnel.peerTimeout) with ping_interval \(tunnel.pingInterval)",

@@ -75,11 +75,15 @@ public struct AgentSettings: Sendable, Equatable {
         public let peerTimeout: Int64
         /// Longest wait between reconnection attempts, seconds.
         public let reconnectMax: Double
+        /// Seconds between live-telemetry reports to the relay (the latest record of each
+        /// kind); 0 sends none.
+        public let liveTelemetryPeriod: Double
 
         public init(
             relay: String, mode: String = "always", cert: String, key: String, ca: String,
-            pingInterval: Int64 = 15, peerTimeout: Int64 = 45, reconnectMax: Double = 30
+            pingInterval: Int64 = 15, peerTimeout: Int64 = 45, reconnectMax: Double = 30, liveTelemetryPeriod: Double = 30
         ) {
+            self.liveTelemetryPeriod = liveTelemetryPeriod
             self.relay = relay
             self.mode = mode
             self.cert = cert

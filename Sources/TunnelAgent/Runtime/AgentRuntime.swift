@@ -77,16 +77,17 @@ public final class AgentRuntime: Sendable {
         let line = SerialLine(settings: settings.serial, logger: logger)
         let sessions = AgentSessions(line: line, dialer: dialer, software: software, logger: logger)
         let demand = settings.tunnel.mode == "on_demand" ? TunnelDemand() : nil
+        let live = settings.tunnel.liveTelemetryPeriod > 0 ? LiveTelemetryFeed() : nil
         let link = RelayLink(
             dialer: dialer, sessions: sessions, group: group, software: software, reconnectMax: settings.tunnel.reconnectMax,
-            demand: demand, facts: facts, logger: logger)
+            demand: demand, facts: facts, live: live.map { ($0, settings.tunnel.liveTelemetryPeriod) }, logger: logger)
         guard let mqtt = settings.mqtt, mqtt.enabled else {
             logger.notice("No enabled mqtt section: no acquisition and no telemetry uplink")
             return ([link], {})
         }
         let params = ActiveParamsConfig(configuration.params)
         let pipeline = try await TelemetryPipeline.make(
-            configuration: configuration, mqtt: mqtt, paths: paths, facts: facts, params: params, demand: demand,
+            configuration: configuration, mqtt: mqtt, paths: paths, facts: facts, params: params, demand: demand, live: live,
             sessions: { sessions.count }, restart: { [weak self] reason in self?.requestRestart(reason) }, logger: logger)
         var services = pipeline.services
         if settings.serial.enabled {

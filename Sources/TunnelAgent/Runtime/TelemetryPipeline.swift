@@ -19,12 +19,13 @@ public struct TelemetryPipeline: Sendable {
     ///   - restart: restarts the agent's services (a new settings.json, `agent.restart`).
     public static func make(
         configuration: AgentConfiguration, mqtt: AgentSettings.MQTT, paths: AgentPaths, facts: AgentFacts, params: ActiveParamsConfig,
-        demand: TunnelDemand?, sessions: @escaping @Sendable () -> Int, restart: @escaping @Sendable (String) -> Void, logger: Logger
+        demand: TunnelDemand?, live: LiveTelemetryFeed? = nil, sessions: @escaping @Sendable () -> Int,
+        restart: @escaping @Sendable (String) -> Void, logger: Logger
     ) async throws -> TelemetryPipeline {
         guard let broker = BrokerAddress(uri: mqtt.uri) else { throw ValidationFailure("mqtt.uri \(mqtt.uri) is not mqtt://host:port") }
         let queue = try await TelemetryQueue.open(
             path: paths.queue, limits: .init(maxBytes: mqtt.queue.maxBytes, maxAge: mqtt.queue.maxAge), logger: logger)
-        let sink = TelemetrySink()
+        let sink = TelemetrySink(live: live)
         let committed = WakeSignal()
         let rpc = AgentRPC(
             facts: facts, demand: demand, sessions: sessions,

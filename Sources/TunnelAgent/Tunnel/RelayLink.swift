@@ -17,13 +17,17 @@ public final class RelayLink: Service, Sendable {
     private let reconnectMax: Double
     private let demand: TunnelDemand?
     private let facts: AgentFacts?
+    /// The live-telemetry feed and its period in seconds, when the relay gets a live view.
+    private let live: (feed: LiveTelemetryFeed, period: Double)?
     private let logger: Logger
 
     /// `demand` nil keeps the link up always; given, the link is up only while it is wanted.
     public init(
         dialer: TunnelDialer, sessions: AgentSessions, group: any EventLoopGroup, software: String,
-        reconnectMax: Double, demand: TunnelDemand? = nil, facts: AgentFacts? = nil, logger: Logger
+        reconnectMax: Double, demand: TunnelDemand? = nil, facts: AgentFacts? = nil,
+        live: (feed: LiveTelemetryFeed, period: Double)? = nil, logger: Logger
     ) {
+        self.live = live
         self.demand = demand
         self.facts = facts
         self.dialer = dialer
@@ -68,6 +72,9 @@ public final class RelayLink: Service, Sendable {
                     if let demand = self.demand {
                         group.addTask { await Self.closeWhenUnwanted(channel, demand: demand) }
                     }
+                    if let live = self.live {
+                        group.addTask { await Self.sendLiveTelemetry(channel, feed: live.feed, period: live.period) }
+                    }
                     await group.next()
                     group.cancelAll()
                 }
@@ -98,6 +105,18 @@ public final class RelayLink: Service, Sendable {
                 await group.next()
                 group.cancelAll()
             }
+        }
+    }
+
+    /// Every `period` seconds, the latest record of each kind, while the connection is up.
+    private static func sendLiveTelemetry(_ channel: any Channel, feed: LiveTelemetryFeed, period: Double) async {
+        _ = feed.take()  // what piled up while disconnected is stale
+        while !Task.isCancelled, channel.isActive {
+            try? await Task.sleep(for: .milliseconds(Int(period * 1000)))
+            let messages = feed.take()
+            guard !messages.isEmpty, channel.isActive else { continue }
+            for message in messages { channel.write(message, promise: nil) }
+            channel.flush()
         }
     }
 }

@@ -43,6 +43,8 @@ struct AdminRoutes: Sendable {
             route(.get, "/v1/me") { _, context in AdminResource.User(try context.caller()) },
             route(.get, "/v1/devices") { _, context in try await devices(for: try context.caller()) },
             route(.get, "/v1/devices/:id") { _, context in AdminResource.Device(try await visibleDevice(context)) },
+            route(.get, "/v1/devices/:id/telemetry") { _, context in try await latestTelemetry(context) },
+            route(.get, "/v1/devices/:id/telemetry/stream") { _, context in try await telemetryStream(context) },
             route(.post, "/v1/devices/:id/revoke") { _, context in try await revoke(context) },
             route(.post, "/v1/devices/:id/reset") { _, context in try await reset(context) },
             route(.post, "/v1/sessions") { request, context in try await openSession(request, context) },
@@ -131,6 +133,29 @@ struct AdminRoutes: Sendable {
             throw AdminError(.notFound, "notFound", "no device \(id)")
         }
         return device
+    }
+
+    /// The device's latest value of each key, with the time it was read.
+    private func latestTelemetry(_ context: AdminRequestContext) async throws -> Response {
+        let device = try await visibleDevice(context)
+        let snapshot = relay.telemetry.snapshot(deviceID: device.id) ?? .init()
+        let values = snapshot.values.sorted { $0.key < $1.key }.map { key, value in
+            "\(AdminError.quoted(key)):{\"value\":\(value.json),\"ts\":\(value.ts)}"
+        }
+        let body = "{\"deviceId\":\(AdminError.quoted(device.id)),\"updatedAt\":\(snapshot.updatedAt),\"values\":{\(values.joined(separator: ","))}}"
+        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: body)))
+    }
+
+    /// Server-sent events: one `data:` line per record the device reports, until the client goes.
+    private func telemetryStream(_ context: AdminRequestContext) async throws -> Response {
+        let device = try await visibleDevice(context)
+        guard let stream = relay.telemetry.stream(deviceID: device.id) else {
+            throw AdminError(.tooManyRequests, "tooManyStreams", "device \(device.id) has \(LiveTelemetry.maxStreamsPerDevice) live streams open already")
+        }
+        let events = stream.map { ByteBuffer(string: "data: \($0)\n\n") }
+        return Response(
+            status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-store"],
+            body: .init(asyncSequence: events))
     }
 
     private func revoke(_ context: AdminRequestContext) async throws -> AdminResource.Device {

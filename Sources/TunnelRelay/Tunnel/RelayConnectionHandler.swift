@@ -15,6 +15,7 @@ struct RelayContext: Sendable {
     let broker: SessionBroker
     let limiter: NIOLockedValueBox<SourceLimiter>
     let metrics: RelayMetrics
+    let telemetry: LiveTelemetry
     let logger: Logger
 }
 
@@ -310,6 +311,8 @@ final class RelayConnectionHandler: ChannelInboundHandler {
             relay.broker.agentRefused(sessionID: close.sessionID, deviceID: deviceID, code: close.code, message: close.message)
         case .goingAway(let reason):
             peerLeft(context, reason)
+        case .telemetry(let record):
+            relay.telemetry.received(deviceID: deviceID, record: Array(buffer: record))
         default:
             refuse(context, .unexpectedFrame, "\(message.frameType) is not allowed on an agent's control connection")
         }

@@ -14,6 +14,8 @@ public final class RelayServer: Service, Sendable {
     public let broker: SessionBroker
     /// The relay's metrics, served by the admin API.
     public let metrics = RelayMetrics()
+    /// The devices' latest telemetry, as their agents report it.
+    public let telemetry = LiveTelemetry()
     private let store: any RelayStore
     private let tls: NIOSSLContext
     private let group: MultiThreadedEventLoopGroup
@@ -54,7 +56,7 @@ public final class RelayServer: Service, Sendable {
 
     public func run() async throws {
         let context = RelayContext(
-            configuration: configuration, store: store, agents: agents, broker: broker, limiter: limiter, metrics: metrics, logger: logger)
+            configuration: configuration, store: store, agents: agents, broker: broker, limiter: limiter, metrics: metrics, telemetry: telemetry, logger: logger)
         let limiter = self.limiter
         let logger = self.logger
         let tls = self.tls

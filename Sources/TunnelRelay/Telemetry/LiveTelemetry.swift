@@ -1,0 +1,92 @@
+import Foundation
+import NIOConcurrencyHelpers
+
+/// The latest telemetry of each device, as its agent reports it on the control connection,
+/// and the admin API's live streams of it. In memory only: the portal keeps the history.
+public final class LiveTelemetry: Sendable {
+    /// Largest record kept; a frame is bounded anyway, this bounds the JSON work.
+    static let maxRecordBytes = 16 * 1024
+    /// Devices whose latest values are kept (the oldest-updated is forgotten past this).
+    static let maxDevices = 100_000
+    /// Records a slow stream may lag behind before the oldest are skipped.
+    static let streamBuffer = 256
+    /// Streams open at once per device.
+    static let maxStreamsPerDevice = 32
+
+    /// One device's latest values: each key with the time it was read.
+    public struct Snapshot: Sendable, Equatable {
+        public var updatedAt: Int64 = 0
+        public var values: [String: LatestValue] = [:]
+    }
+
+    public struct LatestValue: Sendable, Equatable {
+        /// The value's JSON text.
+        public let json: String
+        /// When it was read, milliseconds since 1970.
+        public let ts: Int64
+    }
+
+    private struct State {
+        var snapshots: [String: Snapshot] = [:]
+        var streams: [String: [UUID: AsyncStream<String>.Continuation]] = [:]
+    }
+
+    private let state = NIOLockedValueBox(State())
+
+    public init() {}
+
+    /// A record from `deviceID`'s agent: `{"ts": <ms>, "values": {...}}`. Anything else is dropped.
+    public func received(deviceID: String, record bytes: [UInt8]) {
+        guard bytes.count <= Self.maxRecordBytes,
+            let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any],
+            let ts = (object["ts"] as? NSNumber)?.int64Value, let values = object["values"] as? [String: Any], !values.isEmpty
+        else { return }
+        var latest: [String: LatestValue] = [:]
+        for (key, value) in values {
+            guard let data = try? JSONSerialization.data(withJSONObject: value, options: [.fragmentsAllowed]) else { continue }
+            latest[key] = LatestValue(json: String(decoding: data, as: UTF8.self), ts: ts)
+        }
+        let line = String(decoding: bytes, as: UTF8.self)
+        let streams = state.withLockedValue { state -> [AsyncStream<String>.Continuation] in
+            if state.snapshots[deviceID] == nil, state.snapshots.count >= Self.maxDevices,
+                let oldest = state.snapshots.min(by: { $0.value.updatedAt < $1.value.updatedAt })?.key
+            {
+                state.snapshots[oldest] = nil
+            }
+            var snapshot = state.snapshots[deviceID] ?? Snapshot()
+            snapshot.updatedAt = max(snapshot.updatedAt, ts)
+            snapshot.values.merge(latest) { old, new in new.ts >= old.ts ? new : old }
+            state.snapshots[deviceID] = snapshot
+            return Array(state.streams[deviceID]?.values ?? [:].values)
+        }
+        for stream in streams { stream.yield(line) }
+    }
+
+    /// The device's latest values; nil when it has reported none since the relay started.
+    public func snapshot(deviceID: String) -> Snapshot? {
+        state.withLockedValue { $0.snapshots[deviceID] }
+    }
+
+    /// Every record the device reports from now on, until the stream is dropped; nil when the
+    /// device has too many streams open already.
+    public func stream(deviceID: String) -> AsyncStream<String>? {
+        let id = UUID()
+        let (stream, continuation) = AsyncStream.makeStream(of: String.self, bufferingPolicy: .bufferingNewest(Self.streamBuffer))
+        let admitted = state.withLockedValue { state -> Bool in
+            guard (state.streams[deviceID]?.count ?? 0) < Self.maxStreamsPerDevice else { return false }
+            state.streams[deviceID, default: [:]][id] = continuation
+            return true
+        }
+        guard admitted else { return nil }
+        continuation.onTermination = { [weak self] _ in
+            self?.state.withLockedValue { state in
+                state.streams[deviceID]?[id] = nil
+                if state.streams[deviceID]?.isEmpty == true { state.streams[deviceID] = nil }
+            }
+        }
+        return stream
+    }
+
+    /// Streams open now, for tests and metrics.
+    public var streamCount: Int { state.withLockedValue { $0.streams.values.reduce(0) { $0 + $1.count } } }
+}
