@@ -36,4 +36,28 @@ final class RevocationTests: XCTestCase {
         await bms.close()
         await deployment.stop()
     }
+
+    func testASessionTheOperatorEndsIsClosedWithTheReason() async throws {
+        let deployment = try await LocalDeployment.start()
+        let bms = try await SerialEnd.makePTY(group: deployment.clientGroup)
+        try await deployment.startAgent(deviceID: "pack-1", serialDevice: bms.pty!.slavePath)
+        let token = try await deployment.openSession(deviceID: "pack-1")
+        let client = MessageCollector()
+        _ = try await deployment.dialClient(credential: "\(token)") { client }
+        try await client.waitUntilConnected()
+
+        // As `tunnel-relay session end` does for a running session, from another process.
+        try await deployment.store.appendAudit(AuditEntry(
+            at: Date(), event: .sessionEndRequested, actor: "cli", deviceID: "pack-1", sessionID: token.sessionID,
+            reason: "ended by the relay's operator"))
+        try await client.waitUntilClosed()
+        XCTAssertEqual(client.goingAway?.code, .sessionEnded)
+        XCTAssertEqual(client.goingAway?.message, "ended by the relay's operator")
+        try await waitUntil("the end is recorded with its reason") {
+            try await deployment.store.session(id: token.sessionID)?.ending?.reason == "ended by the relay's operator"
+        }
+        XCTAssertNotNil(deployment.relay.agents.entry(deviceID: "pack-1"), "the agent stays connected")
+        await bms.close()
+        await deployment.stop()
+    }
 }

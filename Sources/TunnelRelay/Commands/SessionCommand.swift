@@ -5,8 +5,8 @@ import SharedWire
 /// `tunnel-relay session …`: open and list Control Panel sessions.
 struct SessionCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "session", abstract: "Open and list Control Panel sessions.",
-        subcommands: [Open.self, List.self])
+        commandName: "session", abstract: "Open, list and end Control Panel sessions.",
+        subcommands: [Open.self, List.self, End.self])
 
     struct Open: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -84,6 +84,32 @@ struct SessionCommand: AsyncParsableCommand {
                 }
                 print("\(session.id)\t\(session.deviceID)\t\(session.mode)\t\(session.createdBy)\t\(state)")
             }
+        }
+    }
+
+    struct End: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "End a session: a waiting one's token stops working; a running one is closed by the relay within 2 s.")
+
+        @OptionGroup var options: RelayOptions
+
+        @Argument(help: "Session ID (see `session list`).")
+        var sessionID: String
+
+        func run() async throws {
+            let reason = "ended by the relay's operator"
+            let state = try await options.withStore { store -> String in
+                guard let session = try await store.session(id: sessionID) else { throw CommandRefusal("no session \(sessionID)") }
+                if session.ending != nil { return "had already ended" }
+                if session.claimedAt == nil {
+                    try await store.endSession(id: sessionID, ending: SessionEnding(endedAt: Date(), reason: reason, bytesToDevice: 0, bytesFromDevice: 0))
+                    return "ended; its token no longer works"
+                }
+                try await store.appendAudit(AuditEntry(
+                    at: Date(), event: .sessionEndRequested, actor: cliActor, deviceID: session.deviceID, sessionID: sessionID, reason: reason))
+                return "is running; the relay ends it within seconds"
+            }
+            print("Session \(sessionID) \(state)")
         }
     }
 }

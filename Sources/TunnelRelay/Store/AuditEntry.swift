@@ -68,6 +68,9 @@ public struct AuditEvent: RawRepresentable, Hashable, Sendable, CustomStringConv
     public static let sessionCreated = AuditEvent(rawValue: "session.created")
     public static let sessionClaimed = AuditEvent(rawValue: "session.claimed")
     public static let sessionEnded = AuditEvent(rawValue: "session.ended")
+    /// An operator asked for a running session to end (`tunnel-relay session end`); the relay
+    /// holding it closes it.
+    public static let sessionEndRequested = AuditEvent(rawValue: "session.end_requested")
     /// A presented session token was unknown, expired or used.
     public static let sessionRefused = AuditEvent(rawValue: "session.refused")
 }

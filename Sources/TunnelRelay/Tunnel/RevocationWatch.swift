@@ -2,8 +2,9 @@ import Foundation
 import Logging
 import SharedWire
 
-/// Cuts the live connections of devices that were revoked or reset. The operator's commands
-/// write the store, not the relay, so the relay watches the audit log for those events.
+/// Cuts the live connections of devices that were revoked or reset, and ends sessions an
+/// operator asked to end. The operator's commands write the store, not the relay, so the relay
+/// watches the audit log for those events.
 struct RevocationWatch: Sendable {
     let store: any RelayStore
     let agents: AgentDirectory
@@ -26,6 +27,10 @@ struct RevocationWatch: Sendable {
                 for entry in entries where entry.event == .deviceRevoked || entry.event == .deviceReset {
                     guard let deviceID = entry.deviceID else { continue }
                     cut(deviceID: deviceID, reason: entry.event == .deviceRevoked ? "revoked" : "reset")
+                }
+                for entry in entries where entry.event == .sessionEndRequested {
+                    guard let sessionID = entry.sessionID else { continue }
+                    broker.closeSession(id: sessionID, code: .sessionEnded, message: entry.reason)
                 }
                 if let newest = entries.map(\.at).max() { since = newest.addingTimeInterval(0.001) }
             } catch {

@@ -247,7 +247,8 @@ public final class SessionBroker: Sendable {
     @discardableResult
     func closeSession(id: String, code: TunnelErrorCode, message: String) -> Bool {
         let (waiting, running) = state.withLockedValue { state -> (Pending?, Active?) in
-            (state.pending.removeValue(forKey: id), state.active[id])
+            if state.active[id] != nil, state.active[id]?.reason == nil { state.active[id]?.reason = message }  // the recorded reason
+            return (state.pending.removeValue(forKey: id), state.active[id])
         }
         if let waiting {
             waiting.timeout.cancel()
