@@ -36,30 +36,15 @@ public final class CANAcquisition: Service, Sendable {
             logger.error("CAN acquisition off", metadata: ["error": "\(error)"])
             return
         }
-        var backoff = ReconnectBackoff(initial: 0.5, maximum: retryMax)
-        var failures = 0
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            do {
-                let channel = try await open(bus)
-                if failures > 0 { logger.notice("CAN bus available again", metadata: ["can.bus": "\(bus)"]) }
-                failures = 0
-                backoff.reset()
-                logger.info("CAN acquisition started", metadata: ["can.bus": "\(bus)"])
-                await withGracefulShutdownHandler {
-                    try? await channel.closeFuture.get()
-                } onGracefulShutdown: {
-                    channel.close(promise: nil)
-                }
-                if Task.isShuttingDownGracefully || Task.isCancelled { break }
-                logger.warning("CAN bus lost", metadata: ["can.bus": "\(bus)"])
-            } catch {
-                failures += 1
-                logger.log(
-                    level: failures == 1 ? .warning : .debug, "CAN bus unavailable",
-                    metadata: ["can.bus": "\(bus)", "error": "\(error)", "attempt": "\(failures)"])
+        let watch = DeviceWatch(name: "CAN bus", metadata: ["can.bus": "\(bus)"], retryMax: retryMax, logger: logger)
+        await watch.run(open: { try await open(bus) }) { channel in
+            logger.info("CAN acquisition started", metadata: ["can.bus": "\(bus)"])
+            await withGracefulShutdownHandler {
+                try? await channel.closeFuture.get()
+            } onGracefulShutdown: {
+                channel.close(promise: nil)
             }
-            let delay = backoff.nextDelay(jitter: Double.random(in: 0...1))
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .milliseconds(Int(delay * 1000))) }
+            return "the bus closed"
         }
     }
 

@@ -30,27 +30,9 @@ public final class SerialAcquisition: Service, Sendable {
     }
 
     public func run() async throws {
-        var backoff = ReconnectBackoff(initial: 0.5, maximum: retryMax)
-        var failures = 0
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            do {
-                let hub = try await line.hub(on: eventLoop, parameters: line.defaultParameters).get()
-                if failures > 0 { logger.notice("Serial port available again", metadata: ["serial.device": "\(line.settings.device)"]) }
-                failures = 0
-                backoff.reset()
-                let reason = await poll(hub)
-                if Task.isShuttingDownGracefully || Task.isCancelled { break }
-                logger.warning("Serial port lost", metadata: ["serial.device": "\(line.settings.device)", "reason": "\(reason)"])
-            } catch {
-                failures += 1
-                // Once per outage at warning level; the retries after it at debug.
-                logger.log(
-                    level: failures == 1 ? .warning : .debug, "Serial port unavailable",
-                    metadata: ["serial.device": "\(line.settings.device)", "error": "\(error)", "attempt": "\(failures)"])
-            }
-            let delay = backoff.nextDelay(jitter: Double.random(in: 0...1))
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .milliseconds(Int(delay * 1000))) }
-        }
+        let watch = DeviceWatch(
+            name: "serial port", metadata: ["serial.device": "\(line.settings.device)"], retryMax: retryMax, logger: logger)
+        await watch.run(open: { try await line.hub(on: eventLoop, parameters: line.defaultParameters).get() }, use: poll)
     }
 
     /// Polls `hub` until it goes away (the reason) or shutdown.
