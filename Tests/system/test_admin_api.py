@@ -118,6 +118,8 @@ def check_against_document(path, method, status, body):
 def test_every_documented_route_answers_as_the_document_says(relay):
     opened = relay.request("POST", "/v1/sessions", "admin", {"deviceId": "p1", "mode": "monitor"})[1]
     for path, operations in DOCUMENT["paths"].items():
+        if path.endswith("/stream"):
+            continue  # an event stream does not end; test_live_telemetry_… reads it
         for method in operations:
             target = path
             if "{id}" in path:
@@ -126,7 +128,8 @@ def test_every_documented_route_answers_as_the_document_says(relay):
             status, reply, _ = relay.request(method.upper(), target, "admin", body)
             assert status not in (0, 405), f"{method.upper()} {target}: {status}"
             if not (path == "/v1/sessions/{id}/capture" and status == 404):
-                assert status < 400 or path == "/readyz", f"{method.upper()} {target}: {status} {reply}"
+                # /v1/register without a body is a 400; its success is test_a_gateway_registers_….
+                assert status < 400 or path in ("/readyz", "/v1/register"), f"{method.upper()} {target}: {status} {reply}"
             if isinstance(reply, (dict, list)):
                 check_against_document(path, method, status, reply)
 

@@ -17,6 +17,7 @@ extension ChannelHandlerContext {
         let frame = NIOAny(TunnelMessage.goingAway(.init(code: code, message: message)))
         let channel = self.channel
         self.writeAndFlush(frame).whenComplete { _ in channel.close(promise: nil) }
+        channel.closeAfterGoingAwayGrace()
     }
 }
 
@@ -26,6 +27,15 @@ extension Channel {
         let channel = self
         self.writeAndFlush(TunnelMessage.goingAway(.init(code: code, message: message)))
             .whenComplete { _ in channel.close(promise: nil) }
+        closeAfterGoingAwayGrace()
+    }
+
+    /// Closes anyway when the going-away frame could not leave in time: TLS holds writes
+    /// until its handshake is done, so a peer that never finishes the handshake (or never
+    /// reads) would otherwise keep the connection open for as long as it likes.
+    fileprivate func closeAfterGoingAwayGrace() {
+        let channel = self
+        eventLoop.scheduleTask(in: .seconds(2)) { channel.close(promise: nil) }
     }
 }
 

@@ -1,3 +1,4 @@
+import NIOCore
 import NIOSSL
 
 /// The TLS rules every tunnel connection follows.
@@ -20,6 +21,11 @@ public enum TLSPolicy {
     /// A server configuration: the relay's certificate, TLS 1.2 minimum, and client
     /// certificates verified against `clientCA` when a peer presents one (agents do; Control
     /// Panel clients authenticate with a session token instead).
+    /// How long a closing connection waits for the peer's close_notify. NIOSSL's default is
+    /// 5 s, which a dead peer (the case keepalive exists for) never sends: each end of the
+    /// tunnel noticed a silent peer 5 s after its timeout.
+    public static let closeNotifyWait = TimeAmount.milliseconds(500)
+
     public static func server(
         chain: [NIOSSLCertificate], key: NIOSSLPrivateKey, clientCA: [NIOSSLCertificate]
     ) -> TLSConfiguration {
@@ -27,6 +33,7 @@ public enum TLSPolicy {
             certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
         config.minimumTLSVersion = .tlsv12
         config.cipherSuiteValues = tls12CipherSuites
+        config.shutdownTimeout = closeNotifyWait
         config.trustRoots = .certificates(clientCA)
         config.certificateVerification = .optionalVerification
         return config
@@ -51,6 +58,7 @@ public enum TLSPolicy {
         var config = TLSConfiguration.makeClientConfiguration()
         config.minimumTLSVersion = .tlsv12
         config.cipherSuiteValues = tls12CipherSuites
+        config.shutdownTimeout = closeNotifyWait
         if let trustedCA { config.trustRoots = .certificates(trustedCA) }
         config.certificateVerification = .fullVerification
         if let key {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Logging
 import NIOCore
 import ServiceLifecycle
@@ -42,6 +43,8 @@ struct ServeCommand: AsyncParsableCommand {
         let logger = Logger(label: "tunnel-relay")
         let store = try await options.openStore()
         logger.info("Store opened", metadata: ["store": "\(options.storeDescription)"])
+        // After a crash the store still shows this node's agents online; they come back or stay offline.
+        try await store.markNodeOffline(relayNode: configuration.nodeName, at: Date())
         let server = try RelayServer(configuration: configuration, store: store, logger: logger)
         var services: [any Service] = [server]
         if adminListen != "off" {

@@ -95,8 +95,10 @@ public final class RelayServer: Service, Sendable {
         let watch = RevocationWatch(
             store: store, agents: agents, broker: broker,
             interval: .nanoseconds(configuration.revocationCheckInterval.nanoseconds), logger: logger)
+        let trimmer = MemoryTrimmer(limiter: limiter, interval: .seconds(15))
         await withTaskGroup(of: Void.self) { tasks in
             tasks.addTask { await watch.run() }
+            tasks.addTask { await trimmer.run() }
             await withGracefulShutdownHandler {
                 try? await channel.closeFuture.get()
             } onGracefulShutdown: {

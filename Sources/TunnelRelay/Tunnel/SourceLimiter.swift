@@ -55,6 +55,9 @@ public struct SourceLimiter: Sendable {
         return "\(recent) failed authentications from \(source) in the last \(configuration.failureWindow.nanoseconds / 1_000_000_000) s"
     }
 
+    /// Connections open now, over every source.
+    public var openConnections: Int { open.values.reduce(0, +) }
+
     /// An admitted connection from `source` closed.
     public mutating func connectionClosed(from source: String) {
         guard let count = open[source] else { return }
