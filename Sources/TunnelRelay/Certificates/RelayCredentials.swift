@@ -55,6 +55,34 @@ public struct RelayCredentials: Sendable {
         try writePEM(try serverKey.serializeAsPEM().pemString, to: "server-key.pem", private: true)
     }
 
+    /// Issues a new server certificate (and key) for `hostnames` under the existing server CA,
+    /// replacing the old one: agents and clients keep trusting the relay, and a running relay
+    /// takes it on SIGHUP.
+    public func renewServerCertificate(hostnames: [String], serverKeyType: ServerKeyType = .ecdsa, now: Date = Date()) throws {
+        let serverCA = try loadAuthority(certificate: "server-ca.pem", key: "server-ca-key.pem")
+        let serverKey = switch serverKeyType {
+        case .ecdsa: Certificate.PrivateKey(P256.Signing.PrivateKey())
+        case .rsa: Certificate.PrivateKey(try _RSA.Signing.PrivateKey(keySize: .bits2048))
+        }
+        let isIP: (String) -> Bool = { $0.contains(":") || $0.allSatisfy { $0.isNumber || $0 == "." } }
+        let server = try serverCA.issue(
+            commonName: hostnames.first ?? "localhost", publicKey: serverKey.publicKey,
+            purpose: .server(dnsNames: hostnames.filter { !isIP($0) }, ipAddresses: hostnames.filter(isIP)),
+            days: 825, now: now)
+        // Each file is replaced whole; a reload that catches a key without its certificate fails and keeps the old context.
+        try replacePEM(try serverKey.serializeAsPEM().pemString, name: "server-key.pem", private: true)
+        try replacePEM(try server.serializeAsPEM().pemString, name: "server.pem", private: false)
+    }
+
+    private func replacePEM(_ text: String, name: String, private isPrivate: Bool) throws {
+        let temporary = path(name + ".new")
+        try FileManager.default.removeItemIfPresent(atPath: temporary)
+        try Self.write(text, to: temporary, private: isPrivate)
+        guard rename(temporary, path(name)) == 0 else {
+            throw CertificateFileError(path: path(name), reason: "cannot replace it: \(String(cString: strerror(errno)))")
+        }
+    }
+
     /// Issues a device certificate and writes the bundle an agent needs into `bundleDirectory`:
     /// `device.pem`, `device-key.pem` and `relay-ca.pem`.
     public func issueDeviceBundle(deviceID: String, into bundleDirectory: String, days: Int = 1_825) throws -> Certificate {

@@ -46,7 +46,7 @@ struct ServeCommand: AsyncParsableCommand {
         // After a crash the store still shows this node's agents online; they come back or stay offline.
         try await store.markNodeOffline(relayNode: configuration.nodeName, at: Date())
         let server = try RelayServer(configuration: configuration, store: store, logger: logger)
-        var services: [any Service] = [server]
+        var services: [any Service] = [server, CredentialReload(relay: server, logger: logger)]
         if adminListen != "off" {
             let admin = try RelayAddress(parsing: adminListen)
             services.append(try AdminAPI(

@@ -17,7 +17,8 @@ public final class RelayServer: Service, Sendable {
     /// The devices' latest telemetry, as their agents report it.
     public let telemetry = LiveTelemetry()
     private let store: any RelayStore
-    private let tls: NIOSSLContext
+    /// The TLS context new connections get; `reloadCredentials()` swaps it.
+    private let tls: NIOLockedValueBox<NIOSSLContext>
     private let group: MultiThreadedEventLoopGroup
     private let logger: Logger
     private let bound: EventLoopPromise<SocketAddress>
@@ -26,13 +27,10 @@ public final class RelayServer: Service, Sendable {
     /// Builds a relay from its configuration, store and TLS material (see `RelayCredentials`).
     public init(configuration: RelayConfiguration, store: any RelayStore, logger: Logger = Logger(label: "tunnel-relay")) throws {
         let credentials = RelayCredentials(dataDirectory: configuration.dataDirectory)
-        let tlsConfiguration = TLSPolicy.server(
-            chain: try PEMFiles.certificates(at: credentials.serverCertificatePath),
-            key: try PEMFiles.privateKey(at: credentials.serverKeyPath),
-            clientCA: try PEMFiles.certificates(at: credentials.deviceCAPath))
+        let context = try Self.tlsContext(credentials)
         self.configuration = configuration
         self.store = store
-        self.tls = try NIOSSLContext(configuration: tlsConfiguration)
+        self.tls = NIOLockedValueBox(context)
         self.group = MultiThreadedEventLoopGroup(
             numberOfThreads: configuration.threads > 0 ? configuration.threads : System.coreCount)
         self.logger = logger
@@ -41,6 +39,23 @@ public final class RelayServer: Service, Sendable {
             captureDirectory: configuration.captureSessions ? configuration.captureDirectory : nil, metrics: metrics, logger: logger)
         self.bound = group.any().makePromise(of: SocketAddress.self)
         self.limiter = NIOLockedValueBox(SourceLimiter(configuration: configuration.sourceLimits))
+    }
+
+    /// The TLS context of the certificate files in the data directory.
+    private static func tlsContext(_ credentials: RelayCredentials) throws -> NIOSSLContext {
+        try NIOSSLContext(configuration: TLSPolicy.server(
+            chain: try PEMFiles.certificates(at: credentials.serverCertificatePath),
+            key: try PEMFiles.privateKey(at: credentials.serverKeyPath),
+            clientCA: try PEMFiles.certificates(at: credentials.deviceCAPath)))
+    }
+
+    /// Reads the server certificate, its key and the device CA again: connections from now on
+    /// use them; connections already up keep theirs. A file that does not load leaves the
+    /// current context in place and throws why.
+    public func reloadCredentials() throws {
+        let context = try Self.tlsContext(RelayCredentials(dataDirectory: configuration.dataDirectory))
+        tls.withLockedValue { $0 = context }
+        logger.notice("TLS credentials reloaded", metadata: ["directory": "\(configuration.dataDirectory)/tls"])
     }
 
     /// Ends a device's sessions and its control connection at once (revoked, reset).
@@ -78,7 +93,7 @@ public final class RelayServer: Service, Sendable {
                     channel.closeFuture.whenComplete { _ in limiter.withLockedValue { $0.connectionClosed(from: source) } }
                     return channel.eventLoop.makeCompletedFuture {
                         let sync = channel.pipeline.syncOperations
-                        try sync.addHandler(NIOSSLServerHandler(context: tls))
+                        try sync.addHandler(NIOSSLServerHandler(context: tls.withLockedValue { $0 }))
                         try sync.addTunnelCodec(keepalive: keepalive)
                         try sync.addHandler(RelayConnectionHandler(relay: context))
                     }
