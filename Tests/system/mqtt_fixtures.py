@@ -71,9 +71,10 @@ def port_open(port) -> bool:
         return False
 
 
-def build_binaries() -> Path:
+def build_binaries(programs=PROGRAMS) -> Path:
+    """Builds `programs` (debug) and returns the folder they are in."""
     args = ["swift", "build"]
-    for program in PROGRAMS:
+    for program in programs:
         args += ["--product", program]
     result = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=1800)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]

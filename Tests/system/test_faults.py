@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 
 from fault_proxy import StallProxy
-from mqtt_fixtures import ROOT, Processes, free_port, port_open, read, wait_for
+from mqtt_fixtures import Processes, build_binaries, free_port, port_open, read, wait_for
 
 PROGRAMS = ["tunnel-agent", "tunnel-relay", "bms-sim", "tunnel-bench"]
 TLS_CLOSE = 0.5  # TLSPolicy.closeNotifyWait: a close waits this long for a dead peer's close_notify
@@ -33,13 +33,7 @@ SLACK = 2.0  # polling, process start, a loaded 2-core machine
 
 @pytest.fixture(scope="module")
 def bin_dir() -> Path:
-    args = ["swift", "build"]
-    for program in PROGRAMS:
-        args += ["--product", program]
-    result = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=1800)
-    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
-    out = subprocess.run(["swift", "build", "--show-bin-path"], cwd=ROOT, check=True, capture_output=True, text=True)
-    return Path(out.stdout.strip())
+    return build_binaries(PROGRAMS)
 
 
 class Faults:
