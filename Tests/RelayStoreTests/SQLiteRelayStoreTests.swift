@@ -19,6 +19,7 @@ final class SQLiteRelayStoreTests: XCTestCase {
     func testRegisterOnceThenReset() async throws { try await StoreContract.registerOnceThenReset(factory) }
     func testConcurrentRegistrationsOneWins() async throws { try await StoreContract.concurrentRegistrationsOneWins(factory) }
     func testRevokeAndCredentialChange() async throws { try await StoreContract.revokeAndCredentialChange(factory) }
+    func testCertificateOfferAndPromotion() async throws { try await StoreContract.certificateOfferAndPromotion(factory) }
     func testPresence() async throws { try await StoreContract.presence(factory) }
     func testSessionTokenSingleUse() async throws { try await StoreContract.sessionTokenSingleUse(factory) }
     func testSessionEndIsRecordedOnce() async throws { try await StoreContract.sessionEndIsRecordedOnce(factory) }

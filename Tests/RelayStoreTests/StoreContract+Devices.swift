@@ -108,6 +108,40 @@ enum StoreContract {
         }
     }
 
+    /// Renewal: an offered certificate is accepted next to the current one until promoted,
+    /// after which only it is; promotion happens once and only for the serial on offer.
+    static func certificateOfferAndPromotion(_ factory: some StoreFactory) async throws {
+        let store = try await factory.open()
+        try await store.registerDevice(registration("pack-3", serial: "aa"))
+        try await store.offerCertificate(deviceID: "pack-3", serial: "bb", at: t0 + 1, by: "relay")
+        let offered = try await store.device(id: "pack-3")
+        XCTAssertEqual(offered?.certificateSerial, "aa")
+        XCTAssertEqual(offered?.pendingCertificateSerial, "bb")
+        XCTAssertEqual(offered.map { [$0.accepts(certificateSerial: "aa"), $0.accepts(certificateSerial: "bb"), $0.accepts(certificateSerial: "cc")] }, [true, true, false])
+
+        let wrong = try await store.promoteCertificate(deviceID: "pack-3", serial: "cc", at: t0 + 2, by: "relay")
+        XCTAssertFalse(wrong, "only the serial on offer is promoted")
+        let promoted = try await store.promoteCertificate(deviceID: "pack-3", serial: "bb", at: t0 + 2, by: "relay")
+        XCTAssertTrue(promoted)
+        let again = try await store.promoteCertificate(deviceID: "pack-3", serial: "bb", at: t0 + 3, by: "relay")
+        XCTAssertFalse(again, "a promotion happens once")
+        let renewed = try await store.device(id: "pack-3")
+        XCTAssertEqual(renewed?.certificateSerial, "bb")
+        XCTAssertEqual(renewed?.pendingCertificateSerial, "")
+        XCTAssertEqual(renewed?.accepts(certificateSerial: "aa"), false, "the previous certificate is refused once the new one is current")
+
+        // An offer is withdrawn by a reset, and a reset or revoked device gets none.
+        try await store.offerCertificate(deviceID: "pack-3", serial: "cc", at: t0 + 4, by: "relay")
+        try await store.resetDevice(id: "pack-3", at: t0 + 5, by: "root")
+        let reset = try await store.device(id: "pack-3")
+        XCTAssertEqual(reset?.pendingCertificateSerial, "")
+        await assertThrows(StoreError.deviceNotFound("pack-3")) {
+            try await store.offerCertificate(deviceID: "pack-3", serial: "dd", at: t0 + 6, by: "relay")
+        }
+        let events = try await store.auditEntries(AuditQuery(deviceID: "pack-3")).map(\.event)
+        XCTAssertEqual(events, [.deviceRegistered, .certificateIssued, .credentialChanged, .certificateIssued, .deviceReset])
+    }
+
     static func presence(_ factory: some StoreFactory) async throws {
         let store = try await factory.open()
         try await store.registerDevice(registration("pack-3", serial: "01"))

@@ -23,6 +23,11 @@ final class TunnelFrameTests: XCTestCase {
         .serialState(.init(lineState: 0x60, modemState: 0x30)),
         .ping(42), .pong(.max),
         .goingAway(.init(code: .tokenExpired, message: "expired")),
+        .renewCertificate([0x30, 0x82, 0x01, 0x00]),
+        .certificate(.init(certificate: [0x30, 0x03, 0x02, 0x01, 0x05])),
+        .certificate(.refused(.certificateRefused, "the request's common name is not pack-1")),
+        .certificateInstalled("1a2b3c"),
+        .renewRequested("operator asked"),
     ]
 
     func testEveryMessageRoundTripsInAnySplit() throws {
@@ -102,5 +107,31 @@ final class TelemetryFrameTests: XCTestCase {
         XCTAssertEqual(frame.type, 0x40)
         XCTAssertTrue(frame.flags.contains(.ignorable), "a relay that does not know telemetry skips it")
         XCTAssertEqual(try TunnelMessage(frame: frame), .telemetry(ByteBuffer(string: record)))
+    }
+}
+
+final class CertificateRenewalFrameTests: XCTestCase {
+    func testAgentSentRenewalFramesAreIgnorableSoOlderRelaysSkipThem() throws {
+        for message: TunnelMessage in [.renewCertificate([1, 2, 3]), .certificateInstalled("ab"), .renewRequested("")] {
+            var buffer = ByteBuffer()
+            message.write(to: &buffer)
+            let frame = try XCTUnwrap(try buffer.readTunnelFrame())
+            XCTAssertTrue(frame.flags.contains(.ignorable), "\(message.frameType)")
+        }
+    }
+
+    func testCertificateAnswerLayout() throws {
+        var buffer = ByteBuffer()
+        TunnelMessage.certificate(.init(code: .normal, message: "", certificate: [0xAA, 0xBB])).write(to: &buffer)
+        XCTAssertEqual(Array(buffer.readableBytesView), [0x51, 0x00, 0, 0, 0, 8, 0, 0, 0, 0, 0, 2, 0xAA, 0xBB])
+    }
+
+    func testBytesFieldBeyondItsLimitIsAProtocolError() {
+        var payload = ByteBuffer()
+        payload.writeInteger(UInt16(TunnelLimits.maxBytesFieldLength + 1))
+        payload.writeRepeatingByte(0, count: TunnelLimits.maxBytesFieldLength + 1)
+        XCTAssertThrowsError(try TunnelMessage(frame: TunnelFrame(type: 0x50, flags: .ignorable, payload: payload))) { error in
+            XCTAssertEqual((error as? TunnelProtocolError)?.code, .protocolError)
+        }
     }
 }

@@ -74,7 +74,7 @@ def test_tls_1_2_prefers_aead_and_offers_the_vendor_suite_with_an_rsa_certificat
 
 def test_a_renewed_server_certificate_is_taken_on_sighup_without_dropping_agents(tmp_path):
     """Rotation without downtime: the relay's new certificate (same CA) serves new connections
-    after SIGHUP while the connected agent stays connected."""
+    to the tunnel port and the admin API after SIGHUP while the connected agent stays connected."""
     import json
     import re
     import signal
@@ -82,7 +82,7 @@ def test_a_renewed_server_certificate_is_taken_on_sighup_without_dropping_agents
 
     out = subprocess.run(["swift", "build", "--show-bin-path"], cwd=ROOT, check=True, capture_output=True, text=True)
     bin_dir = Path(out.stdout.strip())
-    data, port = tmp_path / "relay", free_port()
+    data, port, admin_port = tmp_path / "relay", free_port(), free_port()
     def relay_cli(*args):
         result = subprocess.run([str(bin_dir / "tunnel-relay"), *map(str, args), "--data-dir", str(data)],
                                 capture_output=True, text=True, timeout=60)
@@ -93,7 +93,7 @@ def test_a_renewed_server_certificate_is_taken_on_sighup_without_dropping_agents
     processes = Processes(tmp_path)
     try:
         relay = processes.start([bin_dir / "tunnel-relay", "serve", "--data-dir", data, "--listen", f"127.0.0.1:{port}",
-                                 "--admin-listen", "off"], tmp_path / "relay.log")
+                                 "--admin-listen", f"127.0.0.1:{admin_port}"], tmp_path / "relay.log")
         wait_for("the relay", lambda: "Relay listening" in read(tmp_path / "relay.log"))
         settings = tmp_path / "bundle" / "settings.json"
         settings.write_text(json.dumps({"serial": {"device": str(tmp_path / "none")},
@@ -103,7 +103,7 @@ def test_a_renewed_server_certificate_is_taken_on_sighup_without_dropping_agents
         processes.start([bin_dir / "tunnel-agent", "run", "--config", settings, "--state-dir", tmp_path / "state"], agent_log)
         wait_for("the agent", lambda: "Connected to relay" in read(agent_log), timeout=20)
 
-        def served_serial():
+        def served_serial(port=port):
             result = subprocess.run(["openssl", "s_client", "-connect", f"127.0.0.1:{port}", "-CAfile",
                                      str(data / "tls" / "server-ca.pem"), "-verify_return_error", "-showcerts"],
                                     input="", capture_output=True, text=True, timeout=20)
@@ -112,11 +112,16 @@ def test_a_renewed_server_certificate_is_taken_on_sighup_without_dropping_agents
             return subprocess.run(["openssl", "x509", "-noout", "-serial"], input=pem, capture_output=True, text=True).stdout
 
         before = served_serial()
+        wait_for("the admin API", lambda: "Server started" in read(tmp_path / "relay.log"))
+        assert served_serial(admin_port) == before
         relay_cli("init", "--renew-server-certificate", "--hostname", "127.0.0.1")
         assert served_serial() == before, "nothing changes before the reload"
         relay.send_signal(signal.SIGHUP)
-        wait_for("the reload", lambda: "TLS credentials reloaded" in read(tmp_path / "relay.log"))
-        assert served_serial() != before, "new connections get the renewed certificate, still trusted by the same CA"
+        wait_for("the reload", lambda: "TLS credentials reloaded" in read(tmp_path / "relay.log")
+                 and "Admin API certificate reloaded" in read(tmp_path / "relay.log"))
+        renewed = served_serial()
+        assert renewed != before, "new connections get the renewed certificate, still trusted by the same CA"
+        assert served_serial(admin_port) == renewed, "the admin API presents the renewed certificate too"
         assert read(agent_log).count("Connected to relay") == 1, "the agent's connection was never dropped"
         assert relay.poll() is None
     finally:

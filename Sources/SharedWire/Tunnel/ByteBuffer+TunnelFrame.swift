@@ -68,6 +68,28 @@ extension ByteBuffer {
         return self.writeInteger(UInt16(text.utf8.count)) + self.writeString(text)
     }
 
+    /// Reads a bytes field (DER certificates and requests): a 16-bit big-endian length then
+    /// that many bytes, at most `TunnelLimits.maxBytesFieldLength`.
+    mutating func readTunnelBytes(field: String) throws -> [UInt8] {
+        let length: UInt16 = try readTunnelInteger("the length of \(field)")
+        guard length <= TunnelLimits.maxBytesFieldLength else {
+            throw TunnelProtocolError(
+                .protocolError, "\(field) is \(length) bytes, limit is \(TunnelLimits.maxBytesFieldLength)")
+        }
+        guard let value = self.readBytes(length: Int(length)) else {
+            throw TunnelProtocolError(.protocolError, "payload ends inside \(field)")
+        }
+        return value
+    }
+
+    /// Writes a bytes field; the caller keeps it within `TunnelLimits.maxBytesFieldLength`
+    /// (a longer one is written empty, which the receiver refuses by meaning, not by framing).
+    @discardableResult
+    mutating func writeTunnelBytes(_ value: [UInt8]) -> Int {
+        let bytes = value.count <= TunnelLimits.maxBytesFieldLength ? value : []
+        return self.writeInteger(UInt16(bytes.count)) + self.writeBytes(bytes)
+    }
+
     /// Reads a fixed-width integer field or throws naming the field.
     mutating func readTunnelInteger<T: FixedWidthInteger>(_ field: String, as: T.Type = T.self) throws -> T {
         guard let value = self.readInteger(as: T.self) else {

@@ -27,6 +27,7 @@ public enum TunnelErrorCode: UInt16, Sendable, CaseIterable {
     case sessionTakenOver = 22
     case sessionEnded = 23
     case replaced = 24
+    case certificateRefused = 25
 
     /// A short human description, used when a peer sends no message of its own.
     public var summary: String {
@@ -56,6 +57,7 @@ public enum TunnelErrorCode: UInt16, Sendable, CaseIterable {
         case .sessionTakenOver: "session taken over by an administrator"
         case .sessionEnded: "session ended"
         case .replaced: "replaced by a newer connection"
+        case .certificateRefused: "certificate request refused"
         }
     }
 }

@@ -43,4 +43,8 @@ public enum TunnelFrameType: UInt8, Sendable, CaseIterable {
     case pong = 0x31
     case goingAway = 0x3F
     case telemetry = 0x40
+    case renewCertificate = 0x50
+    case certificate = 0x51
+    case certificateInstalled = 0x52
+    case renewRequested = 0x53
 }

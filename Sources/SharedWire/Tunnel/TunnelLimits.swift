@@ -16,6 +16,9 @@ public enum TunnelLimits {
     /// Largest string field (tokens, identifiers, messages) in a control payload.
     public static let maxStringLength = 4_096
 
+    /// Largest bytes field (a DER certificate or certificate signing request).
+    public static let maxBytesFieldLength = 8_192
+
     /// How long a peer has to finish TLS and send its `HELLO` before the relay drops it.
     public static let defaultHandshakeTimeoutSeconds: Int64 = 10
 

@@ -17,6 +17,19 @@ extension TunnelMessage {
         case .pong: .pong
         case .goingAway: .goingAway
         case .telemetry: .telemetry
+        case .renewCertificate: .renewCertificate
+        case .certificate: .certificate
+        case .certificateInstalled: .certificateInstalled
+        case .renewRequested: .renewRequested
+        }
+    }
+
+    /// Whether the message is sent with the ignorable flag: extensions a peer of an older build
+    /// may skip without failing the connection.
+    public var isIgnorable: Bool {
+        switch self {
+        case .telemetry, .renewCertificate, .certificateInstalled, .renewRequested: true
+        default: false
         }
     }
 
@@ -81,6 +94,16 @@ extension TunnelMessage {
             return .serialData(p.readSlice(length: p.readableBytes)!)
         case .telemetry:
             return .telemetry(p.readSlice(length: p.readableBytes)!)
+        case .renewCertificate:
+            return .renewCertificate(try p.readTunnelBytes(field: "certificate signing request"))
+        case .certificate:
+            return .certificate(CertificateAnswer(
+                code: try p.readErrorCode(), message: try p.readTunnelString(field: "certificate message"),
+                certificate: try p.readTunnelBytes(field: "certificate")))
+        case .certificateInstalled:
+            return .certificateInstalled(try p.readTunnelString(field: "certificate serial"))
+        case .renewRequested:
+            return .renewRequested(try p.readTunnelString(field: "renewal reason"))
         case .serialControl:
             let op: UInt8 = try p.readTunnelInteger("serial control operation")
             return .serialControl(try SerialControl(operation: op, value: try p.readTunnelInteger("serial control value")))
@@ -118,7 +141,7 @@ extension TunnelMessage {
             return
         }
         let headerIndex = buffer.writerIndex
-        let flags: TunnelFrame.Flags = if case .telemetry = self { .ignorable } else { [] }
+        let flags: TunnelFrame.Flags = isIgnorable ? .ignorable : []
         buffer.writeTunnelFrameHeader(type: frameType.rawValue, flags: flags, payloadLength: 0)
         let length = writePayload(to: &buffer)
         buffer.setInteger(UInt32(length), at: headerIndex + 2)
@@ -152,6 +175,15 @@ extension TunnelMessage {
             return b.writeInteger(g.code.rawValue) + b.writeTunnelString(g.message)
         case .telemetry(var record):
             return b.writeBuffer(&record)
+        case .renewCertificate(let request):
+            return b.writeTunnelBytes(request)
+        case .certificate(let answer):
+            return b.writeInteger(answer.code.rawValue) + b.writeTunnelString(answer.message)
+                + b.writeTunnelBytes(answer.certificate)
+        case .certificateInstalled(let serial):
+            return b.writeTunnelString(serial)
+        case .renewRequested(let reason):
+            return b.writeTunnelString(reason)
         }
     }
 }

@@ -18,6 +18,17 @@ public enum TunnelMessage: Equatable, Sendable {
     /// (`{"ts": <ms>, "values": {...}}`), for the relay's live view. Sent ignorable, so a
     /// relay that does not know it skips it.
     case telemetry(ByteBuffer)
+    /// Agent → relay on the control connection: a certificate signing request (DER) for a new
+    /// key of the device, whose certificate the relay then issues. Sent ignorable.
+    case renewCertificate([UInt8])
+    /// Relay → agent on the control connection: the answer to `renewCertificate`.
+    case certificate(CertificateAnswer)
+    /// Agent → relay on the control connection: the certificate with this serial number (hex)
+    /// is installed and in use for new connections; the previous one may be retired. Sent ignorable.
+    case certificateInstalled(String)
+    /// Relay → agent on the control connection: renew the device certificate now, whatever its
+    /// expiry (an operator asked). Sent ignorable, so an agent that cannot renew skips it.
+    case renewRequested(String)
 
     /// Who opens a connection: the first frame on every connection says it.
     public enum Role: UInt8, Sendable {
@@ -127,6 +138,25 @@ public enum TunnelMessage: Equatable, Sendable {
         public enum State: UInt8, Sendable {
             case waitingForAgent = 1
             case connected = 2
+        }
+    }
+
+    /// The relay's answer to a certificate signing request: the new certificate, or why not.
+    public struct CertificateAnswer: Equatable, Sendable {
+        /// `.normal` when issued.
+        public var code: TunnelErrorCode
+        public var message: String
+        /// The issued certificate (DER); empty when refused.
+        public var certificate: [UInt8]
+
+        public init(code: TunnelErrorCode = .normal, message: String = "", certificate: [UInt8]) {
+            self.code = code
+            self.message = message
+            self.certificate = certificate
+        }
+
+        public static func refused(_ code: TunnelErrorCode, _ message: String) -> CertificateAnswer {
+            CertificateAnswer(code: code, message: message, certificate: [])
         }
     }
 

@@ -48,7 +48,7 @@ extension AgentSettings {
         let tunnel = Tunnel(
             relay: tunnel.relay, mode: tunnel.mode, cert: resolve(tunnel.cert), key: resolve(tunnel.key), ca: resolve(tunnel.ca),
             pingInterval: tunnel.pingInterval, peerTimeout: tunnel.peerTimeout, reconnectMax: tunnel.reconnectMax,
-            liveTelemetryPeriod: tunnel.liveTelemetryPeriod)
+            liveTelemetryPeriod: tunnel.liveTelemetryPeriod, renewBeforeDays: tunnel.renewBeforeDays)
         let mqtt = mqtt.map {
             MQTT(
                 enabled: $0.enabled, uri: $0.uri, cliKey: resolve($0.cliKey), cliCert: resolve($0.cliCert),

@@ -165,7 +165,8 @@ extension AgentSettings {
             reconnectMax: object.number("reconnect_max", default: placeholder.reconnectMax, expected: "a number of seconds > 0") { $0 > 0 },
             liveTelemetryPeriod: object.number(
                 "live_telemetry_period", default: placeholder.liveTelemetryPeriod, expected: "a number of seconds, 0 (none) or at least 1"
-            ) { $0 == 0 || ($0 >= 1 && $0 <= 86_400) })
+            ) { $0 == 0 || ($0 >= 1 && $0 <= 86_400) },
+            renewBeforeDays: object.integer("renew_before_days", default: placeholder.renewBeforeDays, in: 0...36_500))
         if object.issues.problems.count == problemsBefore, tunnel.peerTimeout <= tunnel.pingInterval {
             object.problem(
                 "peer_timeout", found: "\(tunnel.peerTimeout) with ping_interval \(tunnel.pingInterval)",

@@ -78,11 +78,15 @@ public struct AgentSettings: Sendable, Equatable {
         /// Seconds between live-telemetry reports to the relay (the latest record of each
         /// kind); 0 sends none.
         public let liveTelemetryPeriod: Double
+        /// Days before the certificate expires when the agent renews it; 0: only when the relay asks.
+        public let renewBeforeDays: Int
 
         public init(
             relay: String, mode: String = "always", cert: String, key: String, ca: String,
-            pingInterval: Int64 = 15, peerTimeout: Int64 = 45, reconnectMax: Double = 30, liveTelemetryPeriod: Double = 30
+            pingInterval: Int64 = 15, peerTimeout: Int64 = 45, reconnectMax: Double = 30, liveTelemetryPeriod: Double = 30,
+            renewBeforeDays: Int = 30
         ) {
+            self.renewBeforeDays = renewBeforeDays
             self.liveTelemetryPeriod = liveTelemetryPeriod
             self.relay = relay
             self.mode = mode

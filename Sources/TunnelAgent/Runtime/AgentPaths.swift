@@ -18,6 +18,9 @@ public struct AgentPaths: Sendable, Equatable {
     public var credentials: String { stateDirectory + "/mqtt-credentials.json" }
     /// settings.json as the portal last sent it.
     public var portalSettings: String { stateDirectory + "/settings.json" }
+    /// The device certificate and key the agent renewed over the tunnel, in one file so they
+    /// change together; used instead of `tunnel.cert`/`tunnel.key` while it is the newer.
+    public var renewedCredential: String { stateDirectory + "/device-credential.pem" }
     /// params_config.json as the portal last sent it.
     public var portalParams: String { stateDirectory + "/params_config.json" }
 }

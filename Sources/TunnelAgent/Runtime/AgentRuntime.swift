@@ -67,12 +67,17 @@ public final class AgentRuntime: Sendable {
         let software = "tunnel-agent/\(AgentCommand.version)"
         let facts = AgentFacts()
         facts.update { $0.configurationHash = configuration.hash }
-        let tls = try NIOSSLContext(configuration: TLSPolicy.client(
-            trustedCA: try PEMFiles.certificates(at: settings.tunnel.ca),
-            chain: try PEMFiles.certificates(at: settings.tunnel.cert),
-            key: try PEMFiles.privateKey(at: settings.tunnel.key)))
+        let logger = self.logger
+        let identity = try DeviceIdentity(
+            certificatePath: settings.tunnel.cert, keyPath: settings.tunnel.key, caPath: settings.tunnel.ca,
+            renewedPath: paths.renewedCredential,
+            problem: { logger.warning("Renewed device certificate passed over", metadata: ["error": "\($0)"]) })
+        logger.info(
+            "Device certificate", metadata: [
+                "file": "\(identity.credential.origin)", "not_after": "\(identity.credential.certificate.notValidAfter)",
+            ])
         let dialer = TunnelDialer(
-            relay: try RelayAddress(parsing: settings.tunnel.relay), tls: tls,
+            relay: try RelayAddress(parsing: settings.tunnel.relay), tls: try identity.tlsContext(),
             keepalive: .init(interval: .seconds(settings.tunnel.pingInterval), timeout: .seconds(settings.tunnel.peerTimeout)))
         let line = SerialLine(settings: settings.serial, logger: logger)
         let sessions = AgentSessions(line: line, dialer: dialer, software: software, logger: logger)
@@ -80,7 +85,9 @@ public final class AgentRuntime: Sendable {
         let live = settings.tunnel.liveTelemetryPeriod > 0 ? LiveTelemetryFeed() : nil
         let link = RelayLink(
             dialer: dialer, sessions: sessions, group: group, software: software, reconnectMax: settings.tunnel.reconnectMax,
-            demand: demand, facts: facts, live: live.map { ($0, settings.tunnel.liveTelemetryPeriod) }, logger: logger)
+            demand: demand, facts: facts, live: live.map { ($0, settings.tunnel.liveTelemetryPeriod) },
+            renewal: CertificateRenewal(identity: identity, dialer: dialer, renewBeforeDays: settings.tunnel.renewBeforeDays, logger: logger),
+            logger: logger)
         guard let mqtt = settings.mqtt, mqtt.enabled else {
             logger.notice("No enabled mqtt section: no acquisition and no telemetry uplink")
             return ([link], {})

@@ -8,11 +8,14 @@ final class AgentControlHandler: ChannelInboundHandler {
     typealias OutboundOut = TunnelMessage
 
     private let sessions: AgentSessions
+    /// Where certificate answers and renewal requests go; nil when the agent does not renew.
+    private let renewal: (@Sendable (CertificateRenewal.Event) -> Void)?
     /// Why the relay closed the connection, when it said.
     private(set) var goingAway: TunnelMessage.GoingAway?
 
-    init(sessions: AgentSessions) {
+    init(sessions: AgentSessions, renewal: (@Sendable (CertificateRenewal.Event) -> Void)? = nil) {
         self.sessions = sessions
+        self.renewal = renewal
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -21,6 +24,10 @@ final class AgentControlHandler: ChannelInboundHandler {
             sessions.open(request, control: context.channel)
         case .closeSession(let close):
             sessions.close(sessionID: close.sessionID, reason: close.message)
+        case .certificate(let answer):
+            renewal?(.answer(answer))
+        case .renewRequested(let reason):
+            renewal?(.requested(reason))
         case .goingAway(let reason):
             goingAway = reason
             context.close(promise: nil)

@@ -19,15 +19,18 @@ public final class RelayLink: Service, Sendable {
     private let facts: AgentFacts?
     /// The live-telemetry feed and its period in seconds, when the relay gets a live view.
     private let live: (feed: LiveTelemetryFeed, period: Double)?
+    /// Renews the device certificate over each control connection, when the agent may.
+    private let renewal: CertificateRenewal?
     private let logger: Logger
 
     /// `demand` nil keeps the link up always; given, the link is up only while it is wanted.
     public init(
         dialer: TunnelDialer, sessions: AgentSessions, group: any EventLoopGroup, software: String,
         reconnectMax: Double, demand: TunnelDemand? = nil, facts: AgentFacts? = nil,
-        live: (feed: LiveTelemetryFeed, period: Double)? = nil, logger: Logger
+        live: (feed: LiveTelemetryFeed, period: Double)? = nil, renewal: CertificateRenewal? = nil, logger: Logger
     ) {
         self.live = live
+        self.renewal = renewal
         self.demand = demand
         self.facts = facts
         self.dialer = dialer
@@ -58,9 +61,13 @@ public final class RelayLink: Service, Sendable {
     private func connectOnce(backoff: inout ReconnectBackoff) async {
         let sessions = self.sessions
         let hello = TunnelMessage.Hello(role: .agentControl, software: software)
+        let (renewalEvents, renewalInbox) = AsyncStream.makeStream(of: CertificateRenewal.Event.self)
+        defer { renewalInbox.finish() }
+        let deliver: (@Sendable (CertificateRenewal.Event) -> Void)? =
+            if renewal == nil { nil } else { { @Sendable event in _ = renewalInbox.yield(event) } }
         do {
             let (channel, welcome) = try await dialer.dial(
-                on: group.next(), hello: hello, makeHandler: { AgentControlHandler(sessions: sessions) }
+                on: group.next(), hello: hello, makeHandler: { AgentControlHandler(sessions: sessions, renewal: deliver) }
             ).get()
             backoff.reset()
             logger.info("Connected to relay", metadata: ["relay": "\(dialer.relay)", "device.id": "\(welcome.identity)"])
@@ -74,6 +81,9 @@ public final class RelayLink: Service, Sendable {
                     }
                     if let live = self.live {
                         group.addTask { await Self.sendLiveTelemetry(channel, feed: live.feed, period: live.period) }
+                    }
+                    if let renewal = self.renewal {
+                        group.addTask { await renewal.serve(channel, events: renewalEvents, continuation: renewalInbox) }
                     }
                     await group.next()
                     group.cancelAll()

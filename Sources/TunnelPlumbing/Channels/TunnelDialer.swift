@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import NIOSSL
@@ -49,7 +50,9 @@ public struct RelayAddress: Sendable, Equatable, CustomStringConvertible {
 /// `HELLO`/`WELCOME` exchange.
 public struct TunnelDialer: Sendable {
     public let relay: RelayAddress
-    public let tls: NIOSSLContext
+    /// The TLS context of the next connection; shared by copies of this dialer, so a renewed
+    /// client certificate (`replaceTLS`) reaches every part that dials.
+    private let context: NIOLockedValueBox<NIOSSLContext>
     public let keepalive: KeepaliveHandler.Configuration
     public let connectTimeout: TimeAmount
 
@@ -58,9 +61,17 @@ public struct TunnelDialer: Sendable {
         keepalive: KeepaliveHandler.Configuration = .init(), connectTimeout: TimeAmount = .seconds(10)
     ) {
         self.relay = relay
-        self.tls = tls
+        self.context = NIOLockedValueBox(tls)
         self.keepalive = keepalive
         self.connectTimeout = connectTimeout
+    }
+
+    /// The TLS context new connections get.
+    public var tls: NIOSSLContext { context.withLockedValue { $0 } }
+
+    /// New connections from now on use `tls`; connections already up keep theirs.
+    public func replaceTLS(_ tls: NIOSSLContext) {
+        context.withLockedValue { $0 = tls }
     }
 
     /// Dials, says `hello`, and completes once the relay welcomed the connection. The handler

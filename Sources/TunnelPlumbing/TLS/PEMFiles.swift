@@ -7,6 +7,12 @@ public enum PEMFiles {
         public let what: String
         public let underlying: String
         public var description: String { "cannot load \(what) from \(path): \(underlying)" }
+
+        public init(path: String, what: String, underlying: String) {
+            self.path = path
+            self.what = what
+            self.underlying = underlying
+        }
     }
 
     public static func certificates(at path: String) throws -> [NIOSSLCertificate] {

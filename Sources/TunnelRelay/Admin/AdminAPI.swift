@@ -5,6 +5,7 @@ import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import NIOSSL
 import ServiceLifecycle
 import TunnelPlumbing
 
@@ -33,11 +34,19 @@ public final class AdminAPI: Service, Sendable {
     private let logger: Logger
     private let bound: EventLoopPromise<Int>
     private let boundSettled = NIOLockedValueBox(false)
+    private let credentials: RelayCredentials
+    /// The certificate and key each new handshake presents; `reloadCredentials()` swaps them.
+    private let served: NIOLockedValueBox<NIOSSLContextConfigurationOverride>
 
     public init(configuration: Configuration, relay: RelayServer, store: any RelayStore, logger: Logger) throws {
         let credentials = RelayCredentials(dataDirectory: relay.configuration.dataDirectory)
-        let tls = TLSPolicy.httpsServer(
-            chain: try PEMFiles.certificates(at: credentials.serverCertificatePath), key: try PEMFiles.privateKey(at: credentials.serverKeyPath))
+        let chain = try PEMFiles.certificates(at: credentials.serverCertificatePath)
+        let key = try PEMFiles.privateKey(at: credentials.serverKeyPath)
+        let served = NIOLockedValueBox(Self.presenting(chain, key))
+        var tls = TLSPolicy.httpsServer(chain: chain, key: key)
+        tls.sslContextCallback = { _, promise in promise.succeed(served.withLockedValue { $0 }) }
+        self.credentials = credentials
+        self.served = served
         let routes = AdminRoutes(
             store: store, relay: relay, metrics: relay.metrics, publicAddress: configuration.publicAddress,
             limiter: NIOLockedValueBox(SourceLimiter(configuration: relay.configuration.sourceLimits)))
@@ -53,6 +62,22 @@ public final class AdminAPI: Service, Sendable {
                     bound.succeed(channel.localAddress?.port ?? 0)
                 }
             }, logger: logger)
+    }
+
+    private static func presenting(_ chain: [NIOSSLCertificate], _ key: NIOSSLPrivateKey) -> NIOSSLContextConfigurationOverride {
+        var override = NIOSSLContextConfigurationOverride()
+        override.certificateChain = chain.map { .certificate($0) }
+        override.privateKey = .privateKey(key)
+        return override
+    }
+
+    /// Reads the server certificate and key again: handshakes from now on present them,
+    /// connections already up keep theirs. Files that do not load leave the current ones.
+    public func reloadCredentials() throws {
+        let override = Self.presenting(
+            try PEMFiles.certificates(at: credentials.serverCertificatePath), try PEMFiles.privateKey(at: credentials.serverKeyPath))
+        served.withLockedValue { $0 = override }
+        logger.notice("Admin API certificate reloaded", metadata: ["directory": "\(credentials.directory)"])
     }
 
     /// The port the API listens on, once it does.

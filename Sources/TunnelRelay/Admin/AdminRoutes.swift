@@ -47,6 +47,7 @@ struct AdminRoutes: Sendable {
             route(.get, "/v1/devices/:id/telemetry/stream") { _, context in try await telemetryStream(context) },
             route(.post, "/v1/devices/:id/revoke") { _, context in try await revoke(context) },
             route(.post, "/v1/devices/:id/reset") { _, context in try await reset(context) },
+            route(.post, "/v1/devices/:id/certificate/renew") { request, context in try await renewCertificate(request, context) },
             route(.post, "/v1/sessions") { request, context in try await openSession(request, context) },
             route(.get, "/v1/sessions") { request, context in try await sessions(request, context) },
             route(.get, "/v1/sessions/:id") { _, context in AdminResource.Session(try await visibleSession(context)) },
@@ -173,6 +174,20 @@ struct AdminRoutes: Sendable {
         let reset = try await store.resetDevice(id: device.id, at: Date(), by: "api:\(admin.id)")
         relay.disconnect(deviceID: device.id, reason: "the device was reset by \(admin.id)")
         return AdminResource.Device(reset)
+    }
+
+    /// Asks the device's connected agent to renew its certificate now (a new key, over the
+    /// tunnel, without a reconnect); the outcome is in the audit log.
+    private func renewCertificate(_ request: Request, _ context: AdminRequestContext) async throws -> Response {
+        let admin = try context.administrator()
+        let device = try await visibleDevice(context)
+        guard relay.requestCertificateRenewal(deviceID: device.id, reason: "requested by \(admin.id)") else {
+            throw AdminError(
+                .conflict, "agentOffline", "the agent of device \(device.id) is not connected to this relay node (\(relay.configuration.nodeName))")
+        }
+        var response = try AdminResource.Device(device).response(from: request, context: context)
+        response.status = .accepted
+        return response
     }
 
     // MARK: Sessions

@@ -46,14 +46,18 @@ struct ServeCommand: AsyncParsableCommand {
         // After a crash the store still shows this node's agents online; they come back or stay offline.
         try await store.markNodeOffline(relayNode: configuration.nodeName, at: Date())
         let server = try RelayServer(configuration: configuration, store: store, logger: logger)
-        var services: [any Service] = [server, CredentialReload(relay: server, logger: logger)]
+        var services: [any Service] = [server]
+        var listeners: [any ReloadsCredentials] = [server]
         if adminListen != "off" {
-            let admin = try RelayAddress(parsing: adminListen)
-            services.append(try AdminAPI(
-                configuration: .init(host: admin.host, port: admin.port, publicAddress: configuration.publicAddress),
-                relay: server, store: store, logger: logger))
+            let address = try RelayAddress(parsing: adminListen)
+            let admin = try AdminAPI(
+                configuration: .init(host: address.host, port: address.port, publicAddress: configuration.publicAddress),
+                relay: server, store: store, logger: logger)
+            services.append(admin)
+            listeners.append(admin)
             logger.info("Admin API listening", metadata: ["address": "\(adminListen)"])
         }
+        services.append(CredentialReload(listeners: listeners, logger: logger))
         let group = ServiceGroup(
             services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await group.run()

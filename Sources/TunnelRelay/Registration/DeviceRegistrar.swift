@@ -47,15 +47,14 @@ public struct DeviceRegistrar: Sendable {
         } catch {
             throw Refusal(kind: .invalid, description: "csr: not a PEM certificate signing request (\(error))")
         }
-        guard request.publicKey.isValidSignature(request.signature, for: request) else {
-            throw Refusal(kind: .invalid, description: "csr: its signature does not match its public key")
-        }
-        let names = request.subject.flatMap { $0 }.filter { $0.type == .RDNAttributeType.commonName }.map { "\($0.value)" }
-        guard names == [deviceID] else {
-            throw Refusal(kind: .invalid, description: "csr: its common name must be the device ID \(deviceID), found \(names)")
+        let checked: DeviceCertificateRequest
+        do {
+            checked = try DeviceCertificateRequest(request, deviceID: deviceID)
+        } catch {
+            throw Refusal(kind: .invalid, description: "csr: \(error)")
         }
         try DeviceRecord.validate(id: deviceID)
-        let certificate = try credentials.issueDeviceCertificate(deviceID: deviceID, publicKey: request.publicKey, days: Self.certificateDays, now: now)
+        let certificate = try credentials.issueDeviceCertificate(deviceID: deviceID, publicKey: checked.publicKey, days: Self.certificateDays, now: now)
         do {
             try await store.registerDevice(DeviceRegistration(
                 deviceID: deviceID, customer: provisioning.customer, certificateSerial: "\(certificate.serialNumber)", at: now,

@@ -19,6 +19,12 @@ extension AuditEntry {
             reason: certificateSerial.isEmpty ? "not registered" : "certificate \(certificateSerial) withdrawn")
     }
 
+    static func certificateOffered(deviceID: String, certificateSerial: String, at: Date, actor: String) -> AuditEntry {
+        AuditEntry(
+            at: at, event: .certificateIssued, actor: actor, deviceID: deviceID,
+            reason: "certificate \(certificateSerial) issued for renewal")
+    }
+
     static func credentialChanged(deviceID: String, certificateSerial: String, at: Date, actor: String) -> AuditEntry {
         AuditEntry(at: at, event: .credentialChanged, actor: actor, deviceID: deviceID, reason: "certificate \(certificateSerial)")
     }

@@ -56,6 +56,8 @@ public struct AuditEvent: RawRepresentable, Hashable, Sendable, CustomStringConv
     public static let deviceRegistered = AuditEvent(rawValue: "device.registered")
     public static let registrationRefused = AuditEvent(rawValue: "device.registration_refused")
     public static let credentialChanged = AuditEvent(rawValue: "device.credential_changed")
+    /// A certificate was issued to a connected agent for renewal (not yet in use).
+    public static let certificateIssued = AuditEvent(rawValue: "device.certificate_issued")
     public static let deviceReset = AuditEvent(rawValue: "device.reset")
     public static let deviceRevoked = AuditEvent(rawValue: "device.revoked")
     /// An agent's connection was refused (unknown or revoked device, bad certificate).

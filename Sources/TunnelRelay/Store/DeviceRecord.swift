@@ -12,6 +12,10 @@ public struct DeviceRecord: Sendable, Equatable {
     public var revokedAt: Date?
     /// Serial number of the newest certificate issued for it (hex); empty after a reset.
     public var certificateSerial: String
+    /// Serial number of a certificate issued for renewal and not yet in use (hex); empty when
+    /// none is on offer. The relay accepts it next to the current one, and the first use (or the
+    /// agent's word that it is installed) makes it the current one.
+    public var pendingCertificateSerial: String
     /// When the ID last registered; `nil` after a reset until it registers again.
     public var registeredAt: Date?
     /// Whether its agent is connected, and where from.
@@ -19,19 +23,27 @@ public struct DeviceRecord: Sendable, Equatable {
 
     public init(
         id: String, customer: String, createdAt: Date, revokedAt: Date? = nil, certificateSerial: String,
-        registeredAt: Date? = nil, presence: DevicePresence = DevicePresence()
+        pendingCertificateSerial: String = "", registeredAt: Date? = nil, presence: DevicePresence = DevicePresence()
     ) {
         self.id = id
         self.customer = customer
         self.createdAt = createdAt
         self.revokedAt = revokedAt
         self.certificateSerial = certificateSerial
+        self.pendingCertificateSerial = pendingCertificateSerial
         self.registeredAt = registeredAt
         self.presence = presence
     }
 
     /// Registered and not revoked: the relay accepts its agent.
     public var isAccepted: Bool { registeredAt != nil && revokedAt == nil }
+
+    /// Whether a client certificate with this serial speaks for the device: its current one,
+    /// or the one on offer for renewal. A device added without a serial accepts any
+    /// certificate of the device CA.
+    public func accepts(certificateSerial serial: String) -> Bool {
+        certificateSerial.isEmpty || serial == certificateSerial || (!pendingCertificateSerial.isEmpty && serial == pendingCertificateSerial)
+    }
 
     /// Device IDs are 1 to 64 characters of letters, digits, `.`, `_` and `-`.
     public static func validate(id: String) throws {

@@ -32,7 +32,7 @@ extension PostgresRelayStore {
                 VALUES (\(registration.deviceID), \(registration.customer), \(at), \(registration.certificateSerial), \(at))
                 ON CONFLICT (id) DO UPDATE SET customer = EXCLUDED.customer,
                     certificate_serial = EXCLUDED.certificate_serial, registered_at = EXCLUDED.registered_at,
-                    revoked_at = NULL
+                    revoked_at = NULL, pending_certificate_serial = ''
                 WHERE devices.registered_at IS NULL
                 RETURNING *
                 """, on: connection, self.logger)
@@ -55,7 +55,7 @@ extension PostgresRelayStore {
             else { return nil }
             let rows = try await Self.run(
                 """
-                UPDATE devices SET registered_at = NULL, certificate_serial = '',
+                UPDATE devices SET registered_at = NULL, certificate_serial = '', pending_certificate_serial = '',
                     revoked_at = COALESCE(revoked_at, \(at.storedPrecision))
                 WHERE id = \(id) RETURNING *
                 """, on: connection, self.logger)
@@ -85,7 +85,7 @@ extension PostgresRelayStore {
         let found = try await transaction { connection in
             let rows = try await Self.run(
                 """
-                UPDATE devices SET certificate_serial = \(serial)
+                UPDATE devices SET certificate_serial = \(serial), pending_certificate_serial = ''
                 WHERE id = \(deviceID) AND registered_at IS NOT NULL RETURNING id
                 """, on: connection, self.logger)
             guard !rows.isEmpty else { return false }
@@ -95,6 +95,38 @@ extension PostgresRelayStore {
             return true
         }
         guard found else { throw StoreError.deviceNotFound(deviceID) }
+    }
+
+    public func offerCertificate(deviceID: String, serial: String, at: Date, by actor: String) async throws {
+        let found = try await transaction { connection in
+            let rows = try await Self.run(
+                """
+                UPDATE devices SET pending_certificate_serial = \(serial)
+                WHERE id = \(deviceID) AND registered_at IS NOT NULL AND revoked_at IS NULL RETURNING id
+                """, on: connection, self.logger)
+            guard !rows.isEmpty else { return false }
+            try await Self.insertAudit(
+                .certificateOffered(deviceID: deviceID, certificateSerial: serial, at: at, actor: actor),
+                on: connection, self.logger)
+            return true
+        }
+        guard found else { throw StoreError.deviceNotFound(deviceID) }
+    }
+
+    public func promoteCertificate(deviceID: String, serial: String, at: Date, by actor: String) async throws -> Bool {
+        try await transaction { connection in
+            let rows = try await Self.run(
+                """
+                UPDATE devices SET certificate_serial = pending_certificate_serial, pending_certificate_serial = ''
+                WHERE id = \(deviceID) AND pending_certificate_serial = \(serial) AND pending_certificate_serial <> ''
+                RETURNING id
+                """, on: connection, self.logger)
+            guard !rows.isEmpty else { return false }
+            try await Self.insertAudit(
+                .credentialChanged(deviceID: deviceID, certificateSerial: serial, at: at, actor: actor),
+                on: connection, self.logger)
+            return true
+        }
     }
 
     public func device(id: String) async throws -> DeviceRecord? {

@@ -18,6 +18,7 @@ extension PostgresRelayStore {
             createdAt: try row.date("created_at"),
             revokedAt: try row.optionalDate("revoked_at"),
             certificateSerial: try row.string("certificate_serial"),
+            pendingCertificateSerial: try row.string("pending_certificate_serial"),
             registeredAt: try row.optionalDate("registered_at"),
             presence: DevicePresence(
                 online: try row.cell("online").decode(Bool.self),

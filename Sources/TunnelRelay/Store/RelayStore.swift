@@ -33,8 +33,15 @@ public protocol RelayStore: Sendable {
     func resetDevice(id: String, at: Date, by actor: String) async throws -> DeviceRecord
     /// Marks a device revoked from `at` on.
     func revokeDevice(id: String, at: Date, by actor: String) async throws
-    /// Records a new certificate for a registered device (a credential change).
+    /// Records a new certificate for a registered device (a credential change); withdraws any on offer.
     func replaceCertificate(deviceID: String, serial: String, at: Date, by actor: String) async throws
+    /// Records a certificate issued to a registered, not revoked device for renewal: accepted
+    /// next to the current one until promoted. Replaces an earlier offer. Throws
+    /// `StoreError.deviceNotFound` when the device is unknown, reset or revoked.
+    func offerCertificate(deviceID: String, serial: String, at: Date, by actor: String) async throws
+    /// Makes the certificate on offer with this serial the device's current one, after which
+    /// the previous one is refused. False (and nothing changes) when it is not the one on offer.
+    func promoteCertificate(deviceID: String, serial: String, at: Date, by actor: String) async throws -> Bool
     func device(id: String) async throws -> DeviceRecord?
     func devices() async throws -> [DeviceRecord]
     /// The devices `user` may see: all for an administrator, their customers' for the others.

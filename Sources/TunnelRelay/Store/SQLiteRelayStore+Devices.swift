@@ -30,7 +30,7 @@ extension SQLiteRelayStore {
                 VALUES (?, ?, ?, ?, ?)
                 ON CONFLICT(id) DO UPDATE SET customer = excluded.customer,
                     certificate_serial = excluded.certificate_serial, registered_at = excluded.registered_at,
-                    revoked_at = NULL
+                    revoked_at = NULL, pending_certificate_serial = ''
                 WHERE devices.registered_at IS NULL
                 RETURNING *
                 """,
@@ -54,7 +54,7 @@ extension SQLiteRelayStore {
             else { return nil }
             let rows = try await connection.query(
                 """
-                UPDATE devices SET registered_at = NULL, certificate_serial = '', revoked_at = COALESCE(revoked_at, ?)
+                UPDATE devices SET registered_at = NULL, certificate_serial = '', pending_certificate_serial = '', revoked_at = COALESCE(revoked_at, ?)
                 WHERE id = ? RETURNING *
                 """,
                 [.integer(at.milliseconds), .text(id)])
@@ -82,7 +82,7 @@ extension SQLiteRelayStore {
     public func replaceCertificate(deviceID: String, serial: String, at: Date, by actor: String) async throws {
         let found = try await transaction { connection in
             let rows = try await connection.query(
-                "UPDATE devices SET certificate_serial = ? WHERE id = ? AND registered_at IS NOT NULL RETURNING id",
+                "UPDATE devices SET certificate_serial = ?, pending_certificate_serial = '' WHERE id = ? AND registered_at IS NOT NULL RETURNING id",
                 [.text(serial), .text(deviceID)])
             guard !rows.isEmpty else { return false }
             try await Self.insertAudit(
@@ -90,6 +90,37 @@ extension SQLiteRelayStore {
             return true
         }
         guard found else { throw StoreError.deviceNotFound(deviceID) }
+    }
+
+    public func offerCertificate(deviceID: String, serial: String, at: Date, by actor: String) async throws {
+        let found = try await transaction { connection in
+            let rows = try await connection.query(
+                """
+                UPDATE devices SET pending_certificate_serial = ?
+                WHERE id = ? AND registered_at IS NOT NULL AND revoked_at IS NULL RETURNING id
+                """,
+                [.text(serial), .text(deviceID)])
+            guard !rows.isEmpty else { return false }
+            try await Self.insertAudit(
+                .certificateOffered(deviceID: deviceID, certificateSerial: serial, at: at, actor: actor), on: connection)
+            return true
+        }
+        guard found else { throw StoreError.deviceNotFound(deviceID) }
+    }
+
+    public func promoteCertificate(deviceID: String, serial: String, at: Date, by actor: String) async throws -> Bool {
+        try await transaction { connection in
+            let rows = try await connection.query(
+                """
+                UPDATE devices SET certificate_serial = pending_certificate_serial, pending_certificate_serial = ''
+                WHERE id = ? AND pending_certificate_serial = ? AND pending_certificate_serial <> '' RETURNING id
+                """,
+                [.text(deviceID), .text(serial)])
+            guard !rows.isEmpty else { return false }
+            try await Self.insertAudit(
+                .credentialChanged(deviceID: deviceID, certificateSerial: serial, at: at, actor: actor), on: connection)
+            return true
+        }
     }
 
     public func device(id: String) async throws -> DeviceRecord? {

@@ -89,5 +89,10 @@ extension SQLiteRelayStore {
         CREATE INDEX audit_by_user ON audit_log(user_id, at);
         CREATE INDEX audit_by_actor ON audit_log(actor, at);
         """,
+        // 4: a certificate issued for renewal, accepted next to the current one until the
+        // agent says it is installed (or first uses it); empty when none is on offer.
+        """
+        ALTER TABLE devices ADD COLUMN pending_certificate_serial TEXT NOT NULL DEFAULT ''
+        """,
     ]
 }

@@ -17,6 +17,7 @@ extension SQLiteRelayStore {
             createdAt: Date(milliseconds: row.column("created_at")?.integer),
             revokedAt: row.column("revoked_at")?.integer.map { Date(milliseconds: $0) },
             certificateSerial: row.column("certificate_serial")?.string ?? "",
+            pendingCertificateSerial: row.column("pending_certificate_serial")?.string ?? "",
             registeredAt: row.column("registered_at")?.integer.map { Date(milliseconds: $0) },
             presence: DevicePresence(
                 online: row.column("online")?.integer == 1,

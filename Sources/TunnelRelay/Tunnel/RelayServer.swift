@@ -23,6 +23,7 @@ public final class RelayServer: Service, Sendable {
     private let logger: Logger
     private let bound: EventLoopPromise<SocketAddress>
     private let limiter: NIOLockedValueBox<SourceLimiter>
+    private let renewer: CertificateRenewer
 
     /// Builds a relay from its configuration, store and TLS material (see `RelayCredentials`).
     public init(configuration: RelayConfiguration, store: any RelayStore, logger: Logger = Logger(label: "tunnel-relay")) throws {
@@ -39,6 +40,7 @@ public final class RelayServer: Service, Sendable {
             captureDirectory: configuration.captureSessions ? configuration.captureDirectory : nil, metrics: metrics, logger: logger)
         self.bound = group.any().makePromise(of: SocketAddress.self)
         self.limiter = NIOLockedValueBox(SourceLimiter(configuration: configuration.sourceLimits))
+        self.renewer = CertificateRenewer(credentials: credentials, store: store)
     }
 
     /// The TLS context of the certificate files in the data directory.
@@ -64,6 +66,13 @@ public final class RelayServer: Service, Sendable {
         agents.entry(deviceID: deviceID)?.channel.closeWithGoingAway(.deviceRevoked, reason)
     }
 
+    /// Asks a connected agent to renew its certificate now; false when it is not connected here.
+    public func requestCertificateRenewal(deviceID: String, reason: String) -> Bool {
+        guard let channel = agents.entry(deviceID: deviceID)?.channel else { return false }
+        channel.writeAndFlush(TunnelMessage.renewRequested(reason), promise: nil)
+        return true
+    }
+
     /// The address the listener is bound to, once it is.
     public var boundAddress: SocketAddress {
         get async throws { try await bound.futureResult.get() }
@@ -71,7 +80,8 @@ public final class RelayServer: Service, Sendable {
 
     public func run() async throws {
         let context = RelayContext(
-            configuration: configuration, store: store, agents: agents, broker: broker, limiter: limiter, metrics: metrics, telemetry: telemetry, logger: logger)
+            configuration: configuration, store: store, agents: agents, broker: broker, limiter: limiter, metrics: metrics, telemetry: telemetry,
+            renewer: renewer, logger: logger)
         let limiter = self.limiter
         let logger = self.logger
         let tls = self.tls
