@@ -43,17 +43,26 @@ extension ByteBuffer {
 }
 
 extension ByteBuffer {
-    /// Reads a string field: a 16-bit big-endian length then that many UTF-8 bytes.
-    /// Returns `nil` when the payload ends early.
+    /// Reads a string field: a 16-bit big-endian length then that many UTF-8 bytes, at most
+    /// `TunnelLimits.maxStringLength`.
     mutating func readTunnelString(field: String) throws -> String {
-        guard let length = self.readInteger(as: UInt16.self) else {
-            throw TunnelProtocolError(.protocolError, "payload ends before the length of \(field)")
+        var value = try readTunnelField(field, limit: TunnelLimits.maxStringLength)
+        return value.readString(length: value.readableBytes) ?? ""
+    }
+
+    /// Reads a bytes field (DER certificates and requests): a 16-bit big-endian length then
+    /// that many bytes, at most `TunnelLimits.maxBytesFieldLength`.
+    mutating func readTunnelBytes(field: String) throws -> [UInt8] {
+        Array(try readTunnelField(field, limit: TunnelLimits.maxBytesFieldLength).readableBytesView)
+    }
+
+    /// A length-prefixed field's bytes, refusing a length above `limit` and a payload that ends early.
+    private mutating func readTunnelField(_ field: String, limit: Int) throws -> ByteBuffer {
+        let length: UInt16 = try readTunnelInteger("the length of \(field)")
+        guard length <= limit else {
+            throw TunnelProtocolError(.protocolError, "\(field) is \(length) bytes, limit is \(limit)")
         }
-        guard length <= TunnelLimits.maxStringLength else {
-            throw TunnelProtocolError(
-                .protocolError, "\(field) is \(length) bytes, limit is \(TunnelLimits.maxStringLength)")
-        }
-        guard let value = self.readString(length: Int(length)) else {
+        guard let value = readSlice(length: Int(length)) else {
             throw TunnelProtocolError(.protocolError, "payload ends inside \(field)")
         }
         return value
@@ -66,20 +75,6 @@ extension ByteBuffer {
         var text = value
         while text.utf8.count > TunnelLimits.maxStringLength { text.removeLast() }
         return self.writeInteger(UInt16(text.utf8.count)) + self.writeString(text)
-    }
-
-    /// Reads a bytes field (DER certificates and requests): a 16-bit big-endian length then
-    /// that many bytes, at most `TunnelLimits.maxBytesFieldLength`.
-    mutating func readTunnelBytes(field: String) throws -> [UInt8] {
-        let length: UInt16 = try readTunnelInteger("the length of \(field)")
-        guard length <= TunnelLimits.maxBytesFieldLength else {
-            throw TunnelProtocolError(
-                .protocolError, "\(field) is \(length) bytes, limit is \(TunnelLimits.maxBytesFieldLength)")
-        }
-        guard let value = self.readBytes(length: Int(length)) else {
-            throw TunnelProtocolError(.protocolError, "payload ends inside \(field)")
-        }
-        return value
     }
 
     /// Writes a bytes field; the caller keeps it within `TunnelLimits.maxBytesFieldLength`
