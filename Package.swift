@@ -69,21 +69,23 @@ let package = Package(
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"), .product(name: "SwiftASN1", package: "swift-asn1"),
             ] + nio + tls + certificates + service
         ),
+        // The admin API's HTTPS client, for the programs that call it.
+        .target(
+            name: "AdminClient",
+            dependencies: [
+                "TunnelPlumbing", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
+            ] + nio + tls),
         .target(
             name: "TunnelAgent",
-            dependencies: ["SharedWire", "TunnelPlumbing", "Mosquitto", .product(name: "SQLiteNIO", package: "sqlite-nio"),
+            dependencies: ["SharedWire", "TunnelPlumbing", "AdminClient", "Mosquitto", .product(name: "SQLiteNIO", package: "sqlite-nio"),
                 .product(name: "Crypto", package: "swift-crypto"), .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "NIOFoundationCompat", package: "swift-nio"),
             ] + nio + tls + service,
             resources: [.copy("Resources/params_config.json")]),
         .target(
             name: "TunnelConnect",
-            dependencies: [
-                "SharedWire", "TunnelPlumbing", .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "NIOFoundationCompat", package: "swift-nio"),
-            ] + nio + tls + service),
+            dependencies: ["SharedWire", "TunnelPlumbing", "AdminClient"] + nio + tls + service),
         .target(name: "BMSSimulator", dependencies: ["SharedWire", "TunnelPlumbing"] + nio + service),
         // A whole tunnel on loopback in one process, for the tests and the benchmarks.
         .target(

@@ -1,3 +1,4 @@
+import AdminClient
 import ArgumentParser
 import Foundation
 import TunnelPlumbing
@@ -48,7 +49,7 @@ struct RegisterCommand: AsyncParsableCommand {
         do {
             let customer = try await registration.run(trustedCA: try ca.map(PEMFiles.certificates(at:)))
             print("Registered device \(deviceID) for customer \(customer); credentials in \(out)")
-        } catch let refused as GatewayRegistration.Refused {
+        } catch let refused as AdminAPIClient.Refused {
             print("Registration refused: \(refused)")
             throw ExitCode(2)
         }

@@ -1,3 +1,4 @@
+import AdminClient
 import ArgumentParser
 import Foundation
 import Logging
@@ -97,8 +98,8 @@ public struct ConnectCommand: AsyncParsableCommand {
             let opened = try await request.open(trustedCA: try ca.map(PEMFiles.certificates(at:)))
             FileHandle.standardOutput.write(Data("Session \(opened.id) opened for device \(opened.deviceId) (\(opened.mode)) through the admin API\n".utf8))
             return opened.url
-        } catch let refused as SessionRequest.Refused {
-            print("Session could not start: \(refused)")
+        } catch let refused as AdminAPIClient.Refused {
+            print("Session could not start: \(refused.status == nil ? "" : "the admin API refused the session: ")\(refused)")
             throw ExitCode(2)
         }
     }
