@@ -6,10 +6,9 @@ import SharedWire
 /// becomes one record. Per-cell lists are joined so each record holds the whole list so far.
 /// Pure apart from its own state: the caller passes the time.
 struct TelemetryTap {
-    private(set) var decoder: TelemetryDecoder
+    private var builder: TelemetryRecordBuilder
     private var fromBMS = NIOSingleStepByteToMessageProcessor(G1LineDecoder())
     private var fromClient = NIOSingleStepByteToMessageProcessor(G1LineDecoder())
-    private var lists = TelemetryListAssembler()
     /// The BMS's latest VR1 (hardware, serial number, firmware).
     private(set) var version: G1Version?
     /// Sentences seen, and lines that were not valid sentences (noise, CRC errors).
@@ -17,13 +16,12 @@ struct TelemetryTap {
     private(set) var invalidLines = 0
 
     init(decoder: TelemetryDecoder) {
-        self.decoder = decoder
+        builder = TelemetryRecordBuilder(decoder: decoder)
     }
 
     /// A new configuration: decoding continues with it from the next sentence.
     mutating func replace(decoder: TelemetryDecoder) {
-        self.decoder = decoder
-        lists = TelemetryListAssembler()
+        builder.replace(decoder: decoder)
     }
 
     /// The records in bytes the BMS sent, at `timestamp` (milliseconds since 1970).
@@ -54,10 +52,7 @@ struct TelemetryTap {
             case .sentence(let sentence):
                 sentences += 1
                 if sentence.name == "VR1", !sentence.isRequest, let reading = try? G1Version(sentence) { version = reading }
-                let values = decoder.decode(sentence).map { lists.merge($0) }
-                if let members = TelemetryRecordEncoder.members(values) {
-                    records.append(TelemetryRecord(timestamp: timestamp, members: members))
-                }
+                if let record = builder.record(at: timestamp, { $0.decode(sentence) }) { records.append(record) }
             }
         }
         return records
