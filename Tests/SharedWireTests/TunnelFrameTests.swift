@@ -135,3 +135,11 @@ final class CertificateRenewalFrameTests: XCTestCase {
         }
     }
 }
+
+final class TunnelMessageLayoutTests: XCTestCase {
+    /// A pipeline carries messages in `NIOAny`, whose `Any` holds up to 24 bytes without a heap
+    /// box: the serial data path must stay within that (large cases are `indirect`).
+    func testAMessageFitsAnExistentialsInlineBuffer() {
+        XCTAssertLessThanOrEqual(MemoryLayout<TunnelMessage>.size, 3 * MemoryLayout<Int>.size)
+    }
+}

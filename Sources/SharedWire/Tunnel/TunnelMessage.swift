@@ -1,19 +1,22 @@
 import NIOCore
 
 /// A frame given its meaning: what peers of the tunnel protocol say to each other.
+///
+/// The rare control messages are `indirect` so the value stays within 24 bytes: a channel
+/// pipeline carries it in an `NIOAny` without a heap box per frame on the serial data path.
 public enum TunnelMessage: Equatable, Sendable {
-    case hello(Hello)
-    case welcome(Welcome)
-    case openSession(OpenSession)
-    case closeSession(CloseSession)
-    case sessionStatus(SessionStatus)
+    indirect case hello(Hello)
+    indirect case welcome(Welcome)
+    indirect case openSession(OpenSession)
+    indirect case closeSession(CloseSession)
+    indirect case sessionStatus(SessionStatus)
     case serialData(ByteBuffer)
     case serialControl(SerialControl)
     case serialControlResult(SerialControlResult)
     case serialState(SerialState)
     case ping(UInt64)
     case pong(UInt64)
-    case goingAway(GoingAway)
+    indirect case goingAway(GoingAway)
     /// Agent → relay on the control connection: one telemetry record as ThingsBoard's JSON
     /// (`{"ts": <ms>, "values": {...}}`), for the relay's live view. Sent ignorable, so a
     /// relay that does not know it skips it.
@@ -22,7 +25,7 @@ public enum TunnelMessage: Equatable, Sendable {
     /// key of the device, whose certificate the relay then issues. Sent ignorable.
     case renewCertificate([UInt8])
     /// Relay → agent on the control connection: the answer to `renewCertificate`.
-    case certificate(CertificateAnswer)
+    indirect case certificate(CertificateAnswer)
     /// Agent → relay on the control connection: the certificate with this serial number (hex)
     /// is installed and in use for new connections; the previous one may be retired. Sent ignorable.
     case certificateInstalled(String)

@@ -37,7 +37,8 @@ public final class RelayServer: Service, Sendable {
         self.logger = logger
         self.broker = SessionBroker(
             agents: agents, store: store, setupTimeout: configuration.sessionSetupTimeout,
-            captureDirectory: configuration.captureSessions ? configuration.captureDirectory : nil, metrics: metrics, logger: logger)
+            captureDirectory: configuration.captureSessions ? configuration.captureDirectory : nil, metrics: metrics,
+            steering: AcceptSteering(group: group), logger: logger)
         self.bound = group.any().makePromise(of: SocketAddress.self)
         self.limiter = NIOLockedValueBox(SourceLimiter(configuration: configuration.sourceLimits))
         self.renewer = CertificateRenewer(credentials: credentials, store: store)

@@ -49,12 +49,15 @@ public final class SessionBroker: Sendable {
     /// Where session captures go, when the relay records them.
     private let captureDirectory: String?
     private let metrics: RelayMetrics
+    /// Puts an agent's data connection on its client's event loop, when it can.
+    private let steering: AcceptSteering?
     private let logger: Logger
 
     init(
         agents: AgentDirectory, store: any RelayStore, setupTimeout: TimeAmount, captureDirectory: String?, metrics: RelayMetrics,
-        logger: Logger
+        steering: AcceptSteering? = nil, logger: Logger
     ) {
+        self.steering = steering
         self.metrics = metrics
         self.agents = agents
         self.store = store
@@ -125,6 +128,7 @@ public final class SessionBroker: Sendable {
         }
         if let agent = agents.entry(deviceID: deviceID) {
             agent.channel.writeAndFlush(TunnelMessage.openSession(Self.open(session)), promise: nil)
+            steering?.nextAccept(on: client.eventLoop)
         }
         return nil
     }
@@ -157,7 +161,12 @@ public final class SessionBroker: Sendable {
         case .success(let pending):
             pending.timeout.cancel()
             pending.client.pipeline.fireUserInboundEventTriggered(Paired(agent: agent, capture: capture))
-            logger.info("Session paired", metadata: ["session.id": "\(sessionID)", "device.id": "\(deviceID)"])
+            logger.info(
+                "Session paired", metadata: [
+                    "session.id": "\(sessionID)", "device.id": "\(deviceID)",
+                    // One loop for both sides: frames cross without a hand-over between threads.
+                    "one_loop": "\(pending.client.eventLoop === agent.eventLoop)",
+                ])
             return .success((pending.client, capture))
         case .failure(let refusal):
             capture?.finish()
