@@ -298,6 +298,7 @@ def test_rpc_answers_once_per_id_and_opens_and_closes_an_on_demand_tunnel(system
     assert status["tunnelMode"] == "on_demand" and status["relayConnected"] is False, status
     assert set(status["queue"]) >= {"records", "bytes", "dropped"}, status
     assert all(isinstance(v, int) for v in status["queue"].values()), status
+    assert status["certificate"]["serial"] and status["certificate"]["notAfter"] > "2030", status
 
     unknown = observer.rpc("no.such.method", request_id="102")
     assert unknown["error"]["code"] == "unknownMethod", unknown

@@ -1,3 +1,4 @@
+import Foundation
 import NIOConcurrencyHelpers
 
 /// What the agent knows about itself and the BMS, for client attributes and `agent.status`.
@@ -16,6 +17,9 @@ public final class AgentFacts: Sendable {
         public var configurationHash = ""
         /// Why the last shared-attribute configuration was refused; nil after an accepted one.
         public var lastConfigurationRefusal: String?
+        /// The device certificate in use towards the relay: its serial and when it expires.
+        public var certificateSerial: String?
+        public var certificateNotAfter: Date?
     }
 
     private let state = NIOLockedValueBox(Snapshot())

@@ -86,7 +86,8 @@ public final class AgentRuntime: Sendable {
         let link = RelayLink(
             dialer: dialer, sessions: sessions, group: group, software: software, reconnectMax: settings.tunnel.reconnectMax,
             demand: demand, facts: facts, live: live.map { ($0, settings.tunnel.liveTelemetryPeriod) },
-            renewal: CertificateRenewal(identity: identity, dialer: dialer, renewBeforeDays: settings.tunnel.renewBeforeDays, logger: logger),
+            renewal: CertificateRenewal(identity: identity, dialer: dialer, renewBeforeDays: settings.tunnel.renewBeforeDays, facts: facts,
+                logger: logger),
             logger: logger)
         guard let mqtt = settings.mqtt, mqtt.enabled else {
             logger.notice("No enabled mqtt section: no acquisition and no telemetry uplink")

@@ -28,13 +28,17 @@ public final class CertificateRenewal: Sendable {
     private let dialer: TunnelDialer
     /// Renew when fewer than this many seconds are left; 0 only when the relay asks.
     private let renewBefore: TimeInterval
+    /// Where the certificate in use is reported (`agent.status`).
+    private let facts: AgentFacts?
     private let logger: Logger
     static let checkInterval = Duration.seconds(3_600)
     /// How long an unanswered request is waited for before a later check may send another.
     static let answerTimeout: TimeInterval = 60
 
-    public init(identity: DeviceIdentity, dialer: TunnelDialer, renewBeforeDays: Int, logger: Logger) {
+    public init(identity: DeviceIdentity, dialer: TunnelDialer, renewBeforeDays: Int, facts: AgentFacts? = nil, logger: Logger) {
         self.identity = identity
+        self.facts = facts
+        Self.report(identity.credential.certificate, to: facts)
         self.dialer = dialer
         self.renewBefore = TimeInterval(renewBeforeDays) * 86_400
         self.logger = logger
@@ -114,6 +118,7 @@ public final class CertificateRenewal: Sendable {
                 return
             }
             dialer.replaceTLS(try identity.install(certificate, key: key))
+            Self.report(certificate, to: facts)
             channel.writeAndFlush(TunnelMessage.certificateInstalled("\(certificate.serialNumber)"), promise: nil)
             logger.notice(
                 "Device certificate renewed", metadata: [
@@ -121,6 +126,13 @@ public final class CertificateRenewal: Sendable {
                 ])
         } catch {
             logger.error("Renewed certificate not installed; the current certificate stays", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private static func report(_ certificate: Certificate, to facts: AgentFacts?) {
+        facts?.update {
+            $0.certificateSerial = "\(certificate.serialNumber)"
+            $0.certificateNotAfter = certificate.notValidAfter
         }
     }
 }

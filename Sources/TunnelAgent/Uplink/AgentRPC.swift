@@ -91,6 +91,10 @@ final class AgentRPC: @unchecked Sendable {  // used from the uplink's event tas
         ]
         if let firmware = facts.bmsFirmware { members.append("\"bmsFirmware\":" + TelemetryRecordEncoder.quoted(firmware)) }
         if let serial = facts.bmsSerialNumber { members.append("\"bmsSerialNumber\":" + TelemetryRecordEncoder.quoted(serial)) }
+        if let serial = facts.certificateSerial, let notAfter = facts.certificateNotAfter {
+            let expiry = ISO8601DateFormatter().string(from: notAfter)
+            members.append("\"certificate\":{\"serial\":\(TelemetryRecordEncoder.quoted(serial)),\"notAfter\":\(TelemetryRecordEncoder.quoted(expiry))}")
+        }
         return "{" + members.joined(separator: ",") + "}"
     }
 
