@@ -118,13 +118,13 @@ struct PeersReport {
         [
             "", "## ser2net's RFC 2217 port (not re-measured here)", "",
             "`scripts/bench-rfc2217` measures pyserial's `rfc2217://` round trip of a G1 request through our "
-                + "`tunnel-connect --rfc2217` and through ser2net on the same PTY. Its last recorded figures (a different "
+                + "`tunnel-connect --rfc2217` and through ser2net on the same PTY. Its last recorded figures (2026-11-27, medians of 5 runs; a different "
                 + "harness and payload, so not comparable row for row with the table above):",
             "",
             "| Path | p50 | Ours / it |", "|---|---|---|",
-            "| ours, `tunnel-connect --rfc2217` through the tunnel | 655 µs | |",
-            "| ser2net 4, default settings | 3637 µs | 0.18× |",
-            "| ser2net 4, `chardelay: false` | 227 µs | 2.89× (a miss: ser2net is local, ours crosses TLS twice) |",
+            "| ours, `tunnel-connect --rfc2217` through the tunnel | 452 µs (5 runs: 361–661) | |",
+            "| ser2net 4, default settings | 3620 µs | 0.12× |",
+            "| ser2net 4, `chardelay: false` | 260 µs (5 runs: 196–365) | 1.74× (runs 0.99–2.54×; a miss: ser2net is one local process, ours is three more processes and two TLS legs) |",
         ]
     }
 
