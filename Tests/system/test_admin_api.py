@@ -3,6 +3,7 @@ against the OpenAPI document (responses validated against its schemas with jsons
 every role against every endpoint, hostile bodies, revocation of a live agent, the audit
 query, metrics, and the authentication-failure limit."""
 import json
+import socket
 import ssl
 import subprocess
 import time
@@ -196,6 +197,35 @@ def test_bad_bodies_get_clear_400s(relay, raw, code):
     status, reply, _ = relay.request("POST", "/v1/sessions", "admin", raw=raw)
     assert status == 400 and reply["error"]["code"] == code, reply
     check_against_document("/v1/sessions", "post", status, reply)
+
+
+def test_silent_and_slow_connections_to_the_admin_port_are_closed_and_others_are_served(relay):
+    """The admin port bounds idle time (15 s, AdminAPI.idleTimeout): a connection that never
+    starts TLS, one that stops in the middle of its handshake and one that stops in the middle of
+    a request are all closed, while requests keep being answered."""
+    silent = socket.create_connection(("127.0.0.1", relay.admin_port))
+    half_handshake = socket.create_connection(("127.0.0.1", relay.admin_port))
+    half_handshake.sendall(b"\x16\x03\x01\x00")  # the start of a TLS record, then nothing
+    slow_request = relay.context.wrap_socket(socket.create_connection(("127.0.0.1", relay.admin_port)),
+                                             server_hostname="127.0.0.1")
+    slow_request.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")  # headers never end
+    started = time.monotonic()
+    assert relay.request("GET", "/healthz")[0] == 200
+
+    def closed_after(connection) -> float:
+        connection.settimeout(30)
+        try:
+            while connection.recv(4096):
+                pass
+        except (ConnectionResetError, ssl.SSLError):
+            pass
+        return time.monotonic() - started
+
+    waited = [closed_after(c) for c in (silent, half_handshake, slow_request)]
+    assert all(10 <= w <= 22 for w in waited), waited
+    assert relay.request("GET", "/healthz")[0] == 200
+    for connection in (silent, half_handshake, slow_request):
+        connection.close()
 
 
 def test_a_huge_body_is_refused_and_the_api_keeps_working(relay):

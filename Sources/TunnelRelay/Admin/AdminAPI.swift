@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import HummingbirdTLS
 import Logging
 import NIOConcurrencyHelpers
@@ -15,6 +16,10 @@ import TunnelPlumbing
 public final class AdminAPI: Service, Sendable {
     /// Largest request body taken.
     static let maxBodySize = 64 * 1024
+    /// A connection with no request for this long is closed: it bounds idle keep-alive
+    /// connections, TLS handshakes that never finish and requests sent a byte at a time.
+    /// Responses being written (an event stream) are not cut.
+    static let idleTimeout = TimeAmount.seconds(15)
 
     /// Where the API listens and what it puts in connect URLs.
     public struct Configuration: Sendable {
@@ -54,8 +59,11 @@ public final class AdminAPI: Service, Sendable {
         let bound = MultiThreadedEventLoopGroup.singleton.any().makePromise(of: Int.self)
         let settled = boundSettled
         self.bound = bound
+        let connections = NIOLockedValueBox(SourceLimiter(configuration: relay.configuration.sourceLimits))
+        let http = HTTP1Channel.Configuration(
+            additionalChannelHandlers: [AdminConnectionGate(connections: connections)], idleTimeout: Self.idleTimeout)
         application = Application(
-            router: routes.router(), server: try .tls(.http1(), tlsConfiguration: tls),
+            router: routes.router(), server: try .tls(.http1(configuration: http), tlsConfiguration: tls),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "tunnel-relay"),
             onServerRunning: { channel in
                 if settled.withLockedValue({ settled in defer { settled = true }; return !settled }) {
