@@ -107,7 +107,7 @@ let package = Package(
         ),
         // libmosquitto against a real mosquitto broker.
         .testTarget(name: "MosquittoTests", dependencies: ["Mosquitto", "TunnelHarness"] + certificates),
-        // The agent's acquisition, queue and uplink rules (the broker itself: Tests/system).
+        // The agent's rules: acquisition, queue, uplink, certificate renewal (the broker itself: Tests/system).
         .testTarget(name: "AgentUplinkTests", dependencies: ["TunnelAgent", "SharedWire"] + nio),
         .testTarget(name: "AgentConfigTests", dependencies: ["TunnelAgent", "SharedWire"] + nio),
         .testTarget(

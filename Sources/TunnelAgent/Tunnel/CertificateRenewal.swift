@@ -26,21 +26,18 @@ public final class CertificateRenewal: Sendable {
 
     private let identity: DeviceIdentity
     private let dialer: TunnelDialer
-    /// Renew when fewer than this many seconds are left; 0 only when the relay asks.
-    private let renewBefore: TimeInterval
+    private let renewBeforeDays: Int
     /// Where the certificate in use is reported (`agent.status`).
     private let facts: AgentFacts?
     private let logger: Logger
     static let checkInterval = Duration.seconds(3_600)
-    /// How long an unanswered request is waited for before a later check may send another.
-    static let answerTimeout: TimeInterval = 60
 
     public init(identity: DeviceIdentity, dialer: TunnelDialer, renewBeforeDays: Int, facts: AgentFacts? = nil, logger: Logger) {
         self.identity = identity
         self.facts = facts
         Self.report(identity.credential.certificate, to: facts)
         self.dialer = dialer
-        self.renewBefore = TimeInterval(renewBeforeDays) * 86_400
+        self.renewBeforeDays = renewBeforeDays
         self.logger = logger
     }
 
@@ -53,36 +50,39 @@ public final class CertificateRenewal: Sendable {
                     try? await Task.sleep(for: Self.checkInterval)
                 }
             }
-            var pending: (key: Certificate.PrivateKey, since: Date)?
+            var rules = CertificateRenewalRules(renewBeforeDays: renewBeforeDays)
+            var key: Certificate.PrivateKey?
             for await event in events {
+                let action: CertificateRenewalRules.Action
                 switch event {
                 case .check:
-                    if let sent = pending?.since, Date().timeIntervalSince(sent) > Self.answerTimeout {
+                    let now = Date()
+                    if rules.abandonUnanswered(now: now) {
                         logger.warning("Certificate request unanswered; the relay may not renew certificates")
-                        pending = nil
                     }
-                    if pending == nil, expiresSoon() { pending = request(on: channel, because: "it expires soon") }
+                    action = rules.check(notAfter: identity.credential.certificate.notValidAfter, now: now)
                 case .requested(let reason):
-                    if pending == nil { pending = request(on: channel, because: reason.isEmpty ? "the relay asked" : reason) }
+                    action = rules.relayAsked(reason, now: Date())
                 case .answer(let answer):
-                    guard let key = pending?.key else {
-                        logger.warning("Certificate answer without a request, ignored")
-                        continue
-                    }
-                    pending = nil
-                    install(answer, key: key, on: channel)
+                    action = rules.answered()
+                    if action == .install, let key { install(answer, key: key, on: channel) }
+                }
+                switch action {
+                case .request(let reason):
+                    key = request(on: channel, because: reason)
+                    if key == nil { rules.requestFailed() }
+                case .discard:
+                    logger.warning("Certificate answer without a request, ignored")
+                case .install, .none:
+                    break
                 }
             }
             group.cancelAll()
         }
     }
 
-    private func expiresSoon() -> Bool {
-        renewBefore > 0 && identity.credential.certificate.notValidAfter.timeIntervalSinceNow < renewBefore
-    }
-
     /// Sends a signing request for a new key; the key, to pair with the answer.
-    private func request(on channel: any Channel, because reason: String) -> (key: Certificate.PrivateKey, since: Date)? {
+    private func request(on channel: any Channel, because reason: String) -> Certificate.PrivateKey? {
         let key = Certificate.PrivateKey(P256.Signing.PrivateKey())
         do {
             let request = try CertificateSigningRequest(
@@ -95,7 +95,7 @@ public final class CertificateRenewal: Sendable {
                 "Renewing the device certificate", metadata: [
                     "reason": "\(reason)", "not_after": "\(identity.credential.certificate.notValidAfter)",
                 ])
-            return (key, Date())
+            return key
         } catch {
             logger.error("Certificate request not made", metadata: ["error": "\(error)"])
             return nil
