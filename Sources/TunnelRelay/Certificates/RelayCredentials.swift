@@ -40,15 +40,7 @@ public struct RelayCredentials: Sendable {
             atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let serverCA = try CertificateAuthority.create(commonName: "BMS Tunnel Relay Server CA", now: now)
         let deviceCA = try CertificateAuthority.create(commonName: "BMS Tunnel Device CA", now: now)
-        let serverKey = switch serverKeyType {
-        case .ecdsa: Certificate.PrivateKey(P256.Signing.PrivateKey())
-        case .rsa: Certificate.PrivateKey(try _RSA.Signing.PrivateKey(keySize: .bits2048))
-        }
-        let isIP: (String) -> Bool = { $0.contains(":") || $0.allSatisfy { $0.isNumber || $0 == "." } }
-        let server = try serverCA.issue(
-            commonName: hostnames.first ?? "localhost", publicKey: serverKey.publicKey,
-            purpose: .server(dnsNames: hostnames.filter { !isIP($0) }, ipAddresses: hostnames.filter(isIP)),
-            days: 825, now: now)
+        let (server, serverKey) = try Self.issueServerCertificate(under: serverCA, hostnames: hostnames, keyType: serverKeyType, now: now)
         try write(serverCA, certificate: "server-ca.pem", key: "server-ca-key.pem")
         try write(deviceCA, certificate: "device-ca.pem", key: "device-ca-key.pem")
         try writePEM(try server.serializeAsPEM().pemString, to: "server.pem", private: false)
@@ -60,18 +52,26 @@ public struct RelayCredentials: Sendable {
     /// takes it on SIGHUP.
     public func renewServerCertificate(hostnames: [String], serverKeyType: ServerKeyType = .ecdsa, now: Date = Date()) throws {
         let serverCA = try loadAuthority(certificate: "server-ca.pem", key: "server-ca-key.pem")
-        let serverKey = switch serverKeyType {
+        let (server, serverKey) = try Self.issueServerCertificate(under: serverCA, hostnames: hostnames, keyType: serverKeyType, now: now)
+        // Each file is replaced whole; a reload that catches a key without its certificate fails and keeps the old context.
+        try replacePEM(try serverKey.serializeAsPEM().pemString, name: "server-key.pem", private: true)
+        try replacePEM(try server.serializeAsPEM().pemString, name: "server.pem", private: false)
+    }
+
+    /// A new server key and its certificate for `hostnames` (DNS names and IP addresses), valid 825 days.
+    private static func issueServerCertificate(
+        under serverCA: CertificateAuthority, hostnames: [String], keyType: ServerKeyType, now: Date
+    ) throws -> (Certificate, Certificate.PrivateKey) {
+        let key = switch keyType {
         case .ecdsa: Certificate.PrivateKey(P256.Signing.PrivateKey())
         case .rsa: Certificate.PrivateKey(try _RSA.Signing.PrivateKey(keySize: .bits2048))
         }
         let isIP: (String) -> Bool = { $0.contains(":") || $0.allSatisfy { $0.isNumber || $0 == "." } }
-        let server = try serverCA.issue(
-            commonName: hostnames.first ?? "localhost", publicKey: serverKey.publicKey,
+        let certificate = try serverCA.issue(
+            commonName: hostnames.first ?? "localhost", publicKey: key.publicKey,
             purpose: .server(dnsNames: hostnames.filter { !isIP($0) }, ipAddresses: hostnames.filter(isIP)),
             days: 825, now: now)
-        // Each file is replaced whole; a reload that catches a key without its certificate fails and keeps the old context.
-        try replacePEM(try serverKey.serializeAsPEM().pemString, name: "server-key.pem", private: true)
-        try replacePEM(try server.serializeAsPEM().pemString, name: "server.pem", private: false)
+        return (certificate, key)
     }
 
     private func replacePEM(_ text: String, name: String, private isPrivate: Bool) throws {

@@ -1,25 +1,10 @@
 import Foundation
 import Logging
-import NIOConcurrencyHelpers
 import NIOCore
 import NIOSSL
 import SharedWire
-import SwiftASN1
 import TunnelPlumbing
 import X509
-
-/// What every connection handler of one relay shares.
-struct RelayContext: Sendable {
-    let configuration: RelayConfiguration
-    let store: any RelayStore
-    let agents: AgentDirectory
-    let broker: SessionBroker
-    let limiter: NIOLockedValueBox<SourceLimiter>
-    let metrics: RelayMetrics
-    let telemetry: LiveTelemetry
-    let renewer: CertificateRenewer
-    let logger: Logger
-}
 
 /// One connection to the relay, from its `HELLO` to its close: authenticates the peer by
 /// role, then serves an agent's control connection or forwards a session's frames to the
@@ -48,14 +33,13 @@ final class RelayConnectionHandler: ChannelInboundHandler {
     private var monitorFilter: G1MonitorFilter?
     /// The session's capture, when the relay records sessions.
     private var capture: SessionCapture?
-    /// When this control connection last asked for a certificate.
-    private var lastRenewal: NIODeadline?
-    /// The shortest time between two certificate requests of one control connection.
-    static let renewalSpacing = TimeAmount.seconds(10)
+    /// Certificate requests of an agent's control connection.
+    private var renewals: CertificateRenewalDesk
 
     init(relay: RelayContext) {
         self.relay = relay
         self.logger = relay.logger
+        self.renewals = CertificateRenewalDesk(renewer: relay.renewer)
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -226,7 +210,7 @@ final class RelayConnectionHandler: ChannelInboundHandler {
                 handler.logger[metadataKey: "device.id"] = "\(deviceID)"
                 if serial == device.pendingCertificateSerial {
                     // The renewed certificate in use: the agent installed it, whether or not its word arrived.
-                    handler.promoteCertificate(deviceID: deviceID, serial: serial)
+                    handler.renewals.promote(deviceID: deviceID, serial: serial, logger: handler.logger)
                 }
                 if hello.role == .agentControl {
                     handler.acceptAgentControl(context, deviceID: deviceID, software: hello.software)
@@ -324,59 +308,11 @@ final class RelayConnectionHandler: ChannelInboundHandler {
         case .telemetry(let record):
             relay.telemetry.received(deviceID: deviceID, record: Array(buffer: record))
         case .renewCertificate(let request):
-            renewCertificate(context, deviceID: deviceID, request: request)
+            renewals.answer(request, deviceID: deviceID, on: context.channel, now: .now(), logger: logger)
         case .certificateInstalled(let serial):
-            promoteCertificate(deviceID: deviceID, serial: serial)
+            renewals.promote(deviceID: deviceID, serial: serial, logger: logger)
         default:
             refuse(context, .unexpectedFrame, "\(message.frameType) is not allowed on an agent's control connection")
-        }
-    }
-
-    // MARK: - Certificate renewal
-
-    /// Answers an agent's certificate request on its control connection: the new certificate,
-    /// offered in the store, or why not. The connection stays up either way.
-    private func renewCertificate(_ context: ChannelHandlerContext, deviceID: String, request: [UInt8]) {
-        let now = NIODeadline.now()
-        if let lastRenewal, now - lastRenewal < Self.renewalSpacing {
-            let answer = TunnelMessage.CertificateAnswer.refused(
-                .certificateRefused, "one certificate request per \(Self.renewalSpacing.nanoseconds / 1_000_000_000) s; try later")
-            return context.writeAndFlush(wrapOutboundOut(.certificate(answer)), promise: nil)
-        }
-        lastRenewal = now
-        let renewer = relay.renewer
-        let logger = self.logger
-        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        context.eventLoop.makeFutureWithTask { () -> TunnelMessage.CertificateAnswer in
-            do {
-                let certificate = try await renewer.renew(deviceID: deviceID, requestDER: request)
-                var serializer = DER.Serializer()
-                try serializer.serialize(certificate)
-                logger.notice("Certificate issued for renewal", metadata: ["serial": "\(certificate.serialNumber)"])
-                return TunnelMessage.CertificateAnswer(certificate: serializer.serializedBytes)
-            } catch {
-                logger.warning("Certificate renewal refused", metadata: ["error": "\(error)"])
-                return .refused(.certificateRefused, "\(error)")
-            }
-        }.whenSuccess { answer in
-            let (handler, context) = loopBound.value
-            guard context.channel.isActive else { return }
-            context.writeAndFlush(handler.wrapOutboundOut(.certificate(answer)), promise: nil)
-        }
-    }
-
-    /// Makes the renewed certificate `serial` the device's current one, when it is the one on offer.
-    private func promoteCertificate(deviceID: String, serial: String) {
-        let store = relay.store
-        let logger = self.logger
-        Task {
-            do {
-                if try await store.promoteCertificate(deviceID: deviceID, serial: serial, at: Date(), by: "renewal") {
-                    logger.notice("Renewed certificate in use; the previous one is retired", metadata: ["serial": "\(serial)"])
-                }
-            } catch {
-                logger.warning("Certificate promotion failed", metadata: ["serial": "\(serial)", "error": "\(error)"])
-            }
         }
     }
 

@@ -53,23 +53,11 @@ struct OurTunnelPath: PeerPath {
         let loop = clientGroup.next()
         let connected = loop.makePromise(of: Void.self)
         let dialer = TunnelDialer(relay: relay.address, tls: clientTLS)
-        let channel: any Channel
-        do {
-            (channel, _) = try await dialer.dial(
-                on: loop, hello: .init(role: .client, software: "tunnel-bench", credential: token),
-                makeHandler: { SessionBytesHandler(connected: connected) }
-            ).get()
-        } catch {
-            connected.fail(error)
-            throw error
+        return try await SessionBytesHandler.dialConnected(connected: connected) { makeHandler in
+            try await dialer.dial(
+                on: loop, hello: .init(role: .client, software: "tunnel-bench", credential: token), makeHandler: makeHandler
+            ).get().0
         }
-        do {
-            try await connected.futureResult.get()
-        } catch {
-            try? await channel.close()
-            throw error
-        }
-        return channel
     }
 
     func stop() async {

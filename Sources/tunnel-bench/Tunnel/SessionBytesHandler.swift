@@ -75,3 +75,27 @@ final class SessionBytesHandler: ChannelDuplexHandler, RemovableChannelHandler {
         context.fireErrorCaught(error)
     }
 }
+
+extension SessionBytesHandler {
+    /// Dials with `dial`, whose pipeline ends in the handler it is given, and waits until the
+    /// relay reports the agent connected (`connected`); the channel is closed when it never does.
+    static func dialConnected(
+        connected: EventLoopPromise<Void>,
+        _ dial: (_ makeHandler: @escaping @Sendable () -> any ChannelHandler) async throws -> any Channel
+    ) async throws -> any Channel {
+        let channel: any Channel
+        do {
+            channel = try await dial { SessionBytesHandler(connected: connected) }
+        } catch {
+            connected.fail(error)
+            throw error
+        }
+        do {
+            try await connected.futureResult.get()
+        } catch {
+            try? await channel.close()
+            throw error
+        }
+        return channel
+    }
+}

@@ -21,20 +21,8 @@ final class TunnelSession: Sendable {
             connected.fail(PhaseFailure.timedOut(phase: "session setup", progress: "no SESSION_STATUS connected", after: timeout))
         }
         defer { timer.cancel() }
-        let channel: any Channel
-        do {
-            (channel, _) = try await deployment.dialClient(credential: "\(token)") {
-                SessionBytesHandler(connected: connected)
-            }
-        } catch {
-            connected.fail(error)
-            throw error
-        }
-        do {
-            try await connected.futureResult.get()
-        } catch {
-            try? await channel.close()
-            throw error
+        let channel = try await SessionBytesHandler.dialConnected(connected: connected) { makeHandler in
+            try await deployment.dialClient(credential: "\(token)", makeHandler: makeHandler).0
         }
         return TunnelSession(channel: channel)
     }

@@ -1,0 +1,15 @@
+import Logging
+import NIOConcurrencyHelpers
+
+/// What every connection handler of one relay shares.
+struct RelayContext: Sendable {
+    let configuration: RelayConfiguration
+    let store: any RelayStore
+    let agents: AgentDirectory
+    let broker: SessionBroker
+    let limiter: NIOLockedValueBox<SourceLimiter>
+    let metrics: RelayMetrics
+    let telemetry: LiveTelemetry
+    let renewer: CertificateRenewer
+    let logger: Logger
+}
