@@ -60,4 +60,32 @@ final class RevocationTests: XCTestCase {
         await bms.close()
         await deployment.stop()
     }
+
+    /// An entry written by a node whose clock is an hour behind, after one already read, is
+    /// still acted on: the relay follows the log by entry ID, not by time.
+    func testAnEndRequestFromANodeWhoseClockIsBehindStillEndsTheSession() async throws {
+        let deployment = try await LocalDeployment.start()
+        let bms = try await SerialEnd.makePTY(group: deployment.clientGroup)
+        try await deployment.startAgent(deviceID: "pack-1", serialDevice: bms.pty!.slavePath)
+        let first = try await deployment.openSession(deviceID: "pack-1", mode: .monitor)
+        let second = try await deployment.openSession(deviceID: "pack-1", mode: .monitor)
+        let clients = [MessageCollector(), MessageCollector()]
+        _ = try await deployment.dialClient(credential: "\(first)") { clients[0] }
+        _ = try await deployment.dialClient(credential: "\(second)") { clients[1] }
+        for client in clients { try await client.waitUntilConnected() }
+
+        let stamp = Date()
+        try await deployment.store.appendAudit(AuditEntry(
+            at: stamp, event: .sessionEndRequested, actor: "cli", deviceID: "pack-1", sessionID: first.sessionID, reason: "first"))
+        try await clients[0].waitUntilClosed()
+        // Written later, stamped an hour before the entry already read.
+        try await deployment.store.appendAudit(AuditEntry(
+            at: stamp.addingTimeInterval(-3_600), event: .sessionEndRequested, actor: "cli", deviceID: "pack-1",
+            sessionID: second.sessionID, reason: "second, from a clock an hour behind"))
+        try await clients[1].waitUntilClosed()
+        XCTAssertEqual(clients[1].goingAway?.code, .sessionEnded)
+        XCTAssertEqual(clients[1].goingAway?.message, "second, from a clock an hour behind")
+        await bms.close()
+        await deployment.stop()
+    }
 }

@@ -46,7 +46,7 @@ public struct RelayConfiguration: Sendable {
         captureSessions: Bool = false,
         sourceLimits: SourceLimiter.Configuration = .init(),
         shutdownGrace: TimeAmount = .seconds(10),
-        revocationCheckInterval: TimeAmount = .seconds(2),
+        revocationCheckInterval: TimeAmount = .seconds(1),
         nodeName: String = ProcessInfo.processInfo.hostName
     ) {
         self.revocationCheckInterval = revocationCheckInterval

@@ -60,6 +60,8 @@ public struct AuditEvent: RawRepresentable, Hashable, Sendable, CustomStringConv
     public static let certificateIssued = AuditEvent(rawValue: "device.certificate_issued")
     public static let deviceReset = AuditEvent(rawValue: "device.reset")
     public static let deviceRevoked = AuditEvent(rawValue: "device.revoked")
+    /// An administrator moved a device to another customer.
+    public static let deviceMoved = AuditEvent(rawValue: "device.moved")
     /// An agent's connection was refused (unknown or revoked device, bad certificate).
     public static let agentRefused = AuditEvent(rawValue: "device.agent_refused")
     public static let userAdded = AuditEvent(rawValue: "user.added")
@@ -86,14 +88,39 @@ public struct AuditQuery: Sendable, Equatable {
     public var since: Date?
     /// Before this time, exclusive.
     public var until: Date?
-    /// At most this many entries: the newest of those that match (still returned oldest first).
+    /// A cursor: only entries whose `id` is greater, and then the *oldest* `limit` of them
+    /// (for reading forward, as a watcher or a client tailing the log does).
+    public var afterID: Int64?
+    /// A cursor: only entries whose `id` is smaller (for paging back from the newest).
+    public var beforeID: Int64?
+    /// At most this many entries: the newest of those that match (still returned oldest
+    /// first), or with `afterID` the oldest.
     public var limit: Int
 
-    public init(deviceID: String? = nil, userID: String? = nil, since: Date? = nil, until: Date? = nil, limit: Int = 1_000) {
+    public init(
+        deviceID: String? = nil, userID: String? = nil, since: Date? = nil, until: Date? = nil, afterID: Int64? = nil,
+        beforeID: Int64? = nil, limit: Int = 1_000
+    ) {
         self.deviceID = deviceID
         self.userID = userID
         self.since = since
         self.until = until
+        self.afterID = afterID
+        self.beforeID = beforeID
         self.limit = limit
+    }
+
+    /// Entries ordered by `id` (the store's insertion order) when a cursor is given, else by time.
+    var ordersByID: Bool { afterID != nil || beforeID != nil }
+}
+
+extension RelayStore {
+    /// The SELECT both stores run for `query`, given its WHERE clause and the limit's placeholder:
+    /// the oldest matches after an `afterID` cursor, else the newest matches, oldest first.
+    static func auditSelection(_ query: AuditQuery, filter: String, limit: String) -> String {
+        if query.afterID != nil { return "SELECT * FROM audit_log \(filter) ORDER BY id LIMIT \(limit)" }
+        let order = query.ordersByID ? "id" : "at, id"
+        let newestFirst = query.ordersByID ? "id DESC" : "at DESC, id DESC"
+        return "SELECT * FROM (SELECT * FROM audit_log \(filter) ORDER BY \(newestFirst) LIMIT \(limit)) AS newest ORDER BY \(order)"
     }
 }

@@ -26,12 +26,17 @@ extension PostgresRelayStore {
             binds.append(until.storedPrecision)
             conditions.append("at < \(placeholder())")
         }
+        if let afterID = query.afterID {
+            binds.append(afterID)
+            conditions.append("id > \(placeholder())")
+        }
+        if let beforeID = query.beforeID {
+            binds.append(beforeID)
+            conditions.append("id < \(placeholder())")
+        }
         let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
         binds.append(Int64(max(0, query.limit)))
-        let sql = """
-            SELECT * FROM (SELECT * FROM audit_log \(filter) ORDER BY at DESC, id DESC LIMIT \(placeholder())) AS newest
-            ORDER BY at, id
-            """
+        let sql = Self.auditSelection(query, filter: filter, limit: placeholder())
         return try await rows(PostgresQuery(unsafeSQL: sql, binds: binds)).map(Self.auditEntry(from:))
     }
 

@@ -26,15 +26,17 @@ extension SQLiteRelayStore {
             conditions.append("at < ?")
             binds.append(.integer(until.milliseconds))
         }
+        if let afterID = query.afterID {
+            conditions.append("id > ?")
+            binds.append(.integer(Int(afterID)))
+        }
+        if let beforeID = query.beforeID {
+            conditions.append("id < ?")
+            binds.append(.integer(Int(beforeID)))
+        }
         let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
         binds.append(.integer(max(0, query.limit)))
-        return try await self.query(
-            """
-            SELECT * FROM (SELECT * FROM audit_log \(filter) ORDER BY at DESC, id DESC LIMIT ?)
-            ORDER BY at, id
-            """,
-            binds
-        ).map(Self.auditEntry(from:))
+        return try await self.query(Self.auditSelection(query, filter: filter, limit: "?"), binds).map(Self.auditEntry(from:))
     }
 
     static func insertAudit(_ entry: AuditEntry, on connection: SQLiteConnection) async throws {

@@ -3,8 +3,9 @@ import Logging
 import SharedWire
 
 /// Cuts the live connections of devices that were revoked or reset, and ends sessions an
-/// operator asked to end. The operator's commands write the store, not the relay, so the relay
-/// watches the audit log for those events.
+/// operator asked to end. The operator's commands and the other nodes write the store, not
+/// this relay, so the relay follows the audit log for those events, by entry id (`AuditCursor`),
+/// not by time: a clock step or two writes in one millisecond cannot hide an entry.
 struct RevocationWatch: Sendable {
     let store: any RelayStore
     let agents: AgentDirectory
@@ -13,29 +14,56 @@ struct RevocationWatch: Sendable {
     let interval: Duration
     let logger: Logger
 
+    /// Most entries read at once; more wait for the next read, which comes at once.
+    static let batch = 1_000
+
     /// Runs until the task is cancelled.
     func run() async {
-        var since = Date()
+        guard var cursor = await start() else { return }
         while !Task.isCancelled {
+            do {
+                let entries = try await store.auditEntries(AuditQuery(afterID: cursor.afterID, limit: Self.batch))
+                for entry in cursor.take(entries, now: Date()) { act(on: entry) }
+                if entries.count == Self.batch { continue }
+            } catch {
+                logger.warning("Reading the audit log failed", metadata: ["error": "\(error)"])
+            }
             do {
                 try await Task.sleep(for: interval)
             } catch {
                 return
             }
+        }
+    }
+
+    /// A cursor after the newest entry, once the store answers; nil when cancelled first.
+    private func start() async -> AuditCursor? {
+        while !Task.isCancelled {
             do {
-                let entries = try await store.auditEntries(AuditQuery(since: since, limit: 10_000))
-                for entry in entries where entry.event == .deviceRevoked || entry.event == .deviceReset {
-                    guard let deviceID = entry.deviceID else { continue }
-                    cut(deviceID: deviceID, reason: entry.event == .deviceRevoked ? "revoked" : "reset")
-                }
-                for entry in entries where entry.event == .sessionEndRequested {
-                    guard let sessionID = entry.sessionID else { continue }
-                    broker.closeSession(id: sessionID, code: .sessionEnded, message: entry.reason)
-                }
-                if let newest = entries.map(\.at).max() { since = newest.addingTimeInterval(0.001) }
+                let newest = try await store.auditEntries(AuditQuery(beforeID: .max, limit: 1)).last?.id ?? 0
+                return AuditCursor(after: newest)
             } catch {
                 logger.warning("Reading the audit log failed", metadata: ["error": "\(error)"])
             }
+            do {
+                try await Task.sleep(for: interval)
+            } catch {
+                return nil
+            }
+        }
+        return nil
+    }
+
+    private func act(on entry: AuditEntry) {
+        switch entry.event {
+        case .deviceRevoked, .deviceReset:
+            guard let deviceID = entry.deviceID else { return }
+            cut(deviceID: deviceID, reason: entry.event == .deviceRevoked ? "revoked" : "reset")
+        case .sessionEndRequested:
+            guard let sessionID = entry.sessionID else { return }
+            broker.closeSession(id: sessionID, code: .sessionEnded, message: entry.reason)
+        default:
+            return
         }
     }
 
