@@ -26,6 +26,10 @@ final class SQLiteRelayStoreTests: XCTestCase {
     func testRolesAndCustomerScoping() async throws { try await StoreContract.rolesAndCustomerScoping(factory) }
     func testAPIKeysVerifyAndRevoke() async throws { try await StoreContract.apiKeysVerifyAndRevoke(factory) }
     func testAuditQueries() async throws { try await StoreContract.auditQueries(factory) }
+    func testResetDeviceStaysInItsCustomer() async throws { try await StoreContract.resetDeviceStaysInItsCustomer(factory) }
+    func testEndedSessionCannotBeClaimed() async throws { try await StoreContract.endedSessionCannotBeClaimed(factory) }
+    func testAuditCursors() async throws { try await StoreContract.auditCursors(factory) }
+    func testSessionPages() async throws { try await StoreContract.sessionPages(factory) }
 
     func testMigrationsAreIdempotent() async throws {
         try await StoreContract.migrationsAreIdempotent(factory, expectedVersion: SQLiteRelayStore.migrations.count)

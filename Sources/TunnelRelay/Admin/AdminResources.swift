@@ -87,6 +87,12 @@ enum AdminResource {
         let takeOver: Bool?
     }
 
+    /// `POST /v1/devices/{id}/move`.
+    struct MoveRequest: Decodable {
+        static let keys: Set<String> = ["customer"]
+        let customer: String
+    }
+
     /// `POST /v1/register`.
     struct RegistrationRequest: Decodable {
         static let keys: Set<String> = ["deviceId", "secret", "csr"]

@@ -47,6 +47,7 @@ struct AdminRoutes: Sendable {
             route(.get, "/v1/devices/:id/telemetry/stream") { _, context in try await telemetryStream(context) },
             route(.post, "/v1/devices/:id/revoke") { _, context in try await revoke(context) },
             route(.post, "/v1/devices/:id/reset") { _, context in try await reset(context) },
+            route(.post, "/v1/devices/:id/move") { request, context in try await move(request, context) },
             route(.post, "/v1/devices/:id/certificate/renew") { request, context in try await renewCertificate(request, context) },
             route(.post, "/v1/sessions") { request, context in try await openSession(request, context) },
             route(.get, "/v1/sessions") { request, context in try await sessions(request, context) },
@@ -176,6 +177,21 @@ struct AdminRoutes: Sendable {
         return AdminResource.Device(reset)
     }
 
+    /// Moves a device to another customer: the one explicit way a device changes customer.
+    private func move(_ request: Request, _ context: AdminRequestContext) async throws -> AdminResource.Device {
+        let admin = try context.administrator()
+        let device = try await visibleDevice(context)
+        let body = try await AdminRequestBody.decode(
+            AdminResource.MoveRequest.self, keys: AdminResource.MoveRequest.keys, from: request, context: context)
+        do {
+            return AdminResource.Device(try await store.moveDevice(id: device.id, toCustomer: body.customer, at: Date(), by: "api:\(admin.id)"))
+        } catch StoreError.customerNotFound(let customer) {
+            throw AdminError(.badRequest, "invalidField", "customer: no customer \(customer)")
+        } catch StoreError.invalid(let message) {
+            throw AdminError(.badRequest, "invalidField", "customer: \(message)")
+        }
+    }
+
     /// Asks the device's connected agent to renew its certificate now (a new key, over the
     /// tunnel, without a reconnect); the outcome is in the audit log.
     private func renewCertificate(_ request: Request, _ context: AdminRequestContext) async throws -> Response {
@@ -224,12 +240,19 @@ struct AdminRoutes: Sendable {
         }
     }
 
+    /// A page of the sessions the caller may see: the newest `limit`, or those before the
+    /// session `before` (the first ID of the page the caller has), oldest first.
     private func sessions(_ request: Request, _ context: AdminRequestContext) async throws -> [AdminResource.Session] {
         let user = try context.caller()
-        let deviceID = request.uri.queryParameters.get("deviceId")
-        let visible = Set(try await store.devices(visibleTo: user).map(\.id))
-        return try await metrics.timed { try await store.sessions(deviceID: deviceID) }
-            .filter { visible.contains($0.deviceID) }.map(AdminResource.Session.init)
+        let parameters = request.uri.queryParameters
+        let before = parameters.get("before")
+        if let before, try await store.session(id: before) == nil {
+            throw AdminError(.badRequest, "invalidField", "before: no session \(before)")
+        }
+        let query = SessionQuery(
+            deviceID: parameters.get("deviceId"), visibleTo: user.role == .admin ? nil : user.id, beforeID: before,
+            limit: try AdminPaging.limit(parameters.get("limit"), default: 100, maximum: 1_000))
+        return try await metrics.timed { try await store.sessions(query) }.map(AdminResource.Session.init)
     }
 
     private func visibleSession(_ context: AdminRequestContext) async throws -> SessionRecord {
@@ -249,10 +272,10 @@ struct AdminRoutes: Sendable {
             throw AdminError(.forbidden, "forbidden", "only the session's creator (\(session.createdBy)) or an administrator may end it")
         }
         let reason = "ended by \(user.id) through the admin API"
-        if !relay.broker.closeSession(id: session.id, code: .sessionEnded, message: reason), session.ending == nil {
-            // Not running here: the token must not work any more.
-            try await store.endSession(id: session.id, ending: SessionEnding(endedAt: Date(), reason: reason, bytesToDevice: 0, bytesFromDevice: 0))
-        }
+        let broker = relay.broker
+        _ = try await SessionEnder.end(
+            session, reason: reason, actor: "api:\(user.id)", store: store,
+            closeHere: { broker.closeSession(id: $0, code: .sessionEnded, message: reason) })
         return AdminResource.Session(try await store.session(id: session.id) ?? session)
     }
 
@@ -264,13 +287,15 @@ struct AdminRoutes: Sendable {
             throw AdminError(.forbidden, "forbidden", "only the session's creator (\(session.createdBy)) or an administrator may download its capture")
         }
         let path = "\(relay.configuration.captureDirectory)/\(session.id).jsonl"
-        guard let data = FileManager.default.contents(atPath: path) else {
+        guard FileManager.default.isReadableFile(atPath: path) else {
             throw AdminError(.notFound, "notFound", "session \(session.id) has no capture (the relay records sessions with `serve --capture`)")
         }
+        // Streamed from the file in chunks: a long session's capture never sits in memory whole.
+        let body = try await FileIO(threadPool: .singleton).loadFile(path: path, context: context)
         return Response(
             status: .ok,
             headers: [.contentType: "application/x-ndjson", .contentDisposition: "attachment; filename=\"\(session.id).jsonl\""],
-            body: .init(byteBuffer: ByteBuffer(bytes: data)))
+            body: body)
     }
 
     // MARK: Audit
@@ -285,15 +310,11 @@ struct AdminRoutes: Sendable {
             }
             return date
         }
-        var limit = 1_000
-        if let text = parameters.get("limit") {
-            guard let value = Int(text), (1...10_000).contains(value) else {
-                throw AdminError(.badRequest, "invalidField", "limit: expected an integer from 1 to 10000, found \"\(text)\"")
-            }
-            limit = value
-        }
         let query = AuditQuery(
-            deviceID: parameters.get("deviceId"), userID: parameters.get("userId"), since: try date("since"), until: try date("until"), limit: limit)
+            deviceID: parameters.get("deviceId"), userID: parameters.get("userId"), since: try date("since"), until: try date("until"),
+            afterID: try AdminPaging.entryID(parameters.get("after"), name: "after"),
+            beforeID: try AdminPaging.entryID(parameters.get("before"), name: "before"),
+            limit: try AdminPaging.limit(parameters.get("limit"), default: 1_000, maximum: 10_000))
         return try await metrics.timed { try await store.auditEntries(query) }.map(AdminResource.AuditRecord.init)
     }
 }

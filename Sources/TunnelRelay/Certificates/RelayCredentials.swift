@@ -45,6 +45,9 @@ public struct RelayCredentials: Sendable {
         try write(deviceCA, certificate: "device-ca.pem", key: "device-ca-key.pem")
         try writePEM(try server.serializeAsPEM().pemString, to: "server.pem", private: false)
         try writePEM(try serverKey.serializeAsPEM().pemString, to: "server-key.pem", private: true)
+        // Every secret a node needs is made here, so that a copy of this folder is a whole node's.
+        try? FileManager.default.removeItem(atPath: provisioningKeyPath)
+        _ = try provisioningKey()
     }
 
     /// Issues a new server certificate (and key) for `hostnames` under the existing server CA,

@@ -4,8 +4,8 @@ import Foundation
 /// `tunnel-relay device …`: the devices this relay accepts.
 struct DeviceCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "device", abstract: "Register, list, reset and revoke devices.",
-        subcommands: [Add.self, List.self, Reset.self, Revoke.self, DeviceSecretCommand.self])
+        commandName: "device", abstract: "Register, list, reset, revoke and move devices.",
+        subcommands: [Add.self, List.self, Reset.self, Revoke.self, Move.self, DeviceSecretCommand.self])
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -17,19 +17,22 @@ struct DeviceCommand: AsyncParsableCommand {
         @Argument(help: "Device ID (letters, digits, '.', '_', '-'); the certificate's common name.")
         var deviceID: String
 
-        @Option(help: "Customer the device belongs to (created if new).")
-        var customer: String = "default"
+        @Option(help: "Customer the device belongs to (created if new); a reset device keeps its own, \"default\" for a new one.")
+        var customer: String?
 
         @Option(help: "Folder to write device.pem, device-key.pem and relay-ca.pem into.")
         var bundle: String
 
         func run() async throws {
             try DeviceRecord.validate(id: deviceID)
-            try CustomerRecord.validate(id: customer)
-            try await options.withStore { store in
+            if let customer { try CustomerRecord.validate(id: customer) }
+            let asked = customer
+            let customer = try await options.withStore { store -> String in
+                let existing = try await store.device(id: deviceID)
+                let customer = asked ?? existing?.customer ?? "default"
                 // Checked first so that a plain mistake writes no files; the registration
                 // itself is what decides, also against a racing `device add` or agent.
-                if let existing = try await store.device(id: deviceID), existing.registeredAt != nil {
+                if let existing, existing.registeredAt != nil {
                     try await store.appendAudit(AuditEntry(
                         at: Date(), event: .registrationRefused, actor: cliActor, deviceID: deviceID,
                         reason: "the device ID is already registered; an administrator must reset it first"))
@@ -45,6 +48,7 @@ struct DeviceCommand: AsyncParsableCommand {
                     RelayCredentials.Bundle(directory: bundle).remove()
                     throw error
                 }
+                return customer
             }
             let files = RelayCredentials.Bundle(directory: bundle)
             print("Registered device \(deviceID) for customer \(customer)")
@@ -117,6 +121,27 @@ struct DeviceCommand: AsyncParsableCommand {
         func run() async throws {
             try await options.withStore { try await $0.revokeDevice(id: deviceID, at: Date(), by: cliActor) }
             print("Revoked device \(deviceID)")
+        }
+    }
+}
+
+extension DeviceCommand {
+    struct Move: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Move a device to another customer: from now on that customer's users see it, the old one's do not.",
+            discussion: "Registration never moves a device: a reset device registers again only in its own customer.")
+
+        @OptionGroup var options: RelayOptions
+
+        @Argument(help: "Device ID.")
+        var deviceID: String
+
+        @Option(help: "The customer to move it to (must exist: see `tunnel-relay customer`).")
+        var customer: String
+
+        func run() async throws {
+            let moved = try await options.withStore { try await $0.moveDevice(id: deviceID, toCustomer: customer, at: Date(), by: cliActor) }
+            print("Device \(moved.id) now belongs to customer \(moved.customer)")
         }
     }
 }

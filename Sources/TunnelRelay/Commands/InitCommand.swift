@@ -43,5 +43,6 @@ struct InitCommand: AsyncParsableCommand {
         print("  server CA (give to agents and clients): \(credentials.serverCAPath)")
         print("  device CA (signs device certificates):  \(credentials.deviceCAPath)")
         print("  server certificate (\(serverKeyType.rawValue)) for: \(hostnames.joined(separator: ", "))")
+        print("  provisioning key (signs registration secrets): \(credentials.provisioningKeyPath)")
     }
 }

@@ -100,14 +100,11 @@ struct SessionCommand: AsyncParsableCommand {
             let reason = "ended by the relay's operator"
             let state = try await options.withStore { store -> String in
                 guard let session = try await store.session(id: sessionID) else { throw CommandRefusal("no session \(sessionID)") }
-                if session.ending != nil { return "had already ended" }
-                if session.claimedAt == nil {
-                    try await store.endSession(id: sessionID, ending: SessionEnding(endedAt: Date(), reason: reason, bytesToDevice: 0, bytesFromDevice: 0))
-                    return "ended; its token no longer works"
+                switch try await SessionEnder.end(session, reason: reason, actor: cliActor, store: store) {
+                case .alreadyEnded: return "had already ended"
+                case .closedHere, .requested:
+                    return session.claimedAt == nil ? "ended; its token no longer works" : "is running; the relay ends it within seconds"
                 }
-                try await store.appendAudit(AuditEntry(
-                    at: Date(), event: .sessionEndRequested, actor: cliActor, deviceID: session.deviceID, sessionID: sessionID, reason: reason))
-                return "is running; the relay ends it within seconds"
             }
             print("Session \(sessionID) \(state)")
         }

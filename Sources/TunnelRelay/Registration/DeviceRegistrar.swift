@@ -63,6 +63,9 @@ public struct DeviceRegistrar: Sendable {
             throw Refusal(
                 kind: .conflict,
                 description: "device \(deviceID) is registered already; an administrator must reset it before it can register again")
+        } catch let refusal as StoreError {
+            guard case .deviceOfOtherCustomer = refusal else { throw refusal }
+            throw Refusal(kind: .conflict, description: refusal.description)
         }
         return Registered(
             customer: provisioning.customer, certificate: try certificate.serializeAsPEM().pemString,

@@ -3,14 +3,20 @@ import Foundation
 /// The entries the stores write themselves, built the same way by each.
 extension AuditEntry {
     /// A registration, accepted or refused.
-    init(_ registration: DeviceRegistration, accepted: Bool) {
+    init(_ registration: DeviceRegistration, outcome: Result<DeviceRecord, StoreError>) {
+        let reason: String
+        switch outcome {
+        case .success: reason = "customer \(registration.customer), certificate \(registration.certificateSerial)"
+        case .failure(let refusal): reason = refusal.description
+        }
+        let accepted = (try? outcome.get()) != nil
         self.init(
             at: registration.at, event: accepted ? .deviceRegistered : .registrationRefused, actor: registration.actor,
-            deviceID: registration.deviceID,
-            reason: accepted
-                ? "customer \(registration.customer), certificate \(registration.certificateSerial)"
-                : "the device ID is already registered; an administrator must reset it first",
-            source: registration.source)
+            deviceID: registration.deviceID, reason: reason, source: registration.source)
+    }
+
+    static func moved(deviceID: String, from: String, to: String, at: Date, actor: String) -> AuditEntry {
+        AuditEntry(at: at, event: .deviceMoved, actor: actor, deviceID: deviceID, reason: "customer \(from) → \(to)")
     }
 
     static func reset(deviceID: String, certificateSerial: String, at: Date, actor: String) -> AuditEntry {

@@ -115,3 +115,11 @@ enum Identifier {
             }
     }
 }
+
+extension DeviceRegistration {
+    /// Why the registration was not taken, given the device row that stayed (`existing`).
+    func refusal(existing: DeviceRecord?) -> StoreError {
+        guard let existing, existing.registeredAt == nil, existing.customer != customer else { return .deviceExists(deviceID) }
+        return .deviceOfOtherCustomer(device: deviceID, customer: existing.customer)
+    }
+}

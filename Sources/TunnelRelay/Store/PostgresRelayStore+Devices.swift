@@ -22,30 +22,35 @@ extension PostgresRelayStore {
         try DeviceRecord.validate(id: registration.deviceID)
         try CustomerRecord.validate(id: registration.customer)
         let at = registration.at.storedPrecision
-        let registered: DeviceRecord? = try await transaction { connection in
-            // One statement decides: a new ID is inserted, a reset one is taken again, and a
-            // registered one is left alone (no row returned). A racing insert waits for the
-            // winner's commit and then finds `registered_at` set.
+        let outcome: Result<DeviceRecord, StoreError> = try await transaction { connection in
+            // One statement decides: a new ID is inserted, a reset one of the same customer is
+            // taken again, and a registered one or another customer's is left alone (no row
+            // returned). A racing insert waits for the winner's commit and then finds
+            // `registered_at` set.
             let rows = try await Self.run(
                 """
                 INSERT INTO devices (id, customer, created_at, certificate_serial, registered_at)
                 VALUES (\(registration.deviceID), \(registration.customer), \(at), \(registration.certificateSerial), \(at))
-                ON CONFLICT (id) DO UPDATE SET customer = EXCLUDED.customer,
+                ON CONFLICT (id) DO UPDATE SET
                     certificate_serial = EXCLUDED.certificate_serial, registered_at = EXCLUDED.registered_at,
                     revoked_at = NULL, pending_certificate_serial = ''
-                WHERE devices.registered_at IS NULL
+                WHERE devices.registered_at IS NULL AND devices.customer = EXCLUDED.customer
                 RETURNING *
                 """, on: connection, self.logger)
-            let device = try rows.first.map(Self.device(from:))
-            if device != nil {
+            let outcome: Result<DeviceRecord, StoreError>
+            if let device = try rows.first.map(Self.device(from:)) {
                 let customer = CustomerRecord(id: registration.customer, name: registration.customer, createdAt: at)
                 _ = try await Self.insertCustomer(customer, on: connection, self.logger)
+                outcome = .success(device)
+            } else {
+                let existing = try await Self.run("SELECT * FROM devices WHERE id = \(registration.deviceID)", on: connection, self.logger)
+                    .first.map(Self.device(from:))
+                outcome = .failure(registration.refusal(existing: existing))
             }
-            try await Self.insertAudit(AuditEntry(registration, accepted: device != nil), on: connection, self.logger)
-            return device
+            try await Self.insertAudit(AuditEntry(registration, outcome: outcome), on: connection, self.logger)
+            return outcome
         }
-        guard let registered else { throw StoreError.deviceExists(registration.deviceID) }
-        return registered
+        return try outcome.get()
     }
 
     public func resetDevice(id: String, at: Date, by actor: String) async throws -> DeviceRecord {
@@ -79,6 +84,23 @@ extension PostgresRelayStore {
             return true
         }
         guard found else { throw StoreError.deviceNotFound(id) }
+    }
+
+    public func moveDevice(id: String, toCustomer customer: String, at: Date, by actor: String) async throws -> DeviceRecord {
+        try CustomerRecord.validate(id: customer)
+        let outcome: Result<DeviceRecord, StoreError> = try await transaction { connection in
+            guard try await !Self.run("SELECT id FROM customers WHERE id = \(customer)", on: connection, self.logger).isEmpty else {
+                return .failure(.customerNotFound(customer))
+            }
+            guard let before = try await Self.run("SELECT * FROM devices WHERE id = \(id) FOR UPDATE", on: connection, self.logger)
+                .first.map(Self.device(from:))
+            else { return .failure(.deviceNotFound(id)) }
+            guard before.customer != customer else { return .success(before) }
+            let rows = try await Self.run("UPDATE devices SET customer = \(customer) WHERE id = \(id) RETURNING *", on: connection, self.logger)
+            try await Self.insertAudit(.moved(deviceID: id, from: before.customer, to: customer, at: at, actor: actor), on: connection, self.logger)
+            return try rows.first.map { .success(try Self.device(from: $0)) } ?? .failure(.deviceNotFound(id))
+        }
+        return try outcome.get()
     }
 
     public func replaceCertificate(deviceID: String, serial: String, at: Date, by actor: String) async throws {

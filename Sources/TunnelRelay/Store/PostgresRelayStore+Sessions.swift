@@ -30,7 +30,7 @@ extension PostgresRelayStore {
                 let won = try await Self.run(
                     """
                     UPDATE sessions SET claimed_at = \(now.storedPrecision)
-                    WHERE id = \(id) AND claimed_at IS NULL RETURNING id
+                    WHERE id = \(id) AND claimed_at IS NULL AND ended_at IS NULL RETURNING id
                     """, on: connection, self.logger)
                 claimed.claimedAt = now.storedPrecision
                 claim = won.isEmpty ? .used : .claimed(claimed)
@@ -45,12 +45,15 @@ extension PostgresRelayStore {
         try await rows("SELECT * FROM sessions WHERE id = \(id)").first.map(Self.session(from:))
     }
 
-    public func sessions(deviceID: String?) async throws -> [SessionRecord] {
-        if let deviceID {
-            return try await rows("SELECT * FROM sessions WHERE device_id = \(deviceID) ORDER BY created_at, id")
-                .map(Self.session(from:))
+    public func sessions(_ query: SessionQuery) async throws -> [SessionRecord] {
+        var binds = PostgresBindings()
+        let filter = query.conditions { value in
+            binds.append(value)
+            return "$\(binds.count)"
         }
-        return try await rows("SELECT * FROM sessions ORDER BY created_at, id").map(Self.session(from:))
+        binds.append(Int64(max(0, query.limit)))
+        let sql = SessionQuery.selection(filter: filter, limit: "$\(binds.count)")
+        return try await rows(PostgresQuery(unsafeSQL: sql, binds: binds)).map(Self.session(from:))
     }
 
     public func endSession(id: String, ending: SessionEnding) async throws {

@@ -33,6 +33,10 @@ public protocol RelayStore: Sendable {
     func resetDevice(id: String, at: Date, by actor: String) async throws -> DeviceRecord
     /// Marks a device revoked from `at` on.
     func revokeDevice(id: String, at: Date, by actor: String) async throws
+    /// Moves a device to another, existing customer (an administrator's act, audited as
+    /// `device.moved`); registration never moves one. Throws `StoreError.deviceNotFound` or
+    /// `.customerNotFound`.
+    func moveDevice(id: String, toCustomer customer: String, at: Date, by actor: String) async throws -> DeviceRecord
     /// Records a new certificate for a registered device (a credential change); withdraws any on offer.
     func replaceCertificate(deviceID: String, serial: String, at: Date, by actor: String) async throws
     /// Records a certificate issued to a registered, not revoked device for renewal: accepted
@@ -80,7 +84,8 @@ public protocol RelayStore: Sendable {
     /// secret. Claims and refusals are audited.
     func claimSession(id: String, secretHash: [UInt8], now: Date) async throws -> SessionClaim
     func session(id: String) async throws -> SessionRecord?
-    func sessions(deviceID: String?) async throws -> [SessionRecord]
+    /// A page of sessions (see `SessionQuery`), oldest first.
+    func sessions(_ query: SessionQuery) async throws -> [SessionRecord]
     /// Records how a session ended and the bytes it carried, once, and audits it.
     func endSession(id: String, ending: SessionEnding) async throws
 
@@ -101,6 +106,11 @@ extension RelayStore {
             at: device.createdAt, actor: actor))
     }
 
+    /// Every session, or every session of one device, oldest first.
+    public func sessions(deviceID: String?) async throws -> [SessionRecord] {
+        try await sessions(SessionQuery(deviceID: deviceID, limit: Int(Int32.max)))
+    }
+
     /// Marks a device revoked from `at` on, on behalf of the relay host's operator.
     public func revokeDevice(id: String, at: Date) async throws {
         try await revokeDevice(id: id, at: at, by: "cli")
@@ -110,6 +120,8 @@ extension RelayStore {
 /// A store operation refused for a reason the caller can report.
 public enum StoreError: Error, Equatable, CustomStringConvertible {
     case deviceExists(String)
+    /// A reset device registering again under another customer's provisioning secret.
+    case deviceOfOtherCustomer(device: String, customer: String)
     case deviceNotFound(String)
     case customerExists(String)
     case customerNotFound(String)
@@ -124,6 +136,8 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
         switch self {
         case .deviceExists(let id):
             "device \"\(id)\" is already registered; an administrator must reset it before it can register again"
+        case .deviceOfOtherCustomer(let device, let customer):
+            "device \"\(device)\" belongs to customer \"\(customer)\"; it registers again only with that customer's provisioning secret, or an administrator moves it first (`tunnel-relay device move`)"
         case .deviceNotFound(let id): "device \"\(id)\" is not registered"
         case .customerExists(let id): "customer \"\(id)\" already exists"
         case .customerNotFound(let id): "customer \"\(id)\" does not exist"

@@ -21,31 +21,36 @@ extension SQLiteRelayStore {
         try DeviceRecord.validate(id: registration.deviceID)
         try CustomerRecord.validate(id: registration.customer)
         let at = registration.at.milliseconds
-        let registered: DeviceRecord? = try await transaction { connection in
-            // One statement decides: a new ID is inserted, a reset one is taken again, and a
-            // registered one is left alone (no row returned). Racing registrations cannot both win.
+        let outcome: Result<DeviceRecord, StoreError> = try await transaction { connection in
+            // One statement decides: a new ID is inserted, a reset one of the same customer is
+            // taken again, and a registered one or another customer's is left alone (no row
+            // returned). Racing registrations cannot both win.
             let rows = try await connection.query(
                 """
                 INSERT INTO devices (id, customer, created_at, certificate_serial, registered_at)
                 VALUES (?, ?, ?, ?, ?)
-                ON CONFLICT(id) DO UPDATE SET customer = excluded.customer,
+                ON CONFLICT(id) DO UPDATE SET
                     certificate_serial = excluded.certificate_serial, registered_at = excluded.registered_at,
                     revoked_at = NULL, pending_certificate_serial = ''
-                WHERE devices.registered_at IS NULL
+                WHERE devices.registered_at IS NULL AND devices.customer = excluded.customer
                 RETURNING *
                 """,
                 [.text(registration.deviceID), .text(registration.customer), .integer(at),
                  .text(registration.certificateSerial), .integer(at)])
-            let device = rows.first.map(Self.device(from:))
-            if device != nil {
+            let outcome: Result<DeviceRecord, StoreError>
+            if let device = rows.first.map(Self.device(from:)) {
                 let customer = CustomerRecord(id: registration.customer, name: registration.customer, createdAt: registration.at)
                 _ = try await Self.insertCustomer(customer, on: connection)
+                outcome = .success(device)
+            } else {
+                let existing = try await connection.query("SELECT * FROM devices WHERE id = ?", [.text(registration.deviceID)])
+                    .first.map(Self.device(from:))
+                outcome = .failure(registration.refusal(existing: existing))
             }
-            try await Self.insertAudit(AuditEntry(registration, accepted: device != nil), on: connection)
-            return device
+            try await Self.insertAudit(AuditEntry(registration, outcome: outcome), on: connection)
+            return outcome
         }
-        guard let registered else { throw StoreError.deviceExists(registration.deviceID) }
-        return registered
+        return try outcome.get()
     }
 
     public func resetDevice(id: String, at: Date, by actor: String) async throws -> DeviceRecord {
@@ -77,6 +82,22 @@ extension SQLiteRelayStore {
             return true
         }
         guard found else { throw StoreError.deviceNotFound(id) }
+    }
+
+    public func moveDevice(id: String, toCustomer customer: String, at: Date, by actor: String) async throws -> DeviceRecord {
+        try CustomerRecord.validate(id: customer)
+        let outcome: Result<DeviceRecord, StoreError> = try await transaction { connection in
+            guard try await !connection.query("SELECT id FROM customers WHERE id = ?", [.text(customer)]).isEmpty else {
+                return .failure(.customerNotFound(customer))
+            }
+            guard let before = try await connection.query("SELECT * FROM devices WHERE id = ?", [.text(id)]).first.map(Self.device(from:))
+            else { return .failure(.deviceNotFound(id)) }
+            guard before.customer != customer else { return .success(before) }
+            let rows = try await connection.query("UPDATE devices SET customer = ? WHERE id = ? RETURNING *", [.text(customer), .text(id)])
+            try await Self.insertAudit(.moved(deviceID: id, from: before.customer, to: customer, at: at, actor: actor), on: connection)
+            return rows.first.map { .success(Self.device(from: $0)) } ?? .failure(.deviceNotFound(id))
+        }
+        return try outcome.get()
     }
 
     public func replaceCertificate(deviceID: String, serial: String, at: Date, by actor: String) async throws {

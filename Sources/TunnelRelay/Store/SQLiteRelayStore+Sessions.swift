@@ -29,7 +29,7 @@ extension SQLiteRelayStore {
                 // The conditional update is what makes the token single-use, also against
                 // another process claiming through its own connection to the file.
                 let won = try await connection.query(
-                    "UPDATE sessions SET claimed_at = ? WHERE id = ? AND claimed_at IS NULL RETURNING id",
+                    "UPDATE sessions SET claimed_at = ? WHERE id = ? AND claimed_at IS NULL AND ended_at IS NULL RETURNING id",
                     [.integer(now.milliseconds), .text(id)])
                 claimed.claimedAt = now.storedPrecision
                 claim = won.isEmpty ? .used : .claimed(claimed)
@@ -43,12 +43,14 @@ extension SQLiteRelayStore {
         try await query("SELECT * FROM sessions WHERE id = ?", [.text(id)]).first.map(Self.session(from:))
     }
 
-    public func sessions(deviceID: String?) async throws -> [SessionRecord] {
-        if let deviceID {
-            return try await query("SELECT * FROM sessions WHERE device_id = ? ORDER BY created_at", [.text(deviceID)])
-                .map(Self.session(from:))
+    public func sessions(_ query: SessionQuery) async throws -> [SessionRecord] {
+        var binds: [SQLiteData] = []
+        let filter = query.conditions { value in
+            binds.append(.text(value))
+            return "?"
         }
-        return try await query("SELECT * FROM sessions ORDER BY created_at").map(Self.session(from:))
+        binds.append(.integer(max(0, query.limit)))
+        return try await self.query(SessionQuery.selection(filter: filter, limit: "?"), binds).map(Self.session(from:))
     }
 
     public func endSession(id: String, ending: SessionEnding) async throws {

@@ -67,3 +67,45 @@ public enum SessionClaim: Sendable, Equatable {
         }
     }
 }
+
+/// Which sessions to list: a page of them, newest last.
+public struct SessionQuery: Sendable, Equatable {
+    /// Only this device's sessions.
+    public var deviceID: String?
+    /// Only the sessions of devices this (non-administrator) user may see.
+    public var visibleTo: String?
+    /// A cursor: only sessions created before this one (by creation time, then ID).
+    public var beforeID: String?
+    /// At most this many: the newest of those that match, returned oldest first.
+    public var limit: Int
+
+    public init(deviceID: String? = nil, visibleTo: String? = nil, beforeID: String? = nil, limit: Int = 100) {
+        self.deviceID = deviceID
+        self.visibleTo = visibleTo
+        self.beforeID = beforeID
+        self.limit = limit
+    }
+
+    /// The SELECT both stores run, given its WHERE clause and the limit's placeholder.
+    static func selection(filter: String, limit: String) -> String {
+        """
+        SELECT * FROM (SELECT * FROM sessions \(filter) ORDER BY created_at DESC, id DESC LIMIT \(limit)) AS newest
+        ORDER BY created_at, id
+        """
+    }
+
+    /// The conditions, with `bind` giving each value's placeholder in order.
+    func conditions(_ bind: (String) -> String) -> String {
+        var conditions: [String] = []
+        if let deviceID { conditions.append("device_id = \(bind(deviceID))") }
+        if let visibleTo {
+            conditions.append(
+                "device_id IN (SELECT d.id FROM devices d JOIN user_customers uc ON uc.customer_id = d.customer WHERE uc.user_id = \(bind(visibleTo)))")
+        }
+        if let beforeID {
+            let cursor = bind(beforeID)
+            conditions.append("(created_at, id) < (SELECT created_at, id FROM sessions WHERE id = \(cursor))")
+        }
+        return conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+    }
+}
