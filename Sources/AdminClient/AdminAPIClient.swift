@@ -17,8 +17,9 @@ public struct AdminAPIClient: Sendable {
     /// Sent as `Authorization: Bearer`, for the routes that need a key.
     public let apiKey: String?
 
-    public init(baseURL: String, trustedCA: [NIOSSLCertificate]?, apiKey: String? = nil) {
-        self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+    /// Throws `AdminBaseURL.Refused` for a URL that is not https (or plain http to this machine).
+    public init(baseURL: String, trustedCA: [NIOSSLCertificate]?, apiKey: String? = nil) throws {
+        self.baseURL = try AdminBaseURL.checked(baseURL)
         self.trustedCA = trustedCA
         self.apiKey = apiKey
     }

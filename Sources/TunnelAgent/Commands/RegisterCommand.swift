@@ -33,6 +33,14 @@ struct RegisterCommand: AsyncParsableCommand {
     @Option(help: "Folder for device-key.pem, device.pem and relay-ca.pem.")
     var out: String = "/etc/tunnel-agent"
 
+    func validate() throws {
+        do {
+            _ = try AdminBaseURL.checked(adminURL)
+        } catch let refused as AdminBaseURL.Refused {
+            throw ValidationError("--admin-url: \(refused)")
+        }
+    }
+
     func run() async throws {
         let secret: String
         if let secretFile {

@@ -26,7 +26,7 @@ struct GatewayRegistration {
         let request = try CertificateSigningRequest(
             version: .v1, subject: try DistinguishedName { CommonName(deviceID) }, privateKey: key, attributes: .init(),
             signatureAlgorithm: .ecdsaWithSHA256)
-        let api = AdminAPIClient(baseURL: adminURL, trustedCA: trustedCA)
+        let api = try AdminAPIClient(baseURL: adminURL, trustedCA: trustedCA)
         let accepted = try await api.post(
             "/v1/register", json: ["deviceId": deviceID, "secret": secret, "csr": try request.serializeAsPEM().pemString],
             expecting: .created, as: Accepted.self)

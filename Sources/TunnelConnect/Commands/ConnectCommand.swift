@@ -112,6 +112,13 @@ public struct ConnectCommand: AsyncParsableCommand {
             if target != nil { throw ValidationError("give either a connect URL or token, or --device, not both") }
             if relay == nil { throw ValidationError("--device needs --relay host:port") }
             if !["control", "monitor"].contains(mode) { throw ValidationError("--mode must be control or monitor, not \(mode)") }
+            if let adminURL {
+                do {
+                    _ = try AdminBaseURL.checked(adminURL)
+                } catch let refused as AdminBaseURL.Refused {
+                    throw ValidationError("--admin-url: \(refused)")
+                }
+            }
         }
     }
 

@@ -21,7 +21,7 @@ struct SessionRequest {
 
     /// Opens the session; throws `AdminAPIClient.Refused` with the API's message when it says no.
     func open(trustedCA: [NIOSSLCertificate]?) async throws -> Opened {
-        let api = AdminAPIClient(baseURL: adminURL, trustedCA: trustedCA, apiKey: apiKey)
+        let api = try AdminAPIClient(baseURL: adminURL, trustedCA: trustedCA, apiKey: apiKey)
         return try await api.post(
             "/v1/sessions", json: ["deviceId": deviceID, "mode": mode, "takeOver": takeOver], expecting: .created, timeout: .seconds(20))
     }
