@@ -121,7 +121,8 @@ def test_every_documented_route_answers_as_the_document_says(relay):
             target = path
             if "{id}" in path:
                 target = path.replace("{id}", opened["id"] if "sessions" in path else "p3")  # p3 is revoked and reset here
-            body = {"deviceId": "p1", "mode": "monitor"} if (method, path) == ("post", "/v1/sessions") else None
+            body = {"post /v1/sessions": {"deviceId": "p1", "mode": "monitor"},
+                    "post /v1/devices/{id}/move": {"customer": "beta"}}.get(f"{method} {path}")
             status, reply, _ = relay.request(method.upper(), target, "admin", body)
             assert status not in (0, 405), f"{method.upper()} {target}: {status}"
             if not (path == "/v1/sessions/{id}/capture" and status == 404):
@@ -151,6 +152,7 @@ MATRIX = [
     ("POST", "/v1/devices/nope/revoke", None, (401, 403, 403, 404)),
     ("POST", "/v1/devices/nope/reset", None, (401, 403, 403, 404)),
     ("POST", "/v1/devices/nope/certificate/renew", None, (401, 403, 403, 404)),
+    ("POST", "/v1/devices/nope/move", {"customer": "beta"}, (401, 403, 403, 404)),
 ]
 
 
