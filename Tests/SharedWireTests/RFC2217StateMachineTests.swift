@@ -52,6 +52,34 @@ final class RFC2217StateMachineTests: XCTestCase {
         XCTAssertEqual(machine.receive(.negotiation(.will, .comPort)), [])
     }
 
+    /// pyserial's options start as "requested"; when our offers arrive before it sends them, it
+    /// takes our `WILL`/`DO COM-PORT-OPTION` for answers and never sends its own. Byte for byte
+    /// what it then sends (captured): `DO BINARY`, `WILL BINARY`, `DO ECHO`, then its four
+    /// settings. Its first command must start the service, with the first modem state ahead of
+    /// the answers, or `port.cts` fails with "remote sends no NOTIFY_MODEMSTATE".
+    func testAClientThatTookOurOffersForAnswersIsServedFromItsFirstCommand() {
+        var machine = Machine()
+        _ = machine.start()
+        XCTAssertEqual(machine.receive(.negotiation(.do, .binary)), [])
+        XCTAssertEqual(machine.receive(.negotiation(.will, .binary)), [])
+        XCTAssertEqual(machine.receive(.negotiation(.do, .echo)), [.sendNegotiation(.wont, .echo), .log(.optionRefused(.do, .echo))])
+        XCTAssertFalse(machine.isServing)
+
+        XCTAssertEqual(machine.receive(request(.setBaudRate, [0, 0, 0x25, 0x80])), [
+            .sendControl(.queryState), .sendControl(.setBaudRate(9_600)),
+        ], "the first modem state is fetched ahead of the setting")
+        XCTAssertTrue(machine.isServing)
+        XCTAssertEqual(machine.receive(request(.setDataSize, [8])), [.sendControl(.setDataBits(8))], "once")
+        XCTAssertEqual(machine.tunnelAnswered(.init(operation: .queryState, value: 0, status: .applied)), [
+            .sendAnswer(.modemState(0)),
+        ])
+        XCTAssertEqual(machine.tunnelAnswered(.init(operation: .setBaudRate, value: 9_600, status: .applied)), [
+            .sendAnswer(.baudRate(9_600)),
+        ])
+        XCTAssertEqual(machine.receive(.negotiation(.will, .comPort)), [], "a late offer needs no reply and fetches nothing")
+        XCTAssertEqual(machine.receive(.negotiation(.do, .comPort)), [])
+    }
+
     func testSettingsGoThroughTheTunnelAndAreAnsweredInOrderWithTheValueInEffect() {
         var machine = serving()
         XCTAssertEqual(machine.receive(request(.setBaudRate, [0, 0, 0x4B, 0x00])), [.sendControl(.setBaudRate(19_200))])

@@ -46,6 +46,20 @@ final class RFC2217HandlerTests: XCTestCase {
             return client
         }
 
+        /// The client agrees COM-PORT-OPTION (`IAC WILL COM-PORT-OPTION`), as real clients do
+        /// before their commands; the first modem-state poll that starts goes to the tunnel.
+        func agree(_ client: EmbeddedChannel) throws {
+            try client.writeInbound(ByteBuffer(bytes: [Telnet.iac, TelnetVerb.will.rawValue, 44]))
+            XCTAssertEqual(try toTunnel(), [.serialControl(.queryState)])
+        }
+
+        /// `agree`, with the poll's result (a PTY: no modem lines) and its NOTIFY-MODEMSTATE.
+        func agreeAndAnswerThePoll(_ client: EmbeddedChannel) throws {
+            try agree(client)
+            try tunnel.writeInbound(TunnelMessage.serialControlResult(.init(operation: .queryState, value: 0, status: .applied)))
+            while try client.readOutbound(as: ByteBuffer.self) != nil {}
+        }
+
         func toTunnel() throws -> [TunnelMessage] {
             var messages: [TunnelMessage] = []
             while let message = try tunnel.readOutbound(as: TunnelMessage.self) { messages.append(message) }
@@ -69,6 +83,7 @@ final class RFC2217HandlerTests: XCTestCase {
         let rig = try Rig()
         let client = try rig.connectClient()
         XCTAssertEqual(try received(client).count, 18, "six offers: WILL and DO for BINARY, SGA, COM-PORT-OPTION")
+        try rig.agreeAndAnswerThePoll(client)
 
         try client.writeInbound(ByteBuffer(bytes: Array("AB".utf8) + [iac, iac] + [iac, sb, 44, 1, 0, 0, 0x25, 0x80, iac, se] + Array("CD".utf8)))
         XCTAssertEqual(try rig.toTunnel(), [
@@ -98,6 +113,7 @@ final class RFC2217HandlerTests: XCTestCase {
     func testAResultOwedToAClientThatLeftIsDroppedAndTheNextClientKeepsWhatWasLearnt() throws {
         let rig = try Rig()
         let first = try rig.connectClient()
+        try rig.agreeAndAnswerThePoll(first)
         try first.writeInbound(ByteBuffer(bytes: [iac, sb, 44, 1, 0, 0, 0x4B, 0x00, iac, se]))
         try rig.tunnel.writeInbound(TunnelMessage.serialControlResult(.init(operation: .setBaudRate, value: 19_200, status: .applied)))
         try first.writeInbound(ByteBuffer(bytes: [iac, sb, 44, 4, 2, iac, se]))
@@ -106,8 +122,11 @@ final class RFC2217HandlerTests: XCTestCase {
 
         let second = try rig.connectClient()
         _ = try received(second)
+        try rig.agree(second)
         try rig.tunnel.writeInbound(TunnelMessage.serialControlResult(.init(operation: .setStopBits, value: 2, status: .applied)))
         XCTAssertEqual(try received(second), [], "the stop-size answer belonged to the first client")
+        try rig.tunnel.writeInbound(TunnelMessage.serialControlResult(.init(operation: .queryState, value: 0, status: .applied)))
+        XCTAssertEqual(try received(second), answer(.modemState(0)), "the second client's own poll comes next")
         try second.writeInbound(ByteBuffer(bytes: [iac, sb, 44, 1, 0, 0, 0, 0, iac, se]))
         XCTAssertEqual(try received(second), answer(.baudRate(19_200)), "an ask is answered with what the first client set")
         try second.writeInbound(ByteBuffer(bytes: [iac, sb, 44, 3, 3, iac, se]))

@@ -151,10 +151,11 @@ public struct ComPortServerStateMachine: Sendable {
         case .negotiation(let verb, let option):
             return negotiate(verb, option)
         case .comPort(let code, let value):
+            let agreed = comPortInUse()
             do {
-                return handle(try ComPortRequest(command: code, value: value))
+                return agreed + handle(try ComPortRequest(command: code, value: value))
             } catch {
-                return [.log(.malformedRequest(error))]
+                return agreed + [.log(.malformedRequest(error))]
             }
         case .subnegotiation(let option, _):
             return [.log(.ignoredSubnegotiation(option))]
@@ -184,11 +185,26 @@ public struct ComPortServerStateMachine: Sendable {
             next = .no
         }
         if theirSide { theirs[option] = next } else { ours[option] = next }
-        if option == .comPort, next == .yes, state == .negotiating {
-            state = .serving
-            // A first NOTIFY-MODEMSTATE, so that a client reading CTS or DSR has a value.
-            actions += send(.queryState, expecting: .modemState)
-        }
+        if option == .comPort, next == .yes { actions += startServing() }
         return actions
+    }
+
+    /// A COM-PORT-OPTION command while still negotiating: the client agreed without saying so.
+    /// When our offers reach a client before it sends its own, the client may take our
+    /// `WILL`/`DO COM-PORT-OPTION` for the answers to offers it has not sent yet, and then
+    /// never sends them (pyserial does: its options start as requested). Its command shows
+    /// that it uses the option.
+    private mutating func comPortInUse() -> [Action] {
+        guard state == .negotiating else { return [] }
+        theirs[.comPort] = .yes
+        return startServing()
+    }
+
+    /// COM-PORT-OPTION agreed: serve, and fetch a first NOTIFY-MODEMSTATE so that a client
+    /// reading CTS or DSR has a value (pyserial fails `cts` when none ever came).
+    private mutating func startServing() -> [Action] {
+        guard state == .negotiating else { return [] }
+        state = .serving
+        return send(.queryState, expecting: .modemState)
     }
 }
