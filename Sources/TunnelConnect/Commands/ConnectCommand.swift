@@ -29,7 +29,8 @@ public struct ConnectCommand: AsyncParsableCommand {
             (RFC 2217) client sets the real port's speed, framing, DTR, RTS and BREAK and is told \
             what is in effect: pyserial's serial_for_url("rfc2217://127.0.0.1:7000"), or a \
             Windows virtual COM port (com0com with hub4com's com2tcp-rfc2217). The TCP and \
-            RFC 2217 ports take one client at a time, and the session stays open while it reconnects.
+            RFC 2217 ports take one client at a time, and the session stays open while it reconnects \
+            (at once, too); a second client meanwhile reads one line saying why it is turned away.
             """)
 
     @Argument(help: "Connect URL (bmstunnel://host:port/<token>) or a session token.")

@@ -11,7 +11,7 @@ import TunnelPlumbing
 final class RFC2217Endpoint: LocalEndpoint {
     private let address: RelayAddress
     private let logger: Logger
-    private let listener = SingleClientListener()
+    private let listener: SingleClientListener
     private let state = NIOLockedValueBox<State>(State())
 
     private struct State {
@@ -23,6 +23,7 @@ final class RFC2217Endpoint: LocalEndpoint {
     init(address: RelayAddress, logger: Logger = Logger(label: "tunnel-connect.rfc2217")) {
         self.address = address
         self.logger = logger
+        self.listener = SingleClientListener(logger: logger)
     }
 
     var controlReceiver: (any SerialControlReceiver)? { state.withLockedValue { $0.link } }

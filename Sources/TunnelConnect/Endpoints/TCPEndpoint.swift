@@ -1,3 +1,4 @@
+import Logging
 import NIOCore
 import TunnelPlumbing
 
@@ -5,10 +6,11 @@ import TunnelPlumbing
 /// session outlives a connection: the Control Panel may disconnect and connect again.
 final class TCPEndpoint: LocalEndpoint {
     private let address: RelayAddress
-    private let listener = SingleClientListener()
+    private let listener: SingleClientListener
 
-    init(address: RelayAddress) {
+    init(address: RelayAddress, logger: Logger = Logger(label: "tunnel-connect.tcp")) {
         self.address = address
+        self.listener = SingleClientListener(logger: logger)
     }
 
     func start(bridge: SerialBridge) async throws -> String {
