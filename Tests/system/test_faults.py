@@ -303,33 +303,70 @@ def test_presence_after_relay_sigkill_forgets_agents_that_did_not_return(faults)
     assert not faults.online("pack-gone"), f"`device list` after the restart: {faults.presence()}"
 
 
-def test_a_tls_handshake_that_never_finishes_is_cut_by_the_handshake_timeout(faults):
-    """Half-open handshakes must not pin the relay's descriptors (10 s handshake timeout, not configurable).
+HANDSHAKE_TIMEOUT = 10  # TunnelLimits.defaultHandshakeTimeoutSeconds; PROTOCOL.md section 7, CONFIGURATION.md
+HANDSHAKE_CUT_SLACK = 1.0  # the timer fires on time; a loaded 2-core machine and the close itself
 
-    Before the fix in closeWithGoingAway the relay logged the timeout but kept the socket
-    open for as long as the peer liked: its GOING_AWAY waited behind the unfinished TLS."""
+
+def cut_after(s, connected: float) -> tuple[float, bytes]:
+    """Reads until the relay closes `s`; seconds from `connected` to the close, and what came."""
+    received = b""
+    s.settimeout(max(0.1, HANDSHAKE_TIMEOUT + HANDSHAKE_CUT_SLACK + SLACK - (time.monotonic() - connected)))
+    while True:
+        chunk = s.recv(100)
+        if not chunk:
+            return time.monotonic() - connected, received
+        received += chunk
+
+
+def test_a_tls_handshake_that_never_finishes_is_cut_at_the_handshake_timeout(faults):
+    """Half-open handshakes must not pin the relay's descriptors, and are cut when the documented
+    10 s are up (not configurable on the command line), not later.
+
+    Before the fix in closeWithGoingAway the relay logged the timeout but kept the socket open
+    for as long as the peer liked: its GOING_AWAY waited behind the unfinished TLS. After it,
+    the socket waited for the GOING_AWAY grace (2 s) on top, for a frame that cannot be sent
+    before TLS is up: cut at 12 s."""
     log = faults.start_relay(15, 45)
     import socket as sockets
     held = []
     for payload in (b"", bytes([0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xFC, 0x03, 0x03])):
         s = sockets.create_connection(("127.0.0.1", faults.relay_port))
+        connected = time.monotonic()
         if payload:
             s.sendall(payload)  # a TLS record announcing a 512-byte ClientHello, never finished
-        held.append(s)
-    start = time.monotonic()
-    for s in held:
-        s.settimeout(max(0.1, 10 + 2 + SLACK - (time.monotonic() - start)))
+        held.append((s, connected))
+    for s, connected in held:
         try:
-            data = s.recv(100)
+            closed, data = cut_after(s, connected)
         except sockets.timeout:
-            pytest.fail(f"the relay still holds a half-open TLS handshake after {time.monotonic() - start:.1f} s:\n"
+            pytest.fail(f"the relay still holds a half-open TLS handshake after {time.monotonic() - connected:.1f} s:\n"
                         + read(log)[-2000:])
         finally:
             s.close()
         assert data == b"", "the relay closes without answering"
-    closed = time.monotonic() - start
-    assert closed >= 9.5, f"closed after {closed:.1f} s, before the handshake timeout"
+        assert HANDSHAKE_TIMEOUT - 0.5 <= closed <= HANDSHAKE_TIMEOUT + HANDSHAKE_CUT_SLACK, \
+            f"cut after {closed:.2f} s; the handshake timeout is {HANDSHAKE_TIMEOUT} s"
+        print(f"half-open TLS handshake cut after {closed:.2f} s")
     assert "handshakeTimeout" in read(log)
+
+
+def test_a_connection_that_finishes_tls_but_never_says_hello_is_told_and_cut_at_the_handshake_timeout(faults):
+    """TLS done, no HELLO: the relay says GOING_AWAY handshakeTimeout (18) and closes at 10 s."""
+    import socket as sockets
+    import ssl
+    faults.start_relay(15, 45)
+    tls = ssl.create_default_context(cafile=str(faults.data / "tls" / "server-ca.pem"))
+    raw = sockets.create_connection(("127.0.0.1", faults.relay_port))
+    connected = time.monotonic()
+    with tls.wrap_socket(raw, server_hostname="127.0.0.1") as s:
+        try:
+            closed, data = cut_after(s, connected)
+        except ssl.SSLError as error:  # a close without close_notify on some OpenSSL versions
+            pytest.fail(f"TLS error instead of GOING_AWAY and a close: {error}")
+    assert data[:1] == bytes([0x3F]) and data[6:8] == (18).to_bytes(2, "big"), f"GOING_AWAY handshakeTimeout: {data.hex(' ')}"
+    assert HANDSHAKE_TIMEOUT - 0.5 <= closed <= HANDSHAKE_TIMEOUT + HANDSHAKE_CUT_SLACK, \
+        f"cut after {closed:.2f} s; the handshake timeout is {HANDSHAKE_TIMEOUT} s"
+    print(f"TLS without HELLO cut after {closed:.2f} s")
 
 
 # MARK: the benchmark, tiny

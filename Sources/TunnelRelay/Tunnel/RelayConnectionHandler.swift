@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOSSL
+import NIOTLS
 import SharedWire
 import TunnelPlumbing
 import X509
@@ -25,6 +26,8 @@ final class RelayConnectionHandler: ChannelInboundHandler {
     private let relay: RelayContext
     private var state = State.awaitingHello
     private var handshakeTimer: Scheduled<Void>?
+    /// Whether TLS finished its handshake; before that no frame can reach the peer.
+    private var tlsEstablished = false
     /// Serial bytes this connection delivered to its partner.
     private var bytes: UInt64 = 0
     private var endReason: String?
@@ -48,6 +51,8 @@ final class RelayConnectionHandler: ChannelInboundHandler {
         handshakeTimer = context.eventLoop.scheduleTask(in: relay.configuration.handshakeTimeout) {
             let (handler, context) = loopBound.value
             switch handler.state {
+            case .awaitingHello where !handler.tlsEstablished:
+                handler.cutUnfinishedTLS(context)
             case .awaitingHello, .authenticating:
                 handler.refuse(context, .handshakeTimeout, "no HELLO within the handshake timeout")
             default:
@@ -97,6 +102,7 @@ final class RelayConnectionHandler: ChannelInboundHandler {
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case .handshakeCompleted? = event as? TLSUserEvent { tlsEstablished = true }
         guard let paired = event as? SessionBroker.Paired, case .waitingForAgent(let session) = state else {
             return context.fireUserInboundEventTriggered(event)
         }
@@ -176,6 +182,16 @@ final class RelayConnectionHandler: ChannelInboundHandler {
         logger.info("Closing connection", metadata: ["code": "\(code)", "reason": "\(message)"])
         endReason = endReason ?? message
         context.closeWithGoingAway(code, message)
+    }
+
+    /// The handshake timer fired before TLS was up: a `GOING_AWAY` could not be sent (TLS holds
+    /// it back until a handshake the peer is not finishing), so the connection closes at once,
+    /// at the timeout PROTOCOL.md gives, instead of after the going-away grace on top of it.
+    private func cutUnfinishedTLS(_ context: ChannelHandlerContext) {
+        let message = "TLS handshake not finished within the handshake timeout"
+        logger.info("Closing connection", metadata: ["code": "\(TunnelErrorCode.handshakeTimeout)", "reason": "\(message)"])
+        endReason = endReason ?? message
+        context.close(promise: nil)
     }
 
     // MARK: - Agents
