@@ -14,7 +14,8 @@ let package = Package(
         .target(name: "FuzzDriver"),
         .executableTarget(name: "FuzzG1", dependencies: [
             "FuzzDriver",
-            .product(name: "SharedWire", package: "bms-tunnel"), .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "SharedWire", package: "bms-tunnel"), .product(name: "TunnelAgent", package: "bms-tunnel"),
+            .product(name: "NIOCore", package: "swift-nio"),
         ]),
         .executableTarget(name: "FuzzTunnelFrames", dependencies: [
             "FuzzDriver",

@@ -156,3 +156,29 @@ final class G1DecodingTests: XCTestCase {
         XCTAssertEqual(values["signedBytes"], .list(first: 0, elements: [127, -128, -1]))
     }
 }
+
+/// Cell indexes a BMS may put in a BV2 line that no list can hold.
+final class G1HostileIndexTests: XCTestCase {
+    func testAHugeFirstCellGivesNoValueInsteadOfATrap() throws {
+        let decoder = TelemetryDecoder(config: try ConfigFixtures.shippedParams())
+        var assembler = TelemetryListAssembler()
+        // 0x7FFFFFFFFFFFFFFF − 1 + 8 cells overflowed `first + elements.count`.
+        for index in ["7FFFFFFFFFFFFFFF", "FFFFFFFFFFFFFFFF", "0401", "-1", "0"] {
+            let values = decoder.decode(G1Sentence(name: "BV2", fields: ["00", index, "8", "8C8D8E8F90919293"]))
+            XCTAssertNil(values.first { $0.key == "cellVoltages" }, "first cell \(index)")
+            for value in values { _ = assembler.merge(value) }
+        }
+        let good = decoder.decode(G1Sentence(name: "BV2", fields: ["00", "0400", "1", "8C"]))
+        let whole = assembler.merge(try XCTUnwrap(good.first { $0.key == "cellVoltages" }))
+        guard case .list(0, let elements) = whole.value else { return XCTFail("\(whole)") }
+        XCTAssertEqual(elements.count, TelemetryListAssembler.maxElements)
+    }
+
+    func testTheAssemblerTakesAnyPositionWithoutATrap() {
+        var assembler = TelemetryListAssembler()
+        for first in [Int.max, Int.max - 3, Int.min, -1, TelemetryListAssembler.maxElements] {
+            let merged = assembler.merge(TelemetryValue(key: "cells", value: .list(first: first, elements: [1, 2, 3, 4]), units: ""))
+            XCTAssertEqual(merged.value, .list(first: 0, elements: []), "first \(first)")
+        }
+    }
+}

@@ -215,3 +215,27 @@ final class SimulatedBMSConversationTests: XCTestCase {
         XCTAssertFalse(adapter.isOpen)
     }
 }
+
+/// Writes whose numbers do not fit: refused, never a trap.
+final class SimulatedBMSHostileWriteTests: XCTestCase {
+    func testHugeNumbersInWritesAreRefused() throws {
+        let start = Date(timeIntervalSince1970: 1_767_225_600)
+        var bms = SimulatedBMS(pack: SimulatedPack(configuration: PackConfiguration(cellsPerString: 4, strings: 1)), now: start)
+        let writes: [G1Sentence] = [
+            G1Sentence(name: "TD1", fields: ["999999999999999", "01", "01", "00", "00", "00"]),
+            G1Sentence(name: "TD1", fields: ["-999999999999999", "01", "01", "00", "00", "00"]),
+            G1Sentence(name: "TD1", fields: ["2030", "01", "01", "00", "00", "9223372036854775807"]),
+            G1Sentence(name: "CF2", fields: ["FFFFFFFFFFFFFFFF", "0001"]),
+            G1Sentence(name: "CF2", fields: ["0020", "FFFFFFFFFFFFFFFF"]),
+            G1Sentence(name: "SC1", fields: ["FFFFFFFFFFFFFFFF"]),
+        ]
+        for write in writes {
+            let reply = bms.receive(write, now: start.addingTimeInterval(1))
+            guard case .refused = reply.outcome else { return XCTFail("\(write) was not refused: \(reply.outcome)") }
+            // The simulator still answers readings afterwards.
+            let clock = bms.receive(G1Sentence(name: "TD1", fields: ["?"]), now: start.addingTimeInterval(2))
+            XCTAssertEqual(clock.sentences.first?.fields.count, 7, "\(write)")
+            XCTAssertEqual(clock.sentences.first?.fields.first, "2026", "\(write) left the clock alone")
+        }
+    }
+}

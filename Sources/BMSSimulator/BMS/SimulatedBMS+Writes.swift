@@ -118,9 +118,11 @@ extension SimulatedBMS {
     }
 
     /// `TD1,<year>,<month>,<day>,<hour>,<minute>,<second>` (decimal, UTC) sets the clock;
-    /// answered with the TD1 reading.
+    /// answered with the TD1 reading. Years outside `clockYears` are refused: the clock counts
+    /// 32-bit seconds, and a year of 10¹⁵ would overflow every conversion after it.
     private mutating func setClock(_ fields: [String]) -> BMSReply {
-        let numbers = fields.compactMap { Int($0) }
+        let numbers = fields.compactMap { $0.utf8.count <= 4 ? Int($0) : nil }
+        if numbers.count == 6, !Self.clockYears.contains(numbers[0]) { return .refused("TD1", .range) }
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = TimeZone(identifier: "UTC")!
         let parts = DateComponents(year: numbers.first, month: numbers.dropFirst().first, day: numbers.dropFirst(2).first,

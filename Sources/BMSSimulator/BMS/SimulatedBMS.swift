@@ -80,6 +80,9 @@ public struct SimulatedBMS: Sendable {
         if now > time { time = now }
     }
 
+    /// Years the clock may be set to (`TD1`): those its 32-bit seconds since 2000 can count.
+    static let clockYears = 2000...2099
+
     /// The BMS's clock as a G1 timestamp: seconds since 2000-01-01 00:00 UTC.
     public var g1Time: UInt32 {
         UInt32(clamping: Int((time.timeIntervalSince1970 + clockOffset - Self.g1Epoch).rounded(.down)))

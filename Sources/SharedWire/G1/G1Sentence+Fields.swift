@@ -36,6 +36,19 @@ extension G1Sentence {
         return value
     }
 
+    /// Field `position` as an unsigned hexadecimal number of at most `maximum`, as an `Int`
+    /// for counts, indexes and codes. A field may hold up to 16 hex digits (more than an `Int`
+    /// holds), so a larger value is a `G1FieldError` naming the field, never a trap.
+    public func hexInt(_ position: Int, max maximum: Int) throws -> Int {
+        let raw = try hex(position)
+        guard let value = Int(exactly: raw), value <= maximum else {
+            throw G1FieldError(
+                sentence: name, field: position, found: field(position),
+                expected: "a hexadecimal number of at most \(String(maximum, radix: 16, uppercase: true))")
+        }
+        return value
+    }
+
     /// Field `position` as a hexadecimal number, or `nil` when the field is empty.
     public func optionalHex(_ position: Int) throws -> UInt64? {
         field(position).isEmpty ? nil : try hex(position)

@@ -15,7 +15,8 @@ enum G1FieldDecoder {
         case .bytes:
             guard let bytes = bytes(text) else { return nil }
             let elements: [Double?] = bytes.map { scaling.scaled(scaling.number(raw: UInt64($0), width: 8)) }
-            return .list(first: firstIndex(param, fields: fields), elements: elements)
+            guard let first = firstIndex(param, fields: fields) else { return nil }
+            return .list(first: first, elements: elements)
         case .hex, .hexDec:
             guard let raw = hex(text, bigEndian: scaling.bigEndian) else { return nil }
             if let bit = param.bit { return .flag(raw >> UInt64(bit) & 1 == 1) }
@@ -47,10 +48,17 @@ enum G1FieldDecoder {
         }
     }
 
-    /// The 0-based position of a BYTES list's first element: from `index_field` (1-based, hex), else 0.
-    private static func firstIndex(_ param: ParamsConfig.G1Param, fields: [String]) -> Int {
-        guard let field = param.indexField, field <= fields.count, let number = Int(fields[field - 1], radix: 16), number >= 1 else { return 0 }
-        return number - 1
+    /// The 0-based position of a BYTES list's first element: from `index_field` (1-based, hex),
+    /// else 0. Nil when the index field holds anything but a number from 1 to
+    /// `TelemetryListAssembler.maxElements`: a corrupt index (up to 16 hex digits, past
+    /// `Int.max`) must neither trap nor move the slice.
+    static func firstIndex(_ param: ParamsConfig.G1Param, fields: [String]) -> Int? {
+        guard let field = param.indexField, field <= fields.count else { return 0 }
+        let text = fields[field - 1]
+        guard text.utf8.count <= maxHexDigits, text.allSatisfy(\.isHexDigit), let number = UInt64(text, radix: 16),
+              number >= 1, number <= UInt64(TelemetryListAssembler.maxElements)
+        else { return nil }
+        return Int(number) - 1
     }
 
     private struct HexError: Error {}

@@ -14,8 +14,10 @@ public struct TelemetryListAssembler: Sendable {
     public mutating func merge(_ value: TelemetryValue) -> TelemetryValue {
         guard case .list(let first, let elements) = value.value else { return value }
         var list = lists[value.key] ?? []
-        let end = min(first + elements.count, Self.maxElements)
-        if first < end {
+        // Checked: a slice's position comes from the wire (a G1 index field, a CAN id).
+        let (sum, overflow) = first.addingReportingOverflow(elements.count)
+        let end = overflow ? Self.maxElements : min(sum, Self.maxElements)
+        if first >= 0, first < end {
             if list.count < end { list += Array(repeating: nil, count: end - list.count) }
             list.replaceSubrange(first..<end, with: elements.prefix(end - first))
         }

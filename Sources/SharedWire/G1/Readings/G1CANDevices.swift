@@ -16,13 +16,13 @@ public struct G1CANDevices: Equatable, Sendable {
 
     public init(_ sentence: G1Sentence) throws {
         try sentence.require("CG1")
-        currentSensor = DeviceStatus(rawValue: Int(try sentence.hex(1)))
+        currentSensor = DeviceStatus(rawValue: try sentence.hexInt(1, max: G1Limits.maxByte))
         var groups: [CellGroup] = []
         var position = 2
         while position + 1 <= sentence.fields.count, !sentence.field(position).isEmpty {
             groups.append(CellGroup(
-                cellCount: Int(try sentence.hex(position)),
-                status: DeviceStatus(rawValue: Int(try sentence.hex(position + 1)))))
+                cellCount: try sentence.hexInt(position, max: G1Limits.maxByte),
+                status: DeviceStatus(rawValue: try sentence.hexInt(position + 1, max: G1Limits.maxByte))))
             position += 2
         }
         cellGroups = groups

@@ -30,9 +30,9 @@ public struct G1CellGroup: Equatable, Sendable {
         case "BT4": (kind, scale) = (.cellTemperature, G1Scaling.temperature)
         default: (kind, scale) = (.balancingRate, G1Scaling.balancingRate)
         }
-        string = Int(try sentence.hex(1))
-        firstCell = Int(try sentence.hex(2))
-        let size = Int(try sentence.hex(3))
+        string = try sentence.hexInt(1, max: G1Limits.maxByte)
+        firstCell = try sentence.hexInt(2, max: G1Limits.maxWord)
+        let size = try sentence.hexInt(3, max: G1Limits.maxByte)
         let bytes = try sentence.byteArray(4)
         guard (1...8).contains(size), bytes.count == size else {
             throw G1FieldError(

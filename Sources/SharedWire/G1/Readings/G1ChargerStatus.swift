@@ -12,8 +12,8 @@ public struct G1ChargerStatus: Equatable, Sendable {
 
     public init(_ sentence: G1Sentence) throws {
         try sentence.require("CS1")
-        connectedChargers = Int(try sentence.hex(1))
-        canStatus = Int(try sentence.hex(2))
+        connectedChargers = try sentence.hexInt(1, max: G1Limits.maxByte)
+        canStatus = try sentence.hexInt(2, max: G1Limits.maxWord)
         setVoltage = Double(try sentence.hex(3)) / 10
         setCurrent = Double(try sentence.hex(4)) / 10
         actualVoltage = Double(try sentence.hex(5)) / 10

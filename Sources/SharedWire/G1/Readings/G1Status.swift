@@ -55,11 +55,11 @@ public struct G1Status: Equatable, Sendable {
 
     public init(_ sentence: G1Sentence) throws {
         try sentence.require("ST1")
-        stageNumber = Int(try sentence.hex(1))
+        stageNumber = try sentence.hexInt(1, max: G1Limits.maxByte)
         stage = ChargingStage(rawValue: stageNumber)
-        lastChargingError = Int(try sentence.hex(2))
-        errorParameter = Int(try sentence.hex(3))
-        stageDuration = Int(try sentence.hex(4))
+        lastChargingError = try sentence.hexInt(2, max: G1Limits.maxByte)
+        errorParameter = try sentence.hexInt(3, max: G1Limits.maxWord)
+        stageDuration = try sentence.hexInt(4, max: G1Limits.maxDoubleWord)
         status = StatusFlags(rawValue: UInt16(truncatingIfNeeded: try sentence.hex(5)))
         protection = ProtectionFlags(rawValue: UInt16(truncatingIfNeeded: try sentence.hex(6)))
         powerReduction = PowerReductionFlags(rawValue: UInt16(truncatingIfNeeded: try sentence.hex(7)))
