@@ -44,8 +44,8 @@ final class MonitorAndTakeoverTests: XCTestCase {
             monitor.messages.contains { if case .serialControlResult = $0 { true } else { false } }
         }
         let answer = monitor.messages.compactMap { if case .serialControlResult(let r) = $0 { r } else { nil } }.first
-        XCTAssertEqual(answer, SerialControlResult(operation: .setBaudRate, value: 57_600, status: .unsupported),
-                       "never applied: answered with the speed in effect")
+        XCTAssertEqual(answer, SerialControlResult(operation: .setBaudRate, value: 0, status: .unsupported),
+                       "never applied: refused by the relay, which cannot read the port (PROTOCOL.md 8.5)")
 
         try await channel.close()
         await deployment.stop()

@@ -27,6 +27,27 @@ final class SourceLimitTests: XCTestCase {
         XCTAssertEqual(limiter.connectionOpened(from: "10.0.0.3", now: start + .seconds(62)), .allowed, "the window passes")
     }
 
+    func testSourcesThatFailedOnceAndLeftAreForgotten() {
+        var limiter = SourceLimiter(configuration: .init(failureWindow: .seconds(60), maxTrackedSources: 2_000))
+        let start = NIODeadline.uptimeNanoseconds(1_000_000_000)
+        for host in 0..<1_000 { limiter.authenticationFailed(from: "2001:db8::\(host)", now: start) }
+        XCTAssertEqual(limiter.trackedSources, 1_000)
+        // A window later, the next connection from anywhere sweeps the sources that never came back.
+        XCTAssertEqual(limiter.connectionOpened(from: "10.0.0.9", now: start + .seconds(61)), .allowed)
+        XCTAssertEqual(limiter.trackedSources, 1, "only the open connection's source")
+        limiter.connectionClosed(from: "10.0.0.9")
+        XCTAssertEqual(limiter.trackedSources, 0)
+
+        // Within one window, past the bound: the stalest source goes first.
+        var small = SourceLimiter(configuration: .init(maxAuthFailuresPerSource: 2, failureWindow: .seconds(60), maxTrackedSources: 100))
+        for host in 0..<500 { small.authenticationFailed(from: "2001:db8::\(host)", now: start + .milliseconds(Int64(host))) }
+        XCTAssertEqual(small.trackedSources, 100)
+        small.authenticationFailed(from: "2001:db8::499", now: start + .seconds(1))
+        guard case .refused = small.connectionOpened(from: "2001:db8::499", now: start + .seconds(2)) else {
+            return XCTFail("the newest source is still locked out")
+        }
+    }
+
     func testConnectionFloodFromOneAddressIsCappedWhileAgentsKeepWorking() async throws {
         let deployment = try await LocalDeployment.start(sourceLimits: .init(maxConnectionsPerSource: 8))
         let bms = try await SerialEnd.makePTY(group: deployment.clientGroup)

@@ -28,6 +28,7 @@ public enum TunnelErrorCode: UInt16, Sendable, CaseIterable {
     case sessionEnded = 23
     case replaced = 24
     case certificateRefused = 25
+    case invalidIdentifier = 26
 
     /// A short human description, used when a peer sends no message of its own.
     public var summary: String {
@@ -58,6 +59,7 @@ public enum TunnelErrorCode: UInt16, Sendable, CaseIterable {
         case .sessionEnded: "session ended"
         case .replaced: "replaced by a newer connection"
         case .certificateRefused: "certificate request refused"
+        case .invalidIdentifier: "identifier not in the allowed form"
         }
     }
 }

@@ -27,4 +27,15 @@ public enum TunnelLimits {
 
     /// Default silence after which a peer is considered dead.
     public static let defaultPeerTimeoutSeconds: Int64 = 45
+
+    /// Unsent outbound bytes past which a connection is closed rather than given one more
+    /// reply to something its peer asked (a `PONG`, a `SERIAL_CONTROL_RESULT`): a peer that
+    /// sends requests and never reads cannot make its receiver buffer the answers. Forwarded
+    /// session traffic stays far below it (forwarding stops reading at the partner's 64 KiB
+    /// high-water mark), so only a peer that does not read reaches it.
+    public static let maxUnsentBytesBeforeReply = 1 << 20
+
+    /// Longest identifier a peer may name (a session ID in `HELLO`, `OPEN_SESSION` or
+    /// `CLOSE_SESSION`, a device ID): the 1–64 characters of `TunnelIdentifier`.
+    public static let maxIdentifierLength = 64
 }

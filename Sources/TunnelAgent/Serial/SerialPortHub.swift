@@ -29,6 +29,8 @@ final class SerialPortHub: @unchecked Sendable {  // confined to `eventLoop`
     private var serialContext: ChannelHandlerContext?
     private var members: [String: Member] = [:]
     private var lastSerialWrite: EventLoopFuture<Void>?
+    /// BREAK on the line, timed without blocking the loop.
+    private lazy var lineBreak = SerialBreak(port: port, eventLoop: eventLoop)
     /// Sessions whose data connection is being dialled: the port stays open for them.
     private var joining = 0
     /// Holders other than sessions (the acquisition): the port stays open while there are any.
@@ -160,7 +162,7 @@ final class SerialPortHub: @unchecked Sendable {  // confined to `eventLoop`
         case (.serialControl(let control), .monitor):
             // Never applied; answered with what is in effect so the client's answers stay in step.
             logger.notice("Monitor serial control refused", metadata: ["session.id": "\(sessionID)", "operation": "\(control.operation)"])
-            member.context?.writeAndFlush(NIOAny(TunnelMessage.serialControlResult(port.refused(control))), promise: nil)
+            member.context?.reply(.serialControlResult(port.refused(control)))
         default:
             break
         }
@@ -170,16 +172,35 @@ final class SerialPortHub: @unchecked Sendable {  // confined to `eventLoop`
         guard let serial = serialContext else { return }
         observer?.fromClient(bytes)
         let promise = eventLoop.makePromise(of: Void.self)
-        serial.write(NIOAny(bytes), promise: promise)
+        if let breakEnds = lineBreak.ends {
+            // Bytes sent during a break go out after it, in order.
+            let loopBound = NIOLoopBound(serial, eventLoop: eventLoop)
+            breakEnds.whenComplete { _ in loopBound.value.writeAndFlush(NIOAny(bytes), promise: promise) }
+        } else {
+            serial.write(NIOAny(bytes), promise: promise)
+        }
         lastSerialWrite = promise.futureResult
     }
 
-    /// Applies a control operation once the data written before it reached the port.
+    /// Applies a control operation once the data written before it reached the port. A
+    /// `sendBreak` is answered when its break ends, and what follows it waits for that.
     private func applyInOrder(_ control: SerialControl, for sessionID: String) {
         serialContext?.flush()
         let apply = { [self] in
-            let result = port.apply(control)
-            members[sessionID]?.context?.writeAndFlush(NIOAny(TunnelMessage.serialControlResult(result)), promise: nil)
+            let answer: (SerialControlResult) -> Void = { [self] result in
+                _ = members[sessionID]?.context?.reply(.serialControlResult(result))
+            }
+            switch control {
+            case .sendBreak(let milliseconds):
+                let result = lineBreak.send(milliseconds: milliseconds)
+                lastSerialWrite = result.map { _ in }
+                let loopBound = NIOLoopBound(answer, eventLoop: eventLoop)
+                result.whenSuccess { loopBound.value($0) }
+            case .setBreak(let on):
+                answer(lineBreak.set(on))
+            default:
+                answer(port.apply(control))
+            }
         }
         guard let pending = lastSerialWrite else { return apply() }
         let loopBound = NIOLoopBound(apply, eventLoop: eventLoop)
@@ -197,6 +218,7 @@ final class SerialPortHub: @unchecked Sendable {  // confined to `eventLoop`
     fileprivate func sessionClosed(_ sessionID: String) {
         guard let member = members.removeValue(forKey: sessionID) else { return }
         if member.mode == .control {
+            if lineBreak.ends != nil { lineBreak.clear() }  // a break never outlives its session
             // The line is the agent's again: reading resumes even if the session was backed up.
             if holders > 0 { serialContext?.channel.setOption(ChannelOptions.autoRead, value: true).whenFailure { _ in } }
             observer?.controlSessionEnded()

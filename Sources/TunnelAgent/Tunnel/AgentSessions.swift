@@ -31,6 +31,12 @@ public final class AgentSessions: Sendable {
 
     /// Starts the session the relay asked for, or tells the relay why it cannot.
     func open(_ request: TunnelMessage.OpenSession, control: any Channel) {
+        guard TunnelIdentifier.isValid(request.sessionID) else {
+            // Not answered with CLOSE_SESSION, which would carry the bad ID back; the relay's
+            // session setup times out.
+            logger.error("Session refused: invalid session ID", metadata: ["session.id": "\(request.sessionID.prefix(64).debugDescription)"])
+            return
+        }
         var sessionLogger = self.logger
         sessionLogger[metadataKey: "session.id"] = "\(request.sessionID)"
         let logger = sessionLogger

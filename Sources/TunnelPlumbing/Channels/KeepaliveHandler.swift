@@ -3,7 +3,9 @@ import SharedWire
 
 /// Keeps a tunnel connection honest: pings at an interval, answers pings, and closes the
 /// connection with `keepaliveTimeout` when nothing at all arrived for the timeout, whatever
-/// TCP believes. Pings and pongs go no further up the pipeline.
+/// TCP believes. Pings and pongs go no further up the pipeline. A peer that keeps pinging
+/// without reading the pongs is closed once `TunnelLimits.maxUnsentBytesBeforeReply` bytes
+/// wait unsent.
 public final class KeepaliveHandler: ChannelDuplexHandler {
     public typealias InboundIn = TunnelMessage
     public typealias InboundOut = TunnelMessage
@@ -29,6 +31,8 @@ public final class KeepaliveHandler: ChannelDuplexHandler {
     private var lastHeard = NIODeadline.now()
     private var nonce: UInt64 = 0
     private var tick: RepeatedTask?
+    /// True once the peer was found not to read its pongs: the connection is closing.
+    private var deaf = false
 
     public init(configuration: Configuration) {
         self.configuration = configuration
@@ -58,7 +62,9 @@ public final class KeepaliveHandler: ChannelDuplexHandler {
         lastHeard = .now()
         switch unwrapInboundIn(data) {
         case .ping(let nonce):
-            context.writeAndFlush(wrapOutboundOut(.pong(nonce)), promise: nil)
+            // Bounded: a peer that pings and never reads is closed, not answered without end.
+            guard !deaf else { return }
+            deaf = !context.reply(.pong(nonce))
         case .pong:
             break
         default:

@@ -81,11 +81,13 @@ public final class SerialPort: @unchecked Sendable {
             case .setRTS(let on):
                 return setModemLine(TIOCM_RTS, on: on, operation: op)
             case .sendBreak(let ms):
-                // glibc on Linux takes a positive duration in milliseconds (rounded up to 100 ms).
-                let ok = tcsendbreak(fd, CInt(clamping: max(1, ms))) == 0
-                return SerialControlResult(operation: op, value: ms, status: ok ? .applied : .unsupported)
+                // Never `tcsendbreak`, which sleeps for the break in the caller's thread (an event
+                // loop): a break is timed by the caller (the agent's `SerialBreak`). Here, for a
+                // caller without a timer, only whether the device takes a break at all.
+                let ok = breakCondition(true) && breakCondition(false)
+                return SerialControlResult(operation: op, value: SerialControl.heldBreak(ms), status: ok ? .applied : .unsupported)
             case .setBreak(let on):
-                let ok = ioctl(fd, UInt(on ? TIOCSBRK : TIOCCBRK)) == 0
+                let ok = breakCondition(on)
                 return SerialControlResult(operation: op, value: on ? 1 : 0, status: ok ? .applied : .unsupported)
             case .purge(let target):
                 let queue: CInt = switch target {
@@ -101,6 +103,12 @@ public final class SerialPort: @unchecked Sendable {
         } catch {
             return SerialControlResult(operation: op, value: 0, status: .failed)
         }
+    }
+
+    /// Sets or clears the BREAK condition (`TIOCSBRK`, `TIOCCBRK`); returns at once. False
+    /// when the device refuses it.
+    public func breakCondition(_ on: Bool) -> Bool {
+        ioctl(fd, UInt(on ? TIOCSBRK : TIOCCBRK)) == 0
     }
 
     /// The answer to an operation that is not applied (a monitor session's): `unsupported`,

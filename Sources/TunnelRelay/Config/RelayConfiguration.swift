@@ -76,4 +76,7 @@ public struct RelayConfiguration: Sendable {
 public enum RelayLimits {
     /// Sessions waiting for one device's agent at a time; more are refused with `limitReached`.
     public static let maxPendingSessionsPerDevice = 16
+    /// `SERIAL_CONTROL` requests a monitor session may have unanswered at once (its refusals
+    /// wait behind a `queryState` still at the agent); one more closes it with `limitReached`.
+    public static let maxPendingMonitorControls = 64
 }

@@ -31,16 +31,37 @@ public struct AuditEntry: Sendable, Equatable {
         self.id = id
         self.at = at
         self.event = event
-        self.actor = actor
-        self.userID = userID
-        self.deviceID = deviceID
-        self.sessionID = sessionID
+        self.actor = Self.bounded(actor, Self.maxNameBytes)
+        self.userID = userID.map { Self.bounded($0, Self.maxNameBytes) }
+        self.deviceID = deviceID.map { Self.bounded($0, Self.maxNameBytes) }
+        self.sessionID = sessionID.map { Self.bounded($0, Self.maxNameBytes) }
         self.mode = mode
-        self.reason = reason
-        self.source = source
+        self.reason = Self.bounded(reason, Self.maxReasonBytes)
+        self.source = source.map { Self.bounded($0, Self.maxNameBytes) }
         self.startedAt = startedAt
         self.bytesToDevice = bytesToDevice
         self.bytesFromDevice = bytesFromDevice
+    }
+}
+
+extension AuditEntry {
+    /// Longest reason kept, in UTF-8 bytes. Reasons carry a peer's words (a `GOING_AWAY` or
+    /// `CLOSE_SESSION` message of up to 4 096 bytes), so every entry is bounded where it is made.
+    public static let maxReasonBytes = 1_024
+    /// Longest actor, user, device, session ID or source kept, in UTF-8 bytes.
+    public static let maxNameBytes = 256
+
+    /// `text` cut to at most `limit` UTF-8 bytes at a character boundary, marked with "…".
+    static func bounded(_ text: String, _ limit: Int) -> String {
+        guard text.utf8.count > limit else { return text }
+        var cut = ""
+        var bytes = "…".utf8.count
+        for character in text {
+            bytes += character.utf8.count
+            if bytes > limit { break }
+            cut.append(character)
+        }
+        return cut + "…"
     }
 }
 
@@ -77,6 +98,9 @@ public struct AuditEvent: RawRepresentable, Hashable, Sendable, CustomStringConv
     public static let sessionEndRequested = AuditEvent(rawValue: "session.end_requested")
     /// A presented session token was unknown, expired or used.
     public static let sessionRefused = AuditEvent(rawValue: "session.refused")
+    /// A monitor session's client asked for a serial control operation that changes the line;
+    /// the relay refused it (recorded once per session, every refusal is logged).
+    public static let serialControlRefused = AuditEvent(rawValue: "session.serial_control_refused")
 }
 
 /// Which audit entries to read. Every criterion given must hold.

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import SharedWire
 
 /// A one-time session token: `st1.<session id>.<secret>`.
 ///
@@ -21,7 +22,7 @@ public struct SessionToken: Sendable, Equatable, CustomStringConvertible {
 
     /// Parses a token, or returns `nil` when the text is not one.
     public init?(parsing text: String) {
-        guard let (id, secret) = parseThreePartSecret(text, prefix: "st1") else { return nil }
+        guard let (id, secret) = parseThreePartSecret(text, prefix: "st1"), TunnelIdentifier.isValid(id) else { return nil }
         self.init(sessionID: id, secret: secret)
     }
 

@@ -12,6 +12,13 @@ public final class LiveTelemetry: Sendable {
     static let streamBuffer = 256
     /// Streams open at once per device.
     static let maxStreamsPerDevice = 32
+    /// Keys kept per device. A device that reports more (a hostile or broken agent inventing
+    /// keys) keeps its most recently reported ones: those with the oldest timestamps go first.
+    public static let maxKeysPerDevice = 512
+    /// Bytes of keys and JSON values kept per device, with the same eviction.
+    public static let maxBytesPerDevice = 64 * 1024
+    /// Longest key kept; a longer one is dropped from its record.
+    public static let maxKeyLength = 128
 
     /// One device's latest values: each key with the time it was read.
     public struct Snapshot: Sendable, Equatable {
@@ -42,7 +49,7 @@ public final class LiveTelemetry: Sendable {
             let ts = (object["ts"] as? NSNumber)?.int64Value, let values = object["values"] as? [String: Any], !values.isEmpty
         else { return }
         var latest: [String: LatestValue] = [:]
-        for (key, value) in values {
+        for (key, value) in values where key.utf8.count <= Self.maxKeyLength {
             guard let data = try? JSONSerialization.data(withJSONObject: value, options: [.fragmentsAllowed]) else { continue }
             latest[key] = LatestValue(json: String(decoding: data, as: UTF8.self), ts: ts)
         }
@@ -56,10 +63,24 @@ public final class LiveTelemetry: Sendable {
             var snapshot = state.snapshots[deviceID] ?? Snapshot()
             snapshot.updatedAt = max(snapshot.updatedAt, ts)
             snapshot.values.merge(latest) { old, new in new.ts >= old.ts ? new : old }
+            snapshot.values = Self.bounded(snapshot.values)
             state.snapshots[deviceID] = snapshot
             return Array(state.streams[deviceID]?.values ?? [:].values)
         }
         for stream in streams { stream.yield(line) }
+    }
+
+    /// `values` within `maxKeysPerDevice` and `maxBytesPerDevice`: the keys with the oldest
+    /// timestamps (then the greatest names, so the cut is the same every time) are dropped.
+    static func bounded(_ values: [String: LatestValue]) -> [String: LatestValue] {
+        var bytes = values.reduce(0) { $0 + $1.key.utf8.count + $1.value.json.utf8.count }
+        guard values.count > maxKeysPerDevice || bytes > maxBytesPerDevice else { return values }
+        let newestFirst = values.sorted { $0.value.ts != $1.value.ts ? $0.value.ts > $1.value.ts : $0.key < $1.key }
+        var kept = newestFirst
+        while kept.count > maxKeysPerDevice || bytes > maxBytesPerDevice, let last = kept.popLast() {
+            bytes -= last.key.utf8.count + last.value.json.utf8.count
+        }
+        return Dictionary(uniqueKeysWithValues: kept.map { ($0.key, $0.value) })
     }
 
     /// The device's latest values; nil when it has reported none since the relay started.

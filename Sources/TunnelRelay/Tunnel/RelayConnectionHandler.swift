@@ -69,6 +69,13 @@ final class RelayConnectionHandler: ChannelInboundHandler {
                 return refuse(context, .unexpectedFrame, "the first frame must be HELLO, got \(message.frameType)")
             }
             // The decoder already refused other protocol versions with `unsupportedVersion`.
+            do {
+                try hello.checkIdentifiers()
+            } catch let error as TunnelProtocolError {
+                return refuse(context, error.code, error.message)
+            } catch {
+                return refuse(context, .protocolError, "\(error)")
+            }
             state = .authenticating
             switch hello.role {
             case .agentControl, .agentData: authenticateAgent(context, hello)
@@ -108,7 +115,13 @@ final class RelayConnectionHandler: ChannelInboundHandler {
         }
         state = .forwarding(sessionID: session.id, side: .client, partner: paired.agent)
         capture = paired.capture
-        if session.mode == .monitor { monitorFilter = G1MonitorFilter() }
+        if session.mode == .monitor {
+            monitorFilter = G1MonitorFilter()
+            try? context.pipeline.syncOperations.addHandler(
+                MonitorControlHandler(
+                    session: session, source: context.channel.remoteAddress?.ipAddress, store: relay.store, logger: logger),
+                position: .before(self))
+        }
         context.writeAndFlush(wrapOutboundOut(.sessionStatus(.init(
             state: .connected, deviceID: session.deviceID, mode: session.mode))), promise: nil)
     }
@@ -169,7 +182,8 @@ final class RelayConnectionHandler: ChannelInboundHandler {
     }
 
     private func peerLeft(_ context: ChannelHandlerContext, _ reason: TunnelMessage.GoingAway) {
-        endReason = reason.message.isEmpty ? reason.code.summary : reason.message
+        // The peer's words go to the session's record and audit: bounded like every audit reason.
+        endReason = reason.message.isEmpty ? reason.code.summary : AuditEntry.bounded(reason.message, AuditEntry.maxReasonBytes)
         context.close(promise: nil)
     }
 
@@ -281,6 +295,7 @@ final class RelayConnectionHandler: ChannelInboundHandler {
         guard let name = certificate.commonName, !name.isEmpty else {
             throw TunnelProtocolError(.authenticationFailed, "the client certificate has no common name")
         }
+        try TunnelIdentifier.check(name, field: "the client certificate's common name (device ID)")
         return (name, "\(certificate.serialNumber)")
     }
 
@@ -318,7 +333,12 @@ final class RelayConnectionHandler: ChannelInboundHandler {
     private func agentControlRead(_ context: ChannelHandlerContext, deviceID: String, _ message: TunnelMessage) {
         switch message {
         case .closeSession(let close):
-            relay.broker.agentRefused(sessionID: close.sessionID, deviceID: deviceID, code: close.code, message: close.message)
+            guard TunnelIdentifier.isValid(close.sessionID) else {
+                return refuse(context, .invalidIdentifier, "CLOSE_SESSION session ID \(close.sessionID.prefix(40).debugDescription) is not a session ID")
+            }
+            relay.broker.agentRefused(
+                sessionID: close.sessionID, deviceID: deviceID, code: close.code,
+                message: AuditEntry.bounded(close.message, AuditEntry.maxReasonBytes))
         case .goingAway(let reason):
             peerLeft(context, reason)
         case .telemetry(let record):

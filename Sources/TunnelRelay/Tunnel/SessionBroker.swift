@@ -145,7 +145,10 @@ public final class SessionBroker: Sendable {
     func agentArrived(
         sessionID: String, deviceID: String, agent: any Channel
     ) -> Result<(client: any Channel, capture: SessionCapture?), TunnelProtocolError> {
-        let capture = startCapture(sessionID: sessionID)
+        // The capture is named after the session the relay made (its store row), never after
+        // the agent's words, and only for a session that is waiting for this very agent.
+        let waiting = state.withLockedValue { state in state.pending[sessionID]?.session }
+        let capture = waiting.flatMap { session in session.deviceID == deviceID ? startCapture(sessionID: session.id) : nil }
         let result: Result<Pending, TunnelProtocolError> = state.withLockedValue { state in
             guard let pending = state.pending[sessionID] else {
                 return .failure(TunnelProtocolError(.sessionEnded, "session \(sessionID) is not waiting for an agent"))
@@ -177,6 +180,10 @@ public final class SessionBroker: Sendable {
     /// A capture for a session being paired, when the relay records sessions.
     private func startCapture(sessionID: String) -> SessionCapture? {
         guard let directory = captureDirectory else { return nil }
+        guard TunnelIdentifier.isValid(sessionID) else {
+            logger.error("Session capture refused: the session ID is not a file name", metadata: ["session.id": "\(sessionID.debugDescription)"])
+            return nil
+        }
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
                                                     attributes: [.posixPermissions: 0o700])

@@ -13,10 +13,19 @@ public struct SourceLimiter: Sendable {
         public let maxAuthFailuresPerSource: Int
         public let failureWindow: TimeAmount
 
-        public init(maxConnectionsPerSource: Int = 1_024, maxAuthFailuresPerSource: Int = 30, failureWindow: TimeAmount = .seconds(60)) {
+        /// Sources whose recent failures are remembered at once. Past it, the source whose last
+        /// failure is oldest is forgotten first: many addresses (an IPv6 prefix holds billions)
+        /// cannot grow the limiter without bound.
+        public let maxTrackedSources: Int
+
+        public init(
+            maxConnectionsPerSource: Int = 1_024, maxAuthFailuresPerSource: Int = 30, failureWindow: TimeAmount = .seconds(60),
+            maxTrackedSources: Int = 65_536
+        ) {
             self.maxConnectionsPerSource = maxConnectionsPerSource
             self.maxAuthFailuresPerSource = maxAuthFailuresPerSource
             self.failureWindow = failureWindow
+            self.maxTrackedSources = maxTrackedSources
         }
     }
 
@@ -29,6 +38,8 @@ public struct SourceLimiter: Sendable {
     private let configuration: Configuration
     private var open: [String: Int] = [:]
     private var failures: [String: [NIODeadline]] = [:]
+    /// When every source's failures were last pruned.
+    private var lastSweep: NIODeadline?
 
     public init(configuration: Configuration) {
         self.configuration = configuration
@@ -36,6 +47,7 @@ public struct SourceLimiter: Sendable {
 
     /// A connection from `source` arrived at `now`.
     public mutating func connectionOpened(from source: String, now: NIODeadline) -> Admission {
+        sweep(now: now)
         let recent = pruneFailures(of: source, now: now)
         if recent >= configuration.maxAuthFailuresPerSource {
             return .refused("\(recent) failed authentications from \(source) in the last \(configuration.failureWindow.nanoseconds / 1_000_000_000) s")
@@ -64,10 +76,32 @@ public struct SourceLimiter: Sendable {
         open[source] = count > 1 ? count - 1 : nil
     }
 
+    /// Sources the limiter holds state for (open connections or recent failures).
+    public var trackedSources: Int { Set(open.keys).union(failures.keys).count }
+
     /// A connection from `source` failed to authenticate at `now`.
     public mutating func authenticationFailed(from source: String, now: NIODeadline) {
+        sweep(now: now)
         _ = pruneFailures(of: source, now: now)
-        failures[source, default: []].append(now)
+        var times = failures[source, default: []]
+        times.append(now)
+        // Only the last `maxAuthFailuresPerSource` matter for the lockout.
+        if times.count > configuration.maxAuthFailuresPerSource { times.removeFirst(times.count - configuration.maxAuthFailuresPerSource) }
+        failures[source] = times
+        if failures.count > configuration.maxTrackedSources,
+            let stalest = failures.min(by: { ($0.value.last ?? now) < ($1.value.last ?? now) })?.key
+        {
+            failures[stalest] = nil
+        }
+    }
+
+    /// Forgets every source whose failures all fell out of the window, once per window: a
+    /// source that never comes back does not stay.
+    private mutating func sweep(now: NIODeadline) {
+        if let last = lastSweep, now - last < configuration.failureWindow { return }
+        lastSweep = now
+        let window = configuration.failureWindow
+        failures = failures.filter { _, times in times.contains { now - $0 < window } }
     }
 
     /// Forgets failures older than the window; returns how many remain.
