@@ -136,7 +136,7 @@ final class G1DecodingTests: XCTestCase {
 
     func testEncodingsOnTheirOwn() throws {
         let config = try XCTUnwrap(ConfigFixtures.params("""
-            {"protocols": {"g1": {"packets": {"XX1": {"params": {
+            {"protocols": {"g1": {"packets": {"IN1": {"params": {
               "le": {"field": 1, "big_end": false, "route_to_mqtt": "le"},
               "signed": {"field": 2, "signed": true, "route_to_mqtt": "signed"},
               "dec": {"field": 3, "encoding": "DEC", "factor": 2, "route_to_mqtt": "dec"},
@@ -146,7 +146,7 @@ final class G1DecodingTests: XCTestCase {
             }}}}}}
             """).model)
         let values = Dictionary(
-            TelemetryDecoder(config: config).decode(G1Sentence(name: "XX1", fields: ["3412", "80", "-1.25", "4", "00", "7F80FF"])).map { ($0.key, $0.value) },
+            TelemetryDecoder(config: config).decode(G1Sentence(name: "IN1", fields: ["3412", "80", "-1.25", "4", "00", "7F80FF"])).map { ($0.key, $0.value) },
             uniquingKeysWith: { first, _ in first })
         XCTAssertEqual(values["le"], .number(0x1234), "byte pairs reversed")
         XCTAssertEqual(values["signed"], .number(-128), "0x80 over 8 bits")

@@ -1,3 +1,5 @@
+import SharedWire
+
 /// Reading `protocols.g1`: formats, packets and their params.
 extension ParamsConfig {
     /// A G1 sentence name: two capital letters and a digit (every name in the reference).
@@ -52,6 +54,13 @@ extension ParamsConfig {
         if !object.has("id"), !name.wholeMatches(sentencePattern) {
             object.problem(found: "key \"\(name)\" and no id", expected: "\(expected), as the key or as id")
         }
+        if let sentence = id ?? (name.wholeMatches(sentencePattern) ? name : nil), let refusal = pollingRefusal(of: sentence) {
+            if id != nil {
+                object.problem("id", found: "\"\(sentence)\" (\(refusal))", expected: pollingExpected)
+            } else {
+                object.problem(found: "sentence \(sentence) (\(refusal))", expected: pollingExpected)
+            }
+        }
         let period = object.optionalNumber("request_period", expected: periodExpected) { $0 > 0 }
         let params = object.object("params").map { map in
             map.members.compactMap { member in
@@ -61,6 +70,21 @@ extension ParamsConfig {
             }
         }
         return G1Packet(name: name, sentence: id ?? name, requestPeriod: period, params: params ?? [])
+    }
+
+    /// What a packet's sentence may be: the poller sends `NAME,?` on its own, so only names
+    /// whose plain request reads state (the monitor-session allow-list of `G1Catalogue`).
+    static let pollingExpected =
+        "a sentence whose request only reads state (" + G1Catalogue.readingNames.sorted().joined(separator: ", ")
+        + "); sentences that change the BMS are sent only from an engineer's control session"
+
+    /// Why the poller may not send `NAME,?` for `sentence`, or nil when it only reads state.
+    static func pollingRefusal(of sentence: String) -> String? {
+        switch G1Catalogue.effect(of: G1Sentence.request(sentence)) {
+        case .reads: nil
+        case .changesState: "its request changes the BMS's state"
+        case .unknown: "not a sentence of the G1 reference"
+        }
     }
 
     static func readG1Param(_ name: String, _ object: ConfigObjectReader, formats: [G1Format]) -> G1Param {
