@@ -39,9 +39,9 @@ final class CheckConfigCommandTests: XCTestCase {
         let outcome = CheckConfigCommand.check(settings: badSettings, params: badParams)
         XCTAssertFalse(outcome.valid)
         XCTAssertEqual(outcome.text, """
-            settings.json \(badSettings!): 2 problems, 1 notice
+            settings.json \(badSettings!): 1 problem, 2 notices
               problem: $.serial.speed: found 0, expected an integer from 1 to 4294967295
-              problem: $.tunnel: found nothing, expected an object with relay, cert, key and ca (the agent's link to the relay)
+              notice: $.tunnel: no tunnel; acquisition and uplink only, no link to the relay; pushed by the portal, the gateway's own tunnel section is kept
               notice: $.color: unknown key; ignored
             params_config.json \(badParams!): 2 problems, 0 notices
               problem: $.protocols.can.packets.X19B50000.params.minVolt.bits: found 70, expected an integer from 1 to 64
@@ -54,6 +54,20 @@ final class CheckConfigCommandTests: XCTestCase {
         }
         command = try AgentCommand.parseAsRoot(["check-config", "--settings", settings, "--params", folder.appendingPathComponent("none.json").path])
         XCTAssertThrowsError(try command.run(), "a missing file is a problem")
+    }
+
+    func testTheManualsOwnExampleIsValidWithoutATunnelAndAPollThatChangesTheBMSIsNot() throws {
+        let vendor = SettingsTests.manualExample.replacingOccurrences(of: ",\n  \(ConfigFixtures.tunnel)", with: "")
+        let manual = try ConfigFixtures.write(vendor, to: "vendor-settings.json", in: folder)
+        let outcome = CheckConfigCommand.check(settings: manual, params: params)
+        XCTAssertTrue(outcome.valid, outcome.text)
+        XCTAssertFalse(outcome.text.contains("$.tunnel: found nothing"), outcome.text)
+        XCTAssertTrue(outcome.text.contains("notice: $.tunnel: no tunnel; acquisition and uplink only"), outcome.text)
+
+        let resetting = try ConfigFixtures.write(#"{"protocols": {"g1": {"packets": {"FD1": {}}}}}"#, to: "reset-params.json", in: folder)
+        let refused = CheckConfigCommand.check(settings: settings, params: resetting)
+        XCTAssertFalse(refused.valid)
+        XCTAssertTrue(refused.text.contains("problem: $.protocols.g1.packets.FD1: found sentence FD1 (its request changes the BMS's state)"), refused.text)
     }
 
     func testTheBuiltProgramExitsZeroOnlyWhenBothFilesAreValid() throws {

@@ -89,9 +89,9 @@ final class SettingsTests: XCTestCase {
         XCTAssertEqual(settings.mqtt?.cliKey, "/spiffs/cli_key.pem")
         XCTAssertEqual(settings.mqtt?.cliCert, "/spiffs/cli_certificate.pem")
         XCTAssertEqual(settings.mqtt?.attrSendPeriod, 10)
-        XCTAssertEqual(settings.tunnel.pingInterval, 15)
-        XCTAssertEqual(settings.tunnel.peerTimeout, 45)
-        XCTAssertEqual(settings.tunnel.mode, "always")
+        XCTAssertEqual(settings.tunnel?.pingInterval, 15)
+        XCTAssertEqual(settings.tunnel?.peerTimeout, 45)
+        XCTAssertEqual(settings.tunnel?.mode, "always")
     }
 
     func testAbsentOrNullSectionsAreNil() throws {
@@ -146,10 +146,34 @@ final class SettingsTests: XCTestCase {
             [#"$.tunnel.ping_interval: found "often", expected an integer from 1 to 86400"#])
     }
 
-    func testMissingTunnelAndBrokenJSONAreProblems() {
+    func testAVendorFileWithoutTunnelIsValidAndNoticedAsTunnelOff() throws {
+        let vendor = Self.manualExample.replacingOccurrences(of: ",\n  \(ConfigFixtures.tunnel)", with: "")
+        XCTAssertFalse(vendor.contains("\"tunnel\""), "the manual's own example, as the vendor writes it")
+        let check = ConfigFixtures.settings(vendor)
+        XCTAssertEqual(check.report.problemLines, [])
+        let settings = try XCTUnwrap(check.model)
+        XCTAssertNil(settings.tunnel)
+        XCTAssertEqual(settings.tunnelMode, "off")
+        XCTAssertEqual(settings.reconnectMax, AgentSettings.Tunnel.defaultReconnectMax, "the serial and CAN retry bound still has its default")
+        XCTAssertEqual(check.report.noticePaths(.tunnelOff), ["$.tunnel"])
+        XCTAssertTrue(
+            check.report.notices.first { $0.kind == .tunnelOff }?.description.contains("no link to the relay") == true,
+            "the notice says what runs")
+        XCTAssertEqual(ConfigFixtures.settings(#"{"tunnel": null}"#).report.problemLines, [], "null is absent, as for every section")
         XCTAssertEqual(
-            ConfigFixtures.settings(#"{"serial": {}}"#).report.problemLines,
-            ["$.tunnel: found nothing, expected an object with relay, cert, key and ca (the agent's link to the relay)"])
+            ConfigFixtures.settings(#"{"tunnel": 5}"#).report.problemLines,
+            ["$.tunnel: found 5, expected an object with relay, cert, key and ca (the agent's link to the relay)"])
+    }
+
+    func testTheRollbackGraceIsBoundedSoThatItCannotBeSwitchedOff() throws {
+        XCTAssertEqual(try XCTUnwrap(ConfigFixtures.settings("{}").model).rollbackGrace, 120)
+        XCTAssertEqual(try XCTUnwrap(ConfigFixtures.settings(#"{"portal": {"rollback_grace": 5}}"#).model).rollbackGrace, 5)
+        XCTAssertEqual(
+            ConfigFixtures.settings(#"{"portal": {"rollback_grace": 0}}"#).report.problemLines,
+            ["$.portal.rollback_grace: found 0, expected a number of seconds from 5 to 86400"])
+    }
+
+    func testBrokenJSONIsAProblem() {
         XCTAssertEqual(
             ConfigFixtures.settings("{\n  \"serial\": {\"speed\": 57600,}\n}").report.problemLines,
             [#"$: found "}" at line 2, column 29, expected valid JSON there: a key in double quotes"#])
@@ -160,8 +184,8 @@ final class SettingsTests: XCTestCase {
         let folder = try ConfigFixtures.temporaryFolder(for: self)
         let text = #"{"serial": {"device": "/dev/ttyS1"}, "mqtt": {"cli_key": "mqtt-key.pem"}, \#(ConfigFixtures.tunnel)}"#
         let settings = try AgentSettings.load(path: ConfigFixtures.write(text, to: "settings.json", in: folder))
-        XCTAssertEqual(settings.tunnel.cert, folder.appendingPathComponent("device.pem").path)
-        XCTAssertEqual(settings.tunnel.ca, folder.appendingPathComponent("relay-ca.pem").path)
+        XCTAssertEqual(settings.tunnel?.cert, folder.appendingPathComponent("device.pem").path)
+        XCTAssertEqual(settings.tunnel?.ca, folder.appendingPathComponent("relay-ca.pem").path)
         XCTAssertEqual(settings.mqtt?.cliKey, folder.appendingPathComponent("mqtt-key.pem").path)
         XCTAssertEqual(settings.mqtt?.cliCert, "/spiffs/cli_certificate.pem", "absolute paths stay")
         XCTAssertEqual(settings.serial.device, "/dev/ttyS1")

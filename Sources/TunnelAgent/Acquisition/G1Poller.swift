@@ -79,7 +79,9 @@ final class G1Poller: SerialTrafficObserver {
 
     func fromBMS(_ bytes: ByteBuffer) {
         let before = tap.version
+        let sentencesBefore = tap.sentences
         sink.append(tap.bmsBytes(bytes, at: Self.milliseconds()))
+        if tap.sentences != sentencesBefore { facts.update { $0.lastBMSSentence = Date() } }
         if let version = tap.version, version != before {
             facts.update {
                 $0.bmsFirmware = version.firmware

@@ -45,10 +45,12 @@ extension AgentSettings {
         func resolve(_ file: String) -> String {
             file.hasPrefix("/") || file.isEmpty || folder.isEmpty ? file : (folder as NSString).appendingPathComponent(file)
         }
-        let tunnel = Tunnel(
-            relay: tunnel.relay, mode: tunnel.mode, cert: resolve(tunnel.cert), key: resolve(tunnel.key), ca: resolve(tunnel.ca),
-            pingInterval: tunnel.pingInterval, peerTimeout: tunnel.peerTimeout, reconnectMax: tunnel.reconnectMax,
-            liveTelemetryPeriod: tunnel.liveTelemetryPeriod, renewBeforeDays: tunnel.renewBeforeDays)
+        let tunnel = tunnel.map {
+            Tunnel(
+                relay: $0.relay, mode: $0.mode, cert: resolve($0.cert), key: resolve($0.key), ca: resolve($0.ca),
+                pingInterval: $0.pingInterval, peerTimeout: $0.peerTimeout, reconnectMax: $0.reconnectMax,
+                liveTelemetryPeriod: $0.liveTelemetryPeriod, renewBeforeDays: $0.renewBeforeDays)
+        }
         let mqtt = mqtt.map {
             MQTT(
                 enabled: $0.enabled, uri: $0.uri, cliKey: resolve($0.cliKey), cliCert: resolve($0.cliCert),
@@ -56,6 +58,15 @@ extension AgentSettings {
                 accessToken: $0.accessToken, clientID: $0.clientID, publishRate: $0.publishRate, sequenceKey: $0.sequenceKey,
                 queue: $0.queue, provision: $0.provision)
         }
-        return AgentSettings(general: general, wifi: wifi, ota: ota, cellular: cellular, can: can, serial: serial, mqtt: mqtt, tunnel: tunnel)
+        return AgentSettings(
+            general: general, wifi: wifi, ota: ota, cellular: cellular, can: can, serial: serial, mqtt: mqtt, tunnel: tunnel, portal: portal)
+    }
+
+    /// These settings with `tunnel` and `portal` taken from `local`: the sections only the
+    /// gateway's own file sets.
+    func withLocalOnlySections(of local: AgentSettings) -> AgentSettings {
+        AgentSettings(
+            general: general, wifi: wifi, ota: ota, cellular: cellular, can: can, serial: serial, mqtt: mqtt, tunnel: local.tunnel,
+            portal: local.portal)
     }
 }

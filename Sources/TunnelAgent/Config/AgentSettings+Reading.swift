@@ -26,8 +26,8 @@ extension AgentSettings {
             general: file.object("general").map(readGeneral), wifi: file.object("wifi").map(readWifi),
             ota: file.object("ota").map(readOTA), cellular: file.object("cellular").map(readCellular),
             can: file.object("can").map(readCAN), serial: file.object("serial").map(readSerial) ?? Serial(),
-            mqtt: file.object("mqtt").map(readMQTT), tunnel: readTunnel(in: file))
-        if settings.tunnel.mode == "on_demand", settings.mqtt?.enabled != true {
+            mqtt: file.object("mqtt").map(readMQTT), tunnel: readTunnel(in: file), portal: file.object("portal").map(readPortal))
+        if settings.tunnel?.mode == "on_demand", settings.mqtt?.enabled != true {
             file.problem(
                 "tunnel", found: #"mode "on_demand" without an enabled "mqtt" section"#,
                 expected: #"an enabled "mqtt" section (the tunnel is opened by an MQTT RPC) or mode "always""#)
@@ -147,9 +147,27 @@ extension AgentSettings {
             secret: object.requiredString("secret", expected: text) { !$0.isEmpty })
     }
 
-    static func readTunnel(in file: ConfigObjectReader) -> Tunnel {
+    static func readPortal(_ object: ConfigObjectReader) -> Portal {
+        defer { object.finish() }
+        let range = Portal.rollbackGraceRange
+        return Portal(
+            rollbackGrace: object.number(
+                "rollback_grace", default: Portal.defaultRollbackGrace,
+                expected: "a number of seconds from \(Int(range.lowerBound)) to \(Int(range.upperBound))"
+            ) { range.contains($0) })
+    }
+
+    /// The `tunnel` section; nil, with a notice, when the file has none (a vendor file).
+    static func readTunnel(in file: ConfigObjectReader) -> Tunnel? {
         let placeholder = Tunnel(relay: "", cert: "", key: "", ca: "")
-        guard let object = file.requiredObject("tunnel", expected: "an object with relay, cert, key and ca (the agent's link to the relay)") else {
+        guard file.has("tunnel") else {
+            _ = file.value("tunnel")
+            file.notice(
+                "tunnel", .tunnelOff,
+                "acquisition and uplink only, no link to the relay; pushed by the portal, the gateway's own tunnel section is kept")
+            return nil
+        }
+        guard let object = file.object("tunnel", expected: "an object with relay, cert, key and ca (the agent's link to the relay)") else {
             return placeholder
         }
         defer { object.finish() }

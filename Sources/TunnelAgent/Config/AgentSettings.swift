@@ -18,12 +18,16 @@ public struct AgentSettings: Sendable, Equatable {
     public let serial: Serial
     /// `mqtt`: the telemetry uplink; nil when absent (no uplink).
     public let mqtt: MQTT?
-    /// `tunnel` (ours): how the agent reaches the relay. Required.
-    public let tunnel: Tunnel
+    /// `tunnel` (ours): how the agent reaches the relay; nil when absent (a vendor file):
+    /// acquisition and uplink only, no relay link. Local-only: a pushed file cannot change it.
+    public let tunnel: Tunnel?
+    /// `portal` (ours): how the agent treats configuration the portal pushes; nil when absent
+    /// (the defaults). Local-only, like `tunnel`.
+    public let portal: Portal?
 
     public init(
         general: General? = nil, wifi: Wifi? = nil, ota: OTA? = nil, cellular: Cellular? = nil, can: CAN? = nil,
-        serial: Serial = Serial(), mqtt: MQTT? = nil, tunnel: Tunnel
+        serial: Serial = Serial(), mqtt: MQTT? = nil, tunnel: Tunnel? = nil, portal: Portal? = nil
     ) {
         self.general = general
         self.wifi = wifi
@@ -33,7 +37,15 @@ public struct AgentSettings: Sendable, Equatable {
         self.serial = serial
         self.mqtt = mqtt
         self.tunnel = tunnel
+        self.portal = portal
     }
+
+    /// Longest wait between attempts to reach the relay, the serial port or the CAN bus:
+    /// `tunnel.reconnect_max`, or its default without a tunnel section.
+    public var reconnectMax: Double { tunnel?.reconnectMax ?? Tunnel.defaultReconnectMax }
+
+    /// The tunnel's mode, `"off"` without a tunnel section.
+    public var tunnelMode: String { tunnel?.mode ?? "off" }
 
     /// `serial`: the BMS's G1 serial link.
     public struct Serial: Sendable, Equatable {
@@ -59,6 +71,9 @@ public struct AgentSettings: Sendable, Equatable {
 
     /// `tunnel` (ours): how the agent reaches the relay.
     public struct Tunnel: Sendable, Equatable {
+        /// `reconnect_max`'s default, seconds; also the retry bound without a tunnel section.
+        public static let defaultReconnectMax = 30.0
+
         /// The relay's tunnel port, `host:port`.
         public let relay: String
         /// "always": keep the control connection up; "on_demand": dial only when told to.
@@ -83,7 +98,7 @@ public struct AgentSettings: Sendable, Equatable {
 
         public init(
             relay: String, mode: String = "always", cert: String, key: String, ca: String,
-            pingInterval: Int64 = 15, peerTimeout: Int64 = 45, reconnectMax: Double = 30, liveTelemetryPeriod: Double = 30,
+            pingInterval: Int64 = 15, peerTimeout: Int64 = 45, reconnectMax: Double = Tunnel.defaultReconnectMax, liveTelemetryPeriod: Double = 30,
             renewBeforeDays: Int = 30
         ) {
             self.renewBeforeDays = renewBeforeDays

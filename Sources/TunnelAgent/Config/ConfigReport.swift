@@ -31,6 +31,8 @@ public struct ConfigReport: Sendable, Equatable {
             case duplicateKey = "duplicate key"
             /// A meaningful setting this build does not act on yet.
             case unsupported = "not supported by this build"
+            /// No `tunnel` section: acquisition and uplink only, no link to the relay.
+            case tunnelOff = "no tunnel"
         }
 
         /// JSONPath of the key.

@@ -24,6 +24,12 @@ extension JSONValue {
         return nil
     }
 
+    /// The elements, for an array value.
+    var arrayValue: [JSONValue]? {
+        if case .array(let elements) = self { return elements }
+        return nil
+    }
+
     /// The number, for a number value.
     var numberValue: Double? {
         if case .number(let value) = self { return value }

@@ -1,10 +1,14 @@
+import Foundation
 import Logging
 
 /// `settings.json` and `params_config.json` as shared attributes: the portal's way to
-/// configure the device. A new file is checked in full first; a bad one is refused with every
-/// problem and the running configuration stays. A good one is stored durably in the state
-/// folder and applied: params_config.json at once (the acquisition picks it up), settings.json
-/// by restarting the agent's services in the process.
+/// configure the device, within what the portal is trusted with. A new file is checked in full
+/// first, a settings.json also against the gateway's own (`PortalSettingsRule`); a refused one
+/// is reported with every problem and the running configuration stays. A good one is stored
+/// durably in the state folder, put on probation (`ConfigProbation`) and applied:
+/// params_config.json at once (the acquisition picks it up), settings.json by restarting the
+/// agent's services in the process. A file the portal withdraws (`deleted`) gives the
+/// operator's file back.
 final class PortalConfiguration: Sendable {
     /// The attribute names, as the files are named.
     static let settingsKey = "settings.json"
@@ -15,34 +19,46 @@ final class PortalConfiguration: Sendable {
         case unchanged
         case applied(hash: String)
         case refused(problems: [String])
+        /// The portal withdrew its file; the operator's is in effect.
+        case withdrawn(hash: String)
     }
 
     private let paths: AgentPaths
     private let current: AgentConfiguration
     private let params: ActiveParamsConfig
     private let facts: AgentFacts
+    private let probation: ProbationStore
     /// Restarts the services with the stored files.
     private let reload: @Sendable (_ reason: String) -> Void
     private let logger: Logger
 
     init(
-        paths: AgentPaths, current: AgentConfiguration, params: ActiveParamsConfig, facts: AgentFacts,
+        paths: AgentPaths, current: AgentConfiguration, params: ActiveParamsConfig, facts: AgentFacts, probation: ProbationStore,
         reload: @escaping @Sendable (String) -> Void, logger: Logger
     ) {
         self.paths = paths
         self.current = current
         self.params = params
         self.facts = facts
+        self.probation = probation
         self.reload = reload
         self.logger = logger
     }
 
-    /// Applies the configuration files among shared attributes `attributes` (an update or the
-    /// `shared` part of an attribute response); other keys are not ours and are left alone.
-    func apply(_ attributes: JSONValue) -> [(file: String, outcome: Outcome)] {
+    /// Applies the configuration files among shared attributes `attributes` (an update, with
+    /// its `deleted` list, or the `shared` part of an attribute response, where a file left
+    /// out is one the portal no longer has); other keys are not ours and are left alone.
+    func apply(_ attributes: JSONValue, isResponse: Bool = false) -> [(file: String, outcome: Outcome)] {
         var outcomes: [(String, Outcome)] = []
-        if let value = attributes[Self.paramsKey] { outcomes.append((Self.paramsKey, applyParams(Self.bytes(of: value)))) }
-        if let value = attributes[Self.settingsKey] { outcomes.append((Self.settingsKey, applySettings(Self.bytes(of: value)))) }
+        let deleted = Set(attributes["deleted"]?.arrayValue?.compactMap(\.stringValue) ?? [])
+        for file in [Self.paramsKey, Self.settingsKey] {
+            if let value = attributes[file] {
+                let bytes = Self.bytes(of: value)
+                outcomes.append((file, file == Self.paramsKey ? applyParams(bytes) : applySettings(bytes)))
+            } else if deleted.contains(file) || isResponse {
+                outcomes.append((file, withdraw(file)))
+            }
+        }
         return outcomes
     }
 
@@ -53,10 +69,12 @@ final class PortalConfiguration: Sendable {
     }
 
     private func applyParams(_ bytes: [UInt8]) -> Outcome {
+        if let refusal = rolledBack(Self.paramsKey, bytes) { return refuse(Self.paramsKey, [refusal]) }
         let check = ParamsConfig.check(json: bytes)
         guard let config = check.model else { return refuse(Self.paramsKey, check.report.problems.map(\.description)) }
         guard config != params.current.config else { return .unchanged }
         do {
+            try beginProbation(Self.paramsKey, bytes)
             try DurableFile.write(bytes, to: paths.portalParams)
         } catch {
             return refuse(Self.paramsKey, ["could not store it: \(error)"])
@@ -74,9 +92,12 @@ final class PortalConfiguration: Sendable {
     private func applySettings(_ bytes: [UInt8]) -> Outcome {
         // Compared as text: the running settings have their paths resolved, the update's are as written.
         guard bytes != current.settingsText else { return .unchanged }
-        let check = AgentSettings.check(json: bytes)
-        guard check.model != nil else { return refuse(Self.settingsKey, check.report.problems.map(\.description)) }
+        if let refusal = rolledBack(Self.settingsKey, bytes) { return refuse(Self.settingsKey, [refusal]) }
+        if case .failure(let problems) = AgentConfiguration.portalSettings(bytes, local: current.localSettings, folder: paths.settingsFolder) {
+            return refuse(Self.settingsKey, problems.lines)
+        }
         do {
+            try beginProbation(Self.settingsKey, bytes)
             try DurableFile.write(bytes, to: paths.portalSettings)
         } catch {
             return refuse(Self.settingsKey, ["could not store it: \(error)"])
@@ -87,10 +108,81 @@ final class PortalConfiguration: Sendable {
         return .applied(hash: hash)
     }
 
+    /// Gives the operator's file back when the portal withdrew its own.
+    private func withdraw(_ file: String) -> Outcome {
+        let path = file == Self.paramsKey ? paths.portalParams : paths.portalSettings
+        guard FileManager.default.fileExists(atPath: path) else { return .unchanged }
+        do {
+            try FileManager.default.removeItem(atPath: path)
+            try probation.withProbation { running in if running?.file == file { running = nil } }
+            try probation.withRollbacks { rollbacks in rollbacks.removeAll { $0.file == file } }
+        } catch {
+            return refuse(file, ["could not withdraw it: \(error)"])
+        }
+        if file == Self.settingsKey {
+            logger.notice("settings.json withdrawn by the portal; restarting the agent's services with the local file")
+            reload("settings.json withdrawn by the portal")
+            return .withdrawn(hash: AgentConfiguration.hash(Array(FileManager.default.contents(atPath: paths.settings) ?? Data()), current.paramsText))
+        }
+        let paramsPath = AgentConfiguration.paramsPath(paths)
+        guard let local = try? ParamsConfig.load(path: paramsPath) else {
+            logger.error("params_config.json withdrawn by the portal, and the local file is unusable; restarting", metadata: ["path": "\(paramsPath)"])
+            reload("params_config.json withdrawn by the portal")
+            return .withdrawn(hash: "")
+        }
+        params.replace(with: local)
+        let hash = AgentConfiguration.hash(current.settingsText, Array(FileManager.default.contents(atPath: paramsPath) ?? Data()))
+        facts.update { $0.configurationHash = hash }
+        logger.notice("params_config.json withdrawn by the portal; the local file applied", metadata: ["path": "\(paramsPath)"])
+        return .withdrawn(hash: hash)
+    }
+
+    /// Why `bytes` is refused at once: the same file was rolled back before. A different file ends that record.
+    private func rolledBack(_ file: String, _ bytes: [UInt8]) -> String? {
+        let hash = AgentConfiguration.hash(of: bytes)
+        return try? probation.withRollbacks { rollbacks -> String? in
+            guard let earlier = rollbacks.first(where: { $0.file == file }) else { return nil }
+            guard earlier.hash == hash else {
+                rollbacks.removeAll { $0.file == file }
+                return nil
+            }
+            return "this \(file) was rolled back earlier (\(earlier.reason)); send a corrected one"
+        }
+    }
+
+    /// Puts the push of `file` on probation, remembering the portal files in effect before it.
+    private func beginProbation(_ file: String, _ bytes: [UInt8]) throws {
+        let now = Date().timeIntervalSince1970
+        let settings = FileManager.default.contents(atPath: paths.portalSettings).map { String(decoding: $0, as: UTF8.self) }
+        let params = FileManager.default.contents(atPath: paths.portalParams).map { String(decoding: $0, as: UTF8.self) }
+        let lastBMSSentence = facts.snapshot.lastBMSSentence?.timeIntervalSince1970
+        let grace = current.localSettings.rollbackGrace
+        try probation.withProbation { running in
+            running = ConfigProbation.begin(
+                file: file, hash: AgentConfiguration.hash(of: bytes), now: now, grace: grace, lastBMSSentence: lastBMSSentence,
+                previousSettings: settings, previousParams: params, replacing: running)
+        }
+    }
+
     private func refuse(_ file: String, _ problems: [String]) -> Outcome {
         logger.warning("Configuration from the portal refused", metadata: ["file": "\(file)", "problems": "\(problems.joined(separator: "; "))"])
         facts.update { $0.lastConfigurationRefusal = "\(file): " + problems.joined(separator: "; ") }
         return .refused(problems: problems)
+    }
+
+    /// Rollbacks the portal was not told of yet, as `configStatus` attributes; marked told.
+    func unreportedRollbacks() -> [String] {
+        (try? probation.withRollbacks { rollbacks -> [String] in
+            var statuses: [String] = []
+            for index in rollbacks.indices where !rollbacks[index].reported {
+                let rollback = rollbacks[index]
+                statuses.append(
+                    "{\"configStatus\":{\"file\":\(TelemetryRecordEncoder.quoted(rollback.file)),\"accepted\":false,\"rolledBack\":true,"
+                        + "\"reason\":\(TelemetryRecordEncoder.quoted(rollback.reason)),\"configHash\":\(TelemetryRecordEncoder.quoted(facts.snapshot.configurationHash))}}")
+                rollbacks[index].reported = true
+            }
+            return statuses
+        }) ?? []
     }
 
     /// The client attribute reporting `outcome` of `file`; nil when nothing changed.
@@ -100,6 +192,8 @@ final class PortalConfiguration: Sendable {
             return nil
         case .applied(let hash):
             return "{\"configStatus\":{\"file\":\(TelemetryRecordEncoder.quoted(file)),\"accepted\":true,\"configHash\":\"\(hash)\"}}"
+        case .withdrawn(let hash):
+            return "{\"configStatus\":{\"file\":\(TelemetryRecordEncoder.quoted(file)),\"accepted\":true,\"withdrawn\":true,\"configHash\":\"\(hash)\"}}"
         case .refused(let problems):
             let list = problems.map(TelemetryRecordEncoder.quoted).joined(separator: ",")
             return "{\"configStatus\":{\"file\":\(TelemetryRecordEncoder.quoted(file)),\"accepted\":false,\"problems\":[\(list)]}}"

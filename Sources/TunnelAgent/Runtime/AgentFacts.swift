@@ -20,6 +20,10 @@ public final class AgentFacts: Sendable {
         /// The device certificate in use towards the relay: its serial and when it expires.
         public var certificateSerial: String?
         public var certificateNotAfter: Date?
+        /// True while the MQTT connection is up (after CONNACK 0).
+        public var brokerConnected = false
+        /// When the BMS last sent a valid sentence.
+        public var lastBMSSentence: Date?
     }
 
     private let state = NIOLockedValueBox(Snapshot())

@@ -23,4 +23,14 @@ public struct AgentPaths: Sendable, Equatable {
     public var renewedCredential: String { stateDirectory + "/device-credential.pem" }
     /// params_config.json as the portal last sent it.
     public var portalParams: String { stateDirectory + "/params_config.json" }
+    /// The probation of the last accepted push (`ConfigProbation`), while it lasts.
+    public var probation: String { stateDirectory + "/config-probation.json" }
+    /// Pushes that were rolled back (`ConfigRollback`), until reported and superseded.
+    public var rollbacks: String { stateDirectory + "/config-rollbacks.json" }
+    /// The folder of the operator's settings.json: relative paths in every settings file,
+    /// the operator's and the portal's, are taken from here.
+    public var settingsFolder: String {
+        guard let slash = settings.lastIndex(of: "/") else { return "." }
+        return slash == settings.startIndex ? "/" : String(settings[..<slash])
+    }
 }

@@ -31,6 +31,9 @@ public final class AgentRuntime: Sendable {
             let (services, cleanup) = try await build(configuration, group: group)
             let serviceGroup = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
             restart.withLockedValue { $0 = (nil, serviceGroup) }
+            if let reason = configuration.passedOver {
+                logger.warning("Stored settings.json from the portal passed over for the local file", metadata: ["problems": "\(reason)"])
+            }
             logger.info("Agent started", metadata: [
                 "settings": "\(configuration.settingsPath)", "params": "\(configuration.paramsPath)",
                 "config.hash": "\(configuration.hash)",
@@ -64,51 +67,64 @@ public final class AgentRuntime: Sendable {
         -> ([any Service], @Sendable () async -> Void)
     {
         let settings = configuration.settings
-        let software = "tunnel-agent/\(AgentCommand.version)"
         let facts = AgentFacts()
         facts.update { $0.configurationHash = configuration.hash }
+        let line = SerialLine(settings: settings.serial, logger: logger)
+        let relay = try settings.tunnel.map { try relayLink($0, line: line, facts: facts, group: group) }
+        if relay == nil { logger.notice("No tunnel section: acquisition and uplink only, no link to the relay") }
+        let probation = ProbationStore(paths: paths)
+        let restart: @Sendable (String) -> Void = { [weak self] reason in self?.requestRestart(reason) }
+        var services: [any Service] = [ProbationService(store: probation, paths: paths, facts: facts, restart: restart, logger: logger)]
+        guard let mqtt = settings.mqtt, mqtt.enabled else {
+            logger.notice("No enabled mqtt section: no acquisition and no telemetry uplink")
+            if let relay { services.append(relay.link) }
+            return (services, {})
+        }
+        let params = ActiveParamsConfig(configuration.params)
+        let sessions = relay?.sessions
+        let pipeline = try await TelemetryPipeline.make(
+            configuration: configuration, mqtt: mqtt, paths: paths, facts: facts, params: params, probation: probation, demand: relay?.demand,
+            live: relay?.live, sessions: { sessions?.count ?? 0 }, restart: restart, logger: logger)
+        services += pipeline.services
+        if settings.serial.enabled {
+            services.append(SerialAcquisition(
+                line: line, params: params, sink: pipeline.sink, facts: facts, eventLoop: group.next(), retryMax: settings.reconnectMax,
+                logger: logger))
+        }
+        if let can = settings.can, can.enabled {
+            services.append(CANAcquisition(
+                settings: can, params: params, sink: pipeline.sink, eventLoop: group.next(), retryMax: settings.reconnectMax,
+                logger: logger))
+        }
+        if let relay { services.append(relay.link) }
+        return (services, { try? await pipeline.queue.close() })
+    }
+
+    /// The relay link of `tunnel`, with the sessions it serves and what drives it.
+    private func relayLink(_ tunnel: AgentSettings.Tunnel, line: SerialLine, facts: AgentFacts, group: MultiThreadedEventLoopGroup) throws
+        -> (link: RelayLink, sessions: AgentSessions, demand: TunnelDemand?, live: LiveTelemetryFeed?)
+    {
+        let software = "tunnel-agent/\(AgentCommand.version)"
         let logger = self.logger
         let identity = try DeviceIdentity(
-            certificatePath: settings.tunnel.cert, keyPath: settings.tunnel.key, caPath: settings.tunnel.ca,
-            renewedPath: paths.renewedCredential,
+            certificatePath: tunnel.cert, keyPath: tunnel.key, caPath: tunnel.ca, renewedPath: paths.renewedCredential,
             problem: { logger.warning("Renewed device certificate passed over", metadata: ["error": "\($0)"]) })
         logger.info(
             "Device certificate", metadata: [
                 "file": "\(identity.credential.origin)", "not_after": "\(identity.credential.certificate.notValidAfter)",
             ])
         let dialer = TunnelDialer(
-            relay: try RelayAddress(parsing: settings.tunnel.relay), tls: try identity.tlsContext(),
-            keepalive: .init(interval: .seconds(settings.tunnel.pingInterval), timeout: .seconds(settings.tunnel.peerTimeout)))
-        let line = SerialLine(settings: settings.serial, logger: logger)
+            relay: try RelayAddress(parsing: tunnel.relay), tls: try identity.tlsContext(),
+            keepalive: .init(interval: .seconds(tunnel.pingInterval), timeout: .seconds(tunnel.peerTimeout)))
         let sessions = AgentSessions(line: line, dialer: dialer, software: software, logger: logger)
-        let demand = settings.tunnel.mode == "on_demand" ? TunnelDemand() : nil
-        let live = settings.tunnel.liveTelemetryPeriod > 0 ? LiveTelemetryFeed() : nil
+        let demand = tunnel.mode == "on_demand" ? TunnelDemand() : nil
+        let live = tunnel.liveTelemetryPeriod > 0 ? LiveTelemetryFeed() : nil
         let link = RelayLink(
-            dialer: dialer, sessions: sessions, group: group, software: software, reconnectMax: settings.tunnel.reconnectMax,
-            demand: demand, facts: facts, live: live.map { ($0, settings.tunnel.liveTelemetryPeriod) },
-            renewal: CertificateRenewal(identity: identity, dialer: dialer, renewBeforeDays: settings.tunnel.renewBeforeDays, facts: facts,
+            dialer: dialer, sessions: sessions, group: group, software: software, reconnectMax: tunnel.reconnectMax,
+            demand: demand, facts: facts, live: live.map { ($0, tunnel.liveTelemetryPeriod) },
+            renewal: CertificateRenewal(identity: identity, dialer: dialer, renewBeforeDays: tunnel.renewBeforeDays, facts: facts,
                 logger: logger),
             logger: logger)
-        guard let mqtt = settings.mqtt, mqtt.enabled else {
-            logger.notice("No enabled mqtt section: no acquisition and no telemetry uplink")
-            return ([link], {})
-        }
-        let params = ActiveParamsConfig(configuration.params)
-        let pipeline = try await TelemetryPipeline.make(
-            configuration: configuration, mqtt: mqtt, paths: paths, facts: facts, params: params, demand: demand, live: live,
-            sessions: { sessions.count }, restart: { [weak self] reason in self?.requestRestart(reason) }, logger: logger)
-        var services = pipeline.services
-        if settings.serial.enabled {
-            services.append(SerialAcquisition(
-                line: line, params: params, sink: pipeline.sink, facts: facts, eventLoop: group.next(), retryMax: settings.tunnel.reconnectMax,
-                logger: logger))
-        }
-        if let can = settings.can, can.enabled {
-            services.append(CANAcquisition(
-                settings: can, params: params, sink: pipeline.sink, eventLoop: group.next(), retryMax: settings.tunnel.reconnectMax,
-                logger: logger))
-        }
-        services.append(link)
-        return (services, { try? await pipeline.queue.close() })
+        return (link, sessions, demand, live)
     }
 }

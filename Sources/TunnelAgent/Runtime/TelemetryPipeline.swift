@@ -19,7 +19,7 @@ public struct TelemetryPipeline: Sendable {
     ///   - restart: restarts the agent's services (a new settings.json, `agent.restart`).
     public static func make(
         configuration: AgentConfiguration, mqtt: AgentSettings.MQTT, paths: AgentPaths, facts: AgentFacts, params: ActiveParamsConfig,
-        demand: TunnelDemand?, live: LiveTelemetryFeed? = nil, sessions: @escaping @Sendable () -> Int,
+        probation: ProbationStore? = nil, demand: TunnelDemand?, live: LiveTelemetryFeed? = nil, sessions: @escaping @Sendable () -> Int,
         restart: @escaping @Sendable (String) -> Void, logger: Logger
     ) async throws -> TelemetryPipeline {
         guard let broker = BrokerAddress(uri: mqtt.uri) else { throw ValidationFailure("mqtt.uri \(mqtt.uri) is not mqtt://host:port") }
@@ -30,7 +30,9 @@ public struct TelemetryPipeline: Sendable {
         let rpc = AgentRPC(
             facts: facts, demand: demand, sessions: sessions,
             queueStatus: { (await queue.count, await queue.bytes, await queue.dropped) }, configuration: configuration, restart: restart)
-        let portal = PortalConfiguration(paths: paths, current: configuration, params: params, facts: facts, reload: restart, logger: logger)
+        let portal = PortalConfiguration(
+            paths: paths, current: configuration, params: params, facts: facts, probation: probation ?? ProbationStore(paths: paths),
+            reload: restart, logger: logger)
         let uplink = MQTTUplink(
             settings: mqtt, broker: broker,
             clientID: mqtt.clientID.isEmpty ? "tunnel-agent-\(ProcessInfo.processInfo.hostName)" : mqtt.clientID,

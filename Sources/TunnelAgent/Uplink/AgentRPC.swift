@@ -49,7 +49,7 @@ final class AgentRPC: @unchecked Sendable {  // used from the uplink's event tas
         switch method {
         case "tunnel.open":
             guard let demand else {
-                return (Self.error("notOnDemand", #"the tunnel is always open here (settings.json tunnel.mode "always")"#), nil)
+                return (Self.notOnDemand(configuration.settings), nil)
             }
             var minutes = TunnelDemand.defaultDuration / 60
             if let given = params?["minutes"] {
@@ -62,7 +62,7 @@ final class AgentRPC: @unchecked Sendable {  // used from the uplink's event tas
             return ("{\"tunnel\":\"opening\",\"minutes\":\(JSONValue.text(of: minutes))}", nil)
         case "tunnel.close":
             guard let demand else {
-                return (Self.error("notOnDemand", #"the tunnel is always open here (settings.json tunnel.mode "always")"#), nil)
+                return (Self.notOnDemand(configuration.settings), nil)
             }
             demand.close()
             return (#"{"tunnel":"closed"}"#, nil)
@@ -85,7 +85,7 @@ final class AgentRPC: @unchecked Sendable {  // used from the uplink's event tas
             "\"agentVersion\":" + TelemetryRecordEncoder.quoted(AgentCommand.version),
             "\"uptimeSeconds\":\(Int(Date().timeIntervalSince(startedAt)))",
             "\"relayConnected\":\(facts.relayConnected)", "\"serialOpen\":\(facts.serialOpen)", "\"sessions\":\(sessions())",
-            "\"tunnelMode\":" + TelemetryRecordEncoder.quoted(configuration.settings.tunnel.mode),
+            "\"tunnelMode\":" + TelemetryRecordEncoder.quoted(configuration.settings.tunnelMode),
             "\"queue\":{\"records\":\(queue.records),\"bytes\":\(queue.bytes),\"dropped\":\(queue.dropped)}",
             "\"configHash\":" + TelemetryRecordEncoder.quoted(facts.configurationHash),
         ]
@@ -121,6 +121,14 @@ final class AgentRPC: @unchecked Sendable {  // used from the uplink's event tas
         default:
             return value
         }
+    }
+
+    /// The answer to `tunnel.open` or `tunnel.close` when the tunnel is not on demand.
+    static func notOnDemand(_ settings: AgentSettings) -> String {
+        guard settings.tunnel != nil else {
+            return error("noTunnel", "this gateway's settings.json has no tunnel section: there is no relay link to open")
+        }
+        return error("notOnDemand", #"the tunnel is always open here (settings.json tunnel.mode "always")"#)
     }
 
     static func error(_ code: String, _ message: String) -> String {

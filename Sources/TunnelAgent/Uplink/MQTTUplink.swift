@@ -95,6 +95,7 @@ public final class MQTTUplink: Service, Sendable {
             }
             client.stop()
             state.withLockedValue { $0.connected = false }
+            facts.update { $0.brokerConnected = false }
             switch end {
             case .refused:
                 try? await gracefulShutdown()
@@ -160,8 +161,12 @@ public final class MQTTUplink: Service, Sendable {
                     $0.generation += 1
                     $0.publisher.restart()
                 }
+                facts.update { $0.brokerConnected = true }
                 logger.info("MQTT connected", metadata: ["broker": "\(broker)"])
                 subscribeAndAsk(client)
+                for status in portal.unreportedRollbacks() {
+                    _ = try? client.publish(topic: ThingsBoardTopic.attributes, payload: status, qos: 1)
+                }
                 committed.signal()
             case .connected(let code, let reason):
                 if MosquittoEvent.isPermanentRefusal(connackCode: code) {
@@ -173,6 +178,7 @@ public final class MQTTUplink: Service, Sendable {
                 logger.warning("MQTT broker refused the connection for now", metadata: ["connack": "\(code)", "reason": "\(reason)"])
             case .disconnected(let code, let reason):
                 state.withLockedValue { $0.connected = false }
+                facts.update { $0.brokerConnected = false }
                 if code != 0 { logger.warning("MQTT connection lost", metadata: ["broker": "\(broker)", "reason": "\(reason)"]) }
             case .published(let messageID):
                 guard let done = state.withLockedValue({ $0.publisher.acknowledged(messageID) }) else { continue }
@@ -230,8 +236,9 @@ public final class MQTTUplink: Service, Sendable {
             return
         }
         // An update carries the changed keys; a response carries them under "shared".
-        let attributes = topic == ThingsBoardTopic.attributes ? json : (json["shared"] ?? .object([]))
-        for (file, outcome) in portal.apply(attributes) {
+        let isResponse = topic != ThingsBoardTopic.attributes
+        let attributes = isResponse ? (json["shared"] ?? .object([])) : json
+        for (file, outcome) in portal.apply(attributes, isResponse: isResponse) {
             if let status = PortalConfiguration.statusAttribute(file: file, outcome: outcome) {
                 _ = try? client.publish(topic: ThingsBoardTopic.attributes, payload: status, qos: 1)
             }
