@@ -45,7 +45,7 @@ struct ConfigProbation: Sendable, Equatable, Codable {
     }
 
     /// The probation of a push accepted at `now`. A push during another's probation keeps the
-    /// earlier previous files: those are the last that worked.
+    /// earlier previous files, both of them, absent ones included: those are the last that worked.
     static func begin(
         file: String, hash: String, now: Double, grace: Double, lastBMSSentence: Double?, previousSettings: String?,
         previousParams: String?, replacing running: ConfigProbation?
@@ -53,7 +53,8 @@ struct ConfigProbation: Sendable, Equatable, Codable {
         ConfigProbation(
             file: file, pushedHash: hash, acceptedAt: now, deadline: now + grace,
             needsBMS: lastBMSSentence.map { now - $0 <= answeringWindow } ?? false,
-            previousSettings: running?.previousSettings ?? previousSettings, previousParams: running?.previousParams ?? previousParams)
+            previousSettings: running.map(\.previousSettings) ?? previousSettings,
+            previousParams: running.map(\.previousParams) ?? previousParams)
     }
 
     /// Takes `event` at `now`.
