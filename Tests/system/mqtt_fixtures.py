@@ -72,12 +72,13 @@ def port_open(port) -> bool:
 
 
 def build_binaries(programs=PROGRAMS) -> Path:
-    """Builds `programs` (debug) and returns the folder they are in."""
-    args = ["swift", "build"]
+    """Builds `programs` (debug) and returns the folder they are in. One `swift build` per
+    program: given `--product` more than once, SwiftPM builds only the last, and the tests
+    would run the others as last built."""
     for program in programs:
-        args += ["--product", program]
-    result = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=1800)
-    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+        result = subprocess.run(["swift", "build", "--product", program], cwd=ROOT, capture_output=True, text=True,
+                                timeout=1800)
+        assert result.returncode == 0, f"swift build --product {program}:\n" + result.stdout[-4000:] + result.stderr[-4000:]
     out = subprocess.run(["swift", "build", "--show-bin-path"], cwd=ROOT, check=True, capture_output=True, text=True)
     return Path(out.stdout.strip())
 
