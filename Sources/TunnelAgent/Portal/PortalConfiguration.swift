@@ -48,18 +48,25 @@ final class PortalConfiguration: Sendable {
     /// Applies the configuration files among shared attributes `attributes` (an update, with
     /// its `deleted` list, or the `shared` part of an attribute response, where a file left
     /// out is one the portal no longer has); other keys are not ours and are left alone.
-    func apply(_ attributes: JSONValue, isResponse: Bool = false) -> [(file: String, outcome: Outcome)] {
+    /// Returns each file's outcome, and the restart of the services a new or withdrawn
+    /// settings.json needs: the caller runs it after reporting the outcomes, which would
+    /// otherwise race the uplink's own shutdown.
+    func apply(_ attributes: JSONValue, isResponse: Bool = false)
+        -> (outcomes: [(file: String, outcome: Outcome)], afterwards: (@Sendable () -> Void)?)
+    {
         var outcomes: [(String, Outcome)] = []
+        var restart: String?
         let deleted = Set(attributes["deleted"]?.arrayValue?.compactMap(\.stringValue) ?? [])
         for file in [Self.paramsKey, Self.settingsKey] {
             if let value = attributes[file] {
                 let bytes = Self.bytes(of: value)
-                outcomes.append((file, file == Self.paramsKey ? applyParams(bytes) : applySettings(bytes)))
+                outcomes.append((file, file == Self.paramsKey ? applyParams(bytes) : applySettings(bytes, restart: &restart)))
             } else if deleted.contains(file) || isResponse {
-                outcomes.append((file, withdraw(file)))
+                outcomes.append((file, withdraw(file, restart: &restart)))
             }
         }
-        return outcomes
+        guard let restart else { return (outcomes, nil) }
+        return (outcomes, { [reload] in reload(restart) })
     }
 
     /// The file's text: a string attribute as it is, a JSON object written out.
@@ -89,7 +96,7 @@ final class PortalConfiguration: Sendable {
         return .applied(hash: hash)
     }
 
-    private func applySettings(_ bytes: [UInt8]) -> Outcome {
+    private func applySettings(_ bytes: [UInt8], restart: inout String?) -> Outcome {
         // Compared as text: the running settings have their paths resolved, the update's are as written.
         guard bytes != current.settingsText else { return .unchanged }
         if let refusal = rolledBack(Self.settingsKey, bytes) { return refuse(Self.settingsKey, [refusal]) }
@@ -104,12 +111,12 @@ final class PortalConfiguration: Sendable {
         }
         let hash = AgentConfiguration.hash(bytes, current.paramsText)
         logger.notice("New settings.json from the portal stored; restarting the agent's services", metadata: ["config.hash": "\(hash)"])
-        reload("settings.json from the portal")
+        restart = "settings.json from the portal"
         return .applied(hash: hash)
     }
 
     /// Gives the operator's file back when the portal withdrew its own.
-    private func withdraw(_ file: String) -> Outcome {
+    private func withdraw(_ file: String, restart: inout String?) -> Outcome {
         let path = file == Self.paramsKey ? paths.portalParams : paths.portalSettings
         guard FileManager.default.fileExists(atPath: path) else { return .unchanged }
         do {
@@ -121,13 +128,13 @@ final class PortalConfiguration: Sendable {
         }
         if file == Self.settingsKey {
             logger.notice("settings.json withdrawn by the portal; restarting the agent's services with the local file")
-            reload("settings.json withdrawn by the portal")
+            restart = "settings.json withdrawn by the portal"
             return .withdrawn(hash: AgentConfiguration.hash(Array(FileManager.default.contents(atPath: paths.settings) ?? Data()), current.paramsText))
         }
         let paramsPath = AgentConfiguration.paramsPath(paths)
         guard let local = try? ParamsConfig.load(path: paramsPath) else {
             logger.error("params_config.json withdrawn by the portal, and the local file is unusable; restarting", metadata: ["path": "\(paramsPath)"])
-            reload("params_config.json withdrawn by the portal")
+            restart = "params_config.json withdrawn by the portal"
             return .withdrawn(hash: "")
         }
         params.replace(with: local)

@@ -238,10 +238,17 @@ public final class MQTTUplink: Service, Sendable {
         // An update carries the changed keys; a response carries them under "shared".
         let isResponse = topic != ThingsBoardTopic.attributes
         let attributes = isResponse ? (json["shared"] ?? .object([])) : json
-        for (file, outcome) in portal.apply(attributes, isResponse: isResponse) {
+        let (outcomes, afterwards) = portal.apply(attributes, isResponse: isResponse)
+        for (file, outcome) in outcomes {
             if let status = PortalConfiguration.statusAttribute(file: file, outcome: outcome) {
                 _ = try? client.publish(topic: ThingsBoardTopic.attributes, payload: status, qos: 1)
             }
+        }
+        if let afterwards {
+            try? await Task.sleep(for: .milliseconds(200))  // let the statuses leave first, as an RPC's answer does
+            // Already shutting down: the stored files are read at the next start; a restart now
+            // would turn a SIGTERM into a restart.
+            if !Task.isCancelled { afterwards() }
         }
     }
 
