@@ -20,6 +20,11 @@ final class G1HostileNumberTests: XCTestCase {
         (G1Sentence(name: "ST1", fields: ["01", "FFFFFFFFFFFFFFFF", "00", "0000", "00", "0000", "00", "00"]).line, 2),
         (G1Sentence(name: "ST1", fields: ["01", "00", "FFFFFFFFFFFFFFFF", "0000", "00", "0000", "00", "00"]).line, 3),
         (G1Sentence(name: "ST1", fields: ["01", "00", "00", "FFFFFFFFFFFFFFFF", "00", "0000", "00", "00"]).line, 4),
+        // Found by FuzzG1 in CI's 10 s run: the summaries' cell and sensor counts.
+        (G1Sentence(name: "BB1", fields: ["FFfFFFFFFFfFFFFF", "00F", "FF", "0"]).line, 1),
+        (G1Sentence(name: "BV1", fields: ["FFFFFFFFFFFFFFFF", "00", "00", "00", "0000"]).line, 1),
+        (G1Sentence(name: "BT1", fields: ["8000000000000000", "00", "00", "00"]).line, 1),
+        (G1Sentence(name: "BT3", fields: ["FFFFFFFFFFFFFFFF", "00", "00", "00"]).line, 1),
     ]
 
     func testHugeHexNumbersAreRefusedNamingTheField() throws {

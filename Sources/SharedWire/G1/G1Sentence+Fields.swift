@@ -49,6 +49,12 @@ extension G1Sentence {
         return value
     }
 
+    /// Field `position` as a count no larger than `maximum`, or `nil` when the field is empty;
+    /// a larger one is a `G1FieldError`, as with `hexInt`.
+    public func optionalHexInt(_ position: Int, max maximum: Int) throws -> Int? {
+        field(position).isEmpty ? nil : try hexInt(position, max: maximum)
+    }
+
     /// Field `position` as a hexadecimal number, or `nil` when the field is empty.
     public func optionalHex(_ position: Int) throws -> UInt64? {
         field(position).isEmpty ? nil : try hex(position)

@@ -10,11 +10,11 @@ public struct G1BalancingSummary: Equatable, Sendable {
 
     public init(_ sentence: G1Sentence) throws {
         try sentence.require("BB1")
-        guard let count = try sentence.optionalHex(1) else {
+        guard let count = try sentence.optionalHexInt(1, max: G1Limits.maxWord) else {
             (cellCount, minimum, maximum, average, threshold) = (nil, nil, nil, nil, nil)
             return
         }
-        cellCount = Int(count)
+        cellCount = count
         minimum = G1Scaling.balancingRate(UInt8(truncatingIfNeeded: try sentence.hex(2)))
         maximum = G1Scaling.balancingRate(UInt8(truncatingIfNeeded: try sentence.hex(3)))
         average = G1Scaling.balancingRate(UInt8(truncatingIfNeeded: try sentence.hex(4)))

@@ -11,11 +11,11 @@ public struct G1CellVoltageSummary: Equatable, Sendable {
 
     public init(_ sentence: G1Sentence) throws {
         try sentence.require("BV1")
-        guard let count = try sentence.optionalHex(1) else {
+        guard let count = try sentence.optionalHexInt(1, max: G1Limits.maxWord) else {
             (cellCount, minimum, maximum, average, totalVoltage) = (nil, nil, nil, nil, nil)
             return
         }
-        cellCount = Int(count)
+        cellCount = count
         minimum = G1Scaling.cellVoltage(UInt8(truncatingIfNeeded: try sentence.hex(2)))
         maximum = G1Scaling.cellVoltage(UInt8(truncatingIfNeeded: try sentence.hex(3)))
         average = G1Scaling.cellVoltage(UInt8(truncatingIfNeeded: try sentence.hex(4)))

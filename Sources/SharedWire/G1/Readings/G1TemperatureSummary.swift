@@ -14,11 +14,11 @@ public struct G1TemperatureSummary: Equatable, Sendable {
     public init(_ sentence: G1Sentence) throws {
         try sentence.require("BT1", "BT3")
         source = sentence.name == "BT1" ? .cellModules : .cells
-        guard let count = try sentence.optionalHex(1) else {
+        guard let count = try sentence.optionalHexInt(1, max: G1Limits.maxWord) else {
             (sensorCount, minimum, maximum, average) = (nil, nil, nil, nil)
             return
         }
-        sensorCount = Int(count)
+        sensorCount = count
         minimum = G1Scaling.temperature(UInt8(truncatingIfNeeded: try sentence.hex(2)))
         maximum = G1Scaling.temperature(UInt8(truncatingIfNeeded: try sentence.hex(3)))
         average = G1Scaling.temperature(UInt8(truncatingIfNeeded: try sentence.hex(4)))
