@@ -68,4 +68,42 @@ final class HostilePeerTests: XCTestCase {
         XCTAssertFalse(agent.messages.closed, "the agent stays connected")
         await deployment.stop()
     }
+
+    func testAPeerThatPingsWithoutReadingIsCutNotBuffered() async throws {
+        let deployment = try await LocalDeployment.start(devices: ["pack-4", "pack-5"])
+        let deaf = try await RawConnection.open(to: deployment, tls: try deployment.clientTLS(deviceID: "pack-4"))
+        try await deaf.send(.hello(.init(role: .agentControl, software: "deaf")))
+        try await waitUntil("the relay welcomed the agent") { !deaf.messages.messages.isEmpty }
+        try await deaf.stopReading()
+
+        // Pings in writes of 4,096; every one asks for a pong the peer never reads. Without the
+        // bound the relay would hold all of them (measured: not cut after 64 MiB of pings); with
+        // it the connection is closed after about 8 MiB, kernel buffers included.
+        let batch = [TunnelMessage](repeating: .ping(7), count: 4_096)
+        var frame = ByteBuffer()
+        TunnelMessage.ping(7).write(to: &frame)
+        let batchBytes = batch.count * frame.readableBytes
+        var sent = 0
+        var cut = false
+        while sent < 32 << 20 {
+            do {
+                try await deaf.send(batch)
+            } catch {
+                cut = true
+                break
+            }
+            sent += batchBytes
+        }
+        XCTAssertTrue(cut, "the relay still took pings after \(sent) bytes of them")
+        XCTAssertGreaterThan(sent, TunnelLimits.maxUnsentBytesBeforeReply, "not cut before its pongs could pass the bound")
+
+        // Another agent on the same relay is welcomed and answered as usual.
+        let other = try await RawConnection.open(to: deployment, tls: try deployment.clientTLS(deviceID: "pack-5"))
+        try await other.send(.hello(.init(role: .agentControl, software: "polite")))
+        try await other.send(.ping(42))
+        try await waitUntil("the other agent got its pong") {
+            other.messages.messages.contains { if case .pong(42) = $0 { true } else { false } }
+        }
+        await deployment.stop()
+    }
 }

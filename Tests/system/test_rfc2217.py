@@ -78,6 +78,16 @@ def binaries():
 @pytest.fixture
 def tunnel(binaries, tmp_path):
     """Relay, agent on a test-owned PTY, and tunnel-connect --rfc2217 on a free port."""
+    yield from run_tunnel(binaries, tmp_path, "control")
+
+
+@pytest.fixture
+def monitor_tunnel(binaries, tmp_path):
+    """The same with a monitor (read-only) session."""
+    yield from run_tunnel(binaries, tmp_path, "monitor")
+
+
+def run_tunnel(binaries, tmp_path, mode):
     bms = BMSLine()
     relay_port, rfc2217_port = free_port(), free_port()
     data, logs = tmp_path / "relay", tmp_path / "logs"
@@ -106,7 +116,8 @@ def tunnel(binaries, tmp_path):
         agent_log = start("tunnel-agent", "run", "--config", str(settings))
         wait_for("the agent", lambda: "Connected to relay" in agent_log.read_text())
         url = run("tunnel-relay", "session", "open", "--device", "rfc-pack", "--data-dir", str(data),
-                  "--public-address", f"127.0.0.1:{relay_port}", "--user", "test", "--url-only").stdout.strip()
+                  "--public-address", f"127.0.0.1:{relay_port}", "--user", "test", "--mode", mode,
+                  "--url-only").stdout.strip()
         connect_log = start("tunnel-connect", url, "--ca", str(data / "tls" / "server-ca.pem"),
                             "--rfc2217", f"127.0.0.1:{rfc2217_port}", "--log-level", "notice")
         wait_for("the session", lambda: "Connected to device" in connect_log.read_text())
@@ -203,3 +214,31 @@ def test_session_survives_a_reconnect_and_asks_answer_the_value_in_effect(tunnel
         assert -1 not in positions, received.hex(" ")
         assert positions == sorted(positions), "answers come back in the order asked"
     assert bms.settings()[2] is False
+
+
+def test_a_monitor_session_opens_reads_and_cannot_change_the_line(monitor_tunnel):
+    """A viewer's Control Panel behind RFC 2217: it opens the port at the rate in effect and
+    reads, but the relay refuses every change of the line, so the BMS end keeps its settings
+    and sees no write sentence."""
+    bms, url, _ = monitor_tunnel
+    port = serial.serial_for_url(url, baudrate=57600, timeout=5)
+    try:
+        assert bms.settings() == (termios.B57600, False, False)
+        exchange_g1(port, bms)  # a reading sentence passes
+
+        port.write(b"FD1,2F\r\n")  # factory defaults, valid CRC: a write, dropped by the relay
+        assert bms.read(1, timeout=1.5) == b"", "a monitor's write sentence reached the BMS"
+
+        with pytest.raises(ValueError, match="baudrate"):
+            port.baudrate = 9600
+        port.baudrate = 57600  # pyserial sends every setting again: back to what is in effect
+        with pytest.raises(ValueError, match="stopsize"):
+            port.stopbits = serial.STOPBITS_TWO
+        port.stopbits = serial.STOPBITS_ONE
+        port.send_break(0.1)  # answered, never applied: nothing to see at the BMS end
+        assert bms.settings() == (termios.B57600, False, False), "the monitor changed the line"
+        assert port.cts is False, "the modem-state query still goes through"
+
+        exchange_g1(port, bms)  # the session goes on after the refusals
+    finally:
+        port.close()

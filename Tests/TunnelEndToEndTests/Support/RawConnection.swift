@@ -30,13 +30,25 @@ final class RawConnection: Sendable {
         return RawConnection(channel: channel, messages: collector)
     }
 
+    /// Stops reading from the socket, with the smallest receive buffer the kernel allows, so
+    /// that whatever the relay sends from now on stays unsent on its side.
+    func stopReading() async throws {
+        try await channel.setOption(.socketOption(.so_rcvbuf), value: 1)
+        try await channel.setOption(.autoRead, value: false)
+    }
+
     func send(_ bytes: [UInt8]) async throws {
         try await channel.writeAndFlush(ByteBuffer(bytes: bytes))
     }
 
     func send(_ message: TunnelMessage) async throws {
+        try await send([message])
+    }
+
+    /// Writes `messages` as one write.
+    func send(_ messages: [TunnelMessage]) async throws {
         var buffer = ByteBuffer()
-        message.write(to: &buffer)
+        for message in messages { message.write(to: &buffer) }
         try await channel.writeAndFlush(buffer)
     }
 }
