@@ -78,4 +78,22 @@ final class RelayCLITests: XCTestCase {
         let refusedGus = try await audit(AuditQuery(userID: "gus")).filter { $0.event == .sessionRefused }
         XCTAssertEqual(refusedGus.first?.reason, "user gus may not reach device pack-1 of customer acme")
     }
+
+    func testOptionsWithAFixedSetOfValuesRefuseATypoNamingTheValues() {
+        let typos: [([String], String)] = [
+            (["serve", "--log-level", "verbose"], "trace"),
+            (["session", "open", "--device", "pack-1", "--mode", "read"], "monitor"),
+            (["user", "add", "ann", "--role", "superuser"], "viewer"),
+            (["init", "--key-type", "ed25519"], "rsa"),
+        ]
+        for (arguments, aValue) in typos {
+            do {
+                _ = try RelayCommand.parseAsRoot(arguments + ["--data-dir", directory])
+                XCTFail("\(arguments) was taken")
+            } catch {
+                let message = RelayCommand.message(for: error)
+                XCTAssertTrue(message.contains(arguments.last!) && message.contains(aValue), "\(arguments): \(message)")
+            }
+        }
+    }
 }

@@ -101,8 +101,8 @@ public struct SimulatorCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Seed of the cell spread and the injected faults.", valueName: "n"))
     var seed: UInt64 = 1
 
-    @Option(help: "Log level: trace, debug, info, notice, warning, error.")
-    var logLevel: String = "info"
+    @Option(help: "Log level.")
+    var logLevel: Logger.Level = .info
 
     public init() {}
 

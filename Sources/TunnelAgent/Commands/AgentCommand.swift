@@ -37,8 +37,8 @@ public struct AgentCommand: AsyncParsableCommand {
         @Option(help: "Folder for the agent's state: telemetry queue, provisioned credentials, configuration from the portal.")
         var stateDir: String = "/var/lib/tunnel-agent"
 
-        @Option(help: "Log level: trace, debug, info, notice, warning, error.")
-        var logLevel: String = "info"
+        @Option(help: "Log level.")
+        var logLevel: Logger.Level = .info
 
         func run() async throws {
             LogSetup.bootstrap(level: logLevel)

@@ -43,7 +43,7 @@ public struct ConnectCommand: AsyncParsableCommand {
     var device: String?
 
     @Option(help: "With --device: control (exclusive) or monitor (read-only).")
-    var mode: String = "control"
+    var mode: TunnelMessage.SessionMode = .control
 
     @Flag(help: "With --device: take the device over from the control session holding it (administrators).")
     var takeOver = false
@@ -72,8 +72,8 @@ public struct ConnectCommand: AsyncParsableCommand {
     @Option(help: "Print a capture file as a readable transcript (time, direction, G1 sentence, meaning) and exit.")
     var printCapture: String?
 
-    @Option(help: "Log level: trace, debug, info, notice, warning, error.")
-    var logLevel: String = "warning"
+    @Option(help: "Log level.")
+    var logLevel: Logger.Level = .warning
 
     public init() {}
 
@@ -93,7 +93,7 @@ public struct ConnectCommand: AsyncParsableCommand {
         }
         let host = try RelayAddress(parsing: relay).host
         let request = SessionRequest(
-            adminURL: adminURL ?? "https://\(host.contains(":") ? "[\(host)]" : host):8443", apiKey: key, deviceID: device, mode: mode,
+            adminURL: adminURL ?? "https://\(host.contains(":") ? "[\(host)]" : host):8443", apiKey: key, deviceID: device, mode: mode.description,
             takeOver: takeOver)
         do {
             let opened = try await request.open(trustedCA: try ca.map(PEMFiles.certificates(at:)))
@@ -112,7 +112,6 @@ public struct ConnectCommand: AsyncParsableCommand {
         if device != nil {
             if target != nil { throw ValidationError("give either a connect URL or token, or --device, not both") }
             if relay == nil { throw ValidationError("--device needs --relay host:port") }
-            if !["control", "monitor"].contains(mode) { throw ValidationError("--mode must be control or monitor, not \(mode)") }
             if let adminURL {
                 do {
                     _ = try AdminBaseURL.checked(adminURL)

@@ -2,12 +2,11 @@ import Logging
 
 /// Structured logs to standard error, one line per event with its metadata.
 public enum LogSetup {
-    /// Bootstraps swift-log once per process at `level` (trace, debug, info, notice, warning, error).
-    public static func bootstrap(level: String) {
-        let parsed = Logger.Level(rawValue: level) ?? .info
+    /// Bootstraps swift-log once per process at `level`.
+    public static func bootstrap(level: Logger.Level) {
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = parsed
+            handler.logLevel = level
             return handler
         }
     }

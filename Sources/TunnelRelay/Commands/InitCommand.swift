@@ -19,30 +19,27 @@ struct InitCommand: AsyncParsableCommand {
     var renewServerCertificate = false
 
     @Option(help: "Key of the relay's TLS certificate: ecdsa (P-256, fastest) or rsa (2048; needed by TLS 1.2 peers that only speak ECDHE-RSA-AES256-SHA).")
-    var keyType: String = "ecdsa"
+    var keyType: RelayCredentials.ServerKeyType = .ecdsa
 
     func run() async throws {
         let credentials = RelayCredentials(dataDirectory: options.dataDirectory)
-        guard let serverKeyType = RelayCredentials.ServerKeyType(rawValue: keyType) else {
-            throw ValidationError("--key-type \(keyType) is not ecdsa or rsa")
-        }
         if renewServerCertificate {
             guard credentials.exist else { throw ValidationError("\(credentials.directory) holds no TLS material yet; run `tunnel-relay init` first") }
-            try credentials.renewServerCertificate(hostnames: hostnames, serverKeyType: serverKeyType)
-            print("Renewed the server certificate (\(serverKeyType.rawValue)) for: \(hostnames.joined(separator: ", "))")
+            try credentials.renewServerCertificate(hostnames: hostnames, serverKeyType: keyType)
+            print("Renewed the server certificate (\(keyType.rawValue)) for: \(hostnames.joined(separator: ", "))")
             print("  a running relay takes it on SIGHUP (systemctl reload tunnel-relay); connections already up are kept")
             return
         }
         if credentials.exist && !force {
             throw ValidationError("\(credentials.directory) already holds TLS material; use --force to replace it")
         }
-        try credentials.create(hostnames: hostnames, serverKeyType: serverKeyType)
+        try credentials.create(hostnames: hostnames, serverKeyType: keyType)
         let store = try await SQLiteRelayStore.open(path: options.storePath)
         try await store.close()
         print("Initialised \(options.dataDirectory)")
         print("  server CA (give to agents and clients): \(credentials.serverCAPath)")
         print("  device CA (signs device certificates):  \(credentials.deviceCAPath)")
-        print("  server certificate (\(serverKeyType.rawValue)) for: \(hostnames.joined(separator: ", "))")
+        print("  server certificate (\(keyType.rawValue)) for: \(hostnames.joined(separator: ", "))")
         print("  provisioning key (signs registration secrets): \(credentials.provisioningKeyPath)")
     }
 }

@@ -17,8 +17,8 @@ struct RelayOptions: ParsableArguments {
             discussion: "Without it (and without \(databaseURLVariable)) the store is relay.sqlite in the data directory."))
     var databaseURL: String?
 
-    @Option(help: "Log level: trace, debug, info, notice, warning, error.")
-    var logLevel: String = "info"
+    @Option(help: "Log level.")
+    var logLevel: Logger.Level = .info
 
     /// Path of the embedded store in the data directory.
     var storePath: String { dataDirectory + "/relay.sqlite" }

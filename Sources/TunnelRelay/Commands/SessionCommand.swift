@@ -18,7 +18,7 @@ struct SessionCommand: AsyncParsableCommand {
         var device: String
 
         @Option(help: "control (exclusive, read/write) or monitor (read-only).")
-        var mode: String = "control"
+        var mode: TunnelMessage.SessionMode = .control
 
         @Option(help: "Seconds the token stays valid.")
         var ttl: Int = 300
@@ -36,13 +36,10 @@ struct SessionCommand: AsyncParsableCommand {
         var takeOver = false
 
         func run() async throws {
-            guard let sessionMode = TunnelMessage.SessionMode(name: mode) else {
-                throw ValidationError("mode \"\(mode)\" is not control or monitor")
-            }
             guard ttl > 0 else { throw ValidationError("--ttl must be positive, got \(ttl)") }
-            if takeOver && sessionMode != .control { throw ValidationError("--take-over is for control sessions") }
+            if takeOver && mode != .control { throw ValidationError("--take-over is for control sessions") }
             let request = SessionIssuer.Request(
-                deviceID: device, mode: sessionMode, ttl: ttl, userID: user, takeOver: takeOver, publicAddress: publicAddress)
+                deviceID: device, mode: mode, ttl: ttl, userID: user, takeOver: takeOver, publicAddress: publicAddress)
             let issued: SessionIssuer.Issued
             do {
                 issued = try await options.withStore { store in
@@ -56,7 +53,7 @@ struct SessionCommand: AsyncParsableCommand {
                 print(issued.url)
             } else {
                 print("session: \(issued.token.sessionID)")
-                print("device:  \(device) (\(sessionMode))")
+                print("device:  \(device) (\(mode))")
                 print("token:   \(issued.token)")
                 print("expires: \(ISO8601DateFormatter().string(from: issued.record.expiresAt))")
                 print("url:     \(issued.url)")

@@ -19,23 +19,20 @@ struct UserCommand: AsyncParsableCommand {
         @Argument(help: "User ID (letters, digits, '.', '_', '-', '@').")
         var userID: String
 
-        @Option(help: "admin, engineer or viewer.")
-        var role: String
+        @Option(help: "What the user may do.")
+        var role: UserRole
 
         @Option(name: .customLong("customer"), help: "A customer whose devices the user may reach (repeatable).")
         var customers: [String] = []
 
         func validate() throws {
-            guard let role = UserRole(rawValue: role) else {
-                throw ValidationError("role \"\(self.role)\" is not admin, engineer or viewer")
-            }
             if role != .admin && customers.isEmpty {
                 throw ValidationError("an \(role) needs at least one --customer (administrators reach every customer)")
             }
         }
 
         func run() async throws {
-            let user = UserRecord(id: userID, role: UserRole(rawValue: role)!, customers: customers, createdAt: Date())
+            let user = UserRecord(id: userID, role: role, customers: customers, createdAt: Date())
             try await options.withStore { try await $0.addUser(user, by: cliActor) }
             print("Added user \(userID) (\(role)); create a key with `tunnel-relay key create --user \(userID)`")
         }

@@ -80,7 +80,7 @@ struct PeersBenchCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        LogSetup.bootstrap(level: "warning")
+        LogSetup.bootstrap(level: .warning)
         let settings = try makeSettings()
         Self.raiseDescriptorLimit(to: 4 * (settings.agentSteps.max() ?? 0) + 8 * settings.sessions + 4_096)
         let machine = MachineFacts.current()

@@ -40,7 +40,7 @@ struct BenchCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        LogSetup.bootstrap(level: "warning")
+        LogSetup.bootstrap(level: .warning)
         let settings = quick
             ? BenchSettings(roundTrips: 200, warmup: min(warmup, 50), bulkBytes: 1 << 20, runs: 1, relayThreads: relayThreads)
             : BenchSettings(roundTrips: roundTrips, warmup: warmup, bulkBytes: bulkMib << 20, runs: runs, relayThreads: relayThreads)
