@@ -28,8 +28,8 @@ let package = Package(
         .executable(name: "bms-sim", targets: ["bms-sim"]),
         .executable(name: "tunnel-bench", targets: ["tunnel-bench"]),
         .library(name: "SharedWire", targets: ["SharedWire"]),
-        // For the fuzz targets in Fuzz/ (the agent's configuration check).
-        .library(name: "TunnelAgent", targets: ["TunnelAgent"]),
+        // For the fuzz targets in Fuzz/ (the agent's configuration check and telemetry decoders).
+        .library(name: "AgentConfig", targets: ["AgentConfig"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
@@ -78,13 +78,16 @@ let package = Package(
                 "TunnelPlumbing", .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
             ] + nio + tls),
+        // The agent's configuration (settings.json, params_config.json: model, checks, the
+        // portal's rules) and the telemetry decoders params_config.json drives. Pure: no I/O
+        // beyond reading the files it is given.
+        .target(name: "AgentConfig", dependencies: ["SharedWire"], resources: [.copy("Resources/params_config.json")]),
         .target(
             name: "TunnelAgent",
-            dependencies: ["SharedWire", "TunnelPlumbing", "AdminClient", "Mosquitto", .product(name: "SQLiteNIO", package: "sqlite-nio"),
+            dependencies: ["SharedWire", "AgentConfig", "TunnelPlumbing", "AdminClient", "Mosquitto", .product(name: "SQLiteNIO", package: "sqlite-nio"),
                 .product(name: "Crypto", package: "swift-crypto"), .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
-            ] + nio + tls + service,
-            resources: [.copy("Resources/params_config.json")]),
+            ] + nio + tls + service),
         .target(
             name: "TunnelConnect",
             dependencies: ["SharedWire", "TunnelPlumbing", "AdminClient"] + nio + tls + service),
@@ -92,7 +95,7 @@ let package = Package(
         // A whole tunnel on loopback in one process, for the tests and the benchmarks.
         .target(
             name: "TunnelHarness",
-            dependencies: ["SharedWire", "TunnelPlumbing", "TunnelRelay", "TunnelAgent", "Mosquitto"] + nio + tls + certificates + service
+            dependencies: ["SharedWire", "TunnelPlumbing", "TunnelRelay", "AgentConfig", "TunnelAgent", "Mosquitto"] + nio + tls + certificates + service
         ),
         // The programs: each main.swift only starts its library's command.
         .executableTarget(name: "tunnel-relay", dependencies: ["TunnelRelay", "TunnelPlumbing"]),
@@ -102,15 +105,16 @@ let package = Package(
         .executableTarget(
             name: "tunnel-bench",
             dependencies: [
-                "SharedWire", "TunnelPlumbing", "TunnelRelay", "TunnelAgent", "TunnelHarness", "Mosquitto",
+                "SharedWire", "TunnelPlumbing", "TunnelRelay", "AgentConfig", "TunnelAgent", "TunnelHarness", "Mosquitto",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ] + nio + tls + service
         ),
         // libmosquitto against a real mosquitto broker.
         .testTarget(name: "MosquittoTests", dependencies: ["Mosquitto", "TunnelHarness"] + certificates),
         // The agent's rules: acquisition, queue, uplink, certificate renewal (the broker itself: Tests/system).
-        .testTarget(name: "AgentUplinkTests", dependencies: ["TunnelAgent", "SharedWire"] + nio),
-        .testTarget(name: "AgentConfigTests", dependencies: ["TunnelAgent", "SharedWire"] + nio),
+        .testTarget(name: "AgentUplinkTests", dependencies: ["TunnelAgent", "AgentConfig", "SharedWire"] + nio),
+        // The configuration files and the decoders; links neither libmosquitto nor NIO's sockets.
+        .testTarget(name: "AgentConfigTests", dependencies: ["AgentConfig", "SharedWire"]),
         .testTarget(
             name: "SharedWireTests",
             dependencies: ["SharedWire", .product(name: "NIOTestUtils", package: "swift-nio")] + nio
@@ -131,7 +135,7 @@ let package = Package(
         .testTarget(
             name: "TunnelEndToEndTests",
             dependencies: [
-                "SharedWire", "TunnelPlumbing", "TunnelRelay", "TunnelAgent", "TunnelConnect", "BMSSimulator",
+                "SharedWire", "TunnelPlumbing", "TunnelRelay", "AgentConfig", "TunnelAgent", "TunnelConnect", "BMSSimulator",
                 "TunnelHarness",
             ] + nio + tls + certificates + service
         ),

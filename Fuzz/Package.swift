@@ -14,7 +14,7 @@ let package = Package(
         .target(name: "FuzzDriver"),
         .executableTarget(name: "FuzzG1", dependencies: [
             "FuzzDriver",
-            .product(name: "SharedWire", package: "bms-tunnel"), .product(name: "TunnelAgent", package: "bms-tunnel"),
+            .product(name: "SharedWire", package: "bms-tunnel"), .product(name: "AgentConfig", package: "bms-tunnel"),
             .product(name: "NIOCore", package: "swift-nio"),
         ]),
         .executableTarget(name: "FuzzTunnelFrames", dependencies: [
@@ -27,7 +27,7 @@ let package = Package(
         ]),
         .executableTarget(name: "FuzzConfig", dependencies: [
             "FuzzDriver",
-            .product(name: "TunnelAgent", package: "bms-tunnel"),
+            .product(name: "AgentConfig", package: "bms-tunnel"),
         ]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,3 +1,4 @@
+import AgentConfig
 import Foundation
 import Logging
 import NIOCore

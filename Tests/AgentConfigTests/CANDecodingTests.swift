@@ -1,6 +1,6 @@
 import XCTest
 
-@testable import TunnelAgent
+@testable import AgentConfig
 
 /// CAN signals: bit numbering both ways, signed values, odd offsets, lists, valid ranges, id
 /// ranges, and the reference's frames through the shipped default. Expected values are

@@ -1,7 +1,7 @@
 import Foundation
 import XCTest
 
-@testable import TunnelAgent
+@testable import AgentConfig
 
 /// `tunnel-agent check-config`: what it prints and its exit status, through the command and
 /// through the built program.
@@ -23,7 +23,7 @@ final class CheckConfigCommandTests: XCTestCase {
     }
 
     func testValidFilesPrintTheirNoticesAndExitZero() throws {
-        let outcome = CheckConfigCommand.check(settings: settings, params: params)
+        let outcome = ConfigFilesReport.check(settings: settings, params: params)
         XCTAssertTrue(outcome.valid)
         XCTAssertEqual(outcome.text, """
             settings.json \(settings!): valid, 1 notice
@@ -31,12 +31,10 @@ final class CheckConfigCommandTests: XCTestCase {
             params_config.json \(params!): valid, 0 notices
 
             """)
-        var command = try AgentCommand.parseAsRoot(["check-config", "--settings", settings, "--params", params])
-        XCTAssertNoThrow(try command.run())
     }
 
     func testEveryProblemOfBothFilesIsPrintedAndTheExitStatusIsOne() throws {
-        let outcome = CheckConfigCommand.check(settings: badSettings, params: badParams)
+        let outcome = ConfigFilesReport.check(settings: badSettings, params: badParams)
         XCTAssertFalse(outcome.valid)
         XCTAssertEqual(outcome.text, """
             settings.json \(badSettings!): 1 problem, 2 notices
@@ -48,30 +46,26 @@ final class CheckConfigCommandTests: XCTestCase {
               problem: $.protocols.can.packets.X19B50000.params.maxVolt.start: found 64, expected an integer from 0 to 63
 
             """)
-        var command = try AgentCommand.parseAsRoot(["check-config", "--settings", badSettings, "--params", params])
-        XCTAssertThrowsError(try command.run()) { error in
-            XCTAssertEqual(AgentCommand.exitCode(for: error), .failure)
-        }
-        command = try AgentCommand.parseAsRoot(["check-config", "--settings", settings, "--params", folder.appendingPathComponent("none.json").path])
-        XCTAssertThrowsError(try command.run(), "a missing file is a problem")
+        let missing = ConfigFilesReport.check(settings: settings, params: folder.appendingPathComponent("none.json").path)
+        XCTAssertFalse(missing.valid, "a missing file is a problem")
     }
 
     func testTheManualsOwnExampleIsValidWithoutATunnelAndAPollThatChangesTheBMSIsNot() throws {
         let vendor = SettingsTests.manualExample.replacingOccurrences(of: ",\n  \(ConfigFixtures.tunnel)", with: "")
         let manual = try ConfigFixtures.write(vendor, to: "vendor-settings.json", in: folder)
-        let outcome = CheckConfigCommand.check(settings: manual, params: params)
+        let outcome = ConfigFilesReport.check(settings: manual, params: params)
         XCTAssertTrue(outcome.valid, outcome.text)
         XCTAssertFalse(outcome.text.contains("$.tunnel: found nothing"), outcome.text)
         XCTAssertTrue(outcome.text.contains("notice: $.tunnel: no tunnel; acquisition and uplink only"), outcome.text)
 
         let resetting = try ConfigFixtures.write(#"{"protocols": {"g1": {"packets": {"FD1": {}}}}}"#, to: "reset-params.json", in: folder)
-        let refused = CheckConfigCommand.check(settings: settings, params: resetting)
+        let refused = ConfigFilesReport.check(settings: settings, params: resetting)
         XCTAssertFalse(refused.valid)
         XCTAssertTrue(refused.text.contains("problem: $.protocols.g1.packets.FD1: found sentence FD1 (its request changes the BMS's state)"), refused.text)
     }
 
     func testTheBuiltProgramExitsZeroOnlyWhenBothFilesAreValid() throws {
-        // The program sits beside the TunnelAgent resource bundle in the build folder.
+        // The program sits beside the AgentConfig resource bundle in the build folder.
         let bundle = try XCTUnwrap(ParamsConfig.shippedDefaultURL).deletingLastPathComponent()
         let program = bundle.deletingLastPathComponent().appendingPathComponent("tunnel-agent")
         guard FileManager.default.isExecutableFile(atPath: program.path) else {

@@ -1,7 +1,7 @@
 import Foundation
 import XCTest
 
-@testable import TunnelAgent
+@testable import AgentConfig
 
 /// Files and helpers the configuration tests share.
 enum ConfigFixtures {

@@ -1,7 +1,7 @@
 import SharedWire
 import XCTest
 
-@testable import TunnelAgent
+@testable import AgentConfig
 
 /// G1 sentences through the shipped default params_config.json. Expected values are worked
 /// out by hand from docs/reference (emus-g1.md), in the comments beside them.

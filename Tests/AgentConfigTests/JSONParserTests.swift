@@ -1,4 +1,4 @@
-@testable import TunnelAgent
+@testable import AgentConfig
 import XCTest
 
 /// The strict JSON reader behind the configuration check.

@@ -1,6 +1,6 @@
 import XCTest
 
-@testable import TunnelAgent
+@testable import AgentConfig
 
 /// params_config.json: the manual's examples (seed 6.2), the shipped default, every problem
 /// at once with its path.

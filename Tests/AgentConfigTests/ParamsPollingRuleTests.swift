@@ -1,7 +1,7 @@
 import SharedWire
 import XCTest
 
-@testable import TunnelAgent
+@testable import AgentConfig
 
 /// The poller sends only sentences that read state: a params_config.json (local, pushed or
 /// given to `check-config`) whose packet would make it send a sentence that changes the BMS,

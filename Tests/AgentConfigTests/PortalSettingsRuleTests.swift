@@ -1,6 +1,6 @@
 import XCTest
 
-@testable import TunnelAgent
+@testable import AgentConfig
 
 /// What a settings.json pushed by the portal may change: never the local-only sections
 /// (`tunnel`, `portal`), the broker only over TLS verified with the gateway's own CA.
@@ -70,15 +70,5 @@ final class PortalSettingsRuleTests: XCTestCase {
         let onDemand = AgentSettings.Tunnel(relay: "r:1", mode: "on_demand", cert: "c", key: "k", ca: "a")
         let local = AgentSettings(mqtt: .init(uri: "mqtt://b:1883"), tunnel: onDemand)
         XCTAssertEqual(problems(AgentSettings(mqtt: .init(enabled: false, uri: "mqtt://b:1883")), local: local).map { String($0.prefix(7)) }, ["$.mqtt:"])
-    }
-
-    func testPushedRelativePathsResolveAgainstTheLocalSettingsFolder() throws {
-        let paths = AgentPaths(settings: "/etc/tunnel-agent/settings.json", params: "/etc/tunnel-agent/params_config.json", stateDirectory: "/var/lib/tunnel-agent")
-        XCTAssertEqual(paths.settingsFolder, "/etc/tunnel-agent")
-        let local = AgentSettings(mqtt: .init(uri: "mqtts://b:8883", ca: "/etc/tunnel-agent/broker-ca.pem"))
-        let pushed = Array(#"{"mqtt": {"uri": "mqtts://c:8883", "ca": "broker-ca.pem", "cli_cert": "client.pem"}}"#.utf8)
-        let effective = try AgentConfiguration.portalSettings(pushed, local: local, folder: paths.settingsFolder).get()
-        XCTAssertEqual(effective.mqtt?.ca, "/etc/tunnel-agent/broker-ca.pem", "the same CA, written relative: accepted")
-        XCTAssertEqual(effective.mqtt?.cliCert, "/etc/tunnel-agent/client.pem")
     }
 }

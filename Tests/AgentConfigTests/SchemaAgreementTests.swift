@@ -1,7 +1,7 @@
 import Foundation
 import XCTest
 
-@testable import TunnelAgent
+@testable import AgentConfig
 
 /// docs/schema agrees with the validator: each document of a corpus (valid files and files
 /// with one problem of form each) is judged the same by `check-config` and by a JSON Schema

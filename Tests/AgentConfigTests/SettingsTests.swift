@@ -1,6 +1,6 @@
 import XCTest
 
-@testable import TunnelAgent
+@testable import AgentConfig
 
 /// settings.json: the manual's examples and defaults (seed 6.1), our tunnel section, notices
 /// for the vendor's hardware and for unknown keys, every problem at once.

@@ -1,3 +1,4 @@
+import AgentConfig
 import XCTest
 
 @testable import TunnelAgent

@@ -1,3 +1,4 @@
+import AgentConfig
 import NIOCore
 import SharedWire
 import XCTest

@@ -16,7 +16,7 @@ import pytest
 from mqtt_fixtures import (ATTRIBUTES, ROOT, SEQ, System, build_binaries, make_test_pki, read, require_mqtt_tools,
                            sequence_problems, wait_for)
 
-SHIPPED_PARAMS = ROOT / "Sources" / "TunnelAgent" / "Resources" / "params_config.json"
+SHIPPED_PARAMS = ROOT / "Sources" / "AgentConfig" / "Resources" / "params_config.json"
 SIM_SERIAL = "SIM-UPLINK-7"
 
 

@@ -14,7 +14,7 @@ import pytest
 from mqtt_fixtures import (ATTRIBUTES, ROOT, System, build_binaries, free_port, make_test_pki, read,
                            require_mqtt_tools, wait_for)
 
-SHIPPED_PARAMS = ROOT / "Sources" / "TunnelAgent" / "Resources" / "params_config.json"
+SHIPPED_PARAMS = ROOT / "Sources" / "AgentConfig" / "Resources" / "params_config.json"
 
 
 @pytest.fixture(scope="module")

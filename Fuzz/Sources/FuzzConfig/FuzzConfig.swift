@@ -1,4 +1,4 @@
-import TunnelAgent
+import AgentConfig
 
 /// libFuzzer entry: arbitrary bytes as settings.json and as params_config.json. The checks
 /// must report problems, never crash or hang.

@@ -1,6 +1,6 @@
 import NIOCore
 import SharedWire
-import TunnelAgent
+import AgentConfig
 
 /// The agent's decoders over the shipped params_config.json, made once.
 private let telemetryDecoder: TelemetryDecoder? = {

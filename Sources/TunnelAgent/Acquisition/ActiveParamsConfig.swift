@@ -1,3 +1,4 @@
+import AgentConfig
 import NIOConcurrencyHelpers
 
 /// The `params_config.json` in effect. A shared-attribute update replaces it; the acquisition

@@ -1,4 +1,5 @@
 #if canImport(Glibc)
+import AgentConfig
 import Glibc
 #endif
 import NIOCore

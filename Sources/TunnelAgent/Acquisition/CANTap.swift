@@ -1,3 +1,4 @@
+import AgentConfig
 import SharedWire
 
 /// Turns CAN frames into telemetry records as `params_config.json` says: each data frame the

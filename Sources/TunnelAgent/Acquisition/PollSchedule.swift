@@ -1,3 +1,5 @@
+import AgentConfig
+
 /// When to request which G1 sentence: each packet of `params_config.json` every
 /// `request_period` seconds (its own, else the protocol's). Pure: the caller passes the time.
 public struct PollSchedule: Sendable {

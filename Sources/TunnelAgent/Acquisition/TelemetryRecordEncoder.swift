@@ -1,3 +1,5 @@
+import AgentConfig
+
 /// Writes decoded values as the members of a ThingsBoard telemetry object:
 /// `"soc":81.5,"cellVoltages":[3.31,null,3.30],"charging":true`. A list is a JSON array with
 /// null where a value was out of its valid range; a number JSON cannot hold (NaN, infinity) is
@@ -12,13 +14,13 @@ public enum TelemetryRecordEncoder {
             if texts.updateValue(text, forKey: value.key) == nil { order.append(value.key) }
         }
         guard !order.isEmpty else { return nil }
-        return order.map { quoted($0) + ":" + texts[$0]! }.joined(separator: ",")
+        return order.map { JSONValue.quoted($0) + ":" + texts[$0]! }.joined(separator: ",")
     }
 
     static func text(of value: TelemetryValue.Value) -> String? {
         switch value {
         case .number(let number): return number.isFinite ? numberText(number) : nil
-        case .text(let string): return quoted(string)
+        case .text(let string): return JSONValue.quoted(string)
         case .flag(let flag): return flag ? "true" : "false"
         case .list(_, let elements):
             return "[" + elements.map { element in element.flatMap { $0.isFinite ? numberText($0) : nil } ?? "null" }.joined(separator: ",") + "]"
@@ -28,22 +30,5 @@ public enum TelemetryRecordEncoder {
     /// `8` rather than `8.0`; otherwise Swift's shortest round-tripping form.
     static func numberText(_ number: Double) -> String {
         number.rounded() == number && abs(number) < 1e15 ? String(Int64(number)) : String(number)
-    }
-
-    /// A JSON string literal.
-    public static func quoted(_ string: String) -> String {
-        var out = "\""
-        for scalar in string.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20: out += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count) + String(scalar.value, radix: 16)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
     }
 }

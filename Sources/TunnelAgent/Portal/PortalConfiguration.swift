@@ -1,3 +1,4 @@
+import AgentConfig
 import Foundation
 import Logging
 
@@ -184,8 +185,8 @@ final class PortalConfiguration: Sendable {
             for index in rollbacks.indices where !rollbacks[index].reported {
                 let rollback = rollbacks[index]
                 statuses.append(
-                    "{\"configStatus\":{\"file\":\(TelemetryRecordEncoder.quoted(rollback.file)),\"accepted\":false,\"rolledBack\":true,"
-                        + "\"reason\":\(TelemetryRecordEncoder.quoted(rollback.reason)),\"configHash\":\(TelemetryRecordEncoder.quoted(facts.snapshot.configurationHash))}}")
+                    "{\"configStatus\":{\"file\":\(JSONValue.quoted(rollback.file)),\"accepted\":false,\"rolledBack\":true,"
+                        + "\"reason\":\(JSONValue.quoted(rollback.reason)),\"configHash\":\(JSONValue.quoted(facts.snapshot.configurationHash))}}")
                 rollbacks[index].reported = true
             }
             return statuses
@@ -198,12 +199,12 @@ final class PortalConfiguration: Sendable {
         case .unchanged:
             return nil
         case .applied(let hash):
-            return "{\"configStatus\":{\"file\":\(TelemetryRecordEncoder.quoted(file)),\"accepted\":true,\"configHash\":\"\(hash)\"}}"
+            return "{\"configStatus\":{\"file\":\(JSONValue.quoted(file)),\"accepted\":true,\"configHash\":\"\(hash)\"}}"
         case .withdrawn(let hash):
-            return "{\"configStatus\":{\"file\":\(TelemetryRecordEncoder.quoted(file)),\"accepted\":true,\"withdrawn\":true,\"configHash\":\"\(hash)\"}}"
+            return "{\"configStatus\":{\"file\":\(JSONValue.quoted(file)),\"accepted\":true,\"withdrawn\":true,\"configHash\":\"\(hash)\"}}"
         case .refused(let problems):
-            let list = problems.map(TelemetryRecordEncoder.quoted).joined(separator: ",")
-            return "{\"configStatus\":{\"file\":\(TelemetryRecordEncoder.quoted(file)),\"accepted\":false,\"problems\":[\(list)]}}"
+            let list = problems.map(JSONValue.quoted).joined(separator: ",")
+            return "{\"configStatus\":{\"file\":\(JSONValue.quoted(file)),\"accepted\":false,\"problems\":[\(list)]}}"
         }
     }
 }

@@ -1,3 +1,4 @@
+import AgentConfig
 import Crypto
 import Foundation
 

@@ -1,3 +1,4 @@
+import AgentConfig
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore

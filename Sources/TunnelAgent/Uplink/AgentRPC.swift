@@ -1,3 +1,4 @@
+import AgentConfig
 import Foundation
 
 /// The server-side RPC methods the agent answers. Each request ID is answered once: a request
@@ -82,18 +83,18 @@ final class AgentRPC: @unchecked Sendable {  // used from the uplink's event tas
         let facts = facts.snapshot
         let queue = await queueStatus()
         var members = [
-            "\"agentVersion\":" + TelemetryRecordEncoder.quoted(AgentCommand.version),
+            "\"agentVersion\":" + JSONValue.quoted(AgentCommand.version),
             "\"uptimeSeconds\":\(Int(Date().timeIntervalSince(startedAt)))",
             "\"relayConnected\":\(facts.relayConnected)", "\"serialOpen\":\(facts.serialOpen)", "\"sessions\":\(sessions())",
-            "\"tunnelMode\":" + TelemetryRecordEncoder.quoted(configuration.settings.tunnelMode),
+            "\"tunnelMode\":" + JSONValue.quoted(configuration.settings.tunnelMode),
             "\"queue\":{\"records\":\(queue.records),\"bytes\":\(queue.bytes),\"dropped\":\(queue.dropped)}",
-            "\"configHash\":" + TelemetryRecordEncoder.quoted(facts.configurationHash),
+            "\"configHash\":" + JSONValue.quoted(facts.configurationHash),
         ]
-        if let firmware = facts.bmsFirmware { members.append("\"bmsFirmware\":" + TelemetryRecordEncoder.quoted(firmware)) }
-        if let serial = facts.bmsSerialNumber { members.append("\"bmsSerialNumber\":" + TelemetryRecordEncoder.quoted(serial)) }
+        if let firmware = facts.bmsFirmware { members.append("\"bmsFirmware\":" + JSONValue.quoted(firmware)) }
+        if let serial = facts.bmsSerialNumber { members.append("\"bmsSerialNumber\":" + JSONValue.quoted(serial)) }
         if let serial = facts.certificateSerial, let notAfter = facts.certificateNotAfter {
             let expiry = ISO8601DateFormatter().string(from: notAfter)
-            members.append("\"certificate\":{\"serial\":\(TelemetryRecordEncoder.quoted(serial)),\"notAfter\":\(TelemetryRecordEncoder.quoted(expiry))}")
+            members.append("\"certificate\":{\"serial\":\(JSONValue.quoted(serial)),\"notAfter\":\(JSONValue.quoted(expiry))}")
         }
         return "{" + members.joined(separator: ",") + "}"
     }
@@ -132,6 +133,6 @@ final class AgentRPC: @unchecked Sendable {  // used from the uplink's event tas
     }
 
     static func error(_ code: String, _ message: String) -> String {
-        "{\"error\":{\"code\":\(TelemetryRecordEncoder.quoted(code)),\"message\":\(TelemetryRecordEncoder.quoted(message))}}"
+        "{\"error\":{\"code\":\(JSONValue.quoted(code)),\"message\":\(JSONValue.quoted(message))}}"
     }
 }

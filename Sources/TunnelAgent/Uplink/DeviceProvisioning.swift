@@ -1,3 +1,4 @@
+import AgentConfig
 import Logging
 import Mosquitto
 
@@ -17,9 +18,9 @@ enum DeviceProvisioning {
         let client = try MosquittoClient(options: options)
         try client.start()
         defer { client.stop() }
-        let request = "{\"deviceName\":" + TelemetryRecordEncoder.quoted(provision.deviceName)
-            + ",\"provisionDeviceKey\":" + TelemetryRecordEncoder.quoted(provision.key)
-            + ",\"provisionDeviceSecret\":" + TelemetryRecordEncoder.quoted(provision.secret) + "}"
+        let request = "{\"deviceName\":" + JSONValue.quoted(provision.deviceName)
+            + ",\"provisionDeviceKey\":" + JSONValue.quoted(provision.key)
+            + ",\"provisionDeviceSecret\":" + JSONValue.quoted(provision.secret) + "}"
         return try await withThrowingTaskGroup(of: String.self) { group in
             group.addTask {
                 for await event in client.events {

@@ -1,3 +1,4 @@
+import AgentConfig
 import Foundation
 
 /// How the agent signs in to the broker, and where that came from.
@@ -31,7 +32,7 @@ public struct MQTTCredentials: Sendable, Equatable {
 
     /// Stores an access token from provisioning, durably, before it is used.
     static func store(token: String, at path: String) throws {
-        let text = #"{"credentialsType":"ACCESS_TOKEN","credentialsValue":"# + TelemetryRecordEncoder.quoted(token) + "}\n"
+        let text = #"{"credentialsType":"ACCESS_TOKEN","credentialsValue":"# + JSONValue.quoted(token) + "}\n"
         try DurableFile.write(Array(text.utf8), to: path)
     }
 }

@@ -1,3 +1,4 @@
+import AgentConfig
 import Foundation
 import Logging
 import Mosquitto
@@ -313,12 +314,12 @@ public final class MQTTUplink: Service, Sendable {
     private func sendAttributes(_ client: MosquittoClient) throws {
         let facts = facts.snapshot
         var members = [
-            "\"agentVersion\":" + TelemetryRecordEncoder.quoted(AgentCommand.version),
-            "\"configHash\":" + TelemetryRecordEncoder.quoted(facts.configurationHash),
+            "\"agentVersion\":" + JSONValue.quoted(AgentCommand.version),
+            "\"configHash\":" + JSONValue.quoted(facts.configurationHash),
         ]
-        if let firmware = facts.bmsFirmware { members.append("\"firmwareVersion\":" + TelemetryRecordEncoder.quoted(firmware)) }
-        if let serial = facts.bmsSerialNumber { members.append("\"serialNumber\":" + TelemetryRecordEncoder.quoted(serial)) }
-        if let hardware = facts.bmsHardware { members.append("\"hardwareType\":" + TelemetryRecordEncoder.quoted(hardware)) }
+        if let firmware = facts.bmsFirmware { members.append("\"firmwareVersion\":" + JSONValue.quoted(firmware)) }
+        if let serial = facts.bmsSerialNumber { members.append("\"serialNumber\":" + JSONValue.quoted(serial)) }
+        if let hardware = facts.bmsHardware { members.append("\"hardwareType\":" + JSONValue.quoted(hardware)) }
         _ = try client.publish(topic: ThingsBoardTopic.attributes, payload: "{" + members.joined(separator: ",") + "}", qos: 1)
     }
 }

@@ -1,3 +1,5 @@
+import AgentConfig
+
 /// Which queued records are on their way to the broker. Records are read from the queue
 /// oldest first, a batch per message; a message's records leave the queue only when its
 /// PUBACK arrives. After a reconnect everything unacknowledged is sent again from the oldest
@@ -54,7 +56,7 @@ struct TelemetryPublisher: Sendable {
     /// One record as ThingsBoard takes it: `{"ts":…,"values":{…}}`.
     func item(for queued: QueuedRecord) -> String {
         var members = queued.record.members
-        if let sequenceKey { members += "," + TelemetryRecordEncoder.quoted(sequenceKey) + ":" + String(queued.sequence) }
+        if let sequenceKey { members += "," + JSONValue.quoted(sequenceKey) + ":" + String(queued.sequence) }
         return "{\"ts\":\(queued.record.timestamp),\"values\":{\(members)}}"
     }
 

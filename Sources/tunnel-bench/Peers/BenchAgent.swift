@@ -1,3 +1,4 @@
+import AgentConfig
 import Logging
 import NIOCore
 import NIOPosix

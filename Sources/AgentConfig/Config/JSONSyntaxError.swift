@@ -1,13 +1,13 @@
 /// Text that is not JSON, with where it stopped making sense and what was expected there.
-struct JSONSyntaxError: Error, Sendable, Equatable, CustomStringConvertible {
+public struct JSONSyntaxError: Error, Sendable, Equatable, CustomStringConvertible {
     /// 1-based line of the offending character.
-    let line: Int
+    public let line: Int
     /// 1-based column (in bytes) of the offending character.
-    let column: Int
+    public let column: Int
     /// What was found there, for example `"}"` or `the end of the text`.
-    let found: String
+    public let found: String
     /// What JSON allows there, for example `"," or "]"`.
-    let expected: String
+    public let expected: String
 
-    var description: String { "line \(line), column \(column): found \(found), expected \(expected)" }
+    public var description: String { "line \(line), column \(column): found \(found), expected \(expected)" }
 }

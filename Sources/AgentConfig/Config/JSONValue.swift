@@ -1,6 +1,6 @@
 /// A JSON document as written: objects keep their members in file order (duplicates too), so
 /// a configuration check can report every problem, at its path, in the order of the file.
-enum JSONValue: Sendable, Equatable {
+public enum JSONValue: Sendable, Equatable {
     case null
     case bool(Bool)
     case number(Double)
@@ -9,11 +9,11 @@ enum JSONValue: Sendable, Equatable {
     case object([JSONMember])
 
     /// Longest piece of a string quoted back in a problem report.
-    static let summaryLimit = 40
+    public static let summaryLimit = 40
 
     /// How the value is quoted in a problem report: the JSON text of a scalar (a long string
     /// cut short), the kind of a container.
-    var summary: String {
+    public var summary: String {
         switch self {
         case .null: "null"
         case .bool(let value): value ? "true" : "false"
@@ -26,16 +26,21 @@ enum JSONValue: Sendable, Equatable {
     }
 
     /// A number as a person writes it: `8`, not `8.0`.
-    static func text(of number: Double) -> String {
+    public static func text(of number: Double) -> String {
         if number.rounded() == number, abs(number) < 1e15 { return String(Int64(number)) }
         return String(number)
     }
 }
 
 /// One `"key": value` pair of a JSON object.
-struct JSONMember: Sendable, Equatable {
+public struct JSONMember: Sendable, Equatable {
     /// The key, unescaped.
-    let key: String
+    public let key: String
     /// Its value.
-    let value: JSONValue
+    public let value: JSONValue
+
+    public init(key: String, value: JSONValue) {
+        self.key = key
+        self.value = value
+    }
 }

@@ -1,3 +1,5 @@
+import AgentConfig
+
 /// Decoded values to telemetry records, as `params_config.json` says: the decoder of the
 /// configuration in effect and the per-cell lists joined so far. A new configuration starts
 /// both afresh. Shared by the serial (G1) and CAN taps.

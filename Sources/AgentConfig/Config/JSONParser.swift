@@ -5,12 +5,12 @@
 /// give: it accepts a trailing comma (which the portal and JSON Schema tools reject), and it
 /// drops member order and duplicate keys, so problems could not be reported in file order
 /// nor duplicates flagged. See docs/DECISIONS.md.
-enum JSONParser {
+public enum JSONParser {
     /// Deepest nesting of arrays and objects accepted; bounds the recursion a hostile
     /// document can cause. Real configuration files nest about six deep.
-    static let maxDepth = 64
+    public static let maxDepth = 64
 
-    static func parse(_ bytes: [UInt8]) throws(JSONSyntaxError) -> JSONValue {
+    public static func parse(_ bytes: [UInt8]) throws(JSONSyntaxError) -> JSONValue {
         var reader = JSONByteReader(bytes: bytes)
         reader.skipWhitespace()
         let value = try reader.value(depth: 0)

@@ -2,11 +2,11 @@
 /// portal is shared with customers: it may tune acquisition and the uplink, and move the
 /// broker only to one reached over TLS and verified with the gateway's own trust anchors. It
 /// never changes the local-only sections (`tunnel`, `portal`). Pure: the caller reads the files.
-enum PortalSettingsRule {
+public enum PortalSettingsRule {
     /// The settings in effect for `pushed` (paths already resolved against the local file's
     /// folder) on a gateway whose own file is `local`: the pushed sections with the local-only
     /// ones of `local`; or every reason to refuse it, each naming its JSON path.
-    static func effective(pushed: AgentSettings, local: AgentSettings) -> Result<AgentSettings, Refusal> {
+    public static func effective(pushed: AgentSettings, local: AgentSettings) -> Result<AgentSettings, Refusal> {
         var problems: [ConfigReport.Problem] = []
         if let tunnel = pushed.tunnel, tunnel != local.tunnel {
             problems.append(.init(
@@ -28,8 +28,8 @@ enum PortalSettingsRule {
     }
 
     /// Every reason to refuse a pushed file, as its problems.
-    struct Refusal: Error, Equatable {
-        let problems: [ConfigReport.Problem]
+    public struct Refusal: Error, Equatable {
+        public let problems: [ConfigReport.Problem]
     }
 
     /// The broker rule: never a weaker transport than the gateway's own file, and with TLS never
@@ -37,7 +37,7 @@ enum PortalSettingsRule {
     /// an empty local `ca`). libmosquitto always verifies the chain and the host name
     /// (`SSL_VERIFY_PEER`, no insecure option is ever set), so the CA is what verification
     /// depends on. Over cleartext only the gateway's own broker may stay.
-    static func brokerProblems(_ pushed: AgentSettings.MQTT, local: AgentSettings.MQTT?) -> [ConfigReport.Problem] {
+    public static func brokerProblems(_ pushed: AgentSettings.MQTT, local: AgentSettings.MQTT?) -> [ConfigReport.Problem] {
         guard let target = BrokerAddress(uri: pushed.uri) else { return [] }  // the reader already refused it
         let own = local.flatMap { BrokerAddress(uri: $0.uri) }
         let ownCA = local?.ca ?? ""

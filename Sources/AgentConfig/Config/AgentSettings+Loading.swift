@@ -41,7 +41,7 @@ extension AgentSettings {
     }
 
     /// These settings with relative certificate and key paths taken from `folder`.
-    func resolvingPaths(against folder: String) -> AgentSettings {
+    public func resolvingPaths(against folder: String) -> AgentSettings {
         func resolve(_ file: String) -> String {
             file.hasPrefix("/") || file.isEmpty || folder.isEmpty ? file : (folder as NSString).appendingPathComponent(file)
         }
