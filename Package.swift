@@ -136,7 +136,7 @@ let package = Package(
             name: "TunnelEndToEndTests",
             dependencies: [
                 "SharedWire", "TunnelPlumbing", "TunnelRelay", "AgentConfig", "TunnelAgent", "TunnelConnect", "BMSSimulator",
-                "TunnelHarness",
+                "TunnelHarness", .product(name: "SQLiteNIO", package: "sqlite-nio"),
             ] + nio + tls + certificates + service
         ),
     ],

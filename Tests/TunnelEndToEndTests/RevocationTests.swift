@@ -1,5 +1,7 @@
 import Foundation
 import NIOCore
+import NIOPosix
+import SQLiteNIO
 import SharedWire
 import TunnelHarness
 import TunnelRelay
@@ -85,6 +87,41 @@ final class RevocationTests: XCTestCase {
         try await clients[1].waitUntilClosed()
         XCTAssertEqual(clients[1].goingAway?.code, .sessionEnded)
         XCTAssertEqual(clients[1].goingAway?.message, "second, from a clock an hour behind")
+        await bms.close()
+        await deployment.stop()
+    }
+
+    func testTheRelaysShutdownFinishesTheStoreWritesItsEndsCause() async throws {
+        let deployment = try await LocalDeployment.start(shutdownGrace: .milliseconds(200))
+        let bms = try await SerialEnd.makePTY(group: deployment.clientGroup)
+        try await deployment.startAgent(deviceID: "pack-1", serialDevice: bms.pty!.slavePath, reconnectMax: 30)
+        let token = try await deployment.openSession(deviceID: "pack-1")
+        let client = MessageCollector()
+        _ = try await deployment.dialClient(credential: "\(token)") { client }
+        try await client.waitUntilConnected()
+        try await waitUntil("the relay recorded the agent online") {
+            try await deployment.store.device(id: "pack-1")?.presence.online == true
+        }
+
+        // Another process (an operator's CLI command, a backup) holds the database's write lock
+        // for a while, as happens in the field: the relay's writes wait for it (busy timeout).
+        let blocker = try await SQLiteConnection.open(
+            storage: .file(path: deployment.directory + "/relay.sqlite"), threadPool: .singleton,
+            on: MultiThreadedEventLoopGroup.singleton.any())
+        _ = try await blocker.query("BEGIN IMMEDIATE", [])
+        let release = Task {
+            try await Task.sleep(for: .milliseconds(1_500))
+            _ = try await blocker.query("COMMIT", [])
+            try await blocker.close()
+        }
+
+        await deployment.stopRelay()
+        XCTAssertEqual(deployment.relay.writes.pendingCount, 0, "the relay returned with store writes still waiting")
+        try await release.value
+        let session = try await deployment.store.session(id: token.sessionID)
+        XCTAssertNotNil(session?.ending, "the session's end is written")
+        let online = try await deployment.store.device(id: "pack-1")?.presence.online
+        XCTAssertEqual(online, false, "and the agent's offline")
         await bms.close()
         await deployment.stop()
     }

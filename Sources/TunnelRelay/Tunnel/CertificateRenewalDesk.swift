@@ -12,11 +12,13 @@ struct CertificateRenewalDesk {
     static let spacing = TimeAmount.seconds(10)
 
     private let renewer: CertificateRenewer
+    private let writes: StoreWrites
     /// When this connection last asked.
     private var lastRequest: NIODeadline?
 
-    init(renewer: CertificateRenewer) {
+    init(renewer: CertificateRenewer, writes: StoreWrites) {
         self.renewer = renewer
+        self.writes = writes
     }
 
     /// Answers `request` (a DER signing request from `deviceID`'s agent) on `channel`.
@@ -49,13 +51,10 @@ struct CertificateRenewalDesk {
     /// offer: the agent said it installed it, or connected with it.
     func promote(deviceID: String, serial: String, logger: Logger) {
         let store = renewer.store
-        Task {
-            do {
-                if try await store.promoteCertificate(deviceID: deviceID, serial: serial, at: Date(), by: "renewal") {
-                    logger.notice("Renewed certificate in use; the previous one is retired", metadata: ["serial": "\(serial)"])
-                }
-            } catch {
-                logger.warning("Certificate promotion failed", metadata: ["serial": "\(serial)", "error": "\(error)"])
+        let at = Date()
+        writes.enqueue(key: "device:\(deviceID)", "Certificate promotion") {
+            if try await store.promoteCertificate(deviceID: deviceID, serial: serial, at: at, by: "renewal") {
+                logger.notice("Renewed certificate in use; the previous one is retired", metadata: ["serial": "\(serial)"])
             }
         }
     }

@@ -23,7 +23,7 @@ final class MonitorControlHandler: ChannelDuplexHandler {
     }
 
     /// The handler for `session`'s client: logs every refusal, audits the first.
-    convenience init(session: SessionRecord, source: String?, store: any RelayStore, logger: Logger) {
+    convenience init(session: SessionRecord, source: String?, store: any RelayStore, writes: StoreWrites, logger: Logger) {
         var audited = false
         self.init { control in
             logger.notice("Monitor serial control refused", metadata: ["operation": "\(control.operation)"])
@@ -33,11 +33,7 @@ final class MonitorControlHandler: ChannelDuplexHandler {
                 at: Date(), event: .serialControlRefused, actor: "client", userID: session.createdBy,
                 deviceID: session.deviceID, sessionID: session.id, mode: session.mode,
                 reason: "\(control.operation) refused: a monitor session is read-only", source: source)
-            Task {
-                do { try await store.appendAudit(entry) } catch {
-                    logger.warning("Audit write failed", metadata: ["error": "\(error)"])
-                }
-            }
+            writes.enqueue(key: "session:\(session.id)", "Audit write") { try await store.appendAudit(entry) }
         }
     }
 

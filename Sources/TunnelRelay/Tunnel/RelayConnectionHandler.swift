@@ -42,7 +42,7 @@ final class RelayConnectionHandler: ChannelInboundHandler {
     init(relay: RelayContext) {
         self.relay = relay
         self.logger = relay.logger
-        self.renewals = CertificateRenewalDesk(renewer: relay.renewer)
+        self.renewals = CertificateRenewalDesk(renewer: relay.renewer, writes: relay.writes)
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -119,7 +119,8 @@ final class RelayConnectionHandler: ChannelInboundHandler {
             monitorFilter = G1MonitorFilter()
             try? context.pipeline.syncOperations.addHandler(
                 MonitorControlHandler(
-                    session: session, source: context.channel.remoteAddress?.ipAddress, store: relay.store, logger: logger),
+                    session: session, source: context.channel.remoteAddress?.ipAddress, store: relay.store, writes: relay.writes,
+                    logger: logger),
                 position: .before(self))
         }
         context.writeAndFlush(wrapOutboundOut(.sessionStatus(.init(
@@ -257,12 +258,7 @@ final class RelayConnectionHandler: ChannelInboundHandler {
             at: Date(), event: .agentRefused, actor: "relay", deviceID: deviceID, reason: message,
             source: context.channel.remoteAddress?.ipAddress)
         let store = relay.store
-        let logger = self.logger
-        _ = context.eventLoop.makeFutureWithTask {
-            do { try await store.appendAudit(entry) } catch {
-                logger.warning("Audit write failed", metadata: ["error": "\(error)"])
-            }
-        }
+        relay.writes.enqueue(key: "device:\(deviceID)", "Audit write") { try await store.appendAudit(entry) }
         refuse(context, code, message)
     }
 
@@ -270,16 +266,12 @@ final class RelayConnectionHandler: ChannelInboundHandler {
     private func recordPresence(online: Bool, deviceID: String, software: String, remote: String) {
         let store = relay.store
         let node = relay.configuration.nodeName
-        let logger = self.logger
-        Task {
-            do {
-                if online {
-                    try await store.markOnline(deviceID: deviceID, remoteAddress: remote, agentVersion: software, relayNode: node, at: Date())
-                } else {
-                    try await store.markOffline(deviceID: deviceID, relayNode: node, at: Date())
-                }
-            } catch {
-                logger.warning("Presence update failed", metadata: ["device.id": "\(deviceID)", "error": "\(error)"])
+        let at = Date()
+        relay.writes.enqueue(key: "device:\(deviceID)", "Presence update") {
+            if online {
+                try await store.markOnline(deviceID: deviceID, remoteAddress: remote, agentVersion: software, relayNode: node, at: at)
+            } else {
+                try await store.markOffline(deviceID: deviceID, relayNode: node, at: at)
             }
         }
     }

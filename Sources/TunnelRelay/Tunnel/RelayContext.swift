@@ -5,6 +5,7 @@ import NIOConcurrencyHelpers
 struct RelayContext: Sendable {
     let configuration: RelayConfiguration
     let store: any RelayStore
+    let writes: StoreWrites
     let agents: AgentDirectory
     let broker: SessionBroker
     let limiter: NIOLockedValueBox<SourceLimiter>

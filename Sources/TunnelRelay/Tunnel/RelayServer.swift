@@ -16,6 +16,8 @@ public final class RelayServer: Service, Sendable {
     public let metrics = RelayMetrics()
     /// The devices' latest telemetry, as their agents report it.
     public let telemetry = LiveTelemetry()
+    /// Store writes that follow connection events; drained at shutdown.
+    public let writes: StoreWrites
     private let store: any RelayStore
     /// The TLS context new connections get; `reloadCredentials()` swaps it.
     private let tls: NIOLockedValueBox<NIOSSLContext>
@@ -35,8 +37,9 @@ public final class RelayServer: Service, Sendable {
         self.group = MultiThreadedEventLoopGroup(
             numberOfThreads: configuration.threads > 0 ? configuration.threads : System.coreCount)
         self.logger = logger
+        self.writes = StoreWrites(logger: logger)
         self.broker = SessionBroker(
-            agents: agents, store: store, setupTimeout: configuration.sessionSetupTimeout,
+            agents: agents, store: store, writes: writes, setupTimeout: configuration.sessionSetupTimeout,
             captureDirectory: configuration.captureSessions ? configuration.captureDirectory : nil, metrics: metrics,
             steering: AcceptSteering(group: group), logger: logger)
         self.bound = group.any().makePromise(of: SocketAddress.self)
@@ -81,8 +84,8 @@ public final class RelayServer: Service, Sendable {
 
     public func run() async throws {
         let context = RelayContext(
-            configuration: configuration, store: store, agents: agents, broker: broker, limiter: limiter, metrics: metrics, telemetry: telemetry,
-            renewer: renewer, logger: logger)
+            configuration: configuration, store: store, writes: writes, agents: agents, broker: broker, limiter: limiter, metrics: metrics,
+            telemetry: telemetry, renewer: renewer, logger: logger)
         let limiter = self.limiter
         let logger = self.logger
         let tls = self.tls
@@ -138,7 +141,8 @@ public final class RelayServer: Service, Sendable {
 
     /// After the listener closed: agents are told to go (they redial with backoff), sessions
     /// still waiting for an agent end now, running sessions may finish within the grace
-    /// period, then whatever is left is closed with `relayShutdown`.
+    /// period, then whatever is left is closed with `relayShutdown`, and the store writes
+    /// those ends made (sessions, presence, audit) are waited for.
     private func drain() async {
         let reason = "the relay is shutting down"
         logger.info("Relay stopping", metadata: ["sessions": "\(broker.activeCount)"])
@@ -150,5 +154,10 @@ public final class RelayServer: Service, Sendable {
         }
         broker.closeAll(code: .relayShutdown, message: reason)
         try? await Task.sleep(for: .milliseconds(100))  // let the going-away frames leave
+        let left = await writes.drain(within: Self.storeWritesGrace)
+        if left > 0 { logger.error("Store writes abandoned at shutdown", metadata: ["count": "\(left)"]) }
     }
+
+    /// How long shutdown waits for the store writes that connection ends caused.
+    static let storeWritesGrace = Duration.seconds(10)
 }

@@ -45,6 +45,7 @@ public final class SessionBroker: Sendable {
     private let state = NIOLockedValueBox(State())
     private let agents: AgentDirectory
     private let store: any RelayStore
+    private let writes: StoreWrites
     private let setupTimeout: TimeAmount
     /// Where session captures go, when the relay records them.
     private let captureDirectory: String?
@@ -54,13 +55,14 @@ public final class SessionBroker: Sendable {
     private let logger: Logger
 
     init(
-        agents: AgentDirectory, store: any RelayStore, setupTimeout: TimeAmount, captureDirectory: String?, metrics: RelayMetrics,
+        agents: AgentDirectory, store: any RelayStore, writes: StoreWrites, setupTimeout: TimeAmount, captureDirectory: String?, metrics: RelayMetrics,
         steering: AcceptSteering? = nil, logger: Logger
     ) {
         self.steering = steering
         self.metrics = metrics
         self.agents = agents
         self.store = store
+        self.writes = writes
         self.setupTimeout = setupTimeout
         self.captureDirectory = captureDirectory
         self.logger = logger
@@ -315,12 +317,8 @@ public final class SessionBroker: Sendable {
             "session.id": "\(session.id)", "device.id": "\(session.deviceID)", "reason": "\(reason)",
             "bytes.to_device": "\(toDevice)", "bytes.from_device": "\(fromDevice)",
         ])
-        Task {
-            do {
-                try await store.endSession(id: session.id, ending: ending)
-            } catch {
-                logger.error("Recording session end failed", metadata: ["session.id": "\(session.id)", "error": "\(error)"])
-            }
+        writes.enqueue(key: "session:\(session.id)", "Recording session end") {
+            try await store.endSession(id: session.id, ending: ending)
         }
     }
 

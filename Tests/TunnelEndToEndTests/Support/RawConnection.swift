@@ -34,7 +34,7 @@ final class RawConnection: Sendable {
     /// that whatever the relay sends from now on stays unsent on its side.
     func stopReading() async throws {
         try await channel.setOption(.socketOption(.so_rcvbuf), value: 1)
-        try await channel.setOption(.autoRead, value: false)
+        try await channel.setOption(ChannelOptions.autoRead, value: false).get()
     }
 
     func send(_ bytes: [UInt8]) async throws {
