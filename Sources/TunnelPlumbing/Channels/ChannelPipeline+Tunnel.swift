@@ -13,21 +13,28 @@ extension ChannelPipeline.SynchronousOperations {
 
 extension ChannelHandlerContext {
     /// Tells the peer why, then closes. Used for every deliberate close of a tunnel connection.
-    public func closeWithGoingAway(_ code: TunnelErrorCode, _ message: String) {
+    /// The future completes once the connection is closed: after the frame left, or after
+    /// `goingAwayGrace` when it could not.
+    @discardableResult
+    public func closeWithGoingAway(_ code: TunnelErrorCode, _ message: String) -> EventLoopFuture<Void> {
         let frame = NIOAny(TunnelMessage.goingAway(.init(code: code, message: message)))
         let channel = self.channel
         self.writeAndFlush(frame).whenComplete { _ in channel.close(promise: nil) }
         channel.closeAfterGoingAwayGrace()
+        return channel.closeFuture
     }
 }
 
 extension Channel {
-    /// Tells the peer why, then closes. Thread-safe.
-    public func closeWithGoingAway(_ code: TunnelErrorCode, _ message: String) {
+    /// Tells the peer why, then closes. Thread-safe. The future completes once the
+    /// connection is closed: after the frame left, or after `goingAwayGrace` when it could not.
+    @discardableResult
+    public func closeWithGoingAway(_ code: TunnelErrorCode, _ message: String) -> EventLoopFuture<Void> {
         let channel = self
         self.writeAndFlush(TunnelMessage.goingAway(.init(code: code, message: message)))
             .whenComplete { _ in channel.close(promise: nil) }
         closeAfterGoingAwayGrace()
+        return closeFuture
     }
 
     /// Closes anyway when the going-away frame could not leave in time: TLS holds writes
@@ -35,9 +42,12 @@ extension Channel {
     /// reads) would otherwise keep the connection open for as long as it likes.
     fileprivate func closeAfterGoingAwayGrace() {
         let channel = self
-        eventLoop.scheduleTask(in: .seconds(2)) { channel.close(promise: nil) }
+        eventLoop.scheduleTask(in: goingAwayGrace) { channel.close(promise: nil) }
     }
 }
+
+/// The longest a going-away frame may take to leave before the connection closes anyway.
+private let goingAwayGrace = TimeAmount.seconds(2)
 
 extension Error {
     /// The code and message a tunnel connection closes with when this error ends it.

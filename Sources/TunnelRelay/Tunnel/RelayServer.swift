@@ -146,14 +146,15 @@ public final class RelayServer: Service, Sendable {
     private func drain() async {
         let reason = "the relay is shutting down"
         logger.info("Relay stopping", metadata: ["sessions": "\(broker.activeCount)"])
-        for agent in agents.all { agent.channel.closeWithGoingAway(.relayShutdown, reason) }
-        broker.closePending(code: .relayShutdown, message: reason)
+        var closing = agents.all.map { $0.channel.closeWithGoingAway(.relayShutdown, reason) }
+        closing += broker.closePending(code: .relayShutdown, message: reason)
         let deadline = ContinuousClock.now + .nanoseconds(configuration.shutdownGrace.nanoseconds)
         while broker.activeCount > 0, ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(50))
         }
-        broker.closeAll(code: .relayShutdown, message: reason)
-        try? await Task.sleep(for: .milliseconds(100))  // let the going-away frames leave
+        closing += broker.closeAll(code: .relayShutdown, message: reason)
+        // Each closes once its going-away frame left (at most 2 s for a peer that does not read).
+        for closed in closing { try? await closed.get() }
         let left = await writes.drain(within: Self.storeWritesGrace)
         if left > 0 { logger.error("Store writes abandoned at shutdown", metadata: ["count": "\(left)"]) }
     }

@@ -281,24 +281,27 @@ public final class SessionBroker: Sendable {
     }
 
     /// Ends the sessions still waiting for their agent, for shutdown.
-    func closePending(code: TunnelErrorCode, message: String) {
+    /// Returns the clients' close futures.
+    @discardableResult
+    func closePending(code: TunnelErrorCode, message: String) -> [EventLoopFuture<Void>] {
         let waiting = state.withLockedValue { state -> [Pending] in
             defer { state.pending.removeAll() }
             return Array(state.pending.values)
         }
-        for pending in waiting {
+        return waiting.map { pending in
             pending.timeout.cancel()
-            pending.client.closeWithGoingAway(code, message)
             record(pending.session, reason: message, toDevice: 0, fromDevice: 0)
+            return pending.client.closeWithGoingAway(code, message)
         }
     }
 
-    /// Closes every session, for shutdown.
-    func closeAll(code: TunnelErrorCode, message: String) {
+    /// Closes every session, for shutdown. Returns the connections' close futures.
+    @discardableResult
+    func closeAll(code: TunnelErrorCode, message: String) -> [EventLoopFuture<Void>] {
         let channels = state.withLockedValue { state in
             state.pending.values.map(\.client) + state.active.values.flatMap { [$0.client, $0.agent] }
         }
-        for channel in channels { channel.closeWithGoingAway(code, message) }
+        return channels.map { $0.closeWithGoingAway(code, message) }
     }
 
     private func removePending(_ sessionID: String) -> Pending? {
