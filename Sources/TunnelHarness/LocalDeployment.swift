@@ -13,6 +13,8 @@ import TunnelRelay
 /// A whole tunnel on loopback in one process, for the tests and the benchmarks: a relay
 /// with real TLS and its own CAs in a temporary data directory, registered devices, agents
 /// on real serial devices (PTYs), and clients dialling with one-time tokens.
+// Unchecked: the mutable fields (store, relay, its service group, agents) change only in
+// `startAgent`, `restartRelay` and `stop`, which a test calls one after another from its own task.
 public final class LocalDeployment: @unchecked Sendable {
     public let directory: String
     public private(set) var store: SQLiteRelayStore

@@ -12,6 +12,7 @@ import TunnelRelay
 /// try await broker.restart()   // same port, persistent sessions kept with `persistence: true`
 /// await broker.stop()
 /// ```
+// Unchecked: the one mutable field, `process`, is read and written under `lock`.
 public final class MosquittoBroker: @unchecked Sendable {
     /// What the broker accepts.
     public struct Configuration: Sendable {

@@ -5,6 +5,8 @@ import XCTest
 
 /// Records a client's events from one long-lived task, so a test can wait for the next event
 /// that matches, with a deadline, without cancelling the stream.
+// Unchecked: `events` and `cursor` are read and written under `lock`; `task` is set once,
+// before the log is handed out.
 final class EventLog: @unchecked Sendable {
     private let lock = NSLock()
     private var events: [MosquittoEvent] = []

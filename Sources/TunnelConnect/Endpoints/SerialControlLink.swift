@@ -7,7 +7,8 @@ import TunnelPlumbing
 /// tunnel and hands each result to whoever sent the operation. The agent answers every
 /// operation once, in order, so a FIFO of waiting callbacks pairs results with requests.
 ///
-/// Used on the bridge's event loop only.
+/// Used on the bridge's event loop only (hence unchecked: `waiting` and `stateListener`
+/// are touched there alone).
 final class SerialControlLink: SerialControlReceiver, @unchecked Sendable {
     private let bridge: SerialBridge
     private let logger: Logger

@@ -7,6 +7,8 @@ import SharedWire
 ///
 /// The bridge does not decide what an ending means; it reports it through `onEnd` and the
 /// owner closes what it wants closed.
+// Unchecked: the contexts, the pending bytes and the going-away reason are touched on
+// `eventLoop` only; the entry points from other threads check it (`preconditionInEventLoop`).
 public final class SerialBridge: @unchecked Sendable {
     /// How one side of the bridge ended.
     public enum Ending: Sendable, Equatable {

@@ -7,6 +7,8 @@ import SharedWire
 ///
 /// The PTY keeps one slave descriptor open itself, so the master side never sees a hangup
 /// while the application that uses the port closes and reopens it.
+// Unchecked: the descriptors and `linkPath` change only in `link(at:)` and `close()`, which the
+// owner calls before the PTY is served and after its last use.
 public final class PseudoTerminal: @unchecked Sendable {
     /// The slave device path, for example `/dev/pts/3`.
     public let slavePath: String

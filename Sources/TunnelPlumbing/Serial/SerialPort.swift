@@ -7,6 +7,9 @@ import SharedWire
 ///
 /// `takeDescriptor()` hands a descriptor to a NIO pipe channel for the data; the port keeps
 /// its own descriptor for termios and modem-line changes, and releases the port on `close()`.
+// Unchecked: `fd` changes only in `close()`. Its owners (the agent's serial line and hub,
+// tunnel-connect's endpoints) apply operations and close the port on one event loop, so no
+// operation runs during a close.
 public final class SerialPort: @unchecked Sendable {
     /// The device path, for example `/dev/ttyUSB0`.
     public let path: String

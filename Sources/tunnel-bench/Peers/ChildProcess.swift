@@ -2,6 +2,9 @@ import Foundation
 
 /// A peer program the benchmark runs (socat, stunnel, sshd, ssh, tunnel-relay), with its
 /// output in a log file and the command line kept for the report.
+// Unchecked: every field is a constant; `Process` is not marked Sendable, but only its
+// thread-safe calls (isRunning, terminate, terminationStatus, processIdentifier) are used
+// after start.
 final class ChildProcess: @unchecked Sendable {
     let process: Process
     /// The command line as a shell would show it.

@@ -75,6 +75,7 @@ final class UplinkRun: Sendable {
 }
 
 /// Holds a task started after initialisation.
+// Unchecked: `task` is set once, before anything reads it.
 final class UnsafeTaskBox: @unchecked Sendable {
     var task: Task<Void, any Error>?
 }

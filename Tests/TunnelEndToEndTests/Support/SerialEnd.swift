@@ -6,6 +6,7 @@ import TunnelPlumbing
 /// One end of a serial line in a test, read and written through NIO: either the master of a
 /// PTY the test made (standing in for the BMS's UART), or a serial device path opened the
 /// way the Control Panel opens its port.
+// Unchecked: every field is a constant, and the port and PTY it closes are used by one test task.
 final class SerialEnd: @unchecked Sendable {
     let channel: any Channel
     let collector: ByteCollector
