@@ -54,15 +54,31 @@ let package = Package(
         // libmosquitto (Debian libmosquitto-dev), and the one Swift type that owns it.
         .systemLibrary(name: "CMosquitto", pkgConfig: "libmosquitto", providers: [.apt(["libmosquitto-dev"])]),
         .target(name: "Mosquitto", dependencies: ["CMosquitto"]),
-        // I/O shared by the programs: TLS, PTYs and serial ports, frame channel handlers, entry points.
+        // Serial ports and PTYs: termios, modem lines, exclusive opening. Glibc only.
+        .target(name: "SerialIO", dependencies: ["SharedWire"]),
+        // TLS policy (versions, suites, verification) and PEM files, for every TLS endpoint.
         .target(
-            name: "TunnelPlumbing",
-            dependencies: ["SharedWire", .product(name: "SwiftASN1", package: "swift-asn1")] + nio + tls + certificates + service
-        ),
+            name: "TunnelPKI",
+            dependencies: [.product(name: "NIOCore", package: "swift-nio"), .product(name: "X509", package: "swift-certificates")] + tls),
+        // The tunnel's connections: frame codec handlers, keepalive, HELLO exchange, the dialler,
+        // the serial bridge, going-away, session captures.
+        .target(
+            name: "TunnelTransport",
+            dependencies: [
+                "SharedWire", .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ] + nio + tls),
+        // What every program's entry point shares: async command start, logging, option values.
+        .target(
+            name: "ProgramSupport",
+            dependencies: [
+                "SharedWire", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         .target(
             name: "TunnelRelay",
             dependencies: [
-                "SharedWire", "TunnelPlumbing", .product(name: "SQLiteNIO", package: "sqlite-nio"),
+                "SharedWire", "TunnelTransport", "TunnelPKI", "ProgramSupport", .product(name: "SQLiteNIO", package: "sqlite-nio"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -75,7 +91,7 @@ let package = Package(
         .target(
             name: "AdminClient",
             dependencies: [
-                "TunnelPlumbing", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                "TunnelPKI", .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
             ] + nio + tls),
         // The agent's configuration (settings.json, params_config.json: model, checks, the
@@ -84,28 +100,30 @@ let package = Package(
         .target(name: "AgentConfig", dependencies: ["SharedWire"], resources: [.copy("Resources/params_config.json")]),
         .target(
             name: "TunnelAgent",
-            dependencies: ["SharedWire", "AgentConfig", "TunnelPlumbing", "AdminClient", "Mosquitto", .product(name: "SQLiteNIO", package: "sqlite-nio"),
+            dependencies: ["SharedWire", "AgentConfig", "SerialIO", "TunnelTransport", "TunnelPKI", "ProgramSupport", "AdminClient", "Mosquitto", .product(name: "SQLiteNIO", package: "sqlite-nio"),
                 .product(name: "Crypto", package: "swift-crypto"), .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
             ] + nio + tls + service),
         .target(
             name: "TunnelConnect",
-            dependencies: ["SharedWire", "TunnelPlumbing", "AdminClient"] + nio + tls + service),
-        .target(name: "BMSSimulator", dependencies: ["SharedWire", "TunnelPlumbing"] + nio + service),
+            dependencies: ["SharedWire", "SerialIO", "TunnelTransport", "TunnelPKI", "ProgramSupport", "AdminClient"] + nio + tls + service),
+        .target(name: "BMSSimulator", dependencies: ["SharedWire", "SerialIO", "TunnelTransport", "ProgramSupport"] + nio + service),
         // A whole tunnel on loopback in one process, for the tests and the benchmarks.
         .target(
             name: "TunnelHarness",
-            dependencies: ["SharedWire", "TunnelPlumbing", "TunnelRelay", "AgentConfig", "TunnelAgent", "Mosquitto"] + nio + tls + certificates + service
+            dependencies: ["SharedWire", "TunnelTransport", "TunnelPKI", "TunnelRelay", "AgentConfig", "TunnelAgent", "Mosquitto"]
+                + nio + tls + certificates + service
         ),
         // The programs: each main.swift only starts its library's command.
-        .executableTarget(name: "tunnel-relay", dependencies: ["TunnelRelay", "TunnelPlumbing"]),
-        .executableTarget(name: "tunnel-agent", dependencies: ["TunnelAgent", "TunnelPlumbing"]),
-        .executableTarget(name: "tunnel-connect", dependencies: ["TunnelConnect", "TunnelPlumbing"]),
-        .executableTarget(name: "bms-sim", dependencies: ["BMSSimulator", "TunnelPlumbing"]),
+        .executableTarget(name: "tunnel-relay", dependencies: ["TunnelRelay", "ProgramSupport"]),
+        .executableTarget(name: "tunnel-agent", dependencies: ["TunnelAgent", "ProgramSupport"]),
+        .executableTarget(name: "tunnel-connect", dependencies: ["TunnelConnect", "ProgramSupport"]),
+        .executableTarget(name: "bms-sim", dependencies: ["BMSSimulator", "ProgramSupport"]),
         .executableTarget(
             name: "tunnel-bench",
             dependencies: [
-                "SharedWire", "TunnelPlumbing", "TunnelRelay", "AgentConfig", "TunnelAgent", "TunnelHarness", "Mosquitto",
+                "SharedWire", "SerialIO", "TunnelTransport", "TunnelPKI", "ProgramSupport", "TunnelRelay", "AgentConfig", "TunnelAgent",
+                "TunnelHarness", "Mosquitto",
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ] + nio + tls + service
         ),
@@ -121,7 +139,7 @@ let package = Package(
         ),
         .testTarget(
             name: "BMSSimulatorTests",
-            dependencies: ["BMSSimulator", "SharedWire", "TunnelPlumbing", .product(name: "NIOTestUtils", package: "swift-nio")]
+            dependencies: ["BMSSimulator", "SharedWire", "SerialIO", .product(name: "NIOTestUtils", package: "swift-nio")]
                 + nio + service
         ),
         // The store contract, run against SQLite and against a PostgreSQL server (TEST_DATABASE_URL).
@@ -135,7 +153,8 @@ let package = Package(
         .testTarget(
             name: "TunnelEndToEndTests",
             dependencies: [
-                "SharedWire", "TunnelPlumbing", "TunnelRelay", "AgentConfig", "TunnelAgent", "TunnelConnect", "BMSSimulator",
+                "SharedWire", "SerialIO", "TunnelTransport", "TunnelPKI", "TunnelRelay", "AgentConfig", "TunnelAgent", "TunnelConnect",
+                "BMSSimulator",
                 "TunnelHarness", .product(name: "SQLiteNIO", package: "sqlite-nio"),
             ] + nio + tls + certificates + service
         ),

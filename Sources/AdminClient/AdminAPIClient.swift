@@ -4,7 +4,7 @@ import NIOCore
 import NIOFoundationCompat
 import NIOHTTP1
 import NIOSSL
-import TunnelPlumbing
+import TunnelPKI
 
 /// A caller of the relay's admin API (`tunnel-connect --device`, `tunnel-agent register`):
 /// POSTs a JSON body over TLS 1.2+, trusting the relay's CA, and decodes the answer, or throws

@@ -7,8 +7,9 @@ import NIOSSL
 import ServiceLifecycle
 import SharedWire
 import TunnelAgent
-import TunnelPlumbing
+import TunnelPKI
 import TunnelRelay
+import TunnelTransport
 
 /// A whole tunnel on loopback in one process, for the tests and the benchmarks: a relay
 /// with real TLS and its own CAs in a temporary data directory, registered devices, agents

@@ -1,4 +1,4 @@
 import BMSSimulator
-import TunnelPlumbing
+import ProgramSupport
 
 await CommandEntry.run(SimulatorCommand.self)

@@ -1,4 +1,4 @@
+import ProgramSupport
 import TunnelAgent
-import TunnelPlumbing
 
 await CommandEntry.run(AgentCommand.self)

@@ -1,3 +1,3 @@
-import TunnelPlumbing
+import ProgramSupport
 
 await CommandEntry.run(BenchRoot.self)

@@ -1,4 +1,4 @@
+import ProgramSupport
 import TunnelConnect
-import TunnelPlumbing
 
 await CommandEntry.run(ConnectCommand.self)

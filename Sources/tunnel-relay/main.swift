@@ -1,4 +1,4 @@
+import ProgramSupport
 import TunnelRelay
-import TunnelPlumbing
 
 await CommandEntry.run(RelayCommand.self)

@@ -3,8 +3,9 @@ import NIOCore
 import NIOSSL
 import SharedWire
 import TunnelHarness
-import TunnelPlumbing
+import TunnelPKI
 import TunnelRelay
+import TunnelTransport
 import X509
 import Crypto
 import XCTest

@@ -3,8 +3,8 @@ import Logging
 import NIOCore
 import SharedWire
 import TunnelHarness
-import TunnelPlumbing
 import TunnelRelay
+import TunnelTransport
 import XCTest
 
 /// A recorded session reads back as the exchange that happened.

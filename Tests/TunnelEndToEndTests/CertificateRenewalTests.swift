@@ -4,8 +4,9 @@ import NIOCore
 import SharedWire
 import SwiftASN1
 import TunnelHarness
-import TunnelPlumbing
+import TunnelPKI
 import TunnelRelay
+import TunnelTransport
 import X509
 import XCTest
 

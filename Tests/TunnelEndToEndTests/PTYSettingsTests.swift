@@ -2,7 +2,6 @@ import Foundation
 import NIOCore
 import SharedWire
 import TunnelHarness
-import TunnelPlumbing
 import XCTest
 
 /// Line settings an application makes on tunnel-connect's virtual serial port reach the

@@ -3,7 +3,7 @@ import NIOCore
 import NIOPosix
 import SharedWire
 import TunnelHarness
-import TunnelPlumbing
+import TunnelTransport
 import XCTest
 
 @testable import TunnelConnect

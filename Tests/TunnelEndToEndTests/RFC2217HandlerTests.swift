@@ -2,7 +2,7 @@ import Logging
 import NIOCore
 import NIOEmbedded
 import SharedWire
-import TunnelPlumbing
+import TunnelTransport
 import XCTest
 
 @testable import TunnelConnect

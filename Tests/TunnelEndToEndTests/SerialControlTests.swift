@@ -3,7 +3,7 @@ import NIOCore
 import NIOPosix
 import SharedWire
 import TunnelHarness
-import TunnelPlumbing
+import TunnelTransport
 import XCTest
 
 /// Serial control operations reach the real port, in order with the data, and the answer

@@ -3,8 +3,8 @@ import NIOCore
 import NIOPosix
 import SharedWire
 import TunnelHarness
-import TunnelPlumbing
 import TunnelRelay
+import TunnelTransport
 import XCTest
 
 /// What one address may take of the relay, and the relay's graceful stop.

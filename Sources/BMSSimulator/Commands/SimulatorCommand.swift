@@ -2,9 +2,10 @@ import ArgumentParser
 import Foundation
 import Logging
 import NIOCore
+import ProgramSupport
 import ServiceLifecycle
 import SharedWire
-import TunnelPlumbing
+import TunnelTransport
 
 /// `bms-sim`: a simulated EMUS G1 Control Unit.
 public struct SimulatorCommand: AsyncParsableCommand {

@@ -5,9 +5,9 @@ import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import SerialIO
 import ServiceLifecycle
 import SharedWire
-import TunnelPlumbing
 
 /// Serves the simulated BMS until shutdown: G1 on a PTY, a TCP port or stdio, optionally
 /// slcan CAN on a second PTY, and moves the pack on in (simulated) time.

@@ -3,8 +3,8 @@ import AgentConfig
 import Glibc
 #endif
 import NIOCore
+import SerialIO
 import SharedWire
-import TunnelPlumbing
 
 /// Where the BMS's CAN bus is reached, from `can.interface`: a SocketCAN interface name
 /// (`can0`), or the path of an slcan adapter's serial device (`/dev/ttyACM0`), which also

@@ -1,6 +1,5 @@
 import Logging
 import ServiceLifecycle
-import TunnelPlumbing
 
 /// Keeps a device the agent reads (the serial line, the CAN bus) in use for as long as the
 /// agent runs: opens it, uses it until it goes away, and tries again with backoff. An outage is

@@ -2,7 +2,6 @@ import Logging
 import NIOCore
 import ServiceLifecycle
 import SharedWire
-import TunnelPlumbing
 
 /// Keeps the BMS serial line open for as long as the agent runs and polls it (`G1Poller`).
 /// A port that cannot be opened, or that goes away (adapter unplugged, PTY closed), is tried

@@ -3,9 +3,9 @@ import Logging
 import NIOCore
 import NIOPosix
 import NIOSSL
+import ProgramSupport
 import ServiceLifecycle
 import SharedWire
-import TunnelPlumbing
 
 /// `tunnel-agent`: the gateway side of the tunnel.
 public struct AgentCommand: AsyncParsableCommand {

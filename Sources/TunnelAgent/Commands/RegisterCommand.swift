@@ -1,7 +1,7 @@
 import AdminClient
 import ArgumentParser
 import Foundation
-import TunnelPlumbing
+import TunnelPKI
 
 /// `tunnel-agent register`: the gateway registers itself once with a provisioning secret.
 struct RegisterCommand: AsyncParsableCommand {

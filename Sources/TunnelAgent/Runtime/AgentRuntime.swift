@@ -7,7 +7,7 @@ import NIOPosix
 import NIOSSL
 import ServiceLifecycle
 import SharedWire
-import TunnelPlumbing
+import TunnelTransport
 
 /// The whole agent: the relay link and the serial sessions, and with an enabled `mqtt`
 /// section the acquisition, the durable queue and the uplink, as one service group with

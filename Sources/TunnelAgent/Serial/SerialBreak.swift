@@ -1,6 +1,6 @@
 import NIOCore
+import SerialIO
 import SharedWire
-import TunnelPlumbing
 
 /// BREAK on the BMS line without blocking the event loop: the condition is set at once
 /// (`TIOCSBRK`) and cleared by a timer, never by sleeping in `tcsendbreak`, so pings,

@@ -3,8 +3,8 @@ import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import SerialIO
 import SharedWire
-import TunnelPlumbing
 
 /// The BMS serial port of `serial.device`: opened when its first user (a session, or the
 /// acquisition) asks for it, shared through one `SerialPortHub` while anybody uses it, and

@@ -1,7 +1,8 @@
 import Logging
 import NIOCore
+import SerialIO
 import SharedWire
-import TunnelPlumbing
+import TunnelTransport
 
 /// The BMS serial port shared by the sessions of the device: at most one control session
 /// (reads and writes, serial settings) and any number of monitor sessions (they see the

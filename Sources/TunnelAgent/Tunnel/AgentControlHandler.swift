@@ -1,6 +1,6 @@
 import NIOCore
 import SharedWire
-import TunnelPlumbing
+import TunnelTransport
 
 /// The agent's end of its control connection: starts and stops sessions as the relay says.
 final class AgentControlHandler: ChannelInboundHandler {

@@ -2,8 +2,9 @@ import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import SerialIO
 import SharedWire
-import TunnelPlumbing
+import TunnelTransport
 
 /// The sessions an agent runs on the serial line (see `SerialLine` and `SerialPortHub`): one
 /// control session, any number of monitors. Each session has its own data connection to the relay.

@@ -4,7 +4,8 @@ import Logging
 import NIOCore
 import SharedWire
 import SwiftASN1
-import TunnelPlumbing
+import TunnelPKI
+import TunnelTransport
 import X509
 
 /// Keeps the device certificate fresh over the control connection, without a reconnect: when

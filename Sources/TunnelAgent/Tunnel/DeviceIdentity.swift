@@ -2,7 +2,7 @@ import Foundation
 import NIOConcurrencyHelpers
 import NIOSSL
 import SwiftASN1
-import TunnelPlumbing
+import TunnelPKI
 import X509
 
 /// The agent's identity towards the relay: its device certificate and key. Either the

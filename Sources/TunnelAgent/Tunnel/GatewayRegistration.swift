@@ -2,7 +2,6 @@ import AdminClient
 import Crypto
 import Foundation
 import NIOSSL
-import TunnelPlumbing
 import X509
 
 /// The gateway's side of registration: a new P-256 key, a certificate signing request for the

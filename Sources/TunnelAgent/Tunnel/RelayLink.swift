@@ -4,7 +4,7 @@ import NIOCore
 import NIOPosix
 import ServiceLifecycle
 import SharedWire
-import TunnelPlumbing
+import TunnelTransport
 
 /// The agent's control connection to the relay: kept up for as long as the agent runs
 /// (dialled at start, redialled with backoff whenever it drops), or, on demand, only while

@@ -5,9 +5,11 @@ import Logging
 import NIOCore
 import NIOPosix
 import NIOSSL
+import ProgramSupport
 import ServiceLifecycle
 import SharedWire
-import TunnelPlumbing
+import TunnelPKI
+import TunnelTransport
 
 /// `tunnel-connect`: attach a Control Panel to a remote BMS through the relay.
 public struct ConnectCommand: AsyncParsableCommand {

@@ -1,6 +1,6 @@
 import NIOCore
 import SharedWire
-import TunnelPlumbing
+import TunnelTransport
 
 /// Where the Control Panel connects on the engineer's machine.
 protocol LocalEndpoint: AnyObject, Sendable {

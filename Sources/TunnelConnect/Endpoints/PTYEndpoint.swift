@@ -2,7 +2,8 @@ import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
-import TunnelPlumbing
+import SerialIO
+import TunnelTransport
 
 /// A virtual serial port: a PTY whose slave path (and an optional symlink to it) the Control
 /// Panel opens like a real port. Line settings the Control Panel makes on it follow to the

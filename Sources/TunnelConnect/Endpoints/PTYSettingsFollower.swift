@@ -1,8 +1,8 @@
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
+import SerialIO
 import SharedWire
-import TunnelPlumbing
 
 /// Carries the line settings an application makes on the virtual serial port (speed, data
 /// bits, parity, stop bits, flow control) to the real port: reads the PTY slave's termios

@@ -2,7 +2,7 @@ import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import SharedWire
-import TunnelPlumbing
+import TunnelTransport
 
 /// An RFC 2217 port: Telnet with COM-PORT-OPTION, so that a client (pyserial's
 /// `rfc2217://`, a Windows virtual COM port driver) changes the far port's speed, framing

@@ -1,7 +1,7 @@
 import Logging
 import NIOCore
 import SharedWire
-import TunnelPlumbing
+import TunnelTransport
 
 /// The serial control path of a session on the client side: sends operations into the
 /// tunnel and hands each result to whoever sent the operation. The agent answers every

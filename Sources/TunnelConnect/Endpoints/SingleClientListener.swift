@@ -2,7 +2,7 @@ import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
-import TunnelPlumbing
+import TunnelTransport
 
 /// A TCP listener for an endpoint whose session outlives its clients: one client at a time,
 /// reading from it gated until the session is connected.

@@ -1,6 +1,6 @@
 import Logging
 import NIOCore
-import TunnelPlumbing
+import TunnelTransport
 
 /// A raw TCP port carrying the serial bytes, one Control Panel connection at a time. The
 /// session outlives a connection: the Control Panel may disconnect and connect again.

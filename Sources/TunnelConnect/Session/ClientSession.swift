@@ -4,7 +4,7 @@ import NIOCore
 import NIOPosix
 import ServiceLifecycle
 import SharedWire
-import TunnelPlumbing
+import TunnelTransport
 
 /// One attached Control Panel session: claims the token at the relay, exposes the session
 /// locally, prints where it stands, and ends when the relay, the agent or the user ends it.

@@ -1,4 +1,4 @@
-import TunnelPlumbing
+import TunnelTransport
 
 /// What `tunnel-connect` attaches to: a relay address and a one-time session token, given
 /// as a connect URL (`bmstunnel://host:port/<token>`) or as a bare token with `--relay`.

@@ -8,7 +8,7 @@ import NIOCore
 import NIOPosix
 import NIOSSL
 import ServiceLifecycle
-import TunnelPlumbing
+import TunnelPKI
 
 /// The relay's HTTPS + JSON admin API (docs/openapi.yaml) on a port of its own: devices,
 /// sessions, the audit log, health, readiness and Prometheus metrics. Every `/v1` route needs

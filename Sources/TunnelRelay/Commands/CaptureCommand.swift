@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import SharedWire
-import TunnelPlumbing
+import TunnelTransport
 
 /// `tunnel-relay capture …`: the session captures recorded with `serve --capture`.
 struct CaptureCommand: ParsableCommand {

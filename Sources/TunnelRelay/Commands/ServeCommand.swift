@@ -2,8 +2,9 @@ import ArgumentParser
 import Foundation
 import Logging
 import NIOCore
+import ProgramSupport
 import ServiceLifecycle
-import TunnelPlumbing
+import TunnelTransport
 
 /// `tunnel-relay serve`: run the relay until SIGTERM or SIGINT.
 struct ServeCommand: AsyncParsableCommand {

@@ -2,7 +2,7 @@ import Foundation
 import Logging
 import NIOCore
 import SharedWire
-import TunnelPlumbing
+import TunnelTransport
 
 /// Holds `MonitorControlGate` on a monitor client's connection, just before its
 /// `RelayConnectionHandler`: the client's `SERIAL_CONTROL` that would change the line is

@@ -4,7 +4,8 @@ import NIOCore
 import NIOSSL
 import NIOTLS
 import SharedWire
-import TunnelPlumbing
+import TunnelPKI
+import TunnelTransport
 import X509
 
 /// One connection to the relay, from its `HELLO` to its close: authenticates the peer by

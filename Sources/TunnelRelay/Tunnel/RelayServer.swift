@@ -5,7 +5,8 @@ import NIOPosix
 import NIOSSL
 import ServiceLifecycle
 import SharedWire
-import TunnelPlumbing
+import TunnelPKI
+import TunnelTransport
 
 /// The relay's tunnel port: one TLS listener for agents and clients, running until shutdown.
 public final class RelayServer: Service, Sendable {

@@ -3,7 +3,7 @@ import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import SharedWire
-import TunnelPlumbing
+import TunnelTransport
 
 /// Pairs each claimed client session with its agent's data connection, and ends sessions.
 ///

@@ -3,7 +3,7 @@ import NIOCore
 import NIOPosix
 import NIOSSL
 import SharedWire
-import TunnelPlumbing
+import TunnelTransport
 
 /// Idle agents by the thousand: real mutual-TLS control connections, each with its own
 /// registered device and certificate from the relay's device CA, saying `HELLO` as

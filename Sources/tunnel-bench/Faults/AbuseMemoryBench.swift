@@ -5,8 +5,9 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import NIOSSL
-import TunnelPlumbing
+import TunnelPKI
 import TunnelRelay
+import TunnelTransport
 
 /// `tunnel-bench faults abuse`: the resident memory of a real `tunnel-relay serve` process
 /// (VmRSS of /proc/<pid>/status) before, during and after a flood of hostile connections:

@@ -4,7 +4,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import TunnelHarness
-import TunnelPlumbing
+import TunnelTransport
 
 /// `tunnel-bench faults detect`: an agent connected to the relay through a `StallProxy`; the
 /// path goes silent (no FIN, no RST) and the figure is how long each side takes to notice:

@@ -6,8 +6,9 @@ import NIOPosix
 import NIOSSL
 import ServiceLifecycle
 import TunnelAgent
-import TunnelPlumbing
+import TunnelPKI
 import TunnelRelay
+import TunnelTransport
 
 /// An agent's relay link running in this process: the product's `RelayLink` (dial, keepalive,
 /// redial with backoff and jitter) with its own device certificate, sharing an event loop

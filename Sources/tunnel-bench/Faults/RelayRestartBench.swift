@@ -3,9 +3,9 @@ import Foundation
 import Logging
 import NIOCore
 import NIOPosix
-import TunnelPlumbing
 #if canImport(Glibc)
 import Glibc
+import TunnelTransport
 #endif
 
 /// `tunnel-bench faults restart`: a fleet of in-process agents connected to a real

@@ -5,7 +5,7 @@ import NIOPosix
 import NIOSSL
 import ServiceLifecycle
 import TunnelAgent
-import TunnelPlumbing
+import TunnelTransport
 
 /// A real agent (the `tunnel-agent` library's relay link and sessions, as the program runs
 /// them) whose serial device is the slave of a PTY this benchmark serves.

@@ -1,7 +1,7 @@
 import NIOCore
 import NIOSSL
 import SharedWire
-import TunnelPlumbing
+import TunnelTransport
 
 /// Our tunnel: the client dials `tunnel-relay serve` (a separate process) over TLS with a
 /// one-time token; the relay pairs it with agent `index`'s data connection (mutual TLS); the

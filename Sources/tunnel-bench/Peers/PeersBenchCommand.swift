@@ -1,8 +1,8 @@
 import ArgumentParser
 import Foundation
-import TunnelPlumbing
 #if canImport(Glibc)
 import Glibc
+import ProgramSupport
 #endif
 
 /// `tunnel-bench peers`: our tunnel against direct TCP, socat, stunnel and `ssh -R` on

@@ -1,8 +1,9 @@
 import Crypto
 import Foundation
 import NIOSSL
-import TunnelPlumbing
+import TunnelPKI
 import TunnelRelay
+import TunnelTransport
 import X509
 
 /// `tunnel-relay serve` as a process of its own (so its memory is its own), on a free loopback

@@ -1,5 +1,5 @@
 import ArgumentParser
-import TunnelPlumbing
+import ProgramSupport
 
 /// `tunnel-bench`: measures what the tunnel adds to a Control Panel's round trip and how fast
 /// one session moves bulk data, against direct loopback TCP and a direct PTY, all in-process.

@@ -1,7 +1,7 @@
 import NIOCore
 import NIOPosix
+import SerialIO
 import SharedWire
-import TunnelPlumbing
 
 /// The device end of a pseudo-terminal: the PTY's master side served by NIO, playing one role
 /// at a time (echo, bulk sink, bulk source) while a serial client uses the slave side.

@@ -1,6 +1,6 @@
 import NIOCore
 import SharedWire
-import TunnelPlumbing
+import TunnelTransport
 
 /// The session is over: the relay or the agent sent `GOING_AWAY`, or the connection dropped.
 struct SessionEnded: Error, CustomStringConvertible {

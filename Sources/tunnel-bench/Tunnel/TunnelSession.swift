@@ -1,7 +1,6 @@
 import NIOCore
 import SharedWire
 import TunnelHarness
-import TunnelPlumbing
 
 /// A client's session through the in-process tunnel, dialled with a one-time token and
 /// ready once the relay reported the agent connected; its pipeline then ends in raw bytes.

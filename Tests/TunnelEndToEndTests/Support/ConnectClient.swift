@@ -4,7 +4,7 @@ import NIOConcurrencyHelpers
 import NIOCore
 import ServiceLifecycle
 import TunnelHarness
-import TunnelPlumbing
+import TunnelTransport
 @testable import TunnelConnect
 
 /// tunnel-connect's own session code, run in the test process with a PTY or TCP endpoint.

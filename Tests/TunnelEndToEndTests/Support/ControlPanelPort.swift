@@ -1,7 +1,7 @@
 import NIOCore
 import NIOPosix
+import SerialIO
 import SharedWire
-import TunnelPlumbing
 
 /// tunnel-connect's virtual serial port opened the way a Control Panel opens it, keeping the
 /// port so that a test can change its line settings (termios) as the application would.

@@ -2,7 +2,7 @@ import Logging
 import NIOConcurrencyHelpers
 import ServiceLifecycle
 import TunnelHarness
-import TunnelPlumbing
+import TunnelTransport
 @testable import TunnelConnect
 
 /// tunnel-connect's session code run in the test process with any local endpoint (for the

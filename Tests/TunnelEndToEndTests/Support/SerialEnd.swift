@@ -1,7 +1,7 @@
 import NIOCore
 import NIOPosix
+import SerialIO
 import SharedWire
-import TunnelPlumbing
 
 /// One end of a serial line in a test, read and written through NIO: either the master of a
 /// PTY the test made (standing in for the BMS's UART), or a serial device path opened the
