@@ -127,12 +127,14 @@ let package = Package(
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ] + nio + tls + service
         ),
+        // What every test suite shares: a missing real peer fails under CI and skips elsewhere.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         // libmosquitto against a real mosquitto broker.
-        .testTarget(name: "MosquittoTests", dependencies: ["Mosquitto", "TunnelHarness"] + certificates),
+        .testTarget(name: "MosquittoTests", dependencies: ["Mosquitto", "TunnelHarness", "TestSupport"] + certificates),
         // The agent's rules: acquisition, queue, uplink, certificate renewal (the broker itself: Tests/system).
         .testTarget(name: "AgentUplinkTests", dependencies: ["TunnelAgent", "AgentConfig", "SharedWire"] + nio),
         // The configuration files and the decoders; links neither libmosquitto nor NIO's sockets.
-        .testTarget(name: "AgentConfigTests", dependencies: ["AgentConfig", "SharedWire"]),
+        .testTarget(name: "AgentConfigTests", dependencies: ["AgentConfig", "SharedWire", "TestSupport"]),
         .testTarget(
             name: "SharedWireTests",
             dependencies: ["SharedWire", .product(name: "NIOTestUtils", package: "swift-nio")] + nio

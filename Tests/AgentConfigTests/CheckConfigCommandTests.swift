@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 @testable import AgentConfig
@@ -69,7 +70,7 @@ final class CheckConfigCommandTests: XCTestCase {
         let bundle = try XCTUnwrap(ParamsConfig.shippedDefaultURL).deletingLastPathComponent()
         let program = bundle.deletingLastPathComponent().appendingPathComponent("tunnel-agent")
         guard FileManager.default.isExecutableFile(atPath: program.path) else {
-            throw XCTSkip("tunnel-agent is not built at \(program.path); `swift build --build-tests` builds it")
+            throw missingPeer("tunnel-agent is not built at \(program.path); `swift build --build-tests` builds it")
         }
         XCTAssertEqual(try run(program, ["check-config", "--settings", settings, "--params", params]).status, 0)
         let failed = try run(program, ["check-config", "--settings", settings, "--params", badParams])

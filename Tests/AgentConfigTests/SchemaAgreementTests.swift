@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 @testable import AgentConfig
@@ -188,11 +189,11 @@ final class SchemaAgreementTests: XCTestCase {
         let errors = Pipe()
         process.standardOutput = output
         process.standardError = errors
-        do { try process.run() } catch { throw XCTSkip("python3 is not available: \(error)") }
+        do { try process.run() } catch { throw missingPeer("python3 is not available: \(error)") }
         let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         let failure = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
-        if failure.contains("No module named") { throw XCTSkip("Python's jsonschema is not installed (Debian: python3-jsonschema)") }
+        if failure.contains("No module named") { throw missingPeer("Python's jsonschema is not installed (Debian package python3-jsonschema)") }
         XCTAssertEqual(process.terminationStatus, 0, failure)
         let lines = text.split(separator: "\n").map(String.init)
         XCTAssertEqual(lines.count, documents.count, failure)

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from peers import missing_peer
+
 ROOT = Path(__file__).resolve().parents[2]
 PROGRAMS = ["tunnel-agent", "tunnel-relay", "tunnel-connect", "bms-sim"]
 
@@ -37,13 +39,13 @@ def mosquitto_path():
 
 
 def require_mqtt_tools():
-    """Skips (loudly, with the reason) when the broker or the observer is missing."""
+    """Fails under CI, skips loudly elsewhere, when the broker or the observer is missing."""
     if mosquitto_path() is None:
-        pytest.skip("SKIPPED: no mosquitto broker (Debian package mosquitto; scripts/install-deps installs it)")
+        missing_peer("no mosquitto broker (Debian package mosquitto)")
     try:
         import paho.mqtt.client  # noqa: F401
     except ImportError:
-        pytest.skip("SKIPPED: no paho-mqtt observer (Debian package python3-paho-mqtt; scripts/install-deps installs it)")
+        missing_peer("no paho-mqtt observer (Debian package python3-paho-mqtt)")
 
 
 def free_port() -> int:

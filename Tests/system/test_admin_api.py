@@ -15,6 +15,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from peers import missing_peer
+
 from mqtt_fixtures import ROOT, Processes, build_binaries, free_port, read, wait_for
 
 DOCUMENT = json.loads((ROOT / "docs" / "openapi.json").read_text())
@@ -408,7 +410,7 @@ def test_wrong_provisioning_secrets_are_refused(relay, tmp_path, secret_for, dev
 def test_live_telemetry_of_a_device_latest_values_and_a_server_sent_event_stream(tmp_path):
     from mqtt_fixtures import Broker, mosquitto_path
     if mosquitto_path() is None:
-        pytest.skip("SKIPPED: no mosquitto broker (Debian package mosquitto; scripts/install-deps installs it)")
+        missing_peer("no mosquitto broker (Debian package mosquitto)")
     relay = Relay(tmp_path).start()
     try:
         broker = Broker(relay.processes, tmp_path / "broker").start()

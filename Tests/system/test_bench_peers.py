@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from peers import missing_peer
+
 from test_demo import ROOT, bin_path
 
 # The peers' programs and the Debian packages that provide them (scripts/install-deps).
@@ -28,8 +30,7 @@ def leftover_processes() -> list[str]:
 def test_peer_benchmark_smoke_run_measures_every_peer_and_writes_its_report(tmp_path: Path):
     missing = missing_peers()
     if missing:
-        pytest.skip("PEER PROGRAMS MISSING, the peer benchmark cannot run: " + ", ".join(missing)
-                    + "; run scripts/install-deps")
+        missing_peer("peer programs missing, the peer benchmark cannot run: " + ", ".join(missing))
     report = tmp_path / "BENCHMARKS.md"
     result = subprocess.run([str(bin_path() / "tunnel-bench"), "peers", "--quick", "--output", str(report)],
                             cwd=ROOT, capture_output=True, text=True, timeout=900)

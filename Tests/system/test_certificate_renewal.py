@@ -12,9 +12,11 @@ from pathlib import Path
 
 import pytest
 
+from peers import import_peer, missing_peer
+
 from mqtt_fixtures import System, build_binaries, free_port, read, wait_for
 
-serial = pytest.importorskip("serial", reason="pyserial (Debian python3-serial) plays the Control Panel")
+serial = import_peer("serial", "pyserial (Debian python3-serial) plays the Control Panel")
 
 
 class RenewalSystem(System):
@@ -80,7 +82,7 @@ def ask_cv1(port) -> str:
 @pytest.fixture
 def system(tmp_path):
     if subprocess.run(["which", "openssl"], capture_output=True).returncode != 0:
-        pytest.skip("openssl is not installed (Debian package openssl); certificate serials not read")
+        missing_peer("openssl is not installed (Debian package openssl); certificate serials not read")
     system = RenewalSystem(tmp_path)
     yield system
     system.close()

@@ -23,6 +23,8 @@ from pathlib import Path
 
 import pytest
 
+from peers import missing_peer
+
 from fault_proxy import StallProxy
 from mqtt_fixtures import Processes, build_binaries, free_port, port_open, read, wait_for
 
@@ -211,7 +213,7 @@ def cable(tmp_path):
     """Network namespace `agent side` joined to this one by a veth pair (the cable)."""
     import shutil
     if shutil.which("ip") is None:
-        pytest.skip("SKIPPED: no `ip` command (iproute2), so no network namespaces on this machine")
+        missing_peer("no `ip` command (Debian package iproute2), so no network namespaces")
     why = netns_available()
     if why:
         pytest.skip(f"SKIPPED: cannot create network namespaces here ({why}); the loopback stall proxy test covers the silent path")

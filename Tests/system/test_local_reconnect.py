@@ -12,9 +12,11 @@ from pathlib import Path
 
 import pytest
 
+from peers import import_peer
+
 from mqtt_fixtures import System, build_binaries, free_port, read, wait_for
 
-serial = pytest.importorskip("serial", reason="pyserial (Debian python3-serial) is the RFC 2217 client")
+serial = import_peer("serial", "pyserial (Debian python3-serial) is the RFC 2217 client")
 
 REQUEST = b"CV1,?,78\r\n"
 RECONNECTS = 40

@@ -13,6 +13,8 @@ import time
 
 import pytest
 
+from peers import import_peer
+
 from mqtt_fixtures import (ATTRIBUTES, ROOT, SEQ, System, build_binaries, make_test_pki, read, require_mqtt_tools,
                            sequence_problems, wait_for)
 
@@ -334,7 +336,7 @@ def test_rpc_answers_once_per_id_and_opens_and_closes_an_on_demand_tunnel(system
 # MARK: 6. Telemetry during a Control Panel session
 
 def test_telemetry_keeps_flowing_during_a_control_panel_session(system):
-    serial = pytest.importorskip("serial", reason="pyserial (Debian python3-serial) plays the Control Panel")
+    serial = import_peer("serial", "pyserial (Debian python3-serial) plays the Control Panel")
     broker = system.broker()
     observer = system.observer(broker)
     agent = start_uplink(system, broker, device="session-pack")

@@ -15,7 +15,9 @@ from pathlib import Path
 
 import pytest
 
-serial = pytest.importorskip("serial", reason="pyserial (Debian python3-serial) is the RFC 2217 client")
+from peers import import_peer
+
+serial = import_peer("serial", "pyserial (Debian python3-serial) is the RFC 2217 client")
 
 ROOT = Path(__file__).resolve().parents[2]
 PROGRAMS = ["tunnel-relay", "tunnel-agent", "tunnel-connect"]
