@@ -100,7 +100,9 @@ let package = Package(
         .target(name: "AgentConfig", dependencies: ["SharedWire"], resources: [.copy("Resources/params_config.json")]),
         .target(
             name: "TunnelAgent",
-            dependencies: ["SharedWire", "AgentConfig", "SerialIO", "TunnelTransport", "TunnelPKI", "ProgramSupport", "AdminClient", "Mosquitto", .product(name: "SQLiteNIO", package: "sqlite-nio"),
+            dependencies: [
+                "SharedWire", "AgentConfig", "SerialIO", "TunnelTransport", "TunnelPKI", "ProgramSupport", "AdminClient", "Mosquitto",
+                .product(name: "SQLiteNIO", package: "sqlite-nio"),
                 .product(name: "Crypto", package: "swift-crypto"), .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
             ] + nio + tls + service),

@@ -12,23 +12,31 @@ let package = Package(
     targets: [
         // Runs libFuzzer's driver with a target's entry point.
         .target(name: "FuzzDriver"),
-        .executableTarget(name: "FuzzG1", dependencies: [
-            "FuzzDriver",
-            .product(name: "SharedWire", package: "bms-tunnel"), .product(name: "AgentConfig", package: "bms-tunnel"),
-            .product(name: "NIOCore", package: "swift-nio"),
-        ]),
-        .executableTarget(name: "FuzzTunnelFrames", dependencies: [
-            "FuzzDriver",
-            .product(name: "SharedWire", package: "bms-tunnel"), .product(name: "NIOCore", package: "swift-nio"),
-        ]),
-        .executableTarget(name: "FuzzRFC2217", dependencies: [
-            "FuzzDriver",
-            .product(name: "SharedWire", package: "bms-tunnel"), .product(name: "NIOCore", package: "swift-nio"),
-        ]),
-        .executableTarget(name: "FuzzConfig", dependencies: [
-            "FuzzDriver",
-            .product(name: "AgentConfig", package: "bms-tunnel"),
-        ]),
+        .executableTarget(
+            name: "FuzzG1",
+            dependencies: [
+                "FuzzDriver",
+                .product(name: "SharedWire", package: "bms-tunnel"), .product(name: "AgentConfig", package: "bms-tunnel"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]),
+        .executableTarget(
+            name: "FuzzTunnelFrames",
+            dependencies: [
+                "FuzzDriver",
+                .product(name: "SharedWire", package: "bms-tunnel"), .product(name: "NIOCore", package: "swift-nio"),
+            ]),
+        .executableTarget(
+            name: "FuzzRFC2217",
+            dependencies: [
+                "FuzzDriver",
+                .product(name: "SharedWire", package: "bms-tunnel"), .product(name: "NIOCore", package: "swift-nio"),
+            ]),
+        .executableTarget(
+            name: "FuzzConfig",
+            dependencies: [
+                "FuzzDriver",
+                .product(name: "AgentConfig", package: "bms-tunnel"),
+            ]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -71,12 +71,14 @@ public struct AdminAPIClient: Sendable {
         let bytes = try await response.body.collect(upTo: 1 << 20)
         guard response.status == expecting else {
             let failure = try? JSONDecoder().decode(Failure.self, from: bytes)
-            throw Refused(status: Int(response.status.code), description: "\(failure?.error.message ?? "no details") (HTTP \(response.status.code))")
+            throw Refused(
+                status: Int(response.status.code), description: "\(failure?.error.message ?? "no details") (HTTP \(response.status.code))")
         }
         do {
             return try JSONDecoder().decode(Answer.self, from: bytes)
         } catch {
-            throw Refused(status: Int(response.status.code), description: "the relay's admin API answered \(path) with an unexpected body: \(error)")
+            throw Refused(
+                status: Int(response.status.code), description: "the relay's admin API answered \(path) with an unexpected body: \(error)")
         }
     }
 }

@@ -20,7 +20,9 @@ public enum AdminBaseURL {
         case "http":
             guard isLoopback(host) else {
                 throw Refused(
-                    description: "admin URL \"\(text)\": plain http is allowed only to this machine (127.0.0.0/8, ::1, localhost); use https:// so the API key does not cross the network in the clear")
+                    description:
+                        "admin URL \"\(text)\": plain http is allowed only to this machine (127.0.0.0/8, ::1, localhost); use https:// so the API key does not cross the network in the clear"
+                )
             }
         default:
             throw Refused(description: "admin URL \"\(text)\": expected https:// (or http:// to this machine), found \(scheme)://")

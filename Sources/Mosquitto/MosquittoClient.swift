@@ -35,7 +35,9 @@ public final class MosquittoClient: Sendable {
 
     /// libmosquitto's version, e.g. "2.0.11".
     public static var libraryVersion: String {
-        var major: Int32 = 0, minor: Int32 = 0, revision: Int32 = 0
+        var major: Int32 = 0
+        var minor: Int32 = 0
+        var revision: Int32 = 0
         _ = mosquitto_lib_version(&major, &minor, &revision)
         return "\(major).\(minor).\(revision)"
     }
@@ -53,7 +55,8 @@ public final class MosquittoClient: Sendable {
         let sink = Unmanaged.passRetained(EventSink(continuation: continuation))
         guard let handle = mosquitto_new(options.clientID, options.cleanSession, sink.toOpaque()) else {
             sink.release()
-            let reason = options.clientID == nil && !options.cleanSession
+            let reason =
+                options.clientID == nil && !options.cleanSession
                 ? "a persistent session (cleanSession false) needs a clientID" : String(cString: strerror(errno))
             throw MosquittoError(operation: "create client \(options.clientID ?? "(random id)")", code: 3, reason: reason)
         }
@@ -188,9 +191,10 @@ public final class MosquittoClient: Sendable {
         mosquitto_message_callback_set(handle) { _, userdata, message in
             guard let message = message?.pointee else { return }
             let topic = message.topic.map { String(cString: $0) } ?? ""
-            let payload = message.payload.map {
-                Array(UnsafeRawBufferPointer(start: $0, count: Int(message.payloadlen)))
-            } ?? []
+            let payload =
+                message.payload.map {
+                    Array(UnsafeRawBufferPointer(start: $0, count: Int(message.payloadlen)))
+                } ?? []
             EventSink.yield(.message(topic: topic, payload: payload), to: userdata)
         }
         mosquitto_subscribe_callback_set(handle) { _, userdata, messageID, count, granted in
@@ -208,7 +212,8 @@ public final class MosquittoClient: Sendable {
     }
 
     private static func error(_ result: Int32, _ operation: String) -> MosquittoError {
-        let reason = result == MOSQ_ERR_ERRNO.rawValue
+        let reason =
+            result == MOSQ_ERR_ERRNO.rawValue
             ? String(cString: strerror(errno)) : String(cString: mosquitto_strerror(result))
         return MosquittoError(operation: operation, code: result, reason: reason)
     }

@@ -1,7 +1,8 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import SharedWire
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// A new pseudo-terminal: a virtual serial port whose slave path other programs open.
 ///

@@ -1,7 +1,8 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import SharedWire
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// A real serial port (or PTY slave) opened in raw mode for one session.
 ///
@@ -72,13 +73,25 @@ public final class SerialPort: @unchecked Sendable {
             case .setBaudRate(let rate):
                 return try setLine(op, requested: rate, read: { $0.baudRate }) { $0.setBaudRate(rate) }
             case .setDataBits(let bits):
-                return try setLine(op, requested: UInt32(bits), read: { UInt32($0.dataBits) }) { $0.setDataBits(bits); return true }
+                return try setLine(op, requested: UInt32(bits), read: { UInt32($0.dataBits) }) {
+                    $0.setDataBits(bits)
+                    return true
+                }
             case .setParity(let parity):
-                return try setLine(op, requested: UInt32(parity.rawValue), read: { UInt32($0.parity.rawValue) }) { $0.setParity(parity); return true }
+                return try setLine(op, requested: UInt32(parity.rawValue), read: { UInt32($0.parity.rawValue) }) {
+                    $0.setParity(parity)
+                    return true
+                }
             case .setStopBits(let stop):
-                return try setLine(op, requested: UInt32(stop.rawValue), read: { UInt32($0.stopBits.rawValue) }) { $0.setStopBits(stop); return true }
+                return try setLine(op, requested: UInt32(stop.rawValue), read: { UInt32($0.stopBits.rawValue) }) {
+                    $0.setStopBits(stop)
+                    return true
+                }
             case .setFlowControl(let flow):
-                return try setLine(op, requested: UInt32(flow.rawValue), read: { UInt32($0.flowControl.rawValue) }) { $0.setFlowControl(flow); return true }
+                return try setLine(op, requested: UInt32(flow.rawValue), read: { UInt32($0.flowControl.rawValue) }) {
+                    $0.setFlowControl(flow)
+                    return true
+                }
             case .setDTR(let on):
                 return setModemLine(TIOCM_DTR, on: on, operation: op)
             case .setRTS(let on):
@@ -93,11 +106,12 @@ public final class SerialPort: @unchecked Sendable {
                 let ok = breakCondition(on)
                 return SerialControlResult(operation: op, value: on ? 1 : 0, status: ok ? .applied : .unsupported)
             case .purge(let target):
-                let queue: CInt = switch target {
-                case .receive: TCIFLUSH
-                case .transmit: TCOFLUSH
-                case .both: TCIOFLUSH
-                }
+                let queue: CInt =
+                    switch target {
+                    case .receive: TCIFLUSH
+                    case .transmit: TCOFLUSH
+                    case .both: TCIOFLUSH
+                    }
                 let ok = tcflush(fd, queue) == 0
                 return SerialControlResult(operation: op, value: target.rawValue, status: ok ? .applied : .failed)
             case .queryState:
@@ -118,15 +132,16 @@ public final class SerialPort: @unchecked Sendable {
     /// with the value in effect, so a client that waits for its answer still gets one.
     public func refused(_ control: SerialControl) -> SerialControlResult {
         let current = try? Termios.read(fd: fd, path: path)
-        let value: UInt32 = switch control {
-        case .setBaudRate: current?.baudRate ?? 0
-        case .setDataBits: UInt32(current?.dataBits ?? 8)
-        case .setParity: UInt32(current?.parity.rawValue ?? SerialParameters.Parity.none.rawValue)
-        case .setStopBits: UInt32(current?.stopBits.rawValue ?? SerialParameters.StopBits.one.rawValue)
-        case .setFlowControl: UInt32(current?.flowControl.rawValue ?? SerialParameters.FlowControl.none.rawValue)
-        case .queryState: UInt32(modemState())
-        case .setDTR, .setRTS, .sendBreak, .setBreak, .purge: control.value
-        }
+        let value: UInt32 =
+            switch control {
+            case .setBaudRate: current?.baudRate ?? 0
+            case .setDataBits: UInt32(current?.dataBits ?? 8)
+            case .setParity: UInt32(current?.parity.rawValue ?? SerialParameters.Parity.none.rawValue)
+            case .setStopBits: UInt32(current?.stopBits.rawValue ?? SerialParameters.StopBits.one.rawValue)
+            case .setFlowControl: UInt32(current?.flowControl.rawValue ?? SerialParameters.FlowControl.none.rawValue)
+            case .queryState: UInt32(modemState())
+            case .setDTR, .setRTS, .sendBreak, .setBreak, .purge: control.value
+            }
         return SerialControlResult(operation: control.operation, value: value, status: control == .queryState ? .applied : .unsupported)
     }
 

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A serial port or PTY operation that failed, naming the device and the system's reason.

@@ -1,7 +1,8 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import SharedWire
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// The termios settings of a tty, changed in Swift terms.
 struct Termios {
@@ -18,8 +19,8 @@ struct Termios {
         (9600, speed_t(B9600)), (19200, speed_t(B19200)), (38400, speed_t(B38400)),
         (57600, speed_t(B57600)), (115200, speed_t(B115200)), (230400, speed_t(B230400)),
         (460800, speed_t(B460800)), (500000, speed_t(B500000)), (576000, speed_t(B576000)),
-        (921600, speed_t(B921600)), (1000000, speed_t(B1000000)), (1152000, speed_t(B1152000)),
-        (1500000, speed_t(B1500000)), (2000000, speed_t(B2000000)),
+        (921600, speed_t(B921600)), (1_000_000, speed_t(B1000000)), (1_152_000, speed_t(B1152000)),
+        (1_500_000, speed_t(B1500000)), (2_000_000, speed_t(B2000000)),
     ]
 
     static func read(fd: CInt, path: String) throws -> Termios {

@@ -35,7 +35,9 @@ public final class LocalDeployment: @unchecked Sendable {
         listenPort: Int = 0, directory: String? = nil, logLevel: Logger.Level = .warning, captureSessions: Bool = false,
         sourceLimits: SourceLimiter.Configuration = .init(), shutdownGrace: TimeAmount = .seconds(2)
     ) async throws -> LocalDeployment {
-        let directory = directory ?? FileManager.default.temporaryDirectory
+        let directory =
+            directory
+            ?? FileManager.default.temporaryDirectory
             .appendingPathComponent("tunnel-\(UUID().uuidString.prefix(8))").path
         let credentials = RelayCredentials(dataDirectory: directory)
         if !credentials.exist { try credentials.create(hostnames: ["localhost", "127.0.0.1", "::1"]) }
@@ -49,8 +51,9 @@ public final class LocalDeployment: @unchecked Sendable {
         let store = try await SQLiteRelayStore.open(path: configuration.storePath, logger: logger)
         for device in devices where try await store.device(id: device) == nil {
             let certificate = try credentials.issueDeviceBundle(deviceID: device, into: directory + "/agents/\(device)")
-            try await store.addDevice(DeviceRecord(
-                id: device, customer: "test", createdAt: Date(), certificateSerial: "\(certificate.serialNumber)"))
+            try await store.addDevice(
+                DeviceRecord(
+                    id: device, customer: "test", createdAt: Date(), certificateSerial: "\(certificate.serialNumber)"))
         }
         let relay = try RelayServer(configuration: configuration, store: store, logger: logger)
         let group = ServiceGroup(configuration: .init(services: [relay], logger: logger))
@@ -112,9 +115,10 @@ public final class LocalDeployment: @unchecked Sendable {
         let ca = try PEMFiles.certificates(at: RelayCredentials(dataDirectory: directory).serverCAPath)
         guard let deviceID else { return try NIOSSLContext(configuration: TLSPolicy.client(trustedCA: ca)) }
         let bundle = bundle(for: deviceID)
-        return try NIOSSLContext(configuration: TLSPolicy.client(
-            trustedCA: ca, chain: try PEMFiles.certificates(at: bundle.certificatePath),
-            key: try PEMFiles.privateKey(at: bundle.keyPath)))
+        return try NIOSSLContext(
+            configuration: TLSPolicy.client(
+                trustedCA: ca, chain: try PEMFiles.certificates(at: bundle.certificatePath),
+                key: try PEMFiles.privateKey(at: bundle.keyPath)))
     }
 
     /// Starts an agent for `deviceID` on `serialDevice`; returns once it is connected.
@@ -145,9 +149,10 @@ public final class LocalDeployment: @unchecked Sendable {
     ) async throws -> SessionToken {
         let token = SessionToken.generate()
         let now = Date()
-        try await store.createSession(SessionRecord(
-            id: token.sessionID, deviceID: deviceID, mode: mode, createdBy: user, createdAt: now,
-            expiresAt: now.addingTimeInterval(ttl), tokenHash: token.secretHash, takeOver: takeOver))
+        try await store.createSession(
+            SessionRecord(
+                id: token.sessionID, deviceID: deviceID, mode: mode, createdBy: user, createdAt: now,
+                expiresAt: now.addingTimeInterval(ttl), tokenHash: token.secretHash, takeOver: takeOver))
         return token
     }
 
@@ -181,7 +186,10 @@ public final class AgentHandle: Sendable {
     private let task: Task<Void, any Error>
     private let group: MultiThreadedEventLoopGroup
 
-    init(deviceID: String, sessions: AgentSessions, serviceGroup: ServiceGroup, task: Task<Void, any Error>, group: MultiThreadedEventLoopGroup) {
+    init(
+        deviceID: String, sessions: AgentSessions, serviceGroup: ServiceGroup, task: Task<Void, any Error>,
+        group: MultiThreadedEventLoopGroup
+    ) {
         self.deviceID = deviceID
         self.sessions = sessions
         self.serviceGroup = serviceGroup

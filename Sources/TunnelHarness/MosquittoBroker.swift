@@ -1,7 +1,7 @@
 import Crypto
 import Foundation
-import X509
 import TunnelRelay
+import X509
 
 /// A real mosquitto broker (`/usr/sbin/mosquitto`) on 127.0.0.1 for tests and benchmarks, with
 /// its configuration, password file, certificates, persistence and log in a temporary directory.
@@ -201,7 +201,8 @@ public final class MosquittoBroker: @unchecked Sendable {
     /// The child inherits the spawning thread's signal mask, and Swift concurrency's threads
     /// block SIGTERM: unblocked only for the spawn, so that `stop()` reaches mosquitto.
     private static func withTerminationSignalsUnblocked(_ body: () throws -> Void) rethrows {
-        var signals = sigset_t(), previous = sigset_t()
+        var signals = sigset_t()
+        var previous = sigset_t()
         sigemptyset(&signals)
         for signal in [SIGTERM, SIGINT, SIGHUP] { sigaddset(&signals, signal) }
         pthread_sigmask(SIG_UNBLOCK, &signals, &previous)
@@ -217,7 +218,8 @@ public final class MosquittoBroker: @unchecked Sendable {
 
     private static func findExecutable(named name: String = "mosquitto") -> String? {
         let path = ProcessInfo.processInfo.environment["PATH"] ?? ""
-        let directories = ["/usr/sbin", "/usr/bin", "/usr/local/sbin", "/opt/homebrew/sbin"]
+        let directories =
+            ["/usr/sbin", "/usr/bin", "/usr/local/sbin", "/opt/homebrew/sbin"]
             + path.split(separator: ":").map(String.init)
         return directories.map { "\($0)/\(name)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
     }
@@ -312,9 +314,9 @@ private func deliver(_ signal: Int32, to process: Process) {
 
 private func withLoopbackSocket<T>(port: Int, _ body: (Int32, inout sockaddr_in) throws -> T) throws -> T {
     #if canImport(Glibc)
-    let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     #else
-    let socket = Darwin.socket(AF_INET, SOCK_STREAM, 0)
+        let socket = Darwin.socket(AF_INET, SOCK_STREAM, 0)
     #endif
     guard socket >= 0 else { throw MosquittoBrokerError("cannot open a socket: \(String(cString: strerror(errno)))") }
     defer { close(socket) }

@@ -7,8 +7,10 @@ struct BenchRoot: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tunnel-bench",
         abstract: "Benchmarks: the tunnel on loopback (default) and the wire decoders.",
-        subcommands: [BenchCommand.self, CodecBenchCommand.self, UplinkBenchCommand.self,
-                      FaultsCommand.self,
-                      PeersBenchCommand.self],
+        subcommands: [
+            BenchCommand.self, CodecBenchCommand.self, UplinkBenchCommand.self,
+            FaultsCommand.self,
+            PeersBenchCommand.self,
+        ],
         defaultSubcommand: BenchCommand.self)
 }

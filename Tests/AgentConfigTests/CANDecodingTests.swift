@@ -13,11 +13,13 @@ final class CANDecodingTests: XCTestCase {
     }
 
     func values(_ decoder: TelemetryDecoder, _ data: [UInt8], id: UInt32 = 0x100, extended: Bool = true) -> [String: TelemetryValue.Value] {
-        Dictionary(decoder.decodeCAN(id: id, extended: extended, data: data).map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first })
+        Dictionary(
+            decoder.decodeCAN(id: id, extended: extended, data: data).map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first })
     }
 
     func testLittleAndBigEndianAtOddOffsets() throws {
-        let decoder = try decoder("""
+        let decoder = try decoder(
+            """
             "le6": {"start": 2, "bits": 6, "big_end": false, "route_to_mqtt": "le6"},
             "le8": {"start": 4, "bits": 8, "big_end": false, "route_to_mqtt": "le8"},
             "be8": {"start": 4, "bits": 8, "big_end": true, "route_to_mqtt": "be8"},
@@ -36,7 +38,8 @@ final class CANDecodingTests: XCTestCase {
     }
 
     func testSignedValuesAndScaling() throws {
-        let decoder = try decoder("""
+        let decoder = try decoder(
+            """
             "be12": {"start": 4, "bits": 12, "signed": true, "factor": 0.5, "route_to_mqtt": "be12"},
             "le16": {"start": 16, "bits": 16, "big_end": false, "signed": true, "factor": 0.1, "decimals": 1, "route_to_mqtt": "le16"},
             "positive": {"start": 32, "bits": 8, "signed": true, "offset": -100, "route_to_mqtt": "positive"},
@@ -50,7 +53,8 @@ final class CANDecodingTests: XCTestCase {
     }
 
     func testFlagsAndShortFrames() throws {
-        let decoder = try decoder("""
+        let decoder = try decoder(
+            """
             "bit3": {"start": 3, "bits": 1, "big_end": false, "type": "BOOL", "route_to_mqtt": "bit3"},
             "bit12": {"start": 12, "bits": 1, "big_end": false, "type": "BOOL", "route_to_mqtt": "bit12"},
             "late": {"start": 16, "bits": 8, "route_to_mqtt": "late"}
@@ -62,7 +66,8 @@ final class CANDecodingTests: XCTestCase {
     }
 
     func testListsWithPackLengthAndIDRanges() throws {
-        let decoder = try decoder("""
+        let decoder = try decoder(
+            """
             "nibbles": {"start": 4, "bits": 4, "big_end": false, "packing": "LIST", "pack_length": 3, "route_to_mqtt": "nibbles"},
             "cells": {"start": 0, "bits": 8, "packing": "LIST", "pack_length": 8, "offset": 200, "factor": 0.01, "decimals": 2, "route_to_mqtt": "cells"}
             """, packet: #""range": 4"#)
@@ -77,7 +82,8 @@ final class CANDecodingTests: XCTestCase {
     }
 
     func testStandardIDsAndDLC() throws {
-        let check = ConfigFixtures.params(#"{"protocols": {"can": {"packets": {"S305": {"dlc": 2, "params": {"v": {"bits": 16, "route_to_mqtt": "v"}}}}}}}"#)
+        let check = ConfigFixtures.params(
+            #"{"protocols": {"can": {"packets": {"S305": {"dlc": 2, "params": {"v": {"bits": 16, "route_to_mqtt": "v"}}}}}}}"#)
         let decoder = TelemetryDecoder(config: try XCTUnwrap(check.model))
         XCTAssertEqual(values(decoder, [0x01, 0x02], id: 0x305, extended: false), ["v": .number(0x0102)])
         XCTAssertEqual(values(decoder, [0x01, 0x02, 0x03], id: 0x305, extended: false), [:], "dlc 2 refuses a 3-byte frame")
@@ -86,7 +92,8 @@ final class CANDecodingTests: XCTestCase {
     }
 
     func testValidRangeWithSendInvalidFalseAndTrue() throws {
-        let decoder = try decoder("""
+        let decoder = try decoder(
+            """
             "strict": {"start": 0, "bits": 8, "factor": 0.02, "valid_bot": 2, "valid_top": 4, "route_to_mqtt": "strict"},
             "lenient": {"start": 0, "bits": 8, "factor": 0.02, "valid_bot": 2, "valid_top": 4, "send_invalid": true, "route_to_mqtt": "lenient"},
             "list": {"start": 0, "bits": 8, "packing": "LIST", "pack_length": 3, "factor": 0.02, "valid_bot": 2, "valid_top": 4, "route_to_mqtt": "list"},
@@ -155,7 +162,8 @@ final class CANDecodingTests: XCTestCase {
     }
 
     func testRoutesAddKeysBesideRouteToMQTT() throws {
-        let check = ConfigFixtures.params("""
+        let check = ConfigFixtures.params(
+            """
             {"protocols": {"can": {"packets": {"X7": {"params": {"v": {"route_to_mqtt": "v"}, "w": {"start": 8}}}}}},
              "routes": [{"from": {"prot": "can", "id": "X00000007", "param": "v"}, "to": {"prot": "mqtt", "param": "alsoV"}},
                         {"from": {"prot": "can", "id": "X7", "param": "w"}, "to": {"prot": "mqtt", "param": "w"}},

@@ -26,7 +26,9 @@ final class CheckConfigCommandTests: XCTestCase {
     func testValidFilesPrintTheirNoticesAndExitZero() throws {
         let outcome = ConfigFilesReport.check(settings: settings, params: params)
         XCTAssertTrue(outcome.valid)
-        XCTAssertEqual(outcome.text, """
+        XCTAssertEqual(
+            outcome.text,
+            """
             settings.json \(settings!): valid, 1 notice
               notice: $.wifi: not applicable on this gateway; accepted and ignored: the gateway's operating system manages Wi-Fi; there is no admin page
             params_config.json \(params!): valid, 0 notices
@@ -37,7 +39,9 @@ final class CheckConfigCommandTests: XCTestCase {
     func testEveryProblemOfBothFilesIsPrintedAndTheExitStatusIsOne() throws {
         let outcome = ConfigFilesReport.check(settings: badSettings, params: badParams)
         XCTAssertFalse(outcome.valid)
-        XCTAssertEqual(outcome.text, """
+        XCTAssertEqual(
+            outcome.text,
+            """
             settings.json \(badSettings!): 1 problem, 2 notices
               problem: $.serial.speed: found 0, expected an integer from 1 to 4294967295
               notice: $.tunnel: no tunnel; acquisition and uplink only, no link to the relay; pushed by the portal, the gateway's own tunnel section is kept
@@ -62,7 +66,9 @@ final class CheckConfigCommandTests: XCTestCase {
         let resetting = try ConfigFixtures.write(#"{"protocols": {"g1": {"packets": {"FD1": {}}}}}"#, to: "reset-params.json", in: folder)
         let refused = ConfigFilesReport.check(settings: settings, params: resetting)
         XCTAssertFalse(refused.valid)
-        XCTAssertTrue(refused.text.contains("problem: $.protocols.g1.packets.FD1: found sentence FD1 (its request changes the BMS's state)"), refused.text)
+        XCTAssertTrue(
+            refused.text.contains("problem: $.protocols.g1.packets.FD1: found sentence FD1 (its request changes the BMS's state)"),
+            refused.text)
     }
 
     func testTheBuiltProgramExitsZeroOnlyWhenBothFilesAreValid() throws {

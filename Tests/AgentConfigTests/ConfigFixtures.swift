@@ -9,7 +9,8 @@ enum ConfigFixtures {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
     /// A tunnel section that passes every check.
-    static let tunnel = #""tunnel": {"relay": "relay.example.com:7443", "cert": "device.pem", "key": "device-key.pem", "ca": "relay-ca.pem"}"#
+    static let tunnel =
+        #""tunnel": {"relay": "relay.example.com:7443", "cert": "device.pem", "key": "device-key.pem", "ca": "relay-ca.pem"}"#
 
     /// Checks settings.json text.
     static func settings(_ text: String) -> ConfigCheck<AgentSettings> {

@@ -88,7 +88,8 @@ final class G1DecodingTests: XCTestCase {
         XCTAssertEqual(values["chargingStage"]?.value, .number(3))
         XCTAssertEqual(values["chargingStageDuration"]?.value, .number(16))
         let flags: [String: Bool] = [
-            "cellVoltagesValid": true, "balancingRatesValid": true, "liveCellCountValid": true, "chargingFinished": false, "cellTemperaturesValid": true,
+            "cellVoltagesValid": true, "balancingRatesValid": true, "liveCellCountValid": true, "chargingFinished": false,
+            "cellTemperaturesValid": true,
             "protectionUnderVoltage": true, "protectionOverVoltage": false, "protectionDischargeOverCurrent": false,
             "protectionChargeOverCurrent": false, "protectionCellModuleOverheat": false, "protectionLeakage": false,
             "protectionNoCellCommunication": false, "protectionCellOverheat": true,
@@ -118,7 +119,8 @@ final class G1DecodingTests: XCTestCase {
 
     func testDT1CS1AndCG1() {
         // Speed 0x01F4 = 500 → 50.0 km/h; charger set voltage 0x0258 = 600 → 60.0 V, set current 0x64 = 100 → 10.0 A.
-        XCTAssertEqual(decode("DT1", ["01F4", "0000", "0000", "0000", "0000", "0000", "", "", "", "", "", ""])["speed"]?.value, .number(50))
+        XCTAssertEqual(
+            decode("DT1", ["01F4", "0000", "0000", "0000", "0000", "0000", "", "", "", "", "", ""])["speed"]?.value, .number(50))
         let cs1 = decode("CS1", ["01", "02", "0258", "0064", "0257", "0063"])
         XCTAssertEqual(cs1["chargerSetVoltage"], TelemetryValue(key: "chargerSetVoltage", value: .number(60), units: "V"))
         XCTAssertEqual(cs1["chargerSetCurrent"]?.value, .number(10))
@@ -135,18 +137,23 @@ final class G1DecodingTests: XCTestCase {
     }
 
     func testEncodingsOnTheirOwn() throws {
-        let config = try XCTUnwrap(ConfigFixtures.params("""
-            {"protocols": {"g1": {"packets": {"IN1": {"params": {
-              "le": {"field": 1, "big_end": false, "route_to_mqtt": "le"},
-              "signed": {"field": 2, "signed": true, "route_to_mqtt": "signed"},
-              "dec": {"field": 3, "encoding": "DEC", "factor": 2, "route_to_mqtt": "dec"},
-              "decBit": {"field": 4, "encoding": "DEC", "bit": 2, "route_to_mqtt": "decBit"},
-              "nonZero": {"field": 5, "type": "BOOL", "route_to_mqtt": "nonZero"},
-              "signedBytes": {"field": 6, "encoding": "BYTES", "signed": true, "route_to_mqtt": "signedBytes"}
-            }}}}}}
-            """).model)
+        let config = try XCTUnwrap(
+            ConfigFixtures.params(
+                """
+                {"protocols": {"g1": {"packets": {"IN1": {"params": {
+                  "le": {"field": 1, "big_end": false, "route_to_mqtt": "le"},
+                  "signed": {"field": 2, "signed": true, "route_to_mqtt": "signed"},
+                  "dec": {"field": 3, "encoding": "DEC", "factor": 2, "route_to_mqtt": "dec"},
+                  "decBit": {"field": 4, "encoding": "DEC", "bit": 2, "route_to_mqtt": "decBit"},
+                  "nonZero": {"field": 5, "type": "BOOL", "route_to_mqtt": "nonZero"},
+                  "signedBytes": {"field": 6, "encoding": "BYTES", "signed": true, "route_to_mqtt": "signedBytes"}
+                }}}}}}
+                """
+            ).model)
         let values = Dictionary(
-            TelemetryDecoder(config: config).decode(G1Sentence(name: "IN1", fields: ["3412", "80", "-1.25", "4", "00", "7F80FF"])).map { ($0.key, $0.value) },
+            TelemetryDecoder(config: config).decode(G1Sentence(name: "IN1", fields: ["3412", "80", "-1.25", "4", "00", "7F80FF"])).map {
+                ($0.key, $0.value)
+            },
             uniquingKeysWith: { first, _ in first })
         XCTAssertEqual(values["le"], .number(0x1234), "byte pairs reversed")
         XCTAssertEqual(values["signed"], .number(-128), "0x80 over 8 bits")

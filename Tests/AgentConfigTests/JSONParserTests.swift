@@ -1,5 +1,6 @@
-@testable import AgentConfig
 import XCTest
+
+@testable import AgentConfig
 
 /// The strict JSON reader behind the configuration check.
 final class JSONParserTests: XCTestCase {
@@ -35,7 +36,8 @@ final class JSONParserTests: XCTestCase {
 
     func testPositionIsLineAndColumnOfTheOffendingByte() {
         XCTAssertThrowsError(try parse("{\n  \"a\": 1,\n  }")) { error in
-            XCTAssertEqual(error as? JSONSyntaxError, JSONSyntaxError(line: 3, column: 3, found: "\"}\"", expected: "a key in double quotes"))
+            XCTAssertEqual(
+                error as? JSONSyntaxError, JSONSyntaxError(line: 3, column: 3, found: "\"}\"", expected: "a key in double quotes"))
         }
     }
 

@@ -17,7 +17,10 @@ final class SchemaAgreementTests: XCTestCase {
         (#"{"general": null, "wifi": null, "ota": null, "cellular": null, "can": null, "serial": null, "mqtt": null, \#(tunnel)}"#, true),
         (#"{"serial": {"type": null, "protocol": null, "speed": 115200.0}, "can": {"protocol": null}, "extra": [1], \#(tunnel)}"#, true),
         (#"{"wifi": {"rss_i_threshold": 255, "access_points": null, "admin_page": null}, \#(tunnel)}"#, true),
-        (#"{"mqtt": {"uri": "mqtts://[::1]:8883/x"}, "tunnel": {"relay": "[::1]:7443", "cert": "c", "key": "k", "ca": "a", "reconnect_max": 0.5}}"#, true),
+        (
+            #"{"mqtt": {"uri": "mqtts://[::1]:8883/x"}, "tunnel": {"relay": "[::1]:7443", "cert": "c", "key": "k", "ca": "a", "reconnect_max": 0.5}}"#,
+            true
+        ),
         (#"{"general": {"power_saving": "yes"}, \#(tunnel)}"#, false),
         (#"{"general": 5, \#(tunnel)}"#, false),
         (#"{"wifi": {"rssi_threshold": 256}, \#(tunnel)}"#, false),
@@ -49,7 +52,10 @@ final class SchemaAgreementTests: XCTestCase {
         (#"{"mqtt": {"enabled": false}, "tunnel": {"relay": "r:1", "cert": "c", "key": "k", "ca": "a", "mode": "on_demand"}}"#, false),
         (#"{"mqtt": {}, "tunnel": {"relay": "r:1", "cert": "c", "key": "k", "ca": "a", "mode": "on_demand"}}"#, true),
         (#"{"tunnel": {"relay": "r:1", "cert": "c", "key": "k", "ca": "a", "mode": "sometimes"}}"#, false),
-        (#"{"mqtt": {"ca": "ca.pem", "access_token": "t", "client_id": "c", "publish_rate": 0, "sequence_key": "seq", "queue": {"max_bytes": 4096, "max_age": 60}, "provision": {"device_name": "d", "key": "k", "secret": "s"}}, \#(tunnel)}"#, true),
+        (
+            #"{"mqtt": {"ca": "ca.pem", "access_token": "t", "client_id": "c", "publish_rate": 0, "sequence_key": "seq", "queue": {"max_bytes": 4096, "max_age": 60}, "provision": {"device_name": "d", "key": "k", "secret": "s"}}, \#(tunnel)}"#,
+            true
+        ),
         (#"{"mqtt": {"publish_rate": -1}, \#(tunnel)}"#, false),
         (#"{"tunnel": {"relay": "r:1", "cert": "c", "key": "k", "ca": "a", "live_telemetry_period": 0}}"#, true),
         (#"{"tunnel": {"relay": "r:1", "cert": "c", "key": "k", "ca": "a", "live_telemetry_period": 2.5}}"#, true),
@@ -141,8 +147,10 @@ final class SchemaAgreementTests: XCTestCase {
     }
 
     func testTheSchemasUseTheValidatorsPatterns() throws {
-        let settings = try String(contentsOf: ConfigFixtures.root.appendingPathComponent("docs/schema/settings.schema.json"), encoding: .utf8)
-        let params = try String(contentsOf: ConfigFixtures.root.appendingPathComponent("docs/schema/params_config.schema.json"), encoding: .utf8)
+        let settings = try String(
+            contentsOf: ConfigFixtures.root.appendingPathComponent("docs/schema/settings.schema.json"), encoding: .utf8)
+        let params = try String(
+            contentsOf: ConfigFixtures.root.appendingPathComponent("docs/schema/params_config.schema.json"), encoding: .utf8)
         func json(_ pattern: String) -> String { pattern.replacingOccurrences(of: "\\", with: "\\\\") }
         XCTAssertTrue(settings.contains(json(AgentSettings.relayPattern)))
         XCTAssertTrue(settings.contains(json(AgentSettings.mqttURIPattern)))
@@ -193,7 +201,9 @@ final class SchemaAgreementTests: XCTestCase {
         let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         let failure = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
-        if failure.contains("No module named") { throw missingPeer("Python's jsonschema is not installed (Debian package python3-jsonschema)") }
+        if failure.contains("No module named") {
+            throw missingPeer("Python's jsonschema is not installed (Debian package python3-jsonschema)")
+        }
         XCTAssertEqual(process.terminationStatus, 0, failure)
         let lines = text.split(separator: "\n").map(String.init)
         XCTAssertEqual(lines.count, documents.count, failure)

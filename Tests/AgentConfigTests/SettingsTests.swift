@@ -27,19 +27,23 @@ final class SettingsTests: XCTestCase {
         let check = ConfigFixtures.settings(Self.manualExample)
         XCTAssertEqual(check.report.problemLines, [])
         let settings = try XCTUnwrap(check.model)
-        XCTAssertEqual(settings.general, .init(alwaysConnected: true, connectionPeriod: 300, wifiHasPriority: true, powerSaving: true, sdcardSettingsAllowed: false))
+        XCTAssertEqual(
+            settings.general,
+            .init(alwaysConnected: true, connectionPeriod: 300, wifiHasPriority: true, powerSaving: true, sdcardSettingsAllowed: false))
         XCTAssertEqual(
             settings.wifi,
-            .init(enabled: true, scanPeriod: 60, rssiThreshold: 10, accessPoints: [.init(ssid: "EMUS-RMS-AP", passkey: "emusrmswifi")],
-                  adminPage: .init(enabled: true, timeout: 300, passkey: "emusrmswifi")))
+            .init(
+                enabled: true, scanPeriod: 60, rssiThreshold: 10, accessPoints: [.init(ssid: "EMUS-RMS-AP", passkey: "emusrmswifi")],
+                adminPage: .init(enabled: true, timeout: 300, passkey: "emusrmswifi")))
         XCTAssertEqual(settings.ota, .init(enabled: true, serverCert: "default"))
         XCTAssertEqual(settings.cellular, .init(enabled: true, apn: "internet", user: "user", password: "password"))
         XCTAssertEqual(settings.can, .init(enabled: true, speed: 500_000, protocol: "CAN"))
         XCTAssertEqual(settings.serial, .init(enabled: true, type: "RS232", speed: 57_600, protocol: "g1"))
         XCTAssertEqual(
             settings.mqtt,
-            .init(enabled: true, uri: "mqtt://rms.emusbms.io:8883", cliKey: "/spiffs/cli_key.pem", cliCert: "/spiffs/cli_cert.pem",
-                  username: "", password: "", attrSendPeriod: 5))
+            .init(
+                enabled: true, uri: "mqtt://rms.emusbms.io:8883", cliKey: "/spiffs/cli_key.pem", cliCert: "/spiffs/cli_cert.pem",
+                username: "", password: "", attrSendPeriod: 5))
     }
 
     func testVendorHardwareSectionsAreNoticedAsNotApplicableNeverAsProblems() {
@@ -51,7 +55,8 @@ final class SettingsTests: XCTestCase {
     }
 
     func testTheRowExamplesOfTheManualParseInTheirSections() throws {
-        let check = ConfigFixtures.settings("""
+        let check = ConfigFixtures.settings(
+            """
             {"general": {"connection_period": 300, "wifi_has_priority": true, "power_saving": true, "sdcard_settings_allowed": false},
              "wifi": {"enabled": true, "scan_period": 60, "rss_i_threshold": 10,
                       "access_points": [{"ssid": "EMUS-RMS-AP", "passkey": "emusrmswifi"}], "admin_page": {"timeout": 300, "passkey": "emusrmswifi"}},
@@ -69,7 +74,8 @@ final class SettingsTests: XCTestCase {
     }
 
     func testEmptySectionsTakeTheManualsDefaults() throws {
-        let check = ConfigFixtures.settings("""
+        let check = ConfigFixtures.settings(
+            """
             {"general": {}, "wifi": {"admin_page": {}, "access_points": [{}]}, "ota": {}, "cellular": {}, "can": {}, "serial": {}, "mqtt": {},
              \(ConfigFixtures.tunnel)}
             """)
@@ -104,13 +110,15 @@ final class SettingsTests: XCTestCase {
     }
 
     func testUnknownKeysAreNoticedWithTheirPath() throws {
-        let check = ConfigFixtures.settings(#"{"sdcard": {"x": 1}, "mqtt": {"qos": 1}, "serial": {"parity": "none"}, \#(ConfigFixtures.tunnel)}"#)
+        let check = ConfigFixtures.settings(
+            #"{"sdcard": {"x": 1}, "mqtt": {"qos": 1}, "serial": {"parity": "none"}, \#(ConfigFixtures.tunnel)}"#)
         XCTAssertTrue(check.report.isValid)
         XCTAssertEqual(check.report.noticePaths(.unknownKey), ["$.serial.parity", "$.mqtt.qos", "$.sdcard"])
     }
 
     func testEveryProblemIsReportedWithItsPath() {
-        let check = ConfigFixtures.settings("""
+        let check = ConfigFixtures.settings(
+            """
             {"general": {"power_saving": "yes"},
              "wifi": {"rssi_threshold": 300, "access_points": [{"ssid": 5}]},
              "can": {"speed": 0, "protocol": "J1939"},
@@ -119,28 +127,32 @@ final class SettingsTests: XCTestCase {
              "tunnel": {"relay": "relay.example.com", "cert": "", "key": "k.pem", "mode": "sometimes", "ping_interval": 30, "peer_timeout": 20}}
             """)
         XCTAssertNil(check.model)
-        XCTAssertEqual(check.report.problemLines, [
-            #"$.general.power_saving: found "yes", expected true or false"#,
-            "$.wifi.rssi_threshold: found 300, expected an integer from 0 to 255",
-            #"$.wifi.access_points[0].ssid: found 5, expected a string"#,
-            "$.can.speed: found 0, expected an integer from 1 to 1000000",
-            #"$.can.protocol: found "J1939", expected one of "CAN", "can""#,
-            "$.serial.speed: found -1, expected an integer from 1 to 4294967295",
-            #"$.serial.device: found "", expected a device path, for example "/dev/ttyUSB0""#,
-            #"$.mqtt.uri: found "http://broker", expected mqtt://host:port or mqtts://host:port"#,
-            "$.mqtt.attr_send_period: found 0, expected an integer ≥ 1",
-            #"$.tunnel.relay: found "relay.example.com", expected host:port with a port from 1 to 65535"#,
-            #"$.tunnel.mode: found "sometimes", expected one of "always", "on_demand""#,
-            #"$.tunnel.cert: found "", expected a PEM file path"#,
-            "$.tunnel.ca: found nothing, expected a PEM file path",
-        ])
+        XCTAssertEqual(
+            check.report.problemLines,
+            [
+                #"$.general.power_saving: found "yes", expected true or false"#,
+                "$.wifi.rssi_threshold: found 300, expected an integer from 0 to 255",
+                #"$.wifi.access_points[0].ssid: found 5, expected a string"#,
+                "$.can.speed: found 0, expected an integer from 1 to 1000000",
+                #"$.can.protocol: found "J1939", expected one of "CAN", "can""#,
+                "$.serial.speed: found -1, expected an integer from 1 to 4294967295",
+                #"$.serial.device: found "", expected a device path, for example "/dev/ttyUSB0""#,
+                #"$.mqtt.uri: found "http://broker", expected mqtt://host:port or mqtts://host:port"#,
+                "$.mqtt.attr_send_period: found 0, expected an integer ≥ 1",
+                #"$.tunnel.relay: found "relay.example.com", expected host:port with a port from 1 to 65535"#,
+                #"$.tunnel.mode: found "sometimes", expected one of "always", "on_demand""#,
+                #"$.tunnel.cert: found "", expected a PEM file path"#,
+                "$.tunnel.ca: found nothing, expected a PEM file path",
+            ])
     }
 
     func testPeerTimeoutMustExceedThePingIntervalAndIsCheckedOnlyOnWellFormedValues() {
         let tunnel = #""relay": "r:1", "cert": "c", "key": "k", "ca": "a""#
         XCTAssertEqual(
             ConfigFixtures.settings(#"{"tunnel": {\#(tunnel), "ping_interval": 30, "peer_timeout": 20}}"#).report.problemLines,
-            ["$.tunnel.peer_timeout: found 20 with ping_interval 30, expected more seconds than ping_interval, or a live relay is dropped between two pings"])
+            [
+                "$.tunnel.peer_timeout: found 20 with ping_interval 30, expected more seconds than ping_interval, or a live relay is dropped between two pings"
+            ])
         XCTAssertEqual(
             ConfigFixtures.settings(#"{"tunnel": {\#(tunnel), "ping_interval": "often", "peer_timeout": 10}}"#).report.problemLines,
             [#"$.tunnel.ping_interval: found "often", expected an integer from 1 to 86400"#])
@@ -154,7 +166,8 @@ final class SettingsTests: XCTestCase {
         let settings = try XCTUnwrap(check.model)
         XCTAssertNil(settings.tunnel)
         XCTAssertEqual(settings.tunnelMode, "off")
-        XCTAssertEqual(settings.reconnectMax, AgentSettings.Tunnel.defaultReconnectMax, "the serial and CAN retry bound still has its default")
+        XCTAssertEqual(
+            settings.reconnectMax, AgentSettings.Tunnel.defaultReconnectMax, "the serial and CAN retry bound still has its default")
         XCTAssertEqual(check.report.noticePaths(.tunnelOff), ["$.tunnel"])
         XCTAssertTrue(
             check.report.notices.first { $0.kind == .tunnelOff }?.description.contains("no link to the relay") == true,
@@ -177,7 +190,8 @@ final class SettingsTests: XCTestCase {
         XCTAssertEqual(
             ConfigFixtures.settings("{\n  \"serial\": {\"speed\": 57600,}\n}").report.problemLines,
             [#"$: found "}" at line 2, column 29, expected valid JSON there: a key in double quotes"#])
-        XCTAssertEqual(ConfigFixtures.settings("[1]").report.problemLines, ["$: found an array, expected a JSON object with the settings sections"])
+        XCTAssertEqual(
+            ConfigFixtures.settings("[1]").report.problemLines, ["$: found an array, expected a JSON object with the settings sections"])
     }
 
     func testLoadResolvesRelativePathsAndKeepsTheExistingAPI() throws {
@@ -197,13 +211,15 @@ final class SettingsTests: XCTestCase {
 
     func testLoadRefusesWithEveryProblem() throws {
         let folder = try ConfigFixtures.temporaryFolder(for: self)
-        let path = try ConfigFixtures.write(#"{"serial": {"speed": "fast"}, "tunnel": {"relay": "r:1", "cert": "c", "key": "k"}}"#, to: "s.json", in: folder)
+        let path = try ConfigFixtures.write(
+            #"{"serial": {"speed": "fast"}, "tunnel": {"relay": "r:1", "cert": "c", "key": "k"}}"#, to: "s.json", in: folder)
         XCTAssertThrowsError(try AgentSettings.load(path: path)) { error in
             let loadError = error as? AgentSettings.LoadError
             XCTAssertEqual(loadError?.problems.map(\.path), ["$.serial.speed", "$.tunnel.ca"])
             XCTAssertEqual(
                 loadError?.description,
-                #"\#(path): $.serial.speed: found "fast", expected an integer from 1 to 4294967295; $.tunnel.ca: found nothing, expected a PEM file path"#)
+                #"\#(path): $.serial.speed: found "fast", expected an integer from 1 to 4294967295; $.tunnel.ca: found nothing, expected a PEM file path"#
+            )
         }
         XCTAssertThrowsError(try AgentSettings.load(path: folder.appendingPathComponent("absent.json").path)) { error in
             XCTAssertTrue("\(error)".contains("found no readable file at"), "\(error)")

@@ -29,7 +29,9 @@ final class ConfigProbationTests: XCTestCase {
         XCTAssertTrue(running.needsBMS)
         XCTAssertEqual(running.handle(.brokerConnected, now: 1_001), .waiting, "the broker alone is not enough")
         XCTAssertEqual(running.handle(.bmsAnswered(at: 995), now: 1_002), .waiting, "a sentence from before the push does not count")
-        XCTAssertEqual(running.handle(.tick, now: 1_120), .rollBack(reason: "no valid sentence from the BMS within 120 s of the push (it was answering before)"))
+        XCTAssertEqual(
+            running.handle(.tick, now: 1_120),
+            .rollBack(reason: "no valid sentence from the BMS within 120 s of the push (it was answering before)"))
         var answered = probation(bms: 990)
         _ = answered.handle(.brokerConnected, now: 1_001)
         XCTAssertEqual(answered.handle(.bmsAnswered(at: 1_005), now: 1_005), .proven)

@@ -4,9 +4,11 @@ import XCTest
 @testable import TunnelAgent
 
 final class PollScheduleTests: XCTestCase {
-    let g1 = ParamsConfig.G1Protocol(requestPeriod: 1, packets: [
-        .init(name: "CV1"), .init(name: "BV2", requestPeriod: 10), .init(name: "cells", sentence: "BV2"),
-    ])
+    let g1 = ParamsConfig.G1Protocol(
+        requestPeriod: 1,
+        packets: [
+            .init(name: "CV1"), .init(name: "BV2", requestPeriod: 10), .init(name: "cells", sentence: "BV2"),
+        ])
 
     func testEveryPacketIsDueAtStartThenAtItsOwnPeriod() {
         var schedule = PollSchedule(protocol: g1, start: 100)

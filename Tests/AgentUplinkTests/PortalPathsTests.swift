@@ -6,7 +6,9 @@ import XCTest
 /// Where the relative paths of a pushed settings.json point: the gateway's own settings folder.
 final class PortalPathsTests: XCTestCase {
     func testPushedRelativePathsResolveAgainstTheLocalSettingsFolder() throws {
-        let paths = AgentPaths(settings: "/etc/tunnel-agent/settings.json", params: "/etc/tunnel-agent/params_config.json", stateDirectory: "/var/lib/tunnel-agent")
+        let paths = AgentPaths(
+            settings: "/etc/tunnel-agent/settings.json", params: "/etc/tunnel-agent/params_config.json",
+            stateDirectory: "/var/lib/tunnel-agent")
         XCTAssertEqual(paths.settingsFolder, "/etc/tunnel-agent")
         let local = AgentSettings(mqtt: .init(uri: "mqtts://b:8883", ca: "/etc/tunnel-agent/broker-ca.pem"))
         let pushed = Array(#"{"mqtt": {"uri": "mqtts://c:8883", "ca": "broker-ca.pem", "cli_cert": "client.pem"}}"#.utf8)

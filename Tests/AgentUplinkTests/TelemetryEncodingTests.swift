@@ -43,7 +43,9 @@ final class TelemetryEncodingTests: XCTestCase {
 
     func testPublisherBatchesRecordsAndAddsTheSequenceKey() {
         var publisher = TelemetryPublisher(window: 2, sequenceKey: "seq")
-        let records = (1...150).map { QueuedRecord(sequence: Int64($0), record: TelemetryRecord(timestamp: 1000 + Int64($0), members: #""a":1"#)) }
+        let records = (1...150).map {
+            QueuedRecord(sequence: Int64($0), record: TelemetryRecord(timestamp: 1000 + Int64($0), members: #""a":1"#))
+        }
         let (payload, used) = publisher.payload(for: records)
         XCTAssertEqual(used.count, TelemetryPublisher.maxRecordsPerMessage)
         XCTAssertTrue(payload.hasPrefix(#"[{"ts":1001,"values":{"a":1,"seq":1}},{"ts":1002,"#), payload)

@@ -57,7 +57,9 @@ final class TelemetryQueueTests: XCTestCase {
 
     func testTheAgeBoundDropsOldRecords() async throws {
         let queue = try await TelemetryQueue.open(path: path, limits: .init(maxBytes: 1 << 20, maxAge: 60))
-        try await queue.append([TelemetryRecord(timestamp: 1_000, members: #""a":1"#), TelemetryRecord(timestamp: 90_000, members: #""a":2"#)])
+        try await queue.append([
+            TelemetryRecord(timestamp: 1_000, members: #""a":1"#), TelemetryRecord(timestamp: 90_000, members: #""a":2"#),
+        ])
         try await queue.expire(now: 100_000)
         let left = try await queue.oldest(after: 0, limit: 10)
         XCTAssertEqual(left.map(\.record.timestamp), [90_000])

@@ -1,7 +1,8 @@
-@testable import BMSSimulator
 import NIOCore
 import SharedWire
 import XCTest
+
+@testable import BMSSimulator
 
 /// The fault injector's output and the silence rules.
 final class FaultInjectionTests: XCTestCase {

@@ -22,13 +22,19 @@ final class G1CANMessageBuilderTests: XCTestCase {
         XCTAssertEqual(frame.id, 0x19B5_0001)
         XCTAssertEqual(frame.data, [0xBE, 0xCA, 0xC4, 0x03, 0x04, 0x01, 0x02])
         // A 16-cell pack at 63.52 V: 6352 = 0x000018D0.
-        XCTAssertEqual(builder.batteryVoltage(minCell: 0, maxCell: 0, averageCell: 0, totalVoltage: 6352).data.suffix(4), [0x18, 0xD0, 0x00, 0x00])
+        XCTAssertEqual(
+            builder.batteryVoltage(minCell: 0, maxCell: 0, averageCell: 0, totalVoltage: 6352).data.suffix(4), [0x18, 0xD0, 0x00, 0x00])
     }
 
     func testSummaryFrames() {
-        XCTAssertEqual(builder.moduleTemperature(min: 0x7D, max: 0x82, average: 0x7F), try CANFrame(id: 0x19B5_0002, extended: true, data: [0x7D, 0x82, 0x7F]))
-        XCTAssertEqual(builder.balancingRate(min: 0, max: 0xFF, average: 0x40), try CANFrame(id: 0x19B5_0003, extended: true, data: [0, 0xFF, 0x40]))
-        XCTAssertEqual(builder.cellTemperature(min: 0x64, max: 0x96, average: 0x70), try CANFrame(id: 0x19B5_0008, extended: true, data: [0x64, 0x96, 0x70]))
+        XCTAssertEqual(
+            builder.moduleTemperature(min: 0x7D, max: 0x82, average: 0x7F),
+            try CANFrame(id: 0x19B5_0002, extended: true, data: [0x7D, 0x82, 0x7F]))
+        XCTAssertEqual(
+            builder.balancingRate(min: 0, max: 0xFF, average: 0x40), try CANFrame(id: 0x19B5_0003, extended: true, data: [0, 0xFF, 0x40]))
+        XCTAssertEqual(
+            builder.cellTemperature(min: 0x64, max: 0x96, average: 0x70),
+            try CANFrame(id: 0x19B5_0008, extended: true, data: [0x64, 0x96, 0x70]))
     }
 
     func testDiagnosticCodesSplitTheProtectionFlags() {

@@ -30,8 +30,10 @@ final class SLCANCodecTests: XCTestCase {
         var messages: [SLCANMessage] = [.open, .close, .ok, .error]
         messages += SLCANBitRate.allCases.map(SLCANMessage.setBitRate)
         for length in 0...8 {
-            messages.append(.frame(try CANFrame(id: 0x100 + UInt32(length), extended: false, data: (0..<length).map { UInt8($0 * 37 & 0xFF) })))
-            messages.append(.frame(try CANFrame(id: 0x1FFF_FFF0 + UInt32(length), extended: true, data: (0..<length).map { UInt8(255 - $0) })))
+            messages.append(
+                .frame(try CANFrame(id: 0x100 + UInt32(length), extended: false, data: (0..<length).map { UInt8($0 * 37 & 0xFF) })))
+            messages.append(
+                .frame(try CANFrame(id: 0x1FFF_FFF0 + UInt32(length), extended: true, data: (0..<length).map { UInt8(255 - $0) })))
             messages.append(.frame(try CANFrame(remoteID: 0x7F0 + UInt32(length), extended: false, length: length)))
             messages.append(.frame(try CANFrame(remoteID: UInt32(length), extended: true, length: length)))
         }
@@ -107,7 +109,9 @@ final class SLCANCodecTests: XCTestCase {
     func testDecoderResynchronisesAfterGarbage() throws {
         var decoder = SLCANDecoder()
         var buffer = ByteBuffer(string: "hello\rt1230\rxx\u{07}O\r")
-        XCTAssertEqual(try decoder.decode(buffer: &buffer), .invalid(.malformed(line: "hello", reason: "unknown command; expected t, T, r, R, S0-S8, O or C")))
+        XCTAssertEqual(
+            try decoder.decode(buffer: &buffer),
+            .invalid(.malformed(line: "hello", reason: "unknown command; expected t, T, r, R, S0-S8, O or C")))
         XCTAssertEqual(try decoder.decode(buffer: &buffer), .message(.frame(try CANFrame(id: 0x123, extended: false, data: []))))
         guard case .invalid(.malformed(line: "xx", _)) = try decoder.decode(buffer: &buffer) else { return XCTFail("garbage before BELL") }
         XCTAssertEqual(try decoder.decode(buffer: &buffer), .message(.error), "the BELL after garbage still counts")
@@ -132,7 +136,9 @@ final class SLCANCodecTests: XCTestCase {
         for _ in 0..<300 {
             var decoder = SLCANDecoder()
             let bytes = (0..<Int.random(in: 0...400, using: &random)).map { _ in
-                Bool.random(using: &random) ? UInt8.random(in: 0...255, using: &random) : Array("tTrRSOC0123456789ABCDEF\r\u{07}".utf8).randomElement(using: &random)!
+                Bool.random(using: &random)
+                    ? UInt8.random(in: 0...255, using: &random)
+                    : Array("tTrRSOC0123456789ABCDEF\r\u{07}".utf8).randomElement(using: &random)!
             }
             var buffer = ByteBuffer(bytes: bytes)
             while try decoder.decode(buffer: &buffer) != nil {}

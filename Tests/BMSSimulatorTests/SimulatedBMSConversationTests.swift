@@ -1,13 +1,15 @@
-@testable import BMSSimulator
 import Foundation
 import SharedWire
 import XCTest
+
+@testable import BMSSimulator
 
 /// A Control Panel conversation scripted against the `SimulatedBMS` state machine, time given.
 final class SimulatedBMSConversationTests: XCTestCase {
     private let start = Date(timeIntervalSince1970: 1_767_225_600)  // 2026-01-01 00:00 UTC
 
-    private func bms(cells: Int = 20, strings: Int = 1, password: String? = nil, profile: CurrentProfile = .constant(-12.5)) -> SimulatedBMS {
+    private func bms(cells: Int = 20, strings: Int = 1, password: String? = nil, profile: CurrentProfile = .constant(-12.5)) -> SimulatedBMS
+    {
         SimulatedBMS(
             pack: SimulatedPack(configuration: PackConfiguration(cellsPerString: cells, strings: strings, profile: profile)),
             password: password, now: start)
@@ -33,8 +35,10 @@ final class SimulatedBMSConversationTests: XCTestCase {
         XCTAssertEqual(version, [G1Sentence(name: "VR1", fields: ["G1CU", "SIM00001", "2.4.1"])])
 
         // Poll the summaries: one line each, with the reference's field counts.
-        let fieldCounts = ["CV1": 10, "BV1": 6, "BT1": 5, "BT3": 5, "BB1": 6, "BC1": 3, "ST1": 8, "CS1": 6, "CG1": 3, "DT1": 12,
-                           "IN1": 1, "OT1": 1, "TD1": 7]
+        let fieldCounts = [
+            "CV1": 10, "BV1": 6, "BT1": 5, "BT3": 5, "BB1": 6, "BC1": 3, "ST1": 8, "CS1": 6, "CG1": 3, "DT1": 12,
+            "IN1": 1, "OT1": 1, "TD1": 7,
+        ]
         for (name, count) in fieldCounts {
             let (outcome, lines) = try send(&bms, name)
             XCTAssertEqual(outcome, .answered)
@@ -108,8 +112,9 @@ final class SimulatedBMSConversationTests: XCTestCase {
         XCTAssertEqual(try send(&bms, "RS2", at: 130).1.map { $0.fields[2] }, ["01", "02"], "power-on, then the RS1 reset")
 
         XCTAssertEqual(try send(&bms, "RC1", [], at: 130).0, .applied)
-        XCTAssertEqual(try send(&bms, "TD1", ["2030", "06", "15", "12", "30", "00"], at: 130).1[0].fields.prefix(6),
-                       ["2030", "06", "15", "12", "30", "00"])
+        XCTAssertEqual(
+            try send(&bms, "TD1", ["2030", "06", "15", "12", "30", "00"], at: 130).1[0].fields.prefix(6),
+            ["2030", "06", "15", "12", "30", "00"])
         XCTAssertEqual(try send(&bms, "TD1", at: 140).1[0].fields[5], "10", "the set clock runs on")
 
         XCTAssertGreaterThan(try send(&bms, "LG1", at: 140).1.count, 3)
@@ -148,7 +153,9 @@ final class SimulatedBMSConversationTests: XCTestCase {
     func testPerCellLinesGoStringByString() throws {
         var bms = bms(cells: 10, strings: 2)
         let lines = try send(&bms, "BV2").1
-        XCTAssertEqual(lines.map { Array($0.fields.prefix(3)) }, [["00", "0001", "8"], ["00", "0009", "2"], ["01", "0001", "8"], ["01", "0009", "2"]])
+        XCTAssertEqual(
+            lines.map { Array($0.fields.prefix(3)) },
+            [["00", "0001", "8"], ["00", "0009", "2"], ["01", "0001", "8"], ["01", "0009", "2"]])
         XCTAssertEqual(try send(&bms, "CG1").1[0].fields, ["01", "0A", "01", "0A", "01"], "sensor OK, then (cells, OK) per string")
         XCTAssertEqual(try send(&bms, "BV1").1[0].fields[0], "14", "20 cells in all")
     }
@@ -188,10 +195,12 @@ final class SimulatedBMSConversationTests: XCTestCase {
         XCTAssertEqual(G1Field.hex(Int(total), width: 8), try send(&bms, "CV1", at: 5).1[0].fields[0], "CAN and G1 agree")
 
         XCTAssertEqual(bms.canAnswer(to: builder.request(.batteryVoltage), builder), [voltage])
-        XCTAssertEqual(bms.canAnswer(to: try CANFrame(remoteID: 0x19B5_0102, extended: true, length: 4), builder),
-                       [frames.first { $0.id == 0x19B5_0102 }!])
-        XCTAssertEqual(bms.canAnswer(to: try CANFrame(id: 0x19B5_0400, extended: true, data: [0x00, 0x10, 0x02]), builder),
-                       [builder.configurationParameter(id: 0x10, size: 2, value: 0x12C)])
+        XCTAssertEqual(
+            bms.canAnswer(to: try CANFrame(remoteID: 0x19B5_0102, extended: true, length: 4), builder),
+            [frames.first { $0.id == 0x19B5_0102 }!])
+        XCTAssertEqual(
+            bms.canAnswer(to: try CANFrame(id: 0x19B5_0400, extended: true, data: [0x00, 0x10, 0x02]), builder),
+            [builder.configurationParameter(id: 0x10, size: 2, value: 0x12C)])
         XCTAssertEqual(bms.canAnswer(to: try CANFrame(id: 0x19B5_0001, extended: true, data: [1]), builder), [], "not a request")
         XCTAssertEqual(bms.canAnswer(to: try CANFrame(id: 0x001, extended: false, data: []), builder), [])
     }

@@ -1,5 +1,6 @@
-@testable import BMSSimulator
 import XCTest
+
+@testable import BMSSimulator
 
 /// The pack model stepped in time: charge, voltages, temperatures, charging stages and the
 /// flags that trip past their limits.
@@ -8,9 +9,10 @@ final class SimulatedPackTests: XCTestCase {
         soc: Double = 0.8, profile: CurrentProfile, capacity: Double = 100, ambient: Double = 25, limits: PackLimits? = nil,
         cells: Int = 16, strings: Int = 1, sensorOffset: Double = 0
     ) -> SimulatedPack {
-        SimulatedPack(configuration: PackConfiguration(
-            cellsPerString: cells, strings: strings, capacityAh: capacity, stateOfCharge: soc, profile: profile,
-            ambientTemperature: ambient, currentSensorOffset: sensorOffset, limits: limits))
+        SimulatedPack(
+            configuration: PackConfiguration(
+                cellsPerString: cells, strings: strings, capacityAh: capacity, stateOfCharge: soc, profile: profile,
+                ambientTemperature: ambient, currentSensorOffset: sensorOffset, limits: limits))
     }
 
     func testStateOfChargeFallsUnderLoad() {

@@ -70,7 +70,8 @@ final class SimulatorEndToEndTests: XCTestCase {
             try await panel.write(G1Sentence(name: "PW1", fields: ["1234"]).line + "CF2,0020,0BB8,00\r\n")
             let login = try await panel.waitForLine(startingWith: "PW1,")
             XCTAssertEqual(login + "\r\n", G1Sentence(name: "PW1", fields: ["1"]).line)
-            try await panel.write(G1Sentence(name: "CF2", fields: ["0020", "0BB8"]).line + G1Sentence(name: "CF2", fields: ["0020", "?"]).line)
+            try await panel.write(
+                G1Sentence(name: "CF2", fields: ["0020", "0BB8"]).line + G1Sentence(name: "CF2", fields: ["0020", "?"]).line)
             try await panel.wait("write and read back") { _ in panel.lines.filter { $0.hasPrefix("CF2,0020,0BB8,") }.count == 2 }
 
             let can = try await TestPort.open(folder + "/can.pty", group: group)
@@ -115,7 +116,9 @@ final class SimulatorEndToEndTests: XCTestCase {
             let port = Int(listening.g1.split(separator: ":").last!)!
             let collector = TCPCollector()
             let channel = try await ClientBootstrap(group: group)
-                .channelInitializer { channel in channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(collector) } }
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(collector) }
+                }
                 .connect(host: "127.0.0.1", port: port).get()
             try await channel.writeAndFlush(ByteBuffer(string: G1Sentence.request("CV1").line))
             try await Task.sleep(for: .milliseconds(600))

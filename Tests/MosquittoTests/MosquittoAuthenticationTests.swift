@@ -15,8 +15,9 @@ final class MosquittoAuthenticationTests: XCTestCase {
 
     func testAWrongPasswordIsAPermanentRefusalThatLibmosquittoKeepsRetrying() async throws {
         let broker = try await startBroker(.init(users: ["device-1": "right secret"]))
-        let client = try MosquittoClient(options: .init(
-            port: broker.port, username: "device-1", password: "wrong", reconnectDelayMin: 1, reconnectDelayMax: 1))
+        let client = try MosquittoClient(
+            options: .init(
+                port: broker.port, username: "device-1", password: "wrong", reconnectDelayMin: 1, reconnectDelayMax: 1))
         let log = EventLog.recording(client)
         try client.start()
         let refusal = try await log.next("CONNACK refusal") { if case .connected = $0 { true } else { false } }

@@ -54,7 +54,8 @@ final class MosquittoClientTests: XCTestCase {
         let log = EventLog.recording(client)
         try client.start()
         try await log.next("CONNACK 0") { $0.isAccepted }
-        let threads = 8, perThread = 50
+        let threads = 8
+        let perThread = 50
         let ids = NSLock()
         nonisolated(unsafe) var messageIDs = Set<Int32>()
         DispatchQueue.concurrentPerform(iterations: threads) { thread in

@@ -9,9 +9,10 @@ final class MosquittoTLSTests: XCTestCase {
     func testAClientWithTheCAAndItsCertificateCarriesMessages() async throws {
         let broker = try await startBroker(.init(tls: true, requireClientCertificate: true))
         let files = try XCTUnwrap(broker.certificates)
-        let client = try MosquittoClient(options: .init(
-            port: broker.port,
-            tls: .init(caFile: files.caPath, certificateFile: files.clientCertificatePath, keyFile: files.clientKeyPath)))
+        let client = try MosquittoClient(
+            options: .init(
+                port: broker.port,
+                tls: .init(caFile: files.caPath, certificateFile: files.clientCertificatePath, keyFile: files.clientKeyPath)))
         let log = EventLog.recording(client)
         try client.start()
         try await log.next("CONNACK 0 over TLS") { $0.isAccepted }
@@ -26,8 +27,9 @@ final class MosquittoTLSTests: XCTestCase {
     func testAClientTrustingAnotherCANeverConnectsAndSaysWhy() async throws {
         let broker = try await startBroker(.init(tls: true))
         let stranger = try MosquittoBroker.TLSFiles.mint(into: broker.directory + "/stranger")
-        let client = try MosquittoClient(options: .init(
-            port: broker.port, tls: .init(caFile: stranger.caPath), reconnectDelayMin: 1, reconnectDelayMax: 1))
+        let client = try MosquittoClient(
+            options: .init(
+                port: broker.port, tls: .init(caFile: stranger.caPath), reconnectDelayMin: 1, reconnectDelayMax: 1))
         let log = EventLog.recording(client)
         try client.start()
         try await log.next("the OpenSSL reason") {
@@ -72,7 +74,8 @@ final class MosquittoTLSTests: XCTestCase {
             "s_server", "-accept", "\(port)", "-tls1_1", "-cipher", "DEFAULT@SECLEVEL=0",
             "-cert", files.serverCertificatePath, "-key", files.serverKeyPath,
         ]
-        let output = Pipe(), input = Pipe()  // s_server quits at end of stdin: keep it open
+        let output = Pipe()
+        let input = Pipe()  // s_server quits at end of stdin: keep it open
         server.standardOutput = output
         server.standardError = output
         server.standardInput = input

@@ -4,7 +4,8 @@ import XCTest
 /// How `--database-url` is read.
 final class PostgresDatabaseURLTests: XCTestCase {
     func testFullURL() throws {
-        let url = try PostgresDatabaseURL(parsing: "postgres://relay:s%40cret@db.example:6543/relay_prod?sslmode=verify-full&sslrootcert=/etc/ca.pem")
+        let url = try PostgresDatabaseURL(
+            parsing: "postgres://relay:s%40cret@db.example:6543/relay_prod?sslmode=verify-full&sslrootcert=/etc/ca.pem")
         XCTAssertEqual(url.host, "db.example")
         XCTAssertEqual(url.port, 6543)
         XCTAssertEqual(url.username, "relay")

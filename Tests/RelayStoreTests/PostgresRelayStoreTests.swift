@@ -1,6 +1,7 @@
 import Foundation
-@testable import TunnelRelay
 import XCTest
+
+@testable import TunnelRelay
 
 /// The store contract on PostgreSQL. Needs a server: `TEST_DATABASE_URL`
 /// (`postgres://postgres@127.0.0.1:PORT/postgres`; `scripts/test` starts a throwaway one).

@@ -53,7 +53,8 @@ final class RelayBoundsTests: XCTestCase {
         XCTAssertNil(kept["r0k0"], "the oldest go first")
         // Long keys are dropped; big values are bounded by the device's byte budget.
         let bigValue = String(repeating: "v", count: 10_000)
-        telemetry.received(deviceID: "pack-2", record: Array("{\"ts\":1,\"values\":{\"\(String(repeating: "k", count: 200))\":1,\"ok\":1}}".utf8))
+        telemetry.received(
+            deviceID: "pack-2", record: Array("{\"ts\":1,\"values\":{\"\(String(repeating: "k", count: 200))\":1,\"ok\":1}}".utf8))
         XCTAssertEqual(Set(telemetry.snapshot(deviceID: "pack-2")!.values.keys), ["ok"])
         for index in 0..<20 {
             telemetry.received(deviceID: "pack-2", record: Array("{\"ts\":\(index + 2),\"values\":{\"big\(index)\":\"\(bigValue)\"}}".utf8))

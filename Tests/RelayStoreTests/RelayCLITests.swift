@@ -45,9 +45,11 @@ final class RelayCLITests: XCTestCase {
         try await relay("device", "revoke", "pack-1")
 
         let events = try await audit(AuditQuery(deviceID: "pack-1")).map(\.event)
-        XCTAssertEqual(events, [
-            .deviceRegistered, .registrationRefused, .deviceReset, .deviceRegistered, .sessionCreated, .deviceRevoked,
-        ])
+        XCTAssertEqual(
+            events,
+            [
+                .deviceRegistered, .registrationRefused, .deviceReset, .deviceRegistered, .sessionCreated, .deviceRevoked,
+            ])
     }
 
     func testUsersKeysAndRoles() async throws {

@@ -1,8 +1,9 @@
 import Foundation
-import SQLiteNIO
 import NIOPosix
-@testable import TunnelRelay
+import SQLiteNIO
 import XCTest
+
+@testable import TunnelRelay
 
 /// The store contract on the embedded SQLite store, and its upgrade from older files.
 final class SQLiteRelayStoreTests: XCTestCase {

@@ -20,7 +20,12 @@ extension StoreContract {
 
         let all = try await store.auditEntries(AuditQuery())
         XCTAssertEqual(all.map(\.at), entries.map(\.at))
-        XCTAssertEqual(all.map { var entry = $0; entry.id = nil; return entry }, entries, "every field round-trips")
+        XCTAssertEqual(
+            all.map {
+                var entry = $0
+                entry.id = nil
+                return entry
+            }, entries, "every field round-trips")
         XCTAssertEqual(Set(all.compactMap(\.id)).count, 5, "each entry has its own ID")
 
         let byDevice = try await store.auditEntries(AuditQuery(deviceID: "d1"))

@@ -56,7 +56,9 @@ extension StoreContract {
     static func auditCursors(_ factory: some StoreFactory) async throws {
         let store = try await factory.open()
         // Five entries in one millisecond, and one from a node whose clock is an hour behind.
-        for index in 0..<5 { try await store.appendAudit(AuditEntry(at: t0, event: .sessionEndRequested, actor: "cli", sessionID: "s\(index)")) }
+        for index in 0..<5 {
+            try await store.appendAudit(AuditEntry(at: t0, event: .sessionEndRequested, actor: "cli", sessionID: "s\(index)"))
+        }
         try await store.appendAudit(AuditEntry(at: t0 - 3_600, event: .deviceRevoked, actor: "cli", deviceID: "late"))
         let all = try await store.auditEntries(AuditQuery(afterID: 0, limit: 100))
         XCTAssertEqual(all.map(\.sessionID), ["s0", "s1", "s2", "s3", "s4", nil], "in insertion order, whatever the times")

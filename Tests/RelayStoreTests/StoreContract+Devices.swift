@@ -44,9 +44,11 @@ enum StoreContract {
         }
 
         let audit = try await store.auditEntries(AuditQuery(deviceID: "pack-1"))
-        XCTAssertEqual(audit.map(\.event), [
-            .deviceRegistered, .registrationRefused, .deviceReset, .deviceRegistered, .registrationRefused,
-        ])
+        XCTAssertEqual(
+            audit.map(\.event),
+            [
+                .deviceRegistered, .registrationRefused, .deviceReset, .deviceRegistered, .registrationRefused,
+            ])
         XCTAssertEqual(audit[1].source, "192.0.2.7:50000")
         XCTAssertEqual(audit[1].actor, "alice")
         XCTAssertEqual(audit[2].actor, "root")
@@ -117,7 +119,10 @@ enum StoreContract {
         let offered = try await store.device(id: "pack-3")
         XCTAssertEqual(offered?.certificateSerial, "aa")
         XCTAssertEqual(offered?.pendingCertificateSerial, "bb")
-        XCTAssertEqual(offered.map { [$0.accepts(certificateSerial: "aa"), $0.accepts(certificateSerial: "bb"), $0.accepts(certificateSerial: "cc")] }, [true, true, false])
+        XCTAssertEqual(
+            offered.map {
+                [$0.accepts(certificateSerial: "aa"), $0.accepts(certificateSerial: "bb"), $0.accepts(certificateSerial: "cc")]
+            }, [true, true, false])
 
         let wrong = try await store.promoteCertificate(deviceID: "pack-3", serial: "cc", at: t0 + 2, by: "relay")
         XCTAssertFalse(wrong, "only the serial on offer is promoted")
@@ -152,9 +157,11 @@ enum StoreContract {
             at: t0 + 1)
         try await store.markSeen(deviceID: "pack-3", relayNode: "node-a", at: t0 + 5)
         let online = try await store.device(id: "pack-3")
-        XCTAssertEqual(online?.presence, DevicePresence(
-            online: true, lastSeenAt: t0 + 5, remoteAddress: "198.51.100.4:40000", agentVersion: "tunnel-agent/1.0",
-            relayNode: "node-a"))
+        XCTAssertEqual(
+            online?.presence,
+            DevicePresence(
+                online: true, lastSeenAt: t0 + 5, remoteAddress: "198.51.100.4:40000", agentVersion: "tunnel-agent/1.0",
+                relayNode: "node-a"))
 
         // The agent moved to node b; node a's late disconnect must not mark it offline.
         try await store.markOnline(

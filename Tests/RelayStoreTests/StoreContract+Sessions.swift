@@ -4,7 +4,9 @@ import TunnelRelay
 import XCTest
 
 extension StoreContract {
-    static func session(for device: String, token: SessionToken, mode: TunnelMessage.SessionMode = .control, user: String = "erin", ttl: TimeInterval = 60) -> SessionRecord {
+    static func session(
+        for device: String, token: SessionToken, mode: TunnelMessage.SessionMode = .control, user: String = "erin", ttl: TimeInterval = 60
+    ) -> SessionRecord {
         SessionRecord(
             id: token.sessionID, deviceID: device, mode: mode, createdBy: user, createdAt: t0,
             expiresAt: t0 + ttl, tokenHash: token.secretHash)
@@ -76,9 +78,11 @@ extension StoreContract {
 
         let ended = try await store.auditEntries(AuditQuery(deviceID: "pack-1")).filter { $0.event == .sessionEnded }
         XCTAssertEqual(ended.count, 1)
-        XCTAssertEqual(ended.first, AuditEntry(
-            id: ended.first?.id, at: t0 + 62, event: .sessionEnded, actor: "relay", userID: "erin", deviceID: "pack-1",
-            sessionID: token.sessionID, mode: .monitor, reason: "client left", startedAt: t0 + 2, bytesToDevice: 1_234,
-            bytesFromDevice: 5_000_000_000))
+        XCTAssertEqual(
+            ended.first,
+            AuditEntry(
+                id: ended.first?.id, at: t0 + 62, event: .sessionEnded, actor: "relay", userID: "erin", deviceID: "pack-1",
+                sessionID: token.sessionID, mode: .monitor, reason: "client left", startedAt: t0 + 2, bytesToDevice: 1_234,
+                bytesFromDevice: 5_000_000_000))
     }
 }

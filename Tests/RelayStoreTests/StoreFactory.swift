@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PostgresNIO
+
 @testable import TunnelRelay
 
 /// Opens handles on one test's database. Each `open()` is a new, independent handle, the way

@@ -61,7 +61,8 @@ final class G1CodecTests: XCTestCase {
         var generator = SystemRandomNumberGenerator()
         for _ in 0..<200 {
             var decoder = G1LineDecoder()
-            var buffer = ByteBuffer(bytes: (0..<Int.random(in: 0...600, using: &generator)).map { _ in UInt8.random(in: 0...255, using: &generator) })
+            var buffer = ByteBuffer(
+                bytes: (0..<Int.random(in: 0...600, using: &generator)).map { _ in UInt8.random(in: 0...255, using: &generator) })
             while try decoder.decode(buffer: &buffer) != nil {}
             XCTAssertLessThanOrEqual(buffer.readableBytes, G1LineDecoder.maxLineLength)
         }

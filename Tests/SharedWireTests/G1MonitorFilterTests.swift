@@ -23,9 +23,11 @@ final class G1MonitorFilterTests: XCTestCase {
         let cf2Read = G1Sentence(name: "CF2", fields: ["1A", "?"]).line
         let result = run(["\r\nCV1,?,78\r\n", fd1, pw2, cf2Write, "garbage\r\n", cf2Read, "BV1,?,4F\n"])
         XCTAssertEqual(result.passed, "\r\nCV1,?,78\r\n" + cf2Read + "BV1,?,4F\n")
-        XCTAssertEqual(result.dropped.map(\.line), ["FD1,?,", "PW2,1234,", "CF2,1A,250,", "garbage"].enumerated().map { index, prefix in
-            index < 3 ? String([fd1, pw2, cf2Write][index].dropLast()) : prefix
-        })
+        XCTAssertEqual(
+            result.dropped.map(\.line),
+            ["FD1,?,", "PW2,1234,", "CF2,1A,250,", "garbage"].enumerated().map { index, prefix in
+                index < 3 ? String([fd1, pw2, cf2Write][index].dropLast()) : prefix
+            })
         XCTAssertTrue(result.dropped[0].reason.contains("read-only"), result.dropped[0].reason)
     }
 

@@ -106,8 +106,10 @@ final class G1ReadingTests: XCTestCase {
 
     func testMonitorAllowListFollowsTheReference() {
         let allowed = ["CV1,?", "BV2,?", "SS1,?", "LG1,?", "TD1,?", "CF2,1A,?", "RS2,?"]
-        let refused = ["CF2,1A,250", "FD1,?", "RS1,?", "SS1,c", "LG1,c", "PW1,1234", "PW2,abcd", "SC1,50",
-                       "TD1,2026,11,26,12,00,05", "CN2,19B50401,1,0,1,01", "OT1,1", "XYZ,?", "CF2,,?"]
+        let refused = [
+            "CF2,1A,250", "FD1,?", "RS1,?", "SS1,c", "LG1,c", "PW1,1234", "PW2,abcd", "SC1,50",
+            "TD1,2026,11,26,12,00,05", "CN2,19B50401,1,0,1,01", "OT1,1", "XYZ,?", "CF2,,?",
+        ]
         for text in allowed { XCTAssertTrue(G1Catalogue.isAllowedInMonitorSession(sentence(text)), text) }
         for text in refused { XCTAssertFalse(G1Catalogue.isAllowedInMonitorSession(sentence(text)), text) }
         XCTAssertEqual(G1Catalogue.effect(of: sentence("XYZ,?")), .unknown)

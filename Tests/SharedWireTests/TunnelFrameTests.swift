@@ -9,7 +9,10 @@ final class TunnelFrameTests: XCTestCase {
         .hello(.init(role: .agentControl, software: "tunnel-agent/1", sessionID: "", credential: "")),
         .hello(.init(role: .client, software: "c", sessionID: "s", credential: "st1.a.b")),
         .welcome(.init(identity: "pack-1", pingIntervalMilliseconds: 15_000)),
-        .openSession(.init(sessionID: "abc", mode: .monitor, serial: .init(baudRate: 57_600, dataBits: 7, parity: .even, stopBits: .two, flowControl: .hardware))),
+        .openSession(
+            .init(
+                sessionID: "abc", mode: .monitor,
+                serial: .init(baudRate: 57_600, dataBits: 7, parity: .even, stopBits: .two, flowControl: .hardware))),
         .openSession(.init(sessionID: "abd", mode: .control, serial: .init(), takeOver: true)),
         .closeSession(.init(sessionID: "abc", code: .serialBusy, message: "busy")),
         .sessionStatus(.init(state: .connected, deviceID: "pack-1", mode: .control)),
@@ -86,7 +89,8 @@ final class TunnelFrameTests: XCTestCase {
         var generator = SystemRandomNumberGenerator()
         for _ in 0..<500 {
             var decoder = TunnelMessageDecoder()
-            var buffer = ByteBuffer(bytes: (0..<Int.random(in: 0...200, using: &generator)).map { _ in UInt8.random(in: 0...255, using: &generator) })
+            var buffer = ByteBuffer(
+                bytes: (0..<Int.random(in: 0...200, using: &generator)).map { _ in UInt8.random(in: 0...255, using: &generator) })
             do {
                 while try decoder.decode(buffer: &buffer) != nil {}
             } catch is TunnelProtocolError {

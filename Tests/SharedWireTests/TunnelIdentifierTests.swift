@@ -8,14 +8,17 @@ final class TunnelIdentifierTests: XCTestCase {
         for good in ["pack-0042", "a", "A.b_c-9", String(repeating: "x", count: 64), "3f2a9c01e4b7d6a8c9e0f1a2"] {
             XCTAssertTrue(TunnelIdentifier.isValid(good), good)
         }
-        for bad in ["", ".", "..", "../etc/passwd", ".hidden", "a/b", "a\\b", "sessión", "a b", "a\u{0}b", "a\nb",
-                    String(repeating: "x", count: 65), "ｐａｃｋ"] {
+        for bad in [
+            "", ".", "..", "../etc/passwd", ".hidden", "a/b", "a\\b", "sessión", "a b", "a\u{0}b", "a\nb",
+            String(repeating: "x", count: 65), "ｐａｃｋ",
+        ] {
             XCTAssertFalse(TunnelIdentifier.isValid(bad), bad.debugDescription)
         }
     }
 
     func testErrorsNameTheFieldAndShowTheValueSafely() {
-        XCTAssertThrowsError(try TunnelIdentifier.check("../\u{1B}[2J" + String(repeating: "y", count: 100), field: "HELLO session ID")) { error in
+        XCTAssertThrowsError(try TunnelIdentifier.check("../\u{1B}[2J" + String(repeating: "y", count: 100), field: "HELLO session ID")) {
+            error in
             let error = error as! TunnelProtocolError
             XCTAssertEqual(error.code, .invalidIdentifier)
             XCTAssertTrue(error.message.hasPrefix("HELLO session ID \"../\\u{1B}[2J"), error.message)
@@ -36,7 +39,8 @@ final class TunnelIdentifierTests: XCTestCase {
     }
 
     func testRefusalsWithoutThePortCarryTheDocumentedValues() {
-        XCTAssertEqual(SerialControlResult.refusedUnread(.setBaudRate(9_600)), .init(operation: .setBaudRate, value: 0, status: .unsupported))
+        XCTAssertEqual(
+            SerialControlResult.refusedUnread(.setBaudRate(9_600)), .init(operation: .setBaudRate, value: 0, status: .unsupported))
         XCTAssertEqual(SerialControlResult.refusedUnread(.setDataBits(7)), .init(operation: .setDataBits, value: 8, status: .unsupported))
         XCTAssertEqual(SerialControlResult.refusedUnread(.setParity(.even)), .init(operation: .setParity, value: 1, status: .unsupported))
         XCTAssertEqual(SerialControlResult.refusedUnread(.setRTS(true)), .init(operation: .setRTS, value: 1, status: .unsupported))

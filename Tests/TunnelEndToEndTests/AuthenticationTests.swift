@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import NIOCore
 import NIOSSL
@@ -7,7 +8,6 @@ import TunnelPKI
 import TunnelRelay
 import TunnelTransport
 import X509
-import Crypto
 import XCTest
 
 /// Who may use the relay: one-time session tokens, device certificates, TLS versions.
@@ -70,10 +70,11 @@ final class AuthenticationTests: XCTestCase {
         let key = Certificate.PrivateKey(P256.Signing.PrivateKey())
         let certificate = try rogueCA.issue(commonName: "pack-2", publicKey: key.publicKey, purpose: .client, days: 1)
         let serverCA = try PEMFiles.certificates(at: RelayCredentials(dataDirectory: deployment.directory).serverCAPath)
-        let tls = try NIOSSLContext(configuration: TLSPolicy.client(
-            trustedCA: serverCA,
-            chain: [try NIOSSLCertificate(bytes: Array(try certificate.serializeAsPEM().pemString.utf8), format: .pem)],
-            key: try NIOSSLPrivateKey(bytes: Array(try key.serializeAsPEM().pemString.utf8), format: .pem)))
+        let tls = try NIOSSLContext(
+            configuration: TLSPolicy.client(
+                trustedCA: serverCA,
+                chain: [try NIOSSLCertificate(bytes: Array(try certificate.serializeAsPEM().pemString.utf8), format: .pem)],
+                key: try NIOSSLPrivateKey(bytes: Array(try key.serializeAsPEM().pemString.utf8), format: .pem)))
         let dialer = TunnelDialer(relay: deployment.relayAddress, tls: tls)
         do {
             _ = try await dialer.dial(
@@ -167,9 +168,10 @@ final class CertificateCurrencyTests: XCTestCase {
         let stale = deployment.directory + "/agents/pack-1-stale"
         _ = try RelayCredentials(dataDirectory: deployment.directory).issueDeviceBundle(deviceID: "pack-1", into: stale)
         let bundle = RelayCredentials.Bundle(directory: stale)
-        let tls = try NIOSSLContext(configuration: TLSPolicy.client(
-            trustedCA: try PEMFiles.certificates(at: RelayCredentials(dataDirectory: deployment.directory).serverCAPath),
-            chain: try PEMFiles.certificates(at: bundle.certificatePath), key: try PEMFiles.privateKey(at: bundle.keyPath)))
+        let tls = try NIOSSLContext(
+            configuration: TLSPolicy.client(
+                trustedCA: try PEMFiles.certificates(at: RelayCredentials(dataDirectory: deployment.directory).serverCAPath),
+                chain: try PEMFiles.certificates(at: bundle.certificatePath), key: try PEMFiles.privateKey(at: bundle.keyPath)))
         do {
             _ = try await TunnelDialer(relay: deployment.relayAddress, tls: tls).dial(
                 on: deployment.clientGroup.next(), hello: .init(role: .agentControl, software: "stale"),

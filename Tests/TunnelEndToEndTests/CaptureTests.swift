@@ -41,11 +41,13 @@ final class CaptureTests: XCTestCase {
 
         let records = try SessionCapture.read(path: path)
         XCTAssertEqual(records.flatMap(\.lines), ["CV1,?,78", "CV1,0000187B,FF83,,,,,,,,,C4", "BC1,?,E1", "BC1,000464CE,00057E40,1F3E,18"])
-        XCTAssertEqual(records.filter { $0.direction == .toDevice }.map(\.hex).joined(),
-                       Array("CV1,?,78\r\nBC1,?,E1\r\n".utf8).map { String(format: "%02x", $0) }.joined(),
-                       "every byte the client sent is in the capture")
+        XCTAssertEqual(
+            records.filter { $0.direction == .toDevice }.map(\.hex).joined(),
+            Array("CV1,?,78\r\nBC1,?,E1\r\n".utf8).map { String(format: "%02x", $0) }.joined(),
+            "every byte the client sent is in the capture")
         let transcript = CaptureTranscript.render(records)
-        XCTAssertEqual(transcript.count, 6, "four sentences and the first chunk of each split answer:\n\(transcript.joined(separator: "\n"))")
+        XCTAssertEqual(
+            transcript.count, 6, "four sentences and the first chunk of each split answer:\n\(transcript.joined(separator: "\n"))")
         XCTAssertTrue(transcript[1].contains("line continues: CV1,000"), transcript[1])
         XCTAssertTrue(transcript.contains { $0.contains("→ BMS  CV1,?,78") && $0.contains("[CV1 request]") })
         XCTAssertTrue(transcript.contains { $0.contains("← BMS  CV1,0000187B") && $0.contains("62.67 V") && $0.contains("-12.5 A") })

@@ -27,8 +27,9 @@ final class HostilePeerTests: XCTestCase {
             try await connection.send(.hello(hello))
             try await connection.messages.waitUntilClosed()
             XCTAssertEqual(connection.messages.goingAway?.code, .invalidIdentifier, what)
-            XCTAssertTrue(connection.messages.goingAway?.message.contains("A–Z a–z 0–9") == true
-                || connection.messages.goingAway?.message.contains("printable ASCII") == true,
+            XCTAssertTrue(
+                connection.messages.goingAway?.message.contains("A–Z a–z 0–9") == true
+                    || connection.messages.goingAway?.message.contains("printable ASCII") == true,
                 "\(what): \(String(describing: connection.messages.goingAway))")
         }
         XCTAssertFalse(FileManager.default.fileExists(atPath: parent + "/\(escape).jsonl"), "no file outside the captures folder")
@@ -53,7 +54,8 @@ final class HostilePeerTests: XCTestCase {
         let agent = try await RawConnection.open(to: deployment, tls: try deployment.clientTLS(deviceID: "pack-3"))
         try await agent.send(.hello(.init(role: .agentControl, software: "inventive")))
         try await waitUntil("the relay welcomed the agent") { !agent.messages.messages.isEmpty }
-        let frames = 20, keysPerFrame = 200
+        let frames = 20
+        let keysPerFrame = 200
         for frame in 0..<frames {
             let values = (0..<keysPerFrame).map { "\"k\(frame)-\($0)\":\($0)" }.joined(separator: ",")
             try await agent.send(.telemetry(ByteBuffer(string: "{\"ts\":\(1_000 + frame),\"values\":{\(values)}}")))

@@ -44,8 +44,9 @@ final class MonitorAndTakeoverTests: XCTestCase {
             monitor.messages.contains { if case .serialControlResult = $0 { true } else { false } }
         }
         let answer = monitor.messages.compactMap { if case .serialControlResult(let r) = $0 { r } else { nil } }.first
-        XCTAssertEqual(answer, SerialControlResult(operation: .setBaudRate, value: 0, status: .unsupported),
-                       "never applied: refused by the relay, which cannot read the port (PROTOCOL.md 8.5)")
+        XCTAssertEqual(
+            answer, SerialControlResult(operation: .setBaudRate, value: 0, status: .unsupported),
+            "never applied: refused by the relay, which cannot read the port (PROTOCOL.md 8.5)")
 
         try await channel.close()
         await deployment.stop()
@@ -59,7 +60,8 @@ final class MonitorAndTakeoverTests: XCTestCase {
         let agent = try await deployment.startAgent(deviceID: "pack-1", serialDevice: bms.pty!.slavePath)
         let control = MessageCollector()
         let (controlChannel, _) = try await deployment.dialClient(
-            credential: "\(try await deployment.openSession(deviceID: "pack-1", user: "alice"))") { control }
+            credential: "\(try await deployment.openSession(deviceID: "pack-1", user: "alice"))"
+        ) { control }
         try await control.waitUntilConnected()
         var monitors: [(MessageCollector, any Channel)] = []
         for _ in 0..<2 {
@@ -80,8 +82,9 @@ final class MonitorAndTakeoverTests: XCTestCase {
                 String(decoding: collector.serialBytes, as: UTF8.self) == "BV1,10,BF,C1,BF,0000187B,,AA\r\n"
             }
         }
-        XCTAssertFalse(String(decoding: monitors[0].0.serialBytes, as: UTF8.self).contains("?"),
-                       "monitors see the BMS's side, not the control client's requests")
+        XCTAssertFalse(
+            String(decoding: monitors[0].0.serialBytes, as: UTF8.self).contains("?"),
+            "monitors see the BMS's side, not the control client's requests")
 
         try await controlChannel.close()
         for (_, channel) in monitors { try await channel.close() }
@@ -95,20 +98,24 @@ final class MonitorAndTakeoverTests: XCTestCase {
         try await deployment.startAgent(deviceID: "pack-1", serialDevice: bms.pty!.slavePath)
         let alice = MessageCollector()
         _ = try await deployment.dialClient(
-            credential: "\(try await deployment.openSession(deviceID: "pack-1", user: "alice"))") { alice }
+            credential: "\(try await deployment.openSession(deviceID: "pack-1", user: "alice"))"
+        ) { alice }
         try await alice.waitUntilConnected()
 
         let carol = MessageCollector()
         _ = try await deployment.dialClient(
-            credential: "\(try await deployment.openSession(deviceID: "pack-1", user: "carol"))") { carol }
+            credential: "\(try await deployment.openSession(deviceID: "pack-1", user: "carol"))"
+        ) { carol }
         try await carol.waitUntilClosed()
         XCTAssertEqual(carol.goingAway?.code, .serialBusy)
-        XCTAssertTrue(carol.goingAway?.message.contains("alice") == true && carol.goingAway?.message.contains("since") == true,
-                      "the refusal says who holds the device and since when: \(String(describing: carol.goingAway))")
+        XCTAssertTrue(
+            carol.goingAway?.message.contains("alice") == true && carol.goingAway?.message.contains("since") == true,
+            "the refusal says who holds the device and since when: \(String(describing: carol.goingAway))")
 
         let admin = MessageCollector()
         let (adminChannel, _) = try await deployment.dialClient(
-            credential: "\(try await deployment.openSession(deviceID: "pack-1", user: "admin", takeOver: true))") { admin }
+            credential: "\(try await deployment.openSession(deviceID: "pack-1", user: "admin", takeOver: true))"
+        ) { admin }
         try await alice.waitUntilClosed()
         XCTAssertEqual(alice.goingAway?.code, .sessionTakenOver)
         XCTAssertTrue(alice.goingAway?.message.contains("admin") == true, "\(String(describing: alice.goingAway))")

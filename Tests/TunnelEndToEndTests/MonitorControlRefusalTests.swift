@@ -34,13 +34,15 @@ final class MonitorControlRefusalTests: XCTestCase {
         XCTAssertEqual(Self.results(client).map(\.operation), [.setBaudRate], "answered at once, up to the query still out")
         try await agentData.send(.serialControlResult(.init(operation: .queryState, value: 0x30, status: .applied)))
         try await waitUntil("every request was answered") { Self.results(client).count == requests.count }
-        XCTAssertEqual(Self.results(client), [
-            SerialControlResult(operation: .setBaudRate, value: 0, status: .unsupported),
-            SerialControlResult(operation: .queryState, value: 0x30, status: .applied),
-            SerialControlResult(operation: .setDTR, value: 1, status: .unsupported),
-            SerialControlResult(operation: .sendBreak, value: 100, status: .unsupported),
-            SerialControlResult(operation: .purge, value: 3, status: .unsupported),
-        ], "in the order asked")
+        XCTAssertEqual(
+            Self.results(client),
+            [
+                SerialControlResult(operation: .setBaudRate, value: 0, status: .unsupported),
+                SerialControlResult(operation: .queryState, value: 0x30, status: .applied),
+                SerialControlResult(operation: .setDTR, value: 1, status: .unsupported),
+                SerialControlResult(operation: .sendBreak, value: 100, status: .unsupported),
+                SerialControlResult(operation: .purge, value: 3, status: .unsupported),
+            ], "in the order asked")
         try await Task.sleep(for: .milliseconds(200))
         XCTAssertEqual(Self.controls(agentData), [.queryState], "nothing else arrived later")
         XCTAssertFalse(client.closed, "a refusal does not end the session")

@@ -27,7 +27,8 @@ final class RFC2217EndToEndTests: XCTestCase {
 
         let panel = ByteCollector()
         let connection = try await ClientBootstrap(group: deployment.clientGroup)
-            .channelInitializer { channel in channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(panel) } }
+            .channelInitializer { channel in channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(panel) }
+            }
             .connect(host: "127.0.0.1", port: port).get()
         var request = ByteBuffer(bytes: [iac, TelnetVerb.will.rawValue, 44])
         request.writeComPortCommand(ComPortCommand.setBaudRate.rawValue, value: [0, 0, 0x25, 0x80])
@@ -38,7 +39,9 @@ final class RFC2217EndToEndTests: XCTestCase {
 
         let atBMS = try await bms.collector.wait(forCount: 11)
         XCTAssertEqual(atBMS, Array("CV1,?,78".utf8) + [0xFF, 0x0D, 0x0A], "data unescaped, unchanged")
-        let baud = answer(.baudRate(9_600)), stop = answer(.stopSize(.two)), parity = answer(.parity(.none))
+        let baud = answer(.baudRate(9_600))
+        let stop = answer(.stopSize(.two))
+        let parity = answer(.parity(.none))
         try await waitUntil("three answers arrived (\(panel.received))") {
             [baud, stop, parity].allSatisfy { panel.received.firstRange(of: $0) != nil }
         }

@@ -21,11 +21,13 @@ final class RFC2217HandlerTests: XCTestCase {
 
         init() throws {
             var route: ((SerialControlResult) -> Void)?
-            bridge = SerialBridge(eventLoop: loop, callbacks: .init(
-                onMessage: { message in
-                    if case .serialControlResult(let result) = message { route?(result) }
-                },
-                onEnd: { _ in }))
+            bridge = SerialBridge(
+                eventLoop: loop,
+                callbacks: .init(
+                    onMessage: { message in
+                        if case .serialControlResult(let result) = message { route?(result) }
+                    },
+                    onEnd: { _ in }))
             let link = SerialControlLink(bridge: bridge, logger: Logger(label: "test"))
             route = { link.tunnelAnswered($0) }
             self.link = link
@@ -85,12 +87,15 @@ final class RFC2217HandlerTests: XCTestCase {
         XCTAssertEqual(try received(client).count, 18, "six offers: WILL and DO for BINARY, SGA, COM-PORT-OPTION")
         try rig.agreeAndAnswerThePoll(client)
 
-        try client.writeInbound(ByteBuffer(bytes: Array("AB".utf8) + [iac, iac] + [iac, sb, 44, 1, 0, 0, 0x25, 0x80, iac, se] + Array("CD".utf8)))
-        XCTAssertEqual(try rig.toTunnel(), [
-            .serialData(ByteBuffer(bytes: [0x41, 0x42, 0xFF])),
-            .serialControl(.setBaudRate(9_600)),
-            .serialData(ByteBuffer(string: "CD")),
-        ])
+        try client.writeInbound(
+            ByteBuffer(bytes: Array("AB".utf8) + [iac, iac] + [iac, sb, 44, 1, 0, 0, 0x25, 0x80, iac, se] + Array("CD".utf8)))
+        XCTAssertEqual(
+            try rig.toTunnel(),
+            [
+                .serialData(ByteBuffer(bytes: [0x41, 0x42, 0xFF])),
+                .serialControl(.setBaudRate(9_600)),
+                .serialData(ByteBuffer(string: "CD")),
+            ])
         XCTAssertEqual(try received(client), [], "the answer waits for the port")
         try rig.tunnel.writeInbound(TunnelMessage.serialControlResult(.init(operation: .setBaudRate, value: 9_600, status: .applied)))
         XCTAssertEqual(try received(client), answer(.baudRate(9_600)))

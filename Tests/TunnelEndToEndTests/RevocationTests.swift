@@ -49,9 +49,10 @@ final class RevocationTests: XCTestCase {
         try await client.waitUntilConnected()
 
         // As `tunnel-relay session end` does for a running session, from another process.
-        try await deployment.store.appendAudit(AuditEntry(
-            at: Date(), event: .sessionEndRequested, actor: "cli", deviceID: "pack-1", sessionID: token.sessionID,
-            reason: "ended by the relay's operator"))
+        try await deployment.store.appendAudit(
+            AuditEntry(
+                at: Date(), event: .sessionEndRequested, actor: "cli", deviceID: "pack-1", sessionID: token.sessionID,
+                reason: "ended by the relay's operator"))
         try await client.waitUntilClosed()
         XCTAssertEqual(client.goingAway?.code, .sessionEnded)
         XCTAssertEqual(client.goingAway?.message, "ended by the relay's operator")
@@ -77,13 +78,15 @@ final class RevocationTests: XCTestCase {
         for client in clients { try await client.waitUntilConnected() }
 
         let stamp = Date()
-        try await deployment.store.appendAudit(AuditEntry(
-            at: stamp, event: .sessionEndRequested, actor: "cli", deviceID: "pack-1", sessionID: first.sessionID, reason: "first"))
+        try await deployment.store.appendAudit(
+            AuditEntry(
+                at: stamp, event: .sessionEndRequested, actor: "cli", deviceID: "pack-1", sessionID: first.sessionID, reason: "first"))
         try await clients[0].waitUntilClosed()
         // Written later, stamped an hour before the entry already read.
-        try await deployment.store.appendAudit(AuditEntry(
-            at: stamp.addingTimeInterval(-3_600), event: .sessionEndRequested, actor: "cli", deviceID: "pack-1",
-            sessionID: second.sessionID, reason: "second, from a clock an hour behind"))
+        try await deployment.store.appendAudit(
+            AuditEntry(
+                at: stamp.addingTimeInterval(-3_600), event: .sessionEndRequested, actor: "cli", deviceID: "pack-1",
+                sessionID: second.sessionID, reason: "second, from a clock an hour behind"))
         try await clients[1].waitUntilClosed()
         XCTAssertEqual(clients[1].goingAway?.code, .sessionEnded)
         XCTAssertEqual(clients[1].goingAway?.message, "second, from a clock an hour behind")

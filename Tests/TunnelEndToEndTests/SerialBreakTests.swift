@@ -13,11 +13,14 @@ final class SerialBreakTests: XCTestCase {
         let bms = try await SerialEnd.makePTY(group: deployment.clientGroup)
         try await deployment.startAgent(deviceID: "pack-1", serialDevice: bms.pty!.slavePath)
         let control = MessageCollector()
-        let (controlChannel, _) = try await deployment.dialClient(credential: "\(try await deployment.openSession(deviceID: "pack-1"))") { control }
+        let (controlChannel, _) = try await deployment.dialClient(credential: "\(try await deployment.openSession(deviceID: "pack-1"))") {
+            control
+        }
         try await control.waitUntilConnected()
         let monitor = MessageCollector()
         let (monitorChannel, _) = try await deployment.dialClient(
-            credential: "\(try await deployment.openSession(deviceID: "pack-1", mode: .monitor))") { monitor }
+            credential: "\(try await deployment.openSession(deviceID: "pack-1", mode: .monitor))"
+        ) { monitor }
         try await monitor.waitUntilConnected()
 
         let start = ContinuousClock.now
@@ -54,7 +57,9 @@ final class SerialBreakTests: XCTestCase {
         let bms = try await SerialEnd.makePTY(group: deployment.clientGroup)
         try await deployment.startAgent(deviceID: "pack-1", serialDevice: bms.pty!.slavePath)
         let control = MessageCollector()
-        let (channel, _) = try await deployment.dialClient(credential: "\(try await deployment.openSession(deviceID: "pack-1"))") { control }
+        let (channel, _) = try await deployment.dialClient(credential: "\(try await deployment.openSession(deviceID: "pack-1"))") {
+            control
+        }
         try await control.waitUntilConnected()
 
         let start = ContinuousClock.now

@@ -61,7 +61,9 @@ final class SerialControlTests: XCTestCase {
         for attempt in 1...2 {
             let panel = ByteCollector()
             let connection = try await ClientBootstrap(group: deployment.clientGroup)
-                .channelInitializer { channel in channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(panel) } }
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(panel) }
+                }
                 .connect(host: "127.0.0.1", port: port).get()
             try await connection.writeAndFlush(ByteBuffer(string: "CV1,?,78\r\n"))
             bms.collector.reset()

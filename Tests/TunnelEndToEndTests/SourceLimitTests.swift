@@ -10,7 +10,8 @@ import XCTest
 /// What one address may take of the relay, and the relay's graceful stop.
 final class SourceLimitTests: XCTestCase {
     func testLimiterRulesWithTimeGiven() {
-        var limiter = SourceLimiter(configuration: .init(maxConnectionsPerSource: 2, maxAuthFailuresPerSource: 2, failureWindow: .seconds(60)))
+        var limiter = SourceLimiter(
+            configuration: .init(maxConnectionsPerSource: 2, maxAuthFailuresPerSource: 2, failureWindow: .seconds(60)))
         let start = NIODeadline.uptimeNanoseconds(1_000_000_000)
         XCTAssertEqual(limiter.connectionOpened(from: "10.0.0.1", now: start), .allowed)
         XCTAssertEqual(limiter.connectionOpened(from: "10.0.0.1", now: start), .allowed)
@@ -54,8 +55,9 @@ final class SourceLimitTests: XCTestCase {
         try await deployment.startAgent(deviceID: "pack-1", serialDevice: bms.pty!.slavePath)  // holds 1 of the 8
         var flood: [any Channel] = []
         for _ in 0..<12 {  // plain TCP, never a TLS handshake: half-open from the relay's view
-            flood.append(try await ClientBootstrap(group: deployment.clientGroup)
-                .connect(host: "127.0.0.1", port: deployment.relayAddress.port).get())
+            flood.append(
+                try await ClientBootstrap(group: deployment.clientGroup)
+                    .connect(host: "127.0.0.1", port: deployment.relayAddress.port).get())
         }
         let connections = flood
         try await waitUntil("the relay closed the connections over the limit") {

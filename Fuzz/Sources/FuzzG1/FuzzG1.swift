@@ -1,6 +1,6 @@
+import AgentConfig
 import NIOCore
 import SharedWire
-import AgentConfig
 
 /// The agent's decoders over the shipped params_config.json, made once.
 private let telemetryDecoder: TelemetryDecoder? = {

@@ -59,7 +59,8 @@ extension AgentSettings {
                 queue: $0.queue, provision: $0.provision)
         }
         return AgentSettings(
-            general: general, wifi: wifi, ota: ota, cellular: cellular, can: can, serial: serial, mqtt: mqtt, tunnel: tunnel, portal: portal)
+            general: general, wifi: wifi, ota: ota, cellular: cellular, can: can, serial: serial, mqtt: mqtt, tunnel: tunnel, portal: portal
+        )
     }
 
     /// These settings with `tunnel` and `portal` taken from `local`: the sections only the

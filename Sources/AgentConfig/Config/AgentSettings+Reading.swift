@@ -8,7 +8,8 @@ extension AgentSettings {
         #"^mqtts?://(\[[0-9A-Fa-f:.]+\]|[^\s/:\[\]@]+)(:(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?(/\S*)?$"#
     /// The vendor-hardware sections and why they do not apply.
     static let vendorSections = [
-        "general": "connection switching, power saving and the SD card belong to the vendor's unit; the gateway's operating system owns its network",
+        "general":
+            "connection switching, power saving and the SD card belong to the vendor's unit; the gateway's operating system owns its network",
         "wifi": "the gateway's operating system manages Wi-Fi; there is no admin page",
         "ota": "the agent is updated as a package, not over the air",
         "cellular": "the gateway's operating system manages the modem",
@@ -17,7 +18,9 @@ extension AgentSettings {
     /// The settings in `root`, with defaults in place of wrong values; every problem and
     /// notice is recorded in `issues`.
     static func read(_ root: JSONValue, issues: ConfigIssues) -> AgentSettings? {
-        guard let file = ConfigObjectReader(root, at: .root, issues: issues, expected: "a JSON object with the settings sections") else { return nil }
+        guard let file = ConfigObjectReader(root, at: .root, issues: issues, expected: "a JSON object with the settings sections") else {
+            return nil
+        }
         for member in file.members {
             guard let reason = vendorSections[member.key] else { continue }
             file.notice(member.key, .notApplicable, "accepted and ignored: \(reason)")
@@ -96,7 +99,9 @@ extension AgentSettings {
             enabled: object.bool("enabled", default: defaults.enabled),
             speed: object.integer("speed", default: defaults.speed, in: 1...1_000_000),
             protocol: object.choice("protocol", among: ["CAN", "can"]) ?? defaults.protocol,
-            interface: object.optionalString("interface", nullable: false, expected: "a network interface name, for example \"can0\"") { !$0.isEmpty }
+            interface: object.optionalString("interface", nullable: false, expected: "a network interface name, for example \"can0\"") {
+                !$0.isEmpty
+            }
                 ?? defaults.interface)
     }
 
@@ -108,7 +113,9 @@ extension AgentSettings {
             type: object.string("type", default: defaults.type, nullable: true),
             speed: UInt32(object.integer("speed", default: Int(defaults.speed), in: 1...Int(UInt32.max))),
             protocol: object.choice("protocol", among: ["g1", "G1"]) ?? defaults.protocol,
-            device: object.optionalString("device", nullable: false, expected: "a device path, for example \"/dev/ttyUSB0\"") { !$0.isEmpty }
+            device: object.optionalString("device", nullable: false, expected: "a device path, for example \"/dev/ttyUSB0\"") {
+                !$0.isEmpty
+            }
                 ?? defaults.device)
     }
 
@@ -117,10 +124,13 @@ extension AgentSettings {
         let defaults = MQTT()
         return MQTT(
             enabled: object.bool("enabled", default: defaults.enabled),
-            uri: object.optionalString("uri", nullable: false, expected: "mqtt://host:port or mqtts://host:port") { $0.wholeMatches(mqttURIPattern) }
+            uri: object.optionalString("uri", nullable: false, expected: "mqtt://host:port or mqtts://host:port") {
+                $0.wholeMatches(mqttURIPattern)
+            }
                 ?? defaults.uri,
             cliKey: object.string("cli_key", default: defaults.cliKey), cliCert: object.string("cli_cert", default: defaults.cliCert),
-            username: object.string("username", default: defaults.username), password: object.string("password", default: defaults.password),
+            username: object.string("username", default: defaults.username),
+            password: object.string("password", default: defaults.password),
             attrSendPeriod: object.integer("attr_send_period", default: defaults.attrSendPeriod, in: 1...Int.max),
             ca: object.string("ca", default: defaults.ca), accessToken: object.string("access_token", default: defaults.accessToken),
             clientID: object.string("client_id", default: defaults.clientID),

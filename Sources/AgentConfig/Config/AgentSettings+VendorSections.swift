@@ -13,7 +13,10 @@ extension AgentSettings {
         /// JSON settings may be read from the unit's SD card.
         public let sdcardSettingsAllowed: Bool
 
-        public init(alwaysConnected: Bool = true, connectionPeriod: Int = 200, wifiHasPriority: Bool = true, powerSaving: Bool = true, sdcardSettingsAllowed: Bool = true) {
+        public init(
+            alwaysConnected: Bool = true, connectionPeriod: Int = 200, wifiHasPriority: Bool = true, powerSaving: Bool = true,
+            sdcardSettingsAllowed: Bool = true
+        ) {
             self.alwaysConnected = alwaysConnected
             self.connectionPeriod = connectionPeriod
             self.wifiHasPriority = wifiHasPriority
@@ -36,7 +39,10 @@ extension AgentSettings {
         /// `admin_page`: the unit's local admin page; nil when absent.
         public let adminPage: AdminPage?
 
-        public init(enabled: Bool = true, scanPeriod: Int = 60, rssiThreshold: Int = 10, accessPoints: [AccessPoint] = [], adminPage: AdminPage? = nil) {
+        public init(
+            enabled: Bool = true, scanPeriod: Int = 60, rssiThreshold: Int = 10, accessPoints: [AccessPoint] = [],
+            adminPage: AdminPage? = nil
+        ) {
             self.enabled = enabled
             self.scanPeriod = scanPeriod
             self.rssiThreshold = rssiThreshold

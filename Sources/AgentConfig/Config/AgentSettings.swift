@@ -60,7 +60,9 @@ public struct AgentSettings: Sendable, Equatable {
         /// Ours: the serial device the BMS is on, for example `/dev/ttyUSB0`.
         public let device: String
 
-        public init(enabled: Bool = true, type: String = "RS232", speed: UInt32 = 57_600, protocol: String = "g1", device: String = "/dev/ttyUSB0") {
+        public init(
+            enabled: Bool = true, type: String = "RS232", speed: UInt32 = 57_600, protocol: String = "g1", device: String = "/dev/ttyUSB0"
+        ) {
             self.enabled = enabled
             self.type = type
             self.speed = speed
@@ -98,7 +100,8 @@ public struct AgentSettings: Sendable, Equatable {
 
         public init(
             relay: String, mode: String = "always", cert: String, key: String, ca: String,
-            pingInterval: Int64 = 15, peerTimeout: Int64 = 45, reconnectMax: Double = Tunnel.defaultReconnectMax, liveTelemetryPeriod: Double = 30,
+            pingInterval: Int64 = 15, peerTimeout: Int64 = 45, reconnectMax: Double = Tunnel.defaultReconnectMax,
+            liveTelemetryPeriod: Double = 30,
             renewBeforeDays: Int = 30
         ) {
             self.renewBeforeDays = renewBeforeDays

@@ -24,7 +24,10 @@ public struct BrokerAddress: Sendable, Equatable, CustomStringConvertible {
         if authority.hasPrefix("["), let close = authority.firstIndex(of: "]") {
             host = authority[authority.index(after: authority.startIndex)..<close]
             let after = authority[authority.index(after: close)...]
-            if after.hasPrefix(":") { guard let number = Int(after.dropFirst()) else { return nil }; port = number }
+            if after.hasPrefix(":") {
+                guard let number = Int(after.dropFirst()) else { return nil }
+                port = number
+            }
         } else if let colon = authority.lastIndex(of: ":") {
             host = authority[..<colon]
             guard let number = Int(authority[authority.index(after: colon)...]) else { return nil }

@@ -9,7 +9,8 @@ public struct CANPacketID: Sendable, Hashable, CustomStringConvertible {
     /// The syntax accepted; the schema uses the same pattern.
     static let pattern = "^(X([01][0-9A-Fa-f]{7}|[0-9A-Fa-f]{1,7})|S([0-7][0-9A-Fa-f]{2}|[0-9A-Fa-f]{1,2}))$"
     /// What a problem says is expected.
-    static let expected = "X and 1–8 hex digits up to 1FFFFFFF (extended) or S and 1–3 hex digits up to 7FF (standard), for example \"X19B50000\""
+    static let expected =
+        "X and 1–8 hex digits up to 1FFFFFFF (extended) or S and 1–3 hex digits up to 7FF (standard), for example \"X19B50000\""
 
     public init(extended: Bool, value: UInt32) {
         self.extended = extended

@@ -73,7 +73,9 @@ final class ConfigObjectReader {
     }
 
     /// A number `isAllowed` accepts; `fallback` when absent or wrong.
-    func number(_ key: String, default fallback: Double, expected: String = "a number", where isAllowed: (Double) -> Bool = { _ in true }) -> Double {
+    func number(_ key: String, default fallback: Double, expected: String = "a number", where isAllowed: (Double) -> Bool = { _ in true })
+        -> Double
+    {
         optionalNumber(key, expected: expected, where: isAllowed) ?? fallback
     }
 
@@ -90,7 +92,9 @@ final class ConfigObjectReader {
     }
 
     /// A string `isAllowed` accepts; nil when absent, `null` (with `nullable`) or wrong.
-    func optionalString(_ key: String, nullable: Bool = true, expected: String = "a string", where isAllowed: (String) -> Bool = { _ in true }) -> String? {
+    func optionalString(
+        _ key: String, nullable: Bool = true, expected: String = "a string", where isAllowed: (String) -> Bool = { _ in true }
+    ) -> String? {
         guard let value = value(key), !(nullable && value == .null) else { return nil }
         guard case .string(let text) = value, isAllowed(text) else { return mismatch(key, value, expected, nil) }
         return text

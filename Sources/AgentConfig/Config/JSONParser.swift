@@ -179,7 +179,8 @@ private struct JSONByteReader {
         case UInt8(ascii: "u"):
             var scalar = try hexQuad()
             if (0xD800..<0xDC00).contains(scalar), current == UInt8(ascii: "\\"),
-               index + 1 < bytes.count, bytes[index + 1] == UInt8(ascii: "u") {
+                index + 1 < bytes.count, bytes[index + 1] == UInt8(ascii: "u")
+            {
                 index += 2
                 let low = try hexQuad()
                 guard (0xDC00..<0xE000).contains(low) else { throw failure(expected: "a low surrogate") }
@@ -215,7 +216,9 @@ private struct JSONByteReader {
         }
         let found: String
         if let byte = current {
-            found = (0x20..<0x7F).contains(byte) ? "\"\(Character(UnicodeScalar(byte)))\"" : "byte 0x\(String(byte, radix: 16, uppercase: true))"
+            found =
+                (0x20..<0x7F).contains(byte)
+                ? "\"\(Character(UnicodeScalar(byte)))\"" : "byte 0x\(String(byte, radix: 16, uppercase: true))"
         } else {
             found = "the end of the text"
         }

@@ -20,19 +20,22 @@ struct JSONPath: Sendable, Hashable, CustomStringConvertible {
     func appending(_ index: Int) -> JSONPath { JSONPath(steps: steps + [.index(index)]) }
 
     var description: String {
-        "$" + steps.map { step in
-            switch step {
-            case .index(let index): "[\(index)]"
-            case .key(let key) where Self.isPlainName(key): ".\(key)"
-            case .key(let key):
-                "[\"" + key.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"]"
-            }
-        }.joined()
+        "$"
+            + steps.map { step in
+                switch step {
+                case .index(let index): "[\(index)]"
+                case .key(let key) where Self.isPlainName(key): ".\(key)"
+                case .key(let key):
+                    "[\"" + key.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"]"
+                }
+            }.joined()
     }
 
     /// A key written with a dot: letters, digits and `_`, not starting with a digit.
     private static func isPlainName(_ key: String) -> Bool {
         guard let first = key.unicodeScalars.first, !("0"..."9").contains(first) else { return false }
-        return key.unicodeScalars.allSatisfy { $0 == "_" || ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) }
+        return key.unicodeScalars.allSatisfy {
+            $0 == "_" || ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0)
+        }
     }
 }

@@ -25,7 +25,10 @@ public struct ParamScaling: Sendable, Equatable {
     /// `type`: number or flag. The manual's default is null, read as FIXED.
     public let type: ValueType
 
-    public init(bigEndian: Bool = true, signed: Bool = false, offset: Double = 0, factor: Double = 1, decimals: Int = -1, units: String? = nil, type: ValueType = .fixed) {
+    public init(
+        bigEndian: Bool = true, signed: Bool = false, offset: Double = 0, factor: Double = 1, decimals: Int = -1, units: String? = nil,
+        type: ValueType = .fixed
+    ) {
         self.bigEndian = bigEndian
         self.signed = signed
         self.offset = offset

@@ -6,7 +6,9 @@ extension ParamsConfig {
         switch route.from.prot {
         case "g1": checkG1Source(route.from, at: from, issues: issues)
         case "can": checkCANSource(route.from, at: from, issues: issues)
-        case "mqtt": issues.notice(at: from.appending("prot"), .unsupported, "routes from mqtt (commands to the BMS) are not acted on; route ignored")
+        case "mqtt":
+            issues.notice(
+                at: from.appending("prot"), .unsupported, "routes from mqtt (commands to the BMS) are not acted on; route ignored")
         default: break  // already a problem of form
         }
         if ["g1", "can"].contains(route.to.prot) {

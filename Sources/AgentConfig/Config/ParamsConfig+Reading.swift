@@ -6,7 +6,8 @@ extension ParamsConfig {
     /// The configuration in `root`, with defaults in place of wrong values; every problem and
     /// notice is recorded in `issues`.
     static func read(_ root: JSONValue, issues: ConfigIssues) -> ParamsConfig? {
-        guard let file = ConfigObjectReader(root, at: .root, issues: issues, expected: "a JSON object with comment, protocols and routes") else {
+        guard let file = ConfigObjectReader(root, at: .root, issues: issues, expected: "a JSON object with comment, protocols and routes")
+        else {
             return nil
         }
         defer { file.finish() }
@@ -14,7 +15,8 @@ extension ParamsConfig {
         let protocols = file.object("protocols").map(readProtocols) ?? Protocols()
         let routePath = JSONPath.root.appending("routes")
         let routes = (file.array("routes") ?? []).enumerated().compactMap { index, element in
-            ConfigObjectReader(element, at: routePath.appending(index), issues: issues, expected: "an object with from and to").map(readRoute)
+            ConfigObjectReader(element, at: routePath.appending(index), issues: issues, expected: "an object with from and to").map(
+                readRoute)
         }
         let config = ParamsConfig(comment: comment, protocols: protocols, routes: routes)
         for (index, route) in routes.enumerated() {
@@ -27,7 +29,8 @@ extension ParamsConfig {
         defer { object.finish(unknownDetail: "not a protocol this build reads (g1, can, mqtt); ignored") }
         let protocols = Protocols(g1: object.object("g1").map(readG1Protocol), can: object.object("can").map(readCANProtocol))
         if let mqtt = object.object("mqtt") {
-            mqtt.finish(unknownDetail: "protocols.mqtt defines no keys in this build (telemetry keys come from route_to_mqtt and routes); ignored")
+            mqtt.finish(
+                unknownDetail: "protocols.mqtt defines no keys in this build (telemetry keys come from route_to_mqtt and routes); ignored")
         }
         return protocols
     }

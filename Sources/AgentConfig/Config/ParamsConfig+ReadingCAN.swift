@@ -13,7 +13,9 @@ extension ParamsConfig {
         if let map = object.object("packets") {
             for member in map.members {
                 let path = map.path.appending(member.key)
-                guard let entry = ConfigObjectReader(member.value, at: path, issues: map.issues), let packet = readCANPacket(member.key, entry) else {
+                guard let entry = ConfigObjectReader(member.value, at: path, issues: map.issues),
+                    let packet = readCANPacket(member.key, entry)
+                else {
                     continue
                 }
                 packets.append(packet)
@@ -68,7 +70,9 @@ extension ParamsConfig {
         if UInt64(packetID.value) + UInt64(range) - 1 > UInt64(packetID.maxValue) {
             object.problem(
                 "range", found: "\(range) from \(packetID)",
-                expected: "at most \(UInt64(packetID.maxValue) - UInt64(packetID.value) + 1), so that the last id fits in \(packetID.extended ? 29 : 11) bits")
+                expected:
+                    "at most \(UInt64(packetID.maxValue) - UInt64(packetID.value) + 1), so that the last id fits in \(packetID.extended ? 29 : 11) bits"
+            )
         }
         let params = object.object("params").map { map in
             map.members.compactMap { member in
@@ -85,7 +89,9 @@ extension ParamsConfig {
         let starts = object.array("word_starts", expected: "an array of start bits, least significant word first").map { elements in
             elements.enumerated().map { index, element in
                 guard case .number(let bit) = element, bit.rounded() == bit, (0...63).contains(bit) else {
-                    object.issues.problem(at: object.path.appending("word_starts").appending(index), found: element.summary, expected: "an integer from 0 to 63")
+                    object.issues.problem(
+                        at: object.path.appending("word_starts").appending(index), found: element.summary,
+                        expected: "an integer from 0 to 63")
                     return 0
                 }
                 return Int(bit)
@@ -114,17 +120,23 @@ extension ParamsConfig {
             object.problem("pack_length", found: "\(param.packLength) with packing SINGLE", expected: "1, or packing LIST or WORDS")
         }
         if let starts = param.wordStarts, object.contains("pack_length"), starts.count != param.packLength {
-            object.problem("pack_length", found: "\(param.packLength) with \(starts.count) word_starts", expected: "as many words as word_starts lists")
+            object.problem(
+                "pack_length", found: "\(param.packLength) with \(starts.count) word_starts", expected: "as many words as word_starts lists"
+            )
         }
         if param.packing == .words, param.bits * param.wordPositions.count > 64 {
-            object.problem("bits", found: "\(param.wordPositions.count) words of \(param.bits) bits", expected: "a WORDS value of at most 64 bits")
+            object.problem(
+                "bits", found: "\(param.wordPositions.count) words of \(param.bits) bits", expected: "a WORDS value of at most 64 bits")
         }
         if param.wordStarts != nil, param.packing != .words {
-            object.problem("word_starts", found: "word_starts with packing \(param.packing.rawValue)", expected: "no word_starts, or packing WORDS")
+            object.problem(
+                "word_starts", found: "word_starts with packing \(param.packing.rawValue)", expected: "no word_starts, or packing WORDS")
         }
         let limit = dlc >= 0 ? min(frameBits, dlc * 8) : frameBits
         for span in param.spans where span.start + span.width > limit {
-            let what = param.packing == .list ? "start \(span.start) + \(param.packLength) × \(param.bits) bits" : "start \(span.start) + bits \(span.width)"
+            let what =
+                param.packing == .list
+                ? "start \(span.start) + \(param.packLength) × \(param.bits) bits" : "start \(span.start) + bits \(span.width)"
             let reason = dlc >= 0 ? "the packet's dlc is \(dlc) bytes" : "a CAN frame carries 8 bytes"
             object.problem(found: "\(what) = \(span.start + span.width)", expected: "at most \(limit) bits: \(reason)")
         }

@@ -10,11 +10,14 @@ extension ParamsConfig {
     static func readG1Protocol(_ object: ConfigObjectReader) -> G1Protocol {
         defer { object.finish() }
         let period = object.number("request_period", default: defaultRequestPeriod, expected: periodExpected) { $0 > 0 }
-        let formats = object.object("formats").map { map in
-            map.members.compactMap { member in
-                ConfigObjectReader(member.value, at: map.path.appending(member.key), issues: map.issues).map { readG1Format(member.key, $0) }
-            }
-        } ?? []
+        let formats =
+            object.object("formats").map { map in
+                map.members.compactMap { member in
+                    ConfigObjectReader(member.value, at: map.path.appending(member.key), issues: map.issues).map {
+                        readG1Format(member.key, $0)
+                    }
+                }
+            } ?? []
         var packets: [G1Packet] = []
         var packetOfSentence: [String: String] = [:]
         if let map = object.object("packets") {
@@ -23,7 +26,9 @@ extension ParamsConfig {
                 guard let entry = ConfigObjectReader(member.value, at: path, issues: map.issues) else { continue }
                 let packet = readG1Packet(member.key, entry, formats: formats)
                 if let earlier = packetOfSentence[packet.sentence] {
-                    map.issues.problem(at: path, found: "sentence \(packet.sentence) again", expected: "one packet per sentence (packet \(earlier) reads \(packet.sentence))")
+                    map.issues.problem(
+                        at: path, found: "sentence \(packet.sentence) again",
+                        expected: "one packet per sentence (packet \(earlier) reads \(packet.sentence))")
                 }
                 packetOfSentence[packet.sentence] = packetOfSentence[packet.sentence] ?? packet.name
                 packets.append(packet)
@@ -33,7 +38,10 @@ extension ParamsConfig {
     }
 
     static func readG1Format(_ name: String, _ object: ConfigObjectReader) -> G1Format {
-        defer { object.finish(unknownDetail: "not a format attribute (encoding, big_end, signed, offset, factor, decimals, units, type); ignored") }
+        defer {
+            object.finish(
+                unknownDetail: "not a format attribute (encoding, big_end, signed, offset, factor, decimals, units, type); ignored")
+        }
         let scaling = readScaling(object)
         return G1Format(
             name: name, encoding: readEncoding(object),
@@ -91,12 +99,15 @@ extension ParamsConfig {
         let problemsBefore = object.issues.problems.count
         let formatNames = formats.map(\.name)
         let formatName = object.optionalString(
-            "format", expected: "the name of a format in $.protocols.g1.formats (" + (formatNames.isEmpty ? "none declared" : formatNames.joined(separator: ", ")) + ")"
+            "format",
+            expected: "the name of a format in $.protocols.g1.formats ("
+                + (formatNames.isEmpty ? "none declared" : formatNames.joined(separator: ", ")) + ")"
         ) { formatNames.contains($0) }
         let format = formats.first { $0.name == formatName }
         let param = G1Param(
             name: name, field: object.integer("field", default: 1, in: 1...255), encoding: readEncoding(object) ?? format?.encoding ?? .hex,
-            format: formatName, bit: object.optionalInteger("bit", in: 0...63), indexField: object.optionalInteger("index_field", in: 1...255),
+            format: formatName, bit: object.optionalInteger("bit", in: 0...63),
+            indexField: object.optionalInteger("index_field", in: 1...255),
             scaling: readScaling(object, format: format), routeToMQTT: readRouteToMQTT(object))
         if object.issues.problems.count == problemsBefore { checkG1Param(param, object) }
         for member in object.members where canOnlyKeys.contains(member.key) {
@@ -111,11 +122,14 @@ extension ParamsConfig {
     static func checkG1Param(_ param: G1Param, _ object: ConfigObjectReader) {
         let numeric = [G1Encoding.hex, .hexDec, .dec]
         if let bit = param.bit, !numeric.contains(param.encoding) {
-            object.problem("bit", found: "bit \(bit) with encoding \(param.encoding.rawValue)", expected: "no bit, or a HEX, HEX_DEC or DEC encoding")
+            object.problem(
+                "bit", found: "bit \(bit) with encoding \(param.encoding.rawValue)", expected: "no bit, or a HEX, HEX_DEC or DEC encoding")
         }
         if let index = param.indexField {
             if param.encoding != .bytes {
-                object.problem("index_field", found: "\(index) with encoding \(param.encoding.rawValue)", expected: "no index_field, or encoding BYTES")
+                object.problem(
+                    "index_field", found: "\(index) with encoding \(param.encoding.rawValue)", expected: "no index_field, or encoding BYTES"
+                )
             } else if index == param.field {
                 object.problem("index_field", found: "\(index), the param's own field", expected: "another field than field \(param.field)")
             }

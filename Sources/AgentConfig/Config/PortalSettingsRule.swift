@@ -9,20 +9,29 @@ public enum PortalSettingsRule {
     public static func effective(pushed: AgentSettings, local: AgentSettings) -> Result<AgentSettings, Refusal> {
         var problems: [ConfigReport.Problem] = []
         if let tunnel = pushed.tunnel, tunnel != local.tunnel {
-            problems.append(.init(
-                path: "$.tunnel", found: local.tunnel.map { "changes to " + differences(tunnel, $0) } ?? "a tunnel section on a gateway without one",
-                expected: "no tunnel section, or the gateway's own unchanged: the tunnel section is local-only (the gateway's settings.json)"))
+            problems.append(
+                .init(
+                    path: "$.tunnel",
+                    found: local.tunnel.map { "changes to " + differences(tunnel, $0) } ?? "a tunnel section on a gateway without one",
+                    expected:
+                        "no tunnel section, or the gateway's own unchanged: the tunnel section is local-only (the gateway's settings.json)")
+            )
         }
         if let portal = pushed.portal, portal != local.portal {
-            problems.append(.init(
-                path: "$.portal", found: "a portal section different from the gateway's own",
-                expected: "no portal section, or the gateway's own unchanged: the portal section is local-only (the gateway's settings.json)"))
+            problems.append(
+                .init(
+                    path: "$.portal", found: "a portal section different from the gateway's own",
+                    expected:
+                        "no portal section, or the gateway's own unchanged: the portal section is local-only (the gateway's settings.json)")
+            )
         }
         if let mqtt = pushed.mqtt { problems += brokerProblems(mqtt, local: local.mqtt) }
         let settings = pushed.withLocalOnlySections(of: local)
         if settings.tunnel?.mode == "on_demand", settings.mqtt?.enabled != true {
-            problems.append(.init(
-                path: "$.mqtt", found: "no enabled mqtt section", expected: #"an enabled mqtt section: this gateway's tunnel is "on_demand", opened over MQTT"#))
+            problems.append(
+                .init(
+                    path: "$.mqtt", found: "no enabled mqtt section",
+                    expected: #"an enabled mqtt section: this gateway's tunnel is "on_demand", opened over MQTT"#))
         }
         return problems.isEmpty ? .success(settings) : .failure(Refusal(problems: problems))
     }
@@ -43,22 +52,32 @@ public enum PortalSettingsRule {
         let ownCA = local?.ca ?? ""
         guard target.usesTLS else {
             if own?.usesTLS == true {
-                return [.init(
-                    path: "$.mqtt.uri", found: "\"\(pushed.uri)\" (cleartext)",
-                    expected: "an mqtts:// broker: the gateway's own settings.json reaches its broker over TLS, and a push may not weaken that")]
+                return [
+                    .init(
+                        path: "$.mqtt.uri", found: "\"\(pushed.uri)\" (cleartext)",
+                        expected:
+                            "an mqtts:// broker: the gateway's own settings.json reaches its broker over TLS, and a push may not weaken that"
+                    )
+                ]
             }
             guard let own, own.host == target.host, own.port == target.port else {
-                return [.init(
-                    path: "$.mqtt.uri", found: "\"\(pushed.uri)\" (cleartext, another broker)",
-                    expected: "the gateway's own broker, or an mqtts:// broker verified with the gateway's own CA: a push moves the broker only over TLS")]
+                return [
+                    .init(
+                        path: "$.mqtt.uri", found: "\"\(pushed.uri)\" (cleartext, another broker)",
+                        expected:
+                            "the gateway's own broker, or an mqtts:// broker verified with the gateway's own CA: a push moves the broker only over TLS"
+                    )
+                ]
             }
             return []
         }
         guard pushed.ca == ownCA else {
-            return [.init(
-                path: "$.mqtt.ca", found: pushed.ca.isEmpty ? "nothing (the system's trust store)" : "\"\(pushed.ca)\"",
-                expected: (ownCA.isEmpty ? "no ca (the system's trust store)" : "\"\(ownCA)\"")
-                    + ", as in the gateway's own settings.json: a push may not change what the broker is verified against")]
+            return [
+                .init(
+                    path: "$.mqtt.ca", found: pushed.ca.isEmpty ? "nothing (the system's trust store)" : "\"\(pushed.ca)\"",
+                    expected: (ownCA.isEmpty ? "no ca (the system's trust store)" : "\"\(ownCA)\"")
+                        + ", as in the gateway's own settings.json: a push may not change what the broker is verified against")
+            ]
         }
         return []
     }

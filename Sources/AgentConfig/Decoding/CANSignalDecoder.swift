@@ -14,7 +14,8 @@ enum CANSignalDecoder {
                 guard let word = CANBitField.read(data, start: start, bits: param.bits, bigEndian: scaling.bigEndian) else { return nil }
                 raw |= word << UInt64(index * param.bits)
             }
-            return checked(scaling.scaled(scaling.number(raw: raw, width: param.bits * param.wordPositions.count)), param).map(scaling.value)
+            return checked(scaling.scaled(scaling.number(raw: raw, width: param.bits * param.wordPositions.count)), param).map(
+                scaling.value)
         case .list:
             var elements: [Double?] = []
             for index in 0..<param.packLength {

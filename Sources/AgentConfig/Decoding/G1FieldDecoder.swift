@@ -56,7 +56,7 @@ enum G1FieldDecoder {
         guard let field = param.indexField, field <= fields.count else { return 0 }
         let text = fields[field - 1]
         guard text.utf8.count <= maxHexDigits, text.allSatisfy(\.isHexDigit), let number = UInt64(text, radix: 16),
-              number >= 1, number <= UInt64(TelemetryListAssembler.maxElements)
+            number >= 1, number <= UInt64(TelemetryListAssembler.maxElements)
         else { return nil }
         return Int(number) - 1
     }

@@ -50,8 +50,10 @@ public struct BMSEventLog: Hashable, Sendable {
     func fieldLines() -> [[String]] {
         guard !entries.isEmpty else { return [["00", "00", "", "", ""]] }
         return entries.enumerated().map { index, entry in
-            [G1Field.hex(index, width: 2), G1Field.hex(entries.count, width: 2), G1Field.hex(Int(entry.code), width: 2),
-             G1Field.hex(Int(entry.parameter), width: 4), G1Field.hex(Int(entry.time), width: 8)]
+            [
+                G1Field.hex(index, width: 2), G1Field.hex(entries.count, width: 2), G1Field.hex(Int(entry.code), width: 2),
+                G1Field.hex(Int(entry.parameter), width: 4), G1Field.hex(Int(entry.time), width: 8),
+            ]
         }
     }
 }

@@ -57,7 +57,8 @@ public enum BMSParameter: UInt16, CaseIterable, Sendable {
         case .cellCount, .stringCount, .capacity, .dischargeOverCurrent, .chargeOverCurrent, .highCurrentReduction: 1...0xFFFF
         case .underVoltage, .overVoltage, .chargedVoltage, .balancingThreshold, .preChargeVoltage, .lowVoltageReduction: 200...500
         case .moduleOverheat, .highModuleTemperatureReduction, .cellOverheat, .highCellTemperatureReduction,
-             .minimumChargingTemperature: 0...200
+            .minimumChargingTemperature:
+            0...200
         }
     }
 
@@ -87,7 +88,9 @@ public enum BMSParameter: UInt16, CaseIterable, Sendable {
 
     /// Sets the parameter to `raw` (already checked against `range`).
     func apply(_ raw: Int, to pack: inout SimulatedPack) {
-        let volts = Double(raw) / 100, amperes = Double(raw) / 10, celsius = Double(raw - 100)
+        let volts = Double(raw) / 100
+        let amperes = Double(raw) / 10
+        let celsius = Double(raw - 100)
         switch self {
         case .cellCount, .stringCount: break
         case .capacity: pack.capacityAh = Double(raw) / 10

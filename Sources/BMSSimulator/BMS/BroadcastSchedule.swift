@@ -14,7 +14,9 @@ public struct BroadcastSchedule: Sendable {
         let active = periods.filter { $0.value > 0 }
         self.periods = active
         var due: [String: Double] = [:]
-        let order = SimulatedBMS.broadcastNames.filter { active[$0] != nil } + active.keys.filter { !SimulatedBMS.broadcastNames.contains($0) }.sorted()
+        let order =
+            SimulatedBMS.broadcastNames.filter { active[$0] != nil }
+            + active.keys.filter { !SimulatedBMS.broadcastNames.contains($0) }.sorted()
         for (index, name) in order.enumerated() {
             let period = active[name]!
             due[name] = period * Double(index + 1) / Double(order.count)
@@ -25,7 +27,8 @@ public struct BroadcastSchedule: Sendable {
     /// The sentences due at `time`, in broadcast order; each is scheduled again one period on.
     public mutating func take(at time: Double) -> [String] {
         let ready = due.filter { $0.value <= time }.keys
-        let ordered = SimulatedBMS.broadcastNames.filter { ready.contains($0) } + ready.filter { !SimulatedBMS.broadcastNames.contains($0) }.sorted()
+        let ordered =
+            SimulatedBMS.broadcastNames.filter { ready.contains($0) } + ready.filter { !SimulatedBMS.broadcastNames.contains($0) }.sorted()
         for name in ordered {
             let period = periods[name]!
             var next = due[name]! + period

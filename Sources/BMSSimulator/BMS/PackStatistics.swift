@@ -72,8 +72,10 @@ public struct PackStatistics: Hashable, Sendable {
     func fieldLines() -> [[String]] {
         Statistic.allCases.map { statistic in
             let record = records[statistic] ?? Record(value: 0, time: 0)
-            return [G1Field.hex(Int(statistic.rawValue), width: 2), G1Field.hex(record.value, width: 8),
-                    G1Field.hex(Int(record.time), width: 8)]
+            return [
+                G1Field.hex(Int(statistic.rawValue), width: 2), G1Field.hex(record.value, width: 8),
+                G1Field.hex(Int(record.time), width: 8),
+            ]
         }
     }
 

@@ -36,14 +36,19 @@ extension SimulatedBMS {
         switch message {
         case .overallParameters:
             let pins = pack.pins
-            return [builder.overallParameters(
-                inputs: pins.inputs, outputs: pins.outputs, liveCells: UInt16(clamping: pack.cellCount),
-                chargingStage: pack.chargingStage.rawValue, stageDuration: UInt16(clamping: Int(pack.stageDuration)),
-                lastChargingError: pack.lastChargingError)]
+            return [
+                builder.overallParameters(
+                    inputs: pins.inputs, outputs: pins.outputs, liveCells: UInt16(clamping: pack.cellCount),
+                    chargingStage: pack.chargingStage.rawValue, stageDuration: UInt16(clamping: Int(pack.stageDuration)),
+                    lastChargingError: pack.lastChargingError)
+            ]
         case .batteryVoltage:
             let (low, high, average) = Self.summary(cellBytes(.voltages), pack.cellVoltages, G1Field.voltageByte)
-            return [builder.batteryVoltage(minCell: low, maxCell: high, averageCell: average,
-                                           totalVoltage: UInt32(clamping: Int((pack.totalVoltage * 100).rounded())))]
+            return [
+                builder.batteryVoltage(
+                    minCell: low, maxCell: high, averageCell: average,
+                    totalVoltage: UInt32(clamping: Int((pack.totalVoltage * 100).rounded())))
+            ]
         case .moduleTemperature:
             let (low, high, average) = Self.summary(cellBytes(.moduleTemperatures), pack.temperatures, G1Field.temperatureByte)
             return [builder.moduleTemperature(min: low, max: high, average: average)]
@@ -54,21 +59,28 @@ extension SimulatedBMS {
             let (low, high, average) = Self.summary(cellBytes(.cellTemperatures), pack.cellTemperatures, G1Field.temperatureByte)
             return [builder.cellTemperature(min: low, max: high, average: average)]
         case .diagnosticCodes:
-            return [builder.diagnosticCodes(protectionFlags: pack.protection.rawValue,
-                                            powerReductionFlags: pack.powerReduction.rawValue, batteryStatusFlags: pack.statusFlags)]
+            return [
+                builder.diagnosticCodes(
+                    protectionFlags: pack.protection.rawValue,
+                    powerReductionFlags: pack.powerReduction.rawValue, batteryStatusFlags: pack.statusFlags)
+            ]
         case .stateOfCharge:
-            return [builder.stateOfCharge(
-                current: Int16(clamping: Int((pack.measuredCurrent * 10).rounded())),
-                estimatedCharge: UInt16(clamping: Int((pack.stateOfCharge * pack.capacityAh * 10).rounded())),
-                stateOfCharge: UInt8(clamping: Int((pack.stateOfCharge * 100).rounded())), stateOfHealth: 100)]
+            return [
+                builder.stateOfCharge(
+                    current: Int16(clamping: Int((pack.measuredCurrent * 10).rounded())),
+                    estimatedCharge: UInt16(clamping: Int((pack.stateOfCharge * pack.capacityAh * 10).rounded())),
+                    stateOfCharge: UInt8(clamping: Int((pack.stateOfCharge * 100).rounded())), stateOfHealth: 100)
+            ]
         case .energy:
             let trip = pack.trip
             let energyLeft = pack.stateOfCharge * pack.capacityAh * pack.totalVoltage
-            return [builder.energy(
-                consumption: UInt16(clamping: Int(trip.momentaryConsumption * 10)),
-                energyLeft: UInt16(clamping: Int(energyLeft / 10)),
-                distanceLeft: UInt16(clamping: Int(energyLeft / trip.averageConsumption)),
-                distanceTravelled: UInt16(clamping: Int(trip.totalDistance)))]
+            return [
+                builder.energy(
+                    consumption: UInt16(clamping: Int(trip.momentaryConsumption * 10)),
+                    energyLeft: UInt16(clamping: Int(energyLeft / 10)),
+                    distanceLeft: UInt16(clamping: Int(energyLeft / trip.averageConsumption)),
+                    distanceTravelled: UInt16(clamping: Int(trip.totalDistance)))
+            ]
         case .cellGroup(let kind, let group):
             let frames = builder.cellGroups(kind, bytes: cellBytes(kind))
             return Int(group) < frames.count ? [frames[Int(group)]] : []

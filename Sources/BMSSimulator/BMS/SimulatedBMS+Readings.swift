@@ -11,8 +11,13 @@ extension SimulatedBMS {
         case "BV1": [sentence(name, [cellCountField] + G1Field.summary(pack.cellVoltages, G1Field.voltageByte) + [totalVoltageField, ""])]
         case "BT1": [sentence(name, [cellCountField] + G1Field.summary(pack.temperatures, G1Field.temperatureByte) + [""])]
         case "BT3": [sentence(name, [cellCountField] + G1Field.summary(pack.cellTemperatures, G1Field.temperatureByte) + [""])]
-        case "BB1": [sentence(name, [cellCountField] + G1Field.summary(pack.balancingRates, G1Field.rateByte)
-                + ["", G1Field.hex(Int(G1Field.voltageByte(pack.limits.balancingThreshold)), width: 2)])]
+        case "BB1":
+            [
+                sentence(
+                    name,
+                    [cellCountField] + G1Field.summary(pack.balancingRates, G1Field.rateByte)
+                        + ["", G1Field.hex(Int(G1Field.voltageByte(pack.limits.balancingThreshold)), width: 2)])
+            ]
         case "BV2": cellGroups(name, pack.cellVoltages.map(G1Field.voltageByte))
         case "BT2": cellGroups(name, pack.temperatures.map(G1Field.temperatureByte))
         case "BT4": cellGroups(name, pack.cellTemperatures.map(G1Field.temperatureByte))
@@ -49,17 +54,21 @@ extension SimulatedBMS {
     /// Charge and capacity in coulombs (8 hex each), state of charge 0.01 % (4 hex).
     private var bc1Fields: [String] {
         let capacity = pack.capacityAh * 3600
-        return [G1Field.hex(Int(capacity * pack.stateOfCharge), width: 8), G1Field.hex(Int(capacity), width: 8),
-                G1Field.hex(Int((pack.stateOfCharge * 10_000).rounded()), width: 4)]
+        return [
+            G1Field.hex(Int(capacity * pack.stateOfCharge), width: 8), G1Field.hex(Int(capacity), width: 8),
+            G1Field.hex(Int((pack.stateOfCharge * 10_000).rounded()), width: 4),
+        ]
     }
 
     /// Stage, last error, error parameter (2 hex each), stage duration (4 hex seconds),
     /// status (2 hex), protection (4 hex), power reduction (2 hex), pin status (2 hex, outputs).
     private var st1Fields: [String] {
-        [G1Field.hex(Int(pack.chargingStage.rawValue), width: 2), G1Field.hex(Int(pack.lastChargingError), width: 2),
-         G1Field.hex(Int(pack.lastChargingErrorParameter), width: 2), G1Field.hex(Int(pack.stageDuration), width: 4),
-         G1Field.hex(Int(pack.statusFlags), width: 2), G1Field.hex(Int(pack.protection.rawValue), width: 4),
-         G1Field.hex(Int(pack.powerReduction.rawValue), width: 2), G1Field.hex(Int(pack.pins.outputs), width: 2)]
+        [
+            G1Field.hex(Int(pack.chargingStage.rawValue), width: 2), G1Field.hex(Int(pack.lastChargingError), width: 2),
+            G1Field.hex(Int(pack.lastChargingErrorParameter), width: 2), G1Field.hex(Int(pack.stageDuration), width: 4),
+            G1Field.hex(Int(pack.statusFlags), width: 2), G1Field.hex(Int(pack.protection.rawValue), width: 4),
+            G1Field.hex(Int(pack.powerReduction.rawValue), width: 2), G1Field.hex(Int(pack.pins.outputs), width: 2),
+        ]
     }
 
     /// Connected chargers, CAN charger status (1 charging), set voltage and current (0.1 V,
@@ -68,7 +77,8 @@ extension SimulatedBMS {
         guard pack.chargerConnected else { return ["00", "00", "0000", "0000", "0000", "0000"] }
         let setVoltage = pack.limits.chargedVoltage * Double(pack.configuration.cellsPerString)
         let setCurrent = pack.chargingStage.charges ? pack.regulatedCurrent() : 0
-        return ["01", pack.chargingStage.charges ? "01" : "00"] + [setVoltage, setCurrent, pack.totalVoltage, max(0, pack.current)]
+        return ["01", pack.chargingStage.charges ? "01" : "00"]
+            + [setVoltage, setCurrent, pack.totalVoltage, max(0, pack.current)]
             .map { G1Field.hex(Int(($0 * 10).rounded()), width: 4) }
     }
 
@@ -82,10 +92,12 @@ extension SimulatedBMS {
     private var dt1Fields: [String] {
         let trip = pack.trip
         let energyLeft = pack.stateOfCharge * pack.capacityAh * pack.totalVoltage
-        return [G1Field.hex(Int(trip.speed * 10), width: 4), G1Field.hex(Int(trip.distanceSinceCharge * 100), width: 8),
-                G1Field.hex(Int(trip.momentaryConsumption * 10), width: 4),
-                G1Field.hex(Int(energyLeft / trip.averageConsumption), width: 4),
-                G1Field.hex(Int(trip.lastChargeEnergy), width: 8), G1Field.hex(Int(trip.lastDischargeEnergy), width: 8)]
+        return [
+            G1Field.hex(Int(trip.speed * 10), width: 4), G1Field.hex(Int(trip.distanceSinceCharge * 100), width: 8),
+            G1Field.hex(Int(trip.momentaryConsumption * 10), width: 4),
+            G1Field.hex(Int(energyLeft / trip.averageConsumption), width: 4),
+            G1Field.hex(Int(trip.lastChargeEnergy), width: 8), G1Field.hex(Int(trip.lastDischargeEnergy), width: 8),
+        ]
             + Array(repeating: "", count: 6)
     }
 
@@ -109,8 +121,12 @@ extension SimulatedBMS {
             stride(from: 0, to: perString, by: 8).map { first in
                 let start = string * perString + first
                 let group = Array(bytes[start..<start + min(8, perString - first)])
-                return sentence(name, [G1Field.hex(string, width: 2), G1Field.hex(first + 1, width: 4),
-                                       G1Field.hex(group.count, width: 1), G1Field.bytes(group)])
+                return sentence(
+                    name,
+                    [
+                        G1Field.hex(string, width: 2), G1Field.hex(first + 1, width: 4),
+                        G1Field.hex(group.count, width: 1), G1Field.bytes(group),
+                    ])
             }
         }
     }

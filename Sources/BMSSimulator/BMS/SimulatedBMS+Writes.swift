@@ -12,7 +12,8 @@ extension SimulatedBMS {
     static let unsupportedWrites: Set<String> = ["TC1", "TC2", "CN2", "CS2", "CS3", "CS4", "OT1"]
 
     mutating func write(_ sentence: G1Sentence) -> BMSReply {
-        let name = sentence.name, fields = sentence.fields
+        let name = sentence.name
+        let fields = sentence.fields
         if name == "PW1" { return login(fields) }
         guard Self.writeNames.contains(name), !(Self.readingNames.contains(name) && fields == ["?"]) else { return .ignored }
         if name == "CF2", fields.count == 2, fields[1] == "?" { return readParameter(fields[0]) }
@@ -102,10 +103,12 @@ extension SimulatedBMS {
     }
 
     func parameterSentence(_ parameter: BMSParameter) -> G1Sentence {
-        G1Sentence(name: "CF2", fields: [
-            G1Field.hex(Int(parameter.rawValue), width: BMSParameter.fieldWidth),
-            G1Field.hex(parameter.value(in: pack), width: BMSParameter.fieldWidth),
-        ])
+        G1Sentence(
+            name: "CF2",
+            fields: [
+                G1Field.hex(Int(parameter.rawValue), width: BMSParameter.fieldWidth),
+                G1Field.hex(parameter.value(in: pack), width: BMSParameter.fieldWidth),
+            ])
     }
 
     /// `SC1,<state of charge, 0.01 %, hex>` as BC1 field 3 carries it; 0–10000.
@@ -125,8 +128,9 @@ extension SimulatedBMS {
         if numbers.count == 6, !Self.clockYears.contains(numbers[0]) { return .refused("TD1", .range) }
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = TimeZone(identifier: "UTC")!
-        let parts = DateComponents(year: numbers.first, month: numbers.dropFirst().first, day: numbers.dropFirst(2).first,
-                                   hour: numbers.dropFirst(3).first, minute: numbers.dropFirst(4).first, second: numbers.dropFirst(5).first)
+        let parts = DateComponents(
+            year: numbers.first, month: numbers.dropFirst().first, day: numbers.dropFirst(2).first,
+            hour: numbers.dropFirst(3).first, minute: numbers.dropFirst(4).first, second: numbers.dropFirst(5).first)
         guard numbers.count == 6, parts.isValidDate(in: calendar), let date = calendar.date(from: parts) else {
             return .refused("TD1", .format)
         }

@@ -35,13 +35,16 @@ public struct SimulatorCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Base of the G1 CAN IDs, hex (ID = base << 16 | offset).", valueName: "hex"))
     var canBase: String = "19B5"
 
-    @Option(help: ArgumentHelp(
-        "Seconds between periodic broadcasts of each of CV1 BV1 BC1 BT1 BB1 DT1 OT1 BT3 ST1 (spread over the period); 0 turns them off.",
-        valueName: "seconds"))
+    @Option(
+        help: ArgumentHelp(
+            "Seconds between periodic broadcasts of each of CV1 BV1 BC1 BT1 BB1 DT1 OT1 BT3 ST1 (spread over the period); 0 turns them off.",
+            valueName: "seconds"))
     var broadcastPeriod: Double = 1
 
-    @Option(name: .customLong("broadcast"), help: ArgumentHelp(
-        "Period of one broadcast sentence, overriding --broadcast-period; 0 turns it off. Repeatable.", valueName: "NAME=seconds"))
+    @Option(
+        name: .customLong("broadcast"),
+        help: ArgumentHelp(
+            "Period of one broadcast sentence, overriding --broadcast-period; 0 turns it off. Repeatable.", valueName: "NAME=seconds"))
     var broadcasts: [String] = []
 
     @Option(help: ArgumentHelp("Cells in series in each string.", valueName: "n"))
@@ -59,8 +62,9 @@ public struct SimulatorCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Constant current the load (negative) or charger (positive) asks for, amperes.", valueName: "A"))
     var current: Double = -12.5
 
-    @Option(help: ArgumentHelp(
-        "Current profile instead of --current: steps repeated forever, e.g. 600:-40,300:0,3600:30.", valueName: "s:A,..."))
+    @Option(
+        help: ArgumentHelp(
+            "Current profile instead of --current: steps repeated forever, e.g. 600:-40,300:0,3600:30.", valueName: "s:A,..."))
     var profile: String?
 
     @Option(help: ArgumentHelp("Ambient temperature, °C.", valueName: "°C"))
@@ -114,7 +118,9 @@ public struct SimulatorCommand: AsyncParsableCommand {
         guard (1...16).contains(strings), cells * strings <= 255 else {
             throw ValidationError("--strings must be 1 to 16 with cells × strings at most 255, got \(strings) × \(cells)")
         }
-        guard capacity > 0, capacity <= 6553 else { throw ValidationError("--capacity must be above 0 and at most 6553 Ah, got \(capacity)") }
+        guard capacity > 0, capacity <= 6553 else {
+            throw ValidationError("--capacity must be above 0 and at most 6553 Ah, got \(capacity)")
+        }
         guard (0...100).contains(soc) else { throw ValidationError("--soc must be 0 to 100 percent, got \(soc)") }
         for (name, value) in [("--broadcast-period", broadcastPeriod), ("--answer-delay", answerDelay), ("--cell-spread", cellSpread)] {
             guard value >= 0 else { throw ValidationError("\(name) must be 0 or more, got \(value)") }
@@ -182,7 +188,8 @@ public struct SimulatorCommand: AsyncParsableCommand {
             let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
             guard parts.count == 2, SimulatedBMS.broadcastNames.contains(parts[0]), let seconds = Double(parts[1]), seconds >= 0 else {
                 throw ValidationError(
-                    "--broadcast \"\(item)\" must be NAME=SECONDS with NAME one of \(SimulatedBMS.broadcastNames.joined(separator: " ")) and SECONDS 0 or more")
+                    "--broadcast \"\(item)\" must be NAME=SECONDS with NAME one of \(SimulatedBMS.broadcastNames.joined(separator: " ")) and SECONDS 0 or more"
+                )
             }
             periods[parts[0]] = seconds
         }

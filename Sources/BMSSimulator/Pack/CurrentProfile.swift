@@ -43,7 +43,7 @@ public enum CurrentProfile: Hashable, Sendable, CustomStringConvertible {
         for part in text.split(separator: ",") {
             let pair = part.split(separator: ":")
             guard pair.count == 2, let seconds = Double(pair[0]), let amperes = Double(pair[1]), seconds > 0,
-                  amperes.isFinite
+                amperes.isFinite
             else { return nil }
             steps.append(Step(seconds: seconds, amperes: amperes))
         }

@@ -23,7 +23,7 @@ extension SimulatedPack {
         }
         switch chargingStage {
         case .preHeating where minimumTemperature >= limits.minimumChargingTemperature + Self.preHeatMargin,
-             .preCharging where minimumVoltage >= limits.preChargeVoltage:
+            .preCharging where minimumVoltage >= limits.preChargeVoltage:
             enter(entryStage())
         case .mainCharging where maximumVoltage >= limits.chargedVoltage:
             enter(.balancing)

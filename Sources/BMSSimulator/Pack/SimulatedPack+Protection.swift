@@ -11,14 +11,17 @@ extension SimulatedPack {
         let asked = requestedCurrent
         let maxModule = cells.map(\.moduleTemperature).max() ?? 0
         let maxCell = cells.map(\.temperature).max() ?? 0
-        latch(.underVoltage, set: minimumVoltage < limits.underVoltage,
-              clear: minimumVoltage > limits.underVoltage + Self.voltageHysteresis)
-        latch(.overVoltage, set: maximumVoltage > limits.overVoltage,
-              clear: maximumVoltage < limits.overVoltage - Self.voltageHysteresis)
+        latch(
+            .underVoltage, set: minimumVoltage < limits.underVoltage,
+            clear: minimumVoltage > limits.underVoltage + Self.voltageHysteresis)
+        latch(
+            .overVoltage, set: maximumVoltage > limits.overVoltage,
+            clear: maximumVoltage < limits.overVoltage - Self.voltageHysteresis)
         latch(.dischargeOverCurrent, set: -asked > limits.dischargeOverCurrent, clear: -asked <= limits.dischargeOverCurrent)
         latch(.chargeOverCurrent, set: asked > limits.chargeOverCurrent, clear: asked <= limits.chargeOverCurrent)
-        latch(.cellModuleOverheat, set: maxModule > limits.moduleOverheat,
-              clear: maxModule < limits.moduleOverheat - Self.temperatureHysteresis)
+        latch(
+            .cellModuleOverheat, set: maxModule > limits.moduleOverheat,
+            clear: maxModule < limits.moduleOverheat - Self.temperatureHysteresis)
         latch(.cellOverheat, set: maxCell > limits.cellOverheat, clear: maxCell < limits.cellOverheat - Self.temperatureHysteresis)
     }
 

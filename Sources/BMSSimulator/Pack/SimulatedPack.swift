@@ -75,8 +75,9 @@ public struct SimulatedPack: Sendable {
 
     /// The pack the first simulator had: `cellCount` cells in one string and a constant current.
     public init(cellCount: Int = 16, capacityAh: Double = 100, stateOfCharge: Double = 0.8, current: Double = -12.5) {
-        self.init(configuration: PackConfiguration(
-            cellsPerString: cellCount, capacityAh: capacityAh, stateOfCharge: stateOfCharge, profile: .constant(current)))
+        self.init(
+            configuration: PackConfiguration(
+                cellsPerString: cellCount, capacityAh: capacityAh, stateOfCharge: stateOfCharge, profile: .constant(current)))
     }
 
     /// Moves the pack forward by `seconds`, in steps of at most one second.

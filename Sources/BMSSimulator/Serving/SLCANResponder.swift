@@ -31,7 +31,9 @@ final class SLCANResponder: ChannelInboundHandler {
         // A silent BMS sends no frames; the adapter in front of it still answers its commands.
         let silent = context.isSilent
         let before = adapter.state
-        let bms = context.bms, builder = self.builder, now = context.now
+        let bms = context.bms
+        let builder = self.builder
+        let now = context.now
         var askedBMS = false
         let answers = adapter.receive(input) { frame in
             askedBMS = true
@@ -61,7 +63,8 @@ final class SLCANResponder: ChannelInboundHandler {
 
     private func sendPeriodic(_ channelContext: ChannelHandlerContext) {
         guard adapter.isOpen, channelContext.channel.isActive, !context.isSilent else { return }
-        let now = context.now, builder = self.builder
+        let now = context.now
+        let builder = self.builder
         let frames = context.bms.withLockedValue { bms in
             bms.advance(to: now)
             return bms.canFrames(builder)
@@ -80,7 +83,8 @@ final class SLCANResponder: ChannelInboundHandler {
         var reason: String?
         if case .invalid(let error) = input { reason = "\(error)" }
         let valid = reason == nil
-        context.journal?.record(port: "can", line: line, valid: valid, applied: outcome == "applied", outcome: valid ? outcome : "invalid", reason: reason)
+        context.journal?.record(
+            port: "can", line: line, valid: valid, applied: outcome == "applied", outcome: valid ? outcome : "invalid", reason: reason)
     }
 
     /// applied: the adapter's state changed; answered: frames came back; refused: BELL;

@@ -20,8 +20,9 @@ final class SimulatorContext: Sendable {
         self.configuration = configuration
         self.journal = journal
         self.logger = logger
-        self.bms = NIOLockedValueBox(SimulatedBMS(
-            pack: configuration.pack, identity: configuration.identity, password: configuration.password, now: now))
+        self.bms = NIOLockedValueBox(
+            SimulatedBMS(
+                pack: configuration.pack, identity: configuration.identity, password: configuration.password, now: now))
     }
 
     /// Real seconds since the simulator started.

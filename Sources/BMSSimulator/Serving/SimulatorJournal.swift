@@ -1,7 +1,8 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Appends one JSON line per line the simulator receives, so a test can check what reached
 /// the BMS: `{"time":…,"port":"g1"|"can","line":…,"valid":…,"applied":…,"outcome":…}`.

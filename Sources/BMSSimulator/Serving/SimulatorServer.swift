@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
@@ -8,6 +5,10 @@ import NIOPosix
 import SerialIO
 import ServiceLifecycle
 import SharedWire
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Serves the simulated BMS until shutdown: G1 on a PTY, a TCP port or stdio, optionally
 /// slcan CAN on a second PTY, and moves the pack on in (simulated) time.
@@ -102,7 +103,13 @@ public final class SimulatorServer: Service, Sendable {
         let initialize: @Sendable (any Channel) -> EventLoopFuture<Void> = { channel in
             channel.eventLoop.makeCompletedFuture {
                 try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(ReceivedLineDecoder()))
-                try channel.pipeline.syncOperations.addHandler(G1Responder(context: context, stream: streams.withLockedValue { $0 += 1; return $0 }))
+                try channel.pipeline.syncOperations.addHandler(
+                    G1Responder(
+                        context: context,
+                        stream: streams.withLockedValue {
+                            $0 += 1
+                            return $0
+                        }))
             }
         }
         switch configuration.endpoint {

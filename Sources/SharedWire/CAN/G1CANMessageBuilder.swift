@@ -33,10 +33,12 @@ public struct G1CANMessageBuilder: Hashable, Sendable {
         inputs: UInt8, outputs: UInt8, liveCells: UInt16, chargingStage: UInt8, stageDuration: UInt16,
         lastChargingError: UInt8
     ) -> CANFrame {
-        frame(.overallParameters, [
-            inputs, outputs, UInt8(liveCells >> 8), chargingStage, UInt8(stageDuration >> 8), UInt8(stageDuration & 0xFF),
-            lastChargingError, UInt8(liveCells & 0xFF),
-        ])
+        frame(
+            .overallParameters,
+            [
+                inputs, outputs, UInt8(liveCells >> 8), chargingStage, UInt8(stageDuration >> 8), UInt8(stageDuration & 0xFF),
+                lastChargingError, UInt8(liveCells & 0xFF),
+            ])
     }
 
     /// 0x0001: D0–2 min, max, average cell voltage bytes; the total voltage (0.01 V) with
@@ -64,19 +66,23 @@ public struct G1CANMessageBuilder: Hashable, Sendable {
     /// 0x0007: D0 protection flags LSB, D1 power-reduction flags, D2 protection flags MSB,
     /// D3 battery status flags.
     public func diagnosticCodes(protectionFlags: UInt16, powerReductionFlags: UInt8, batteryStatusFlags: UInt8) -> CANFrame {
-        frame(.diagnosticCodes, [
-            UInt8(protectionFlags & 0xFF), powerReductionFlags, UInt8(protectionFlags >> 8), batteryStatusFlags,
-        ])
+        frame(
+            .diagnosticCodes,
+            [
+                UInt8(protectionFlags & 0xFF), powerReductionFlags, UInt8(protectionFlags >> 8), batteryStatusFlags,
+            ])
     }
 
     /// 0x0500: D0–1 current (0.1 A, signed), D2–3 estimated charge (0.1 Ah), D4–5 unused (0),
     /// D6 state of charge %, D7 state of health %.
     public func stateOfCharge(current: Int16, estimatedCharge: UInt16, stateOfCharge: UInt8, stateOfHealth: UInt8) -> CANFrame {
         let raw = UInt16(bitPattern: current)
-        return frame(.stateOfCharge, [
-            UInt8(raw >> 8), UInt8(raw & 0xFF), UInt8(estimatedCharge >> 8), UInt8(estimatedCharge & 0xFF), 0, 0,
-            stateOfCharge, stateOfHealth,
-        ])
+        return frame(
+            .stateOfCharge,
+            [
+                UInt8(raw >> 8), UInt8(raw & 0xFF), UInt8(estimatedCharge >> 8), UInt8(estimatedCharge & 0xFF), 0, 0,
+                stateOfCharge, stateOfHealth,
+            ])
     }
 
     /// 0x0600: D0–1 consumption, D2–3 energy left (10 Wh), D4–5 distance left, D6–7 distance

@@ -31,7 +31,8 @@ public enum SLCANMessage: Hashable, Sendable, CustomStringConvertible {
 
 /// The nine standard slcan bit rates, `S0` to `S8`.
 public enum SLCANBitRate: UInt8, CaseIterable, Sendable {
-    case kbit10 = 0, kbit20, kbit50, kbit100, kbit125, kbit250, kbit500, kbit800, mbit1
+    case kbit10 = 0
+    case kbit20, kbit50, kbit100, kbit125, kbit250, kbit500, kbit800, mbit1
 
     /// The bus speed in bits per second.
     public var bitsPerSecond: Int {

@@ -24,5 +24,9 @@ public struct CaptureRecord: Codable, Equatable, Sendable {
         self.lines = lines
     }
 
-    enum CodingKeys: String, CodingKey { case time = "t", direction = "dir", hex, lines }
+    enum CodingKeys: String, CodingKey {
+        case time = "t"
+        case direction = "dir"
+        case hex, lines
+    }
 }

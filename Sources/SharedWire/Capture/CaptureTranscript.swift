@@ -17,7 +17,9 @@ public enum CaptureTranscript {
                 output.append("\(stamp) \(arrow)  (\(record.hex.count / 2) bytes, line continues: \(printable(record.hex)))")
             }
             for line in record.lines {
-                output.append("\(stamp) \(arrow)  \(line.padding(toLength: max(line.count, 40), withPad: " ", startingAt: 0))  \(annotation(of: line))")
+                output.append(
+                    "\(stamp) \(arrow)  \(line.padding(toLength: max(line.count, 40), withPad: " ", startingAt: 0))  \(annotation(of: line))"
+                )
             }
         }
         return output
@@ -28,7 +30,8 @@ public enum CaptureTranscript {
         let digits = Array(hex.utf8)
         return stride(from: 0, to: digits.count - 1, by: 2).map { index -> String in
             let byte = UInt8(String(decoding: digits[index..<index + 2], as: UTF8.self), radix: 16) ?? 0
-            return (0x20..<0x7F).contains(byte) ? String(UnicodeScalar(byte)) : "\\x" + String(decoding: digits[index..<index + 2], as: UTF8.self)
+            return (0x20..<0x7F).contains(byte)
+                ? String(UnicodeScalar(byte)) : "\\x" + String(decoding: digits[index..<index + 2], as: UTF8.self)
         }.joined()
     }
 

@@ -20,9 +20,9 @@ extension G1Sentence {
     init(utf8 bytes: UnsafeRawBufferPointer) throws {
         let comma = UInt8(ascii: ",")
         guard let lastComma = bytes.lastIndex(of: comma), lastComma >= 3, bytes[3] == comma,
-              bytes[0].isASCIIAlphanumeric, bytes[1].isASCIIAlphanumeric, bytes[2].isASCIIAlphanumeric,
-              bytes.count - lastComma == 3,
-              let high = bytes[lastComma + 1].hexDigitValue, let low = bytes[lastComma + 2].hexDigitValue
+            bytes[0].isASCIIAlphanumeric, bytes[1].isASCIIAlphanumeric, bytes[2].isASCIIAlphanumeric,
+            bytes.count - lastComma == 3,
+            let high = bytes[lastComma + 1].hexDigitValue, let low = bytes[lastComma + 2].hexDigitValue
         else { throw G1DecodingError.malformed(line: String(decoding: bytes, as: UTF8.self)) }
         let expected = G1CRC.checksum(UnsafeRawBufferPointer(rebasing: bytes[0...lastComma]))
         guard expected == high << 4 | low else {

@@ -9,11 +9,16 @@ extension G1Reading {
         case .cellVoltages(let r):
             guard r.cellsReachable else { return "BV1 cells unreachable" }
             return "BV1 \(r.cellCount ?? 0) cells, min \(number(r.minimum, "V")), max \(number(r.maximum, "V"))"
-        case .temperatures(let r): return "\(r.source == .cellModules ? "BT1" : "BT3") min \(number(r.minimum, "°C", decimals: 0)), max \(number(r.maximum, "°C", decimals: 0))"
+        case .temperatures(let r):
+            return
+                "\(r.source == .cellModules ? "BT1" : "BT3") min \(number(r.minimum, "°C", decimals: 0)), max \(number(r.maximum, "°C", decimals: 0))"
         case .balancing(let r): return "BB1 balancing average \(number(r.average, "%", decimals: 0))"
-        case .cellGroup(let r): return "cells \(r.firstCell)–\(r.firstCell + r.values.count - 1): \(r.values.map { String(format: "%.2f", $0) }.joined(separator: " "))"
+        case .cellGroup(let r):
+            return
+                "cells \(r.firstCell)–\(r.firstCell + r.values.count - 1): \(r.values.map { String(format: "%.2f", $0) }.joined(separator: " "))"
         case .charge(let r): return "BC1 SOC \(number(r.stateOfCharge, "%"))"
-        case .status(let r): return "ST1 stage \(r.stage.map { "\($0)" } ?? String(r.stageNumber)), protection 0x\(String(r.protection.rawValue, radix: 16))"
+        case .status(let r):
+            return "ST1 stage \(r.stage.map { "\($0)" } ?? String(r.stageNumber)), protection 0x\(String(r.protection.rawValue, radix: 16))"
         case .clock(let r): return "TD1 \(r.year)-\(r.month)-\(r.day) \(r.hour):\(r.minute):\(r.second), up \(r.uptime) s"
         case .version(let r): return "VR1 \(r.hardware) #\(r.serialNumber) firmware \(r.firmware)"
         case .distanceAndEnergy(let r): return "DT1 speed \(number(r.speed, "", decimals: 1))"

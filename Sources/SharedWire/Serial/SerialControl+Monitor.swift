@@ -10,15 +10,16 @@ extension SerialControlResult {
     /// port whose settings cannot be read (baud rate 0, 8 data bits, no parity, one stop bit,
     /// no flow control) and the request's own value for operations 6–10.
     public static func refusedUnread(_ control: SerialControl) -> SerialControlResult {
-        let value: UInt32 = switch control {
-        case .setBaudRate: 0
-        case .setDataBits: 8
-        case .setParity: UInt32(SerialParameters.Parity.none.rawValue)
-        case .setStopBits: UInt32(SerialParameters.StopBits.one.rawValue)
-        case .setFlowControl: UInt32(SerialParameters.FlowControl.none.rawValue)
-        case .queryState: 0
-        case .setDTR, .setRTS, .sendBreak, .setBreak, .purge: control.value
-        }
+        let value: UInt32 =
+            switch control {
+            case .setBaudRate: 0
+            case .setDataBits: 8
+            case .setParity: UInt32(SerialParameters.Parity.none.rawValue)
+            case .setStopBits: UInt32(SerialParameters.StopBits.one.rawValue)
+            case .setFlowControl: UInt32(SerialParameters.FlowControl.none.rawValue)
+            case .queryState: 0
+            case .setDTR, .setRTS, .sendBreak, .setBreak, .purge: control.value
+            }
         return SerialControlResult(operation: control.operation, value: value, status: .unsupported)
     }
 }

@@ -32,7 +32,11 @@ public struct SerialParameters: Equatable, Sendable, CustomStringConvertible {
 
     /// Parity values as on the wire (the numbering of RFC 2217's SET-PARITY).
     public enum Parity: UInt8, Sendable, CaseIterable {
-        case none = 1, odd = 2, even = 3, mark = 4, space = 5
+        case none = 1
+        case odd = 2
+        case even = 3
+        case mark = 4
+        case space = 5
         var letter: String {
             switch self {
             case .none: "N"
@@ -46,7 +50,9 @@ public struct SerialParameters: Equatable, Sendable, CustomStringConvertible {
 
     /// Stop bits as on the wire (the numbering of RFC 2217's SET-STOPSIZE).
     public enum StopBits: UInt8, Sendable, CaseIterable {
-        case one = 1, two = 2, onePointFive = 3
+        case one = 1
+        case two = 2
+        case onePointFive = 3
         var text: String {
             switch self {
             case .one: "1"
@@ -58,6 +64,8 @@ public struct SerialParameters: Equatable, Sendable, CustomStringConvertible {
 
     /// Flow control as on the wire.
     public enum FlowControl: UInt8, Sendable, CaseIterable {
-        case none = 1, xonXoff = 2, hardware = 3
+        case none = 1
+        case xonXoff = 2
+        case hardware = 3
     }
 }

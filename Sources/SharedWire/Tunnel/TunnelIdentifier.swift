@@ -14,7 +14,7 @@ public enum TunnelIdentifier {
         return bytes.allSatisfy { byte in
             switch byte {
             case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
-                 UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "-"):
+                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "-"):
                 true
             default:
                 false
@@ -44,7 +44,9 @@ public enum TunnelIdentifier {
 
     /// `text` for an error message: at most 40 characters, non-printable ones escaped.
     static func quoted(_ text: String) -> String {
-        let shown = text.unicodeScalars.prefix(40).map { $0.isASCII && $0.value >= 0x20 && $0.value < 0x7F ? String($0) : $0.escaped(asASCII: true) }
+        let shown = text.unicodeScalars.prefix(40).map {
+            $0.isASCII && $0.value >= 0x20 && $0.value < 0x7F ? String($0) : $0.escaped(asASCII: true)
+        }
         return "\"" + shown.joined() + (text.unicodeScalars.count > 40 ? "…" : "") + "\""
     }
 }

@@ -64,15 +64,17 @@ extension TunnelMessage {
             guard let role = Role(rawValue: rawRole) else {
                 throw TunnelProtocolError(.protocolError, "hello role \(rawRole) is unknown, expected 1, 2 or 3")
             }
-            return .hello(Hello(
-                version: version, role: role, software: try p.readTunnelString(field: "hello software"),
-                sessionID: try p.readTunnelString(field: "hello session id"),
-                credential: try p.readTunnelString(field: "hello credential")))
+            return .hello(
+                Hello(
+                    version: version, role: role, software: try p.readTunnelString(field: "hello software"),
+                    sessionID: try p.readTunnelString(field: "hello session id"),
+                    credential: try p.readTunnelString(field: "hello credential")))
         case .welcome:
-            return .welcome(Welcome(
-                version: try p.readTunnelInteger("welcome version"),
-                identity: try p.readTunnelString(field: "welcome identity"),
-                pingIntervalMilliseconds: try p.readTunnelInteger("welcome ping interval")))
+            return .welcome(
+                Welcome(
+                    version: try p.readTunnelInteger("welcome version"),
+                    identity: try p.readTunnelString(field: "welcome identity"),
+                    pingIntervalMilliseconds: try p.readTunnelInteger("welcome ping interval")))
         case .openSession:
             let sessionID = try p.readTunnelString(field: "session id")
             let mode = try p.readSessionMode()
@@ -80,16 +82,18 @@ extension TunnelMessage {
             let flags: UInt8 = try p.readTunnelInteger("open-session flags")
             return .openSession(OpenSession(sessionID: sessionID, mode: mode, serial: serial, takeOver: flags & 0x01 != 0))
         case .closeSession:
-            return .closeSession(CloseSession(
-                sessionID: try p.readTunnelString(field: "session id"),
-                code: try p.readErrorCode(), message: try p.readTunnelString(field: "close message")))
+            return .closeSession(
+                CloseSession(
+                    sessionID: try p.readTunnelString(field: "session id"),
+                    code: try p.readErrorCode(), message: try p.readTunnelString(field: "close message")))
         case .sessionStatus:
             let rawState: UInt8 = try p.readTunnelInteger("session state")
             guard let state = SessionStatus.State(rawValue: rawState) else {
                 throw TunnelProtocolError(.protocolError, "session state \(rawState) is unknown")
             }
-            return .sessionStatus(SessionStatus(
-                state: state, deviceID: try p.readTunnelString(field: "device id"), mode: try p.readSessionMode()))
+            return .sessionStatus(
+                SessionStatus(
+                    state: state, deviceID: try p.readTunnelString(field: "device id"), mode: try p.readSessionMode()))
         case .serialData:
             return .serialData(p.readSlice(length: p.readableBytes)!)
         case .telemetry:
@@ -97,9 +101,10 @@ extension TunnelMessage {
         case .renewCertificate:
             return .renewCertificate(try p.readTunnelBytes(field: "certificate signing request"))
         case .certificate:
-            return .certificate(CertificateAnswer(
-                code: try p.readErrorCode(), message: try p.readTunnelString(field: "certificate message"),
-                certificate: try p.readTunnelBytes(field: "certificate")))
+            return .certificate(
+                CertificateAnswer(
+                    code: try p.readErrorCode(), message: try p.readTunnelString(field: "certificate message"),
+                    certificate: try p.readTunnelBytes(field: "certificate")))
         case .certificateInstalled:
             return .certificateInstalled(try p.readTunnelString(field: "certificate serial"))
         case .renewRequested:
@@ -119,15 +124,17 @@ extension TunnelMessage {
             }
             return .serialControlResult(SerialControlResult(operation: op, value: value, status: status))
         case .serialState:
-            return .serialState(SerialState(
-                lineState: try p.readTunnelInteger("line state"), modemState: try p.readTunnelInteger("modem state")))
+            return .serialState(
+                SerialState(
+                    lineState: try p.readTunnelInteger("line state"), modemState: try p.readTunnelInteger("modem state")))
         case .ping:
             return .ping(try p.readTunnelInteger("ping nonce"))
         case .pong:
             return .pong(try p.readTunnelInteger("pong nonce"))
         case .goingAway:
-            return .goingAway(GoingAway(
-                code: try p.readErrorCode(), message: try p.readTunnelString(field: "going-away message")))
+            return .goingAway(
+                GoingAway(
+                    code: try p.readErrorCode(), message: try p.readTunnelString(field: "going-away message")))
         }
     }
 
@@ -211,9 +218,9 @@ extension ByteBuffer {
         let rawStop: UInt8 = try readTunnelInteger("stop bits")
         let rawFlow: UInt8 = try readTunnelInteger("flow control")
         guard (5...8).contains(dataBits),
-              let parity = SerialParameters.Parity(rawValue: rawParity),
-              let stop = SerialParameters.StopBits(rawValue: rawStop),
-              let flow = SerialParameters.FlowControl(rawValue: rawFlow)
+            let parity = SerialParameters.Parity(rawValue: rawParity),
+            let stop = SerialParameters.StopBits(rawValue: rawStop),
+            let flow = SerialParameters.FlowControl(rawValue: rawFlow)
         else {
             throw TunnelProtocolError(
                 .protocolError,

@@ -1,10 +1,11 @@
-#if canImport(Glibc)
-import AgentConfig
-import Glibc
-#endif
 import NIOCore
 import SerialIO
 import SharedWire
+
+#if canImport(Glibc)
+    import AgentConfig
+    import Glibc
+#endif
 
 /// Where the BMS's CAN bus is reached, from `can.interface`: a SocketCAN interface name
 /// (`can0`), or the path of an slcan adapter's serial device (`/dev/ttyACM0`), which also
@@ -18,7 +19,9 @@ enum CANBus: Sendable, Equatable, CustomStringConvertible {
             guard let rate = SLCANBitRate.allCases.first(where: { $0.bitsPerSecond == settings.speed }) else {
                 throw CANBusError(
                     bus: settings.interface,
-                    reason: "can.speed \(settings.speed) is no slcan bit rate (10000, 20000, 50000, 100000, 125000, 250000, 500000, 800000, 1000000)")
+                    reason:
+                        "can.speed \(settings.speed) is no slcan bit rate (10000, 20000, 50000, 100000, 125000, 250000, 500000, 800000, 1000000)"
+                )
             }
             self = .slcan(device: settings.interface, bitRate: rate)
         } else {
@@ -53,7 +56,9 @@ enum CANBus: Sendable, Equatable, CustomStringConvertible {
         let protocolFamilyCAN: CInt = 29  // PF_CAN / AF_CAN
         let rawProtocol: CInt = 1  // CAN_RAW
         let index = if_nametoindex(interface)
-        guard index != 0 else { throw CANBusError(bus: interface, reason: "no such network interface (\(String(cString: strerror(errno))))") }
+        guard index != 0 else {
+            throw CANBusError(bus: interface, reason: "no such network interface (\(String(cString: strerror(errno))))")
+        }
         let fd = socket(protocolFamilyCAN, CInt(SOCK_RAW.rawValue) | CInt(SOCK_CLOEXEC.rawValue), rawProtocol)
         guard fd >= 0 else { throw CANBusError(bus: interface, reason: "no CAN socket: \(String(cString: strerror(errno)))") }
         // struct sockaddr_can: family (u16), padding, ifindex (i32), addressing union: 24 bytes.

@@ -70,7 +70,9 @@ final class CANFrameReader: ChannelInboundHandler {
                 case .message(.error):
                     refusals += 1
                     // The first is usually the set-up's close of an adapter that was not open.
-                    logger.log(level: refusals == 1 ? .debug : .warning, "The slcan adapter refused a command", metadata: ["refusals": "\(refusals)"])
+                    logger.log(
+                        level: refusals == 1 ? .debug : .warning, "The slcan adapter refused a command",
+                        metadata: ["refusals": "\(refusals)"])
                 case .message, .invalid: break
                 }
             }

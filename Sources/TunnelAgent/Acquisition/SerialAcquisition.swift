@@ -37,7 +37,8 @@ public final class SerialAcquisition: Service, Sendable {
     /// Polls `hub` until it goes away (the reason) or shutdown.
     private func poll(_ hub: SerialPortHub) async -> String {
         let poller = try? await hub.eventLoop.submit { [self] in
-            let poller = G1Poller(hub: hub, params: params, sink: sink, facts: facts, lineParameters: line.defaultParameters, logger: logger)
+            let poller = G1Poller(
+                hub: hub, params: params, sink: sink, facts: facts, lineParameters: line.defaultParameters, logger: logger)
             poller.start()
             return NIOLoopBound(poller, eventLoop: hub.eventLoop)
         }.get()

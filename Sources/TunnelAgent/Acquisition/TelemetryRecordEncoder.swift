@@ -23,7 +23,8 @@ public enum TelemetryRecordEncoder {
         case .text(let string): return JSONValue.quoted(string)
         case .flag(let flag): return flag ? "true" : "false"
         case .list(_, let elements):
-            return "[" + elements.map { element in element.flatMap { $0.isFinite ? numberText($0) : nil } ?? "null" }.joined(separator: ",") + "]"
+            return "[" + elements.map { element in element.flatMap { $0.isFinite ? numberText($0) : nil } ?? "null" }.joined(separator: ",")
+                + "]"
         }
     }
 

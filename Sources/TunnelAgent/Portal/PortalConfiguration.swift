@@ -101,7 +101,9 @@ final class PortalConfiguration: Sendable {
         // Compared as text: the running settings have their paths resolved, the update's are as written.
         guard bytes != current.settingsText else { return .unchanged }
         if let refusal = rolledBack(Self.settingsKey, bytes) { return refuse(Self.settingsKey, [refusal]) }
-        if case .failure(let problems) = AgentConfiguration.portalSettings(bytes, local: current.localSettings, folder: paths.settingsFolder) {
+        if case .failure(let problems) = AgentConfiguration.portalSettings(
+            bytes, local: current.localSettings, folder: paths.settingsFolder)
+        {
             return refuse(Self.settingsKey, problems.lines)
         }
         do {
@@ -130,11 +132,14 @@ final class PortalConfiguration: Sendable {
         if file == Self.settingsKey {
             logger.notice("settings.json withdrawn by the portal; restarting the agent's services with the local file")
             restart = "settings.json withdrawn by the portal"
-            return .withdrawn(hash: AgentConfiguration.hash(Array(FileManager.default.contents(atPath: paths.settings) ?? Data()), current.paramsText))
+            return .withdrawn(
+                hash: AgentConfiguration.hash(Array(FileManager.default.contents(atPath: paths.settings) ?? Data()), current.paramsText))
         }
         let paramsPath = AgentConfiguration.paramsPath(paths)
         guard let local = try? ParamsConfig.load(path: paramsPath) else {
-            logger.error("params_config.json withdrawn by the portal, and the local file is unusable; restarting", metadata: ["path": "\(paramsPath)"])
+            logger.error(
+                "params_config.json withdrawn by the portal, and the local file is unusable; restarting",
+                metadata: ["path": "\(paramsPath)"])
             restart = "params_config.json withdrawn by the portal"
             return .withdrawn(hash: "")
         }
@@ -173,7 +178,8 @@ final class PortalConfiguration: Sendable {
     }
 
     private func refuse(_ file: String, _ problems: [String]) -> Outcome {
-        logger.warning("Configuration from the portal refused", metadata: ["file": "\(file)", "problems": "\(problems.joined(separator: "; "))"])
+        logger.warning(
+            "Configuration from the portal refused", metadata: ["file": "\(file)", "problems": "\(problems.joined(separator: "; "))"])
         facts.update { $0.lastConfigurationRefusal = "\(file): " + problems.joined(separator: "; ") }
         return .refused(problems: problems)
     }
@@ -186,7 +192,8 @@ final class PortalConfiguration: Sendable {
                 let rollback = rollbacks[index]
                 statuses.append(
                     "{\"configStatus\":{\"file\":\(JSONValue.quoted(rollback.file)),\"accepted\":false,\"rolledBack\":true,"
-                        + "\"reason\":\(JSONValue.quoted(rollback.reason)),\"configHash\":\(JSONValue.quoted(facts.snapshot.configurationHash))}}")
+                        + "\"reason\":\(JSONValue.quoted(rollback.reason)),\"configHash\":\(JSONValue.quoted(facts.snapshot.configurationHash))}}"
+                )
                 rollbacks[index].reported = true
             }
             return statuses

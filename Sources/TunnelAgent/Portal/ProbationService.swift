@@ -43,7 +43,9 @@ final class ProbationService: Service, Sendable {
             if running.file == PortalConfiguration.settingsKey, running.acceptedAt >= startedAt { return nil }
             var decision = ConfigProbation.Decision.waiting
             if facts.brokerConnected { decision = running.handle(.brokerConnected, now: now) }
-            if decision == .waiting, let at = facts.lastBMSSentence { decision = running.handle(.bmsAnswered(at: at.timeIntervalSince1970), now: now) }
+            if decision == .waiting, let at = facts.lastBMSSentence {
+                decision = running.handle(.bmsAnswered(at: at.timeIntervalSince1970), now: now)
+            }
             if decision == .waiting { decision = running.handle(.tick, now: now) }
             probation = decision == .waiting ? running : nil
             return (running, decision)

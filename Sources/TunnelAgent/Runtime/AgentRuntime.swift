@@ -35,10 +35,12 @@ public final class AgentRuntime: Sendable {
             if let reason = configuration.passedOver {
                 logger.warning("Stored settings.json from the portal passed over for the local file", metadata: ["problems": "\(reason)"])
             }
-            logger.info("Agent started", metadata: [
-                "settings": "\(configuration.settingsPath)", "params": "\(configuration.paramsPath)",
-                "config.hash": "\(configuration.hash)",
-            ])
+            logger.info(
+                "Agent started",
+                metadata: [
+                    "settings": "\(configuration.settingsPath)", "params": "\(configuration.paramsPath)",
+                    "config.hash": "\(configuration.hash)",
+                ])
             do {
                 try await serviceGroup.run()
             } catch {
@@ -84,18 +86,21 @@ public final class AgentRuntime: Sendable {
         let params = ActiveParamsConfig(configuration.params)
         let sessions = relay?.sessions
         let pipeline = try await TelemetryPipeline.make(
-            configuration: configuration, mqtt: mqtt, paths: paths, facts: facts, params: params, probation: probation, demand: relay?.demand,
+            configuration: configuration, mqtt: mqtt, paths: paths, facts: facts, params: params, probation: probation,
+            demand: relay?.demand,
             live: relay?.live, sessions: { sessions?.count ?? 0 }, restart: restart, logger: logger)
         services += pipeline.services
         if settings.serial.enabled {
-            services.append(SerialAcquisition(
-                line: line, params: params, sink: pipeline.sink, facts: facts, eventLoop: group.next(), retryMax: settings.reconnectMax,
-                logger: logger))
+            services.append(
+                SerialAcquisition(
+                    line: line, params: params, sink: pipeline.sink, facts: facts, eventLoop: group.next(), retryMax: settings.reconnectMax,
+                    logger: logger))
         }
         if let can = settings.can, can.enabled {
-            services.append(CANAcquisition(
-                settings: can, params: params, sink: pipeline.sink, eventLoop: group.next(), retryMax: settings.reconnectMax,
-                logger: logger))
+            services.append(
+                CANAcquisition(
+                    settings: can, params: params, sink: pipeline.sink, eventLoop: group.next(), retryMax: settings.reconnectMax,
+                    logger: logger))
         }
         if let relay { services.append(relay.link) }
         return (services, { try? await pipeline.queue.close() })
@@ -111,7 +116,8 @@ public final class AgentRuntime: Sendable {
             certificatePath: tunnel.cert, keyPath: tunnel.key, caPath: tunnel.ca, renewedPath: paths.renewedCredential,
             problem: { logger.warning("Renewed device certificate passed over", metadata: ["error": "\($0)"]) })
         logger.info(
-            "Device certificate", metadata: [
+            "Device certificate",
+            metadata: [
                 "file": "\(identity.credential.origin)", "not_after": "\(identity.credential.certificate.notValidAfter)",
             ])
         let dialer = TunnelDialer(
@@ -123,7 +129,8 @@ public final class AgentRuntime: Sendable {
         let link = RelayLink(
             dialer: dialer, sessions: sessions, group: group, software: software, reconnectMax: tunnel.reconnectMax,
             demand: demand, facts: facts, live: live.map { ($0, tunnel.liveTelemetryPeriod) },
-            renewal: CertificateRenewal(identity: identity, dialer: dialer, renewBeforeDays: tunnel.renewBeforeDays, facts: facts,
+            renewal: CertificateRenewal(
+                identity: identity, dialer: dialer, renewBeforeDays: tunnel.renewBeforeDays, facts: facts,
                 logger: logger),
             logger: logger)
         return (link, sessions, demand, live)

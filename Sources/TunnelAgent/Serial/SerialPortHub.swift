@@ -153,9 +153,11 @@ final class SerialPortHub: @unchecked Sendable {  // confined to `eventLoop`
         case (.serialData(let bytes), .monitor):
             let (allowed, dropped) = members[sessionID]!.filter.filter(bytes)
             for line in dropped {
-                logger.notice("Monitor request dropped", metadata: [
-                    "session.id": "\(sessionID)", "line": "\(line.line)", "reason": "\(line.reason)",
-                ])
+                logger.notice(
+                    "Monitor request dropped",
+                    metadata: [
+                        "session.id": "\(sessionID)", "line": "\(line.line)", "reason": "\(line.reason)",
+                    ])
             }
             if allowed.readableBytes > 0 { writeToSerial(allowed) }
         case (.serialControl(let control), .control):

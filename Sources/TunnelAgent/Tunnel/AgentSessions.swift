@@ -35,7 +35,8 @@ public final class AgentSessions: Sendable {
         guard TunnelIdentifier.isValid(request.sessionID) else {
             // Not answered with CLOSE_SESSION, which would carry the bad ID back; the relay's
             // session setup times out.
-            logger.error("Session refused: invalid session ID", metadata: ["session.id": "\(request.sessionID.prefix(64).debugDescription)"])
+            logger.error(
+                "Session refused: invalid session ID", metadata: ["session.id": "\(request.sessionID.prefix(64).debugDescription)"])
             return
         }
         var sessionLogger = self.logger
@@ -50,7 +51,8 @@ public final class AgentSessions: Sendable {
             case .success(let hub):
                 if request.mode == .control, let holder = hub.controlSessionID {
                     guard request.takeOver else {
-                        return refuse(request, control, .serialBusy, "serial port \(line.settings.device) is in use by control session \(holder)")
+                        return refuse(
+                            request, control, .serialBusy, "serial port \(line.settings.device) is in use by control session \(holder)")
                     }
                     hub.end(sessionID: holder, code: .sessionTakenOver, reason: "an administrator took the session over")
                 }

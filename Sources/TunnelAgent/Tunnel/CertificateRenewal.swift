@@ -93,7 +93,8 @@ public final class CertificateRenewal: Sendable {
             try serializer.serialize(request)
             channel.writeAndFlush(TunnelMessage.renewCertificate(serializer.serializedBytes), promise: nil)
             logger.notice(
-                "Renewing the device certificate", metadata: [
+                "Renewing the device certificate",
+                metadata: [
                     "reason": "\(reason)", "not_after": "\(identity.credential.certificate.notValidAfter)",
                 ])
             return key
@@ -113,7 +114,7 @@ public final class CertificateRenewal: Sendable {
             let certificate = try Certificate(derEncoded: answer.certificate)
             let current = identity.credential.certificate
             guard certificate.publicKey == key.publicKey, certificate.commonName == current.commonName,
-                  certificate.issuer == current.issuer
+                certificate.issuer == current.issuer
             else {
                 logger.error("The relay's certificate does not match the request; the current certificate stays")
                 return
@@ -122,7 +123,8 @@ public final class CertificateRenewal: Sendable {
             Self.report(certificate, to: facts)
             channel.writeAndFlush(TunnelMessage.certificateInstalled("\(certificate.serialNumber)"), promise: nil)
             logger.notice(
-                "Device certificate renewed", metadata: [
+                "Device certificate renewed",
+                metadata: [
                     "serial": "\(certificate.serialNumber)", "not_after": "\(certificate.notValidAfter)", "file": "\(identity.renewedPath)",
                 ])
         } catch {

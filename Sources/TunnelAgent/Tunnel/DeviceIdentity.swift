@@ -44,7 +44,8 @@ public final class DeviceIdentity: Sendable {
                 // A certificate the operator installed later (the device registered again) wins;
                 // within the same second (X.509 times have no finer grain) the renewed one does.
                 if renewed.certificate.commonName == configured.certificate.commonName,
-                   renewed.certificate.notValidBefore >= configured.certificate.notValidBefore {
+                    renewed.certificate.notValidBefore >= configured.certificate.notValidBefore
+                {
                     chosen = renewed
                 }
             } catch {
@@ -80,9 +81,10 @@ public final class DeviceIdentity: Sendable {
         do {
             let documents = try PEMDocument.parseMultiple(pemString: String(contentsOfFile: path, encoding: .utf8))
             guard let certificate = documents.first(where: { $0.discriminator == "CERTIFICATE" }),
-                  let key = documents.first(where: { $0.discriminator.hasSuffix("PRIVATE KEY") })
+                let key = documents.first(where: { $0.discriminator.hasSuffix("PRIVATE KEY") })
             else {
-                throw PEMFiles.LoadError(path: path, what: "a renewed credential", underlying: "a certificate and a private key are expected")
+                throw PEMFiles.LoadError(
+                    path: path, what: "a renewed credential", underlying: "a certificate and a private key are expected")
             }
             return Credential(
                 certificate: try Certificate(derEncoded: certificate.derBytes),

@@ -114,9 +114,12 @@ final class AgentRPC: @unchecked Sendable {  // used from the uplink's event tas
     static func masking(_ value: JSONValue) -> JSONValue {
         switch value {
         case .object(let members):
-            return .object(members.map { member in
-                JSONMember(key: member.key, value: secretKeys.contains(member.key) && member.value != .string("") ? .string("********") : masking(member.value))
-            })
+            return .object(
+                members.map { member in
+                    JSONMember(
+                        key: member.key,
+                        value: secretKeys.contains(member.key) && member.value != .string("") ? .string("********") : masking(member.value))
+                })
         case .array(let elements):
             return .array(elements.map(masking))
         default:

@@ -18,7 +18,8 @@ enum DeviceProvisioning {
         let client = try MosquittoClient(options: options)
         try client.start()
         defer { client.stop() }
-        let request = "{\"deviceName\":" + JSONValue.quoted(provision.deviceName)
+        let request =
+            "{\"deviceName\":" + JSONValue.quoted(provision.deviceName)
             + ",\"provisionDeviceKey\":" + JSONValue.quoted(provision.key)
             + ",\"provisionDeviceSecret\":" + JSONValue.quoted(provision.secret) + "}"
         return try await withThrowingTaskGroup(of: String.self) { group in
@@ -65,7 +66,9 @@ enum DeviceProvisioning {
             return token
         case "NOT_FOUND":
             throw ProvisioningError(
-                message: "provisioning of \(deviceName) refused (NOT_FOUND): the provision key or secret is wrong, or provisioning is off for the profile")
+                message:
+                    "provisioning of \(deviceName) refused (NOT_FOUND): the provision key or secret is wrong, or provisioning is off for the profile"
+            )
         default:
             let detail = json["errorMsg"]?.stringValue ?? json.text
             throw ProvisioningError(message: "provisioning of \(deviceName) refused (\(status)): \(detail)")

@@ -14,7 +14,8 @@ public struct MQTTCredentials: Sendable, Equatable {
         if let stored = try load(storedPath) { return stored }
         if !settings.accessToken.isEmpty { return MQTTCredentials(username: settings.accessToken, password: nil, source: "access_token") }
         if !settings.username.isEmpty {
-            return MQTTCredentials(username: settings.username, password: settings.password.isEmpty ? nil : settings.password, source: "username")
+            return MQTTCredentials(
+                username: settings.username, password: settings.password.isEmpty ? nil : settings.password, source: "username")
         }
         if settings.provision != nil { return nil }  // provisioning must run first
         return MQTTCredentials(username: nil, password: nil, source: "none")
@@ -24,7 +25,8 @@ public struct MQTTCredentials: Sendable, Equatable {
     static func load(_ path: String) throws -> MQTTCredentials? {
         guard let data = FileManager.default.contents(atPath: path) else { return nil }
         let json = try JSONParser.parse(Array(data))
-        guard json["credentialsType"]?.stringValue == "ACCESS_TOKEN", let token = json["credentialsValue"]?.stringValue, !token.isEmpty else {
+        guard json["credentialsType"]?.stringValue == "ACCESS_TOKEN", let token = json["credentialsValue"]?.stringValue, !token.isEmpty
+        else {
             throw ProvisioningError(message: "\(path) holds no ACCESS_TOKEN credentials; remove it to provision again")
         }
         return MQTTCredentials(username: token, password: nil, source: "provisioned")

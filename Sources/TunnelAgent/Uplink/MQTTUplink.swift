@@ -48,8 +48,9 @@ public final class MQTTUplink: Service, Sendable {
         self.rpc = rpc
         self.portal = portal
         self.logger = logger
-        self.state = NIOLockedValueBox(State(
-            publisher: TelemetryPublisher(window: Self.window, sequenceKey: settings.sequenceKey.isEmpty ? nil : settings.sequenceKey)))
+        self.state = NIOLockedValueBox(
+            State(
+                publisher: TelemetryPublisher(window: Self.window, sequenceKey: settings.sequenceKey.isEmpty ? nil : settings.sequenceKey)))
     }
 
     var baseOptions: MosquittoOptions {
@@ -81,10 +82,11 @@ public final class MQTTUplink: Service, Sendable {
         var backoff = ReconnectBackoff(initial: 1, maximum: 60)
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             let base = baseOptions
-            let client = try MosquittoClient(options: MosquittoOptions(
-                host: base.host, port: base.port, clientID: base.clientID, cleanSession: true, username: credentials.username,
-                password: credentials.password, tls: base.tls, keepalive: base.keepalive, maxInflight: base.maxInflight,
-                reconnectDelayMin: base.reconnectDelayMin, reconnectDelayMax: base.reconnectDelayMax))
+            let client = try MosquittoClient(
+                options: MosquittoOptions(
+                    host: base.host, port: base.port, clientID: base.clientID, cleanSession: true, username: credentials.username,
+                    password: credentials.password, tls: base.tls, keepalive: base.keepalive, maxInflight: base.maxInflight,
+                    reconnectDelayMin: base.reconnectDelayMin, reconnectDelayMax: base.reconnectDelayMax))
             let end: ClientEnd?
             do {
                 try client.start()
@@ -171,9 +173,11 @@ public final class MQTTUplink: Service, Sendable {
                 committed.signal()
             case .connected(let code, let reason):
                 if MosquittoEvent.isPermanentRefusal(connackCode: code) {
-                    logger.error("MQTT broker refused the credentials; uplink stopped until the configuration is fixed", metadata: [
-                        "broker": "\(broker)", "connack": "\(code)", "reason": "\(reason)",
-                    ])
+                    logger.error(
+                        "MQTT broker refused the credentials; uplink stopped until the configuration is fixed",
+                        metadata: [
+                            "broker": "\(broker)", "connack": "\(code)", "reason": "\(reason)",
+                        ])
                     return .refused
                 }
                 logger.warning("MQTT broker refused the connection for now", metadata: ["connack": "\(code)", "reason": "\(reason)"])
@@ -260,7 +264,9 @@ public final class MQTTUplink: Service, Sendable {
         var windowStart = ContinuousClock.now
         var sentInWindow = 0
         while !Task.isCancelled {
-            let (ready, cursor, generation) = state.withLockedValue { ($0.connected && $0.publisher.hasRoom, $0.publisher.cursor, $0.generation) }
+            let (ready, cursor, generation) = state.withLockedValue {
+                ($0.connected && $0.publisher.hasRoom, $0.publisher.cursor, $0.generation)
+            }
             guard ready else {
                 await committed.wait()
                 continue

@@ -47,7 +47,9 @@ public actor TelemetryQueue {
     }
 
     /// Opens (creating if needed) the queue at `path`.
-    public static func open(path: String, limits: Limits = Limits(), logger: Logger = Logger(label: "agent.queue")) async throws -> TelemetryQueue {
+    public static func open(path: String, limits: Limits = Limits(), logger: Logger = Logger(label: "agent.queue")) async throws
+        -> TelemetryQueue
+    {
         let connection = try await SQLiteConnection.open(
             storage: .file(path: path), threadPool: .singleton, logger: logger, on: MultiThreadedEventLoopGroup.singleton.any())
         do {
@@ -74,7 +76,8 @@ public actor TelemetryQueue {
         let row = try await connection.query("SELECT COUNT(*) AS n, COALESCE(SUM(size), 0) AS b FROM records", []).first
         count = row?.column("n")?.integer ?? 0
         bytes = row?.column("b")?.integer ?? 0
-        dropped = Int64(try await connection.query("SELECT value FROM counters WHERE name = 'dropped'", []).first?.column("value")?.integer ?? 0)
+        dropped = Int64(
+            try await connection.query("SELECT value FROM counters WHERE name = 'dropped'", []).first?.column("value")?.integer ?? 0)
     }
 
     public func close() async throws {
@@ -113,7 +116,8 @@ public actor TelemetryQueue {
         ).map { row in
             QueuedRecord(
                 sequence: Int64(row.column("sequence")?.integer ?? 0),
-                record: TelemetryRecord(timestamp: Int64(row.column("timestamp")?.integer ?? 0), members: row.column("members")?.string ?? ""))
+                record: TelemetryRecord(
+                    timestamp: Int64(row.column("timestamp")?.integer ?? 0), members: row.column("members")?.string ?? ""))
         }
     }
 

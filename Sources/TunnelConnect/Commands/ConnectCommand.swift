@@ -95,11 +95,13 @@ public struct ConnectCommand: AsyncParsableCommand {
         }
         let host = try RelayAddress(parsing: relay).host
         let request = SessionRequest(
-            adminURL: adminURL ?? "https://\(host.contains(":") ? "[\(host)]" : host):8443", apiKey: key, deviceID: device, mode: mode.description,
+            adminURL: adminURL ?? "https://\(host.contains(":") ? "[\(host)]" : host):8443", apiKey: key, deviceID: device,
+            mode: mode.description,
             takeOver: takeOver)
         do {
             let opened = try await request.open(trustedCA: try ca.map(PEMFiles.certificates(at:)))
-            FileHandle.standardOutput.write(Data("Session \(opened.id) opened for device \(opened.deviceId) (\(opened.mode)) through the admin API\n".utf8))
+            FileHandle.standardOutput.write(
+                Data("Session \(opened.id) opened for device \(opened.deviceId) (\(opened.mode)) through the admin API\n".utf8))
             return opened.url
         } catch let refused as AdminAPIClient.Refused {
             print("Session could not start: \(refused.status == nil ? "" : "the admin API refused the session: ")\(refused)")
@@ -137,7 +139,8 @@ public struct ConnectCommand: AsyncParsableCommand {
         }
         let target = try ConnectTarget(argument: argument, relay: relay)
         let tls = try NIOSSLContext(configuration: TLSPolicy.client(trustedCA: try ca.map(PEMFiles.certificates(at:))))
-        let endpoint: any LocalEndpoint = try tcp.map { TCPEndpoint(address: try RelayAddress(parsing: $0)) }
+        let endpoint: any LocalEndpoint =
+            try tcp.map { TCPEndpoint(address: try RelayAddress(parsing: $0)) }
             ?? rfc2217.map { RFC2217Endpoint(address: try RelayAddress(parsing: $0)) }
             ?? PTYEndpoint(linkPath: pty)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)

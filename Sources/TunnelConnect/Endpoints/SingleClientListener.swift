@@ -54,10 +54,12 @@ final class SingleClientListener: Sendable {
                         try channel.syncOptions?.setOption(ChannelOptions.autoRead, value: reading)
                         try configure(channel)
                     case .busy(let occupant):
-                        logger.notice("Turned a second client away: one client at a time", metadata: [
-                            "client": "\(channel.remoteAddress.map { "\($0)" } ?? "?")",
-                            "connected": "\(occupant.map { "\($0)" } ?? "?")",
-                        ])
+                        logger.notice(
+                            "Turned a second client away: one client at a time",
+                            metadata: [
+                                "client": "\(channel.remoteAddress.map { "\($0)" } ?? "?")",
+                                "connected": "\(occupant.map { "\($0)" } ?? "?")",
+                            ])
                         try channel.pipeline.syncOperations.addHandler(BusyClientRefusal(occupant: occupant))
                     }
                 }

@@ -47,43 +47,47 @@ final class ClientSession: Service, Sendable {
         let localPlace = NIOLockedValueBox("")
         let bridgeBox = NIOLockedValueBox<SerialBridge?>(nil)
         let capture = self.capture
-        let bridge = SerialBridge(eventLoop: eventLoop, callbacks: .init(
-            onMessage: { message in
-                switch message {
-                case .sessionStatus(let s) where s.state == .waitingForAgent:
-                    status("Waiting for the agent of device \(s.deviceID) (\(s.mode) session)…")
-                case .sessionStatus(let s):
-                    endpoint.setReading(true)
-                    status("Connected to device \(s.deviceID) (\(s.mode) session). Point the Control Panel at \(localPlace.withLockedValue { $0 })")
-                case .serialControlResult(let result):
-                    endpoint.controlReceiver?.tunnelAnswered(result)
-                case .serialState(let state):
-                    endpoint.controlReceiver?.tunnelReported(state)
-                default:
-                    break
-                }
-            },
-            onData: capture.map { capture in
-                { direction, bytes in capture.record(direction == .toTunnel ? .toDevice : .fromDevice, bytes) }
-            },
-            onEnd: { ending in
-                switch ending {
-                case .tunnelClosed(let code, let message):
-                    outcomeBox.withLockedValue { $0 = $0 ?? .ended(code, message) }
-                    ended.succeed()
-                case .tunnelLost:
-                    outcomeBox.withLockedValue { $0 = $0 ?? .lost }
-                    ended.succeed()
-                case .localClosed:
-                    if endpoint.survivesLocalClose {
-                        status("The Control Panel disconnected; the session stays open for it to reconnect.")
-                    } else {
-                        outcomeBox.withLockedValue { $0 = $0 ?? .ended(.normal, "the local port closed") }
-                        bridgeBox.withLockedValue { $0 }?.closeTunnel(.normal, "the client's local port closed")
-                        ended.succeed()
+        let bridge = SerialBridge(
+            eventLoop: eventLoop,
+            callbacks: .init(
+                onMessage: { message in
+                    switch message {
+                    case .sessionStatus(let s) where s.state == .waitingForAgent:
+                        status("Waiting for the agent of device \(s.deviceID) (\(s.mode) session)…")
+                    case .sessionStatus(let s):
+                        endpoint.setReading(true)
+                        status(
+                            "Connected to device \(s.deviceID) (\(s.mode) session). Point the Control Panel at \(localPlace.withLockedValue { $0 })"
+                        )
+                    case .serialControlResult(let result):
+                        endpoint.controlReceiver?.tunnelAnswered(result)
+                    case .serialState(let state):
+                        endpoint.controlReceiver?.tunnelReported(state)
+                    default:
+                        break
                     }
-                }
-            }))
+                },
+                onData: capture.map { capture in
+                    { direction, bytes in capture.record(direction == .toTunnel ? .toDevice : .fromDevice, bytes) }
+                },
+                onEnd: { ending in
+                    switch ending {
+                    case .tunnelClosed(let code, let message):
+                        outcomeBox.withLockedValue { $0 = $0 ?? .ended(code, message) }
+                        ended.succeed()
+                    case .tunnelLost:
+                        outcomeBox.withLockedValue { $0 = $0 ?? .lost }
+                        ended.succeed()
+                    case .localClosed:
+                        if endpoint.survivesLocalClose {
+                            status("The Control Panel disconnected; the session stays open for it to reconnect.")
+                        } else {
+                            outcomeBox.withLockedValue { $0 = $0 ?? .ended(.normal, "the local port closed") }
+                            bridgeBox.withLockedValue { $0 }?.closeTunnel(.normal, "the client's local port closed")
+                            ended.succeed()
+                        }
+                    }
+                }))
         bridgeBox.withLockedValue { $0 = bridge }
         defer { bridgeBox.withLockedValue { $0 = nil } }
         let place = try await endpoint.start(bridge: bridge)

@@ -66,7 +66,10 @@ public final class AdminAPI: Service, Sendable {
             router: routes.router(), server: try .tls(.http1(configuration: http), tlsConfiguration: tls),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "tunnel-relay"),
             onServerRunning: { channel in
-                if settled.withLockedValue({ settled in defer { settled = true }; return !settled }) {
+                if settled.withLockedValue({ settled in
+                    defer { settled = true }
+                    return !settled
+                }) {
                     bound.succeed(channel.localAddress?.port ?? 0)
                 }
             }, logger: logger)
@@ -95,7 +98,12 @@ public final class AdminAPI: Service, Sendable {
 
     public func run() async throws {
         defer {
-            if boundSettled.withLockedValue({ settled in defer { settled = true }; return !settled }) { bound.fail(CancellationError()) }
+            if boundSettled.withLockedValue({ settled in
+                defer { settled = true }
+                return !settled
+            }) {
+                bound.fail(CancellationError())
+            }
         }
         do {
             try await application.run()

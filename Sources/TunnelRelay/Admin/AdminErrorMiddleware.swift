@@ -14,7 +14,8 @@ struct AdminErrorMiddleware: RouterMiddleware {
         } catch let error as AdminError {
             throw error
         } catch let error as HTTPError {
-            let message = error.body ?? (error.status == .notFound ? "no route \(request.method) \(request.uri.path)" : error.status.reasonPhrase)
+            let message =
+                error.body ?? (error.status == .notFound ? "no route \(request.method) \(request.uri.path)" : error.status.reasonPhrase)
             throw AdminError(error.status, AdminError.code(for: error.status), message)
         } catch let error as HTTPResponseError {
             throw AdminError(error.status, AdminError.code(for: error.status), error.status.reasonPhrase)

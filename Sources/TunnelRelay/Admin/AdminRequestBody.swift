@@ -4,7 +4,9 @@ import Hummingbird
 /// Reads a JSON request body strictly: an object, only known keys, the right types; each
 /// problem is a 400 naming the key and what is expected. Too large a body is a 413.
 enum AdminRequestBody {
-    static func decode<T: Decodable>(_ type: T.Type, keys: Set<String>, from request: Request, context: AdminRequestContext) async throws -> T {
+    static func decode<T: Decodable>(_ type: T.Type, keys: Set<String>, from request: Request, context: AdminRequestContext) async throws
+        -> T
+    {
         let body: ByteBuffer
         do {
             body = try await request.body.collect(upTo: context.maxUploadSize)
@@ -23,7 +25,9 @@ enum AdminRequestBody {
         }
         let unknown = Set(members.keys).subtracting(keys).sorted()
         guard unknown.isEmpty else {
-            throw AdminError(.badRequest, "unknownField", "unknown field(s) \(unknown.joined(separator: ", ")); expected only \(keys.sorted().joined(separator: ", "))")
+            throw AdminError(
+                .badRequest, "unknownField",
+                "unknown field(s) \(unknown.joined(separator: ", ")); expected only \(keys.sorted().joined(separator: ", "))")
         }
         do {
             return try context.requestDecoder.decode(T.self, from: data)

@@ -40,7 +40,9 @@ public struct AdminRequestContext: RequestContext {
     /// The caller, who must be an administrator.
     func administrator() throws -> UserRecord {
         let user = try caller()
-        guard user.role == .admin else { throw AdminError(.forbidden, "forbidden", "user \(user.id) has role \(user.role); this needs admin") }
+        guard user.role == .admin else {
+            throw AdminError(.forbidden, "forbidden", "user \(user.id) has role \(user.role); this needs admin")
+        }
         return user
     }
 }

@@ -38,7 +38,8 @@ struct AdminRoutes: Sendable {
             route(.get, "/metrics", authenticated: false) { _, _ in
                 Response(
                     status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
-                    body: .init(byteBuffer: ByteBuffer(bytes: metrics.exposition(agents: relay.agents.count, sessions: relay.broker.activeCount))))
+                    body: .init(
+                        byteBuffer: ByteBuffer(bytes: metrics.exposition(agents: relay.agents.count, sessions: relay.broker.activeCount))))
             },
             route(.get, "/v1/me") { _, context in AdminResource.User(try context.caller()) },
             route(.get, "/v1/devices") { _, context in try await devices(for: try context.caller()) },
@@ -81,7 +82,9 @@ struct AdminRoutes: Sendable {
             checks["store"] = "unreachable: \(error)"
             ready = false
         }
-        if (try? await relay.boundAddress) != nil { checks["tunnel"] = "listening" } else {
+        if (try? await relay.boundAddress) != nil {
+            checks["tunnel"] = "listening"
+        } else {
             checks["tunnel"] = "not listening"
             ready = false
         }
@@ -144,7 +147,8 @@ struct AdminRoutes: Sendable {
         let values = snapshot.values.sorted { $0.key < $1.key }.map { key, value in
             "\(AdminError.quoted(key)):{\"value\":\(value.json),\"ts\":\(value.ts)}"
         }
-        let body = "{\"deviceId\":\(AdminError.quoted(device.id)),\"updatedAt\":\(snapshot.updatedAt),\"values\":{\(values.joined(separator: ","))}}"
+        let body =
+            "{\"deviceId\":\(AdminError.quoted(device.id)),\"updatedAt\":\(snapshot.updatedAt),\"values\":{\(values.joined(separator: ","))}}"
         return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: body)))
     }
 
@@ -152,7 +156,9 @@ struct AdminRoutes: Sendable {
     private func telemetryStream(_ context: AdminRequestContext) async throws -> Response {
         let device = try await visibleDevice(context)
         guard let stream = relay.telemetry.stream(deviceID: device.id) else {
-            throw AdminError(.tooManyRequests, "tooManyStreams", "device \(device.id) has \(LiveTelemetry.maxStreamsPerDevice) live streams open already")
+            throw AdminError(
+                .tooManyRequests, "tooManyStreams", "device \(device.id) has \(LiveTelemetry.maxStreamsPerDevice) live streams open already"
+            )
         }
         let events = stream.map { ByteBuffer(string: "data: \($0)\n\n") }
         return Response(
@@ -184,7 +190,8 @@ struct AdminRoutes: Sendable {
         let body = try await AdminRequestBody.decode(
             AdminResource.MoveRequest.self, keys: AdminResource.MoveRequest.keys, from: request, context: context)
         do {
-            return AdminResource.Device(try await store.moveDevice(id: device.id, toCustomer: body.customer, at: Date(), by: "api:\(admin.id)"))
+            return AdminResource.Device(
+                try await store.moveDevice(id: device.id, toCustomer: body.customer, at: Date(), by: "api:\(admin.id)"))
         } catch StoreError.customerNotFound(let customer) {
             throw AdminError(.badRequest, "invalidField", "customer: no customer \(customer)")
         } catch StoreError.invalid(let message) {
@@ -199,7 +206,8 @@ struct AdminRoutes: Sendable {
         let device = try await visibleDevice(context)
         guard relay.requestCertificateRenewal(deviceID: device.id, reason: "requested by \(admin.id)") else {
             throw AdminError(
-                .conflict, "agentOffline", "the agent of device \(device.id) is not connected to this relay node (\(relay.configuration.nodeName))")
+                .conflict, "agentOffline",
+                "the agent of device \(device.id) is not connected to this relay node (\(relay.configuration.nodeName))")
         }
         var response = try AdminResource.Device(device).response(from: request, context: context)
         response.status = .accepted
@@ -258,7 +266,8 @@ struct AdminRoutes: Sendable {
     private func visibleSession(_ context: AdminRequestContext) async throws -> SessionRecord {
         let user = try context.caller()
         let id = try context.parameters.require("id")
-        guard let session = try await store.session(id: id), let device = try await store.device(id: session.deviceID), user.maySee(device) else {
+        guard let session = try await store.session(id: id), let device = try await store.device(id: session.deviceID), user.maySee(device)
+        else {
             throw AdminError(.notFound, "notFound", "no session \(id)")
         }
         return session
@@ -284,11 +293,13 @@ struct AdminRoutes: Sendable {
         let user = try context.caller()
         let session = try await visibleSession(context)
         guard user.role == .admin || session.createdBy == user.id else {
-            throw AdminError(.forbidden, "forbidden", "only the session's creator (\(session.createdBy)) or an administrator may download its capture")
+            throw AdminError(
+                .forbidden, "forbidden", "only the session's creator (\(session.createdBy)) or an administrator may download its capture")
         }
         let path = "\(relay.configuration.captureDirectory)/\(session.id).jsonl"
         guard FileManager.default.isReadableFile(atPath: path) else {
-            throw AdminError(.notFound, "notFound", "session \(session.id) has no capture (the relay records sessions with `serve --capture`)")
+            throw AdminError(
+                .notFound, "notFound", "session \(session.id) has no capture (the relay records sessions with `serve --capture`)")
         }
         // Streamed from the file in chunks: a long session's capture never sits in memory whole.
         let body = try await FileIO(threadPool: .singleton).loadFile(path: path, context: context)
@@ -306,7 +317,8 @@ struct AdminRoutes: Sendable {
         func date(_ name: String) throws -> Date? {
             guard let text = parameters.get(name) else { return nil }
             guard let date = ISO8601DateFormatter().date(from: text) else {
-                throw AdminError(.badRequest, "invalidField", "\(name): expected an ISO 8601 time such as 2026-11-26T12:00:00Z, found \"\(text)\"")
+                throw AdminError(
+                    .badRequest, "invalidField", "\(name): expected an ISO 8601 time such as 2026-11-26T12:00:00Z, found \"\(text)\"")
             }
             return date
         }

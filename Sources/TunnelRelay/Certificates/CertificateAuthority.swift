@@ -61,7 +61,8 @@ public struct CertificateAuthority: Sendable {
         let extensions: Certificate.Extensions
         switch purpose {
         case .server(let dnsNames, let ipAddresses):
-            let names = dnsNames.map { GeneralName.dnsName($0) }
+            let names =
+                dnsNames.map { GeneralName.dnsName($0) }
                 + (try ipAddresses.map { GeneralName.ipAddress(ASN1OctetString(contentBytes: try Self.ipBytes($0)[...])) })
             extensions = try Certificate.Extensions {
                 Critical(BasicConstraints.notCertificateAuthority)

@@ -65,10 +65,11 @@ public struct RelayCredentials: Sendable {
     private static func issueServerCertificate(
         under serverCA: CertificateAuthority, hostnames: [String], keyType: ServerKeyType, now: Date
     ) throws -> (Certificate, Certificate.PrivateKey) {
-        let key = switch keyType {
-        case .ecdsa: Certificate.PrivateKey(P256.Signing.PrivateKey())
-        case .rsa: Certificate.PrivateKey(try _RSA.Signing.PrivateKey(keySize: .bits2048))
-        }
+        let key =
+            switch keyType {
+            case .ecdsa: Certificate.PrivateKey(P256.Signing.PrivateKey())
+            case .rsa: Certificate.PrivateKey(try _RSA.Signing.PrivateKey(keySize: .bits2048))
+            }
         let isIP: (String) -> Bool = { $0.contains(":") || $0.allSatisfy { $0.isNumber || $0 == "." } }
         let certificate = try serverCA.issue(
             commonName: hostnames.first ?? "localhost", publicKey: key.publicKey,
@@ -104,7 +105,9 @@ public struct RelayCredentials: Sendable {
     }
 
     /// Signs a gateway's own public key (from its certificate signing request) with the device CA.
-    public func issueDeviceCertificate(deviceID: String, publicKey: Certificate.PublicKey, days: Int, now: Date = Date()) throws -> Certificate {
+    public func issueDeviceCertificate(deviceID: String, publicKey: Certificate.PublicKey, days: Int, now: Date = Date()) throws
+        -> Certificate
+    {
         let deviceCA = try loadAuthority(certificate: "device-ca.pem", key: "device-ca-key.pem")
         return try deviceCA.issue(commonName: deviceID, publicKey: publicKey, purpose: .client, days: days, now: now)
     }
@@ -114,7 +117,9 @@ public struct RelayCredentials: Sendable {
     /// The key provisioning secrets are signed with: 32 random bytes, made on first use.
     public func provisioningKey() throws -> SymmetricKey {
         if let data = FileManager.default.contents(atPath: provisioningKeyPath) {
-            guard data.count == 32 else { throw CertificateFileError(path: provisioningKeyPath, reason: "expected 32 bytes, found \(data.count)") }
+            guard data.count == 32 else {
+                throw CertificateFileError(path: provisioningKeyPath, reason: "expected 32 bytes, found \(data.count)")
+            }
             return SymmetricKey(data: data)
         }
         let key = SymmetricKey(size: .bits256)

@@ -60,7 +60,8 @@ struct AuditTime: ExpressibleByArgument {
         } else if let day = Self.day.date(from: argument) {
             self.date = day
         } else if let unit = argument.last, let amount = Double(argument.dropLast()), amount >= 0,
-                  let seconds = ["s": 1.0, "m": 60, "h": 3_600, "d": 86_400][String(unit)] {
+            let seconds = ["s": 1.0, "m": 60, "h": 3_600, "d": 86_400][String(unit)]
+        {
             self.date = Date().addingTimeInterval(-amount * seconds)
         } else {
             return nil

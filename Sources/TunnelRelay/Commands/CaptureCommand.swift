@@ -34,7 +34,8 @@ struct CaptureCommand: ParsableCommand {
         var capture: String
 
         func run() throws {
-            let path = FileManager.default.fileExists(atPath: capture)
+            let path =
+                FileManager.default.fileExists(atPath: capture)
                 ? capture : options.dataDirectory + "/captures/\(capture).jsonl"
             for line in CaptureTranscript.render(try SessionCapture.read(path: path)) { print(line) }
         }

@@ -33,17 +33,19 @@ struct DeviceCommand: AsyncParsableCommand {
                 // Checked first so that a plain mistake writes no files; the registration
                 // itself is what decides, also against a racing `device add` or agent.
                 if let existing, existing.registeredAt != nil {
-                    try await store.appendAudit(AuditEntry(
-                        at: Date(), event: .registrationRefused, actor: cliActor, deviceID: deviceID,
-                        reason: "the device ID is already registered; an administrator must reset it first"))
+                    try await store.appendAudit(
+                        AuditEntry(
+                            at: Date(), event: .registrationRefused, actor: cliActor, deviceID: deviceID,
+                            reason: "the device ID is already registered; an administrator must reset it first"))
                     throw StoreError.deviceExists(deviceID)
                 }
                 let certificate = try RelayCredentials(dataDirectory: options.dataDirectory)
                     .issueDeviceBundle(deviceID: deviceID, into: bundle)
                 do {
-                    try await store.registerDevice(DeviceRegistration(
-                        deviceID: deviceID, customer: customer, certificateSerial: "\(certificate.serialNumber)",
-                        at: Date(), actor: cliActor))
+                    try await store.registerDevice(
+                        DeviceRegistration(
+                            deviceID: deviceID, customer: customer, certificateSerial: "\(certificate.serialNumber)",
+                            at: Date(), actor: cliActor))
                 } catch {
                     RelayCredentials.Bundle(directory: bundle).remove()
                     throw error
@@ -74,8 +76,11 @@ struct DeviceCommand: AsyncParsableCommand {
                 return try await store.devices(visibleTo: record)
             }
             for device in devices {
-                print([device.id, device.customer, Self.state(device), Self.presence(device.presence),
-                       "created \(Self.time(device.createdAt))"].joined(separator: "\t"))
+                print(
+                    [
+                        device.id, device.customer, Self.state(device), Self.presence(device.presence),
+                        "created \(Self.time(device.createdAt))",
+                    ].joined(separator: "\t"))
             }
         }
 
@@ -140,7 +145,9 @@ extension DeviceCommand {
         var customer: String
 
         func run() async throws {
-            let moved = try await options.withStore { try await $0.moveDevice(id: deviceID, toCustomer: customer, at: Date(), by: cliActor) }
+            let moved = try await options.withStore {
+                try await $0.moveDevice(id: deviceID, toCustomer: customer, at: Date(), by: cliActor)
+            }
             print("Device \(moved.id) now belongs to customer \(moved.customer)")
         }
     }

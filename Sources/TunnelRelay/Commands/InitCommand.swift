@@ -15,16 +15,24 @@ struct InitCommand: AsyncParsableCommand {
     @Flag(help: "Replace existing TLS material (every issued device certificate stops working).")
     var force = false
 
-    @Flag(help: "Only issue a new server certificate under the existing server CA (nothing else changes); send the running relay SIGHUP to use it.")
+    @Flag(
+        help:
+            "Only issue a new server certificate under the existing server CA (nothing else changes); send the running relay SIGHUP to use it."
+    )
     var renewServerCertificate = false
 
-    @Option(help: "Key of the relay's TLS certificate: ecdsa (P-256, fastest) or rsa (2048; needed by TLS 1.2 peers that only speak ECDHE-RSA-AES256-SHA).")
+    @Option(
+        help:
+            "Key of the relay's TLS certificate: ecdsa (P-256, fastest) or rsa (2048; needed by TLS 1.2 peers that only speak ECDHE-RSA-AES256-SHA)."
+    )
     var keyType: RelayCredentials.ServerKeyType = .ecdsa
 
     func run() async throws {
         let credentials = RelayCredentials(dataDirectory: options.dataDirectory)
         if renewServerCertificate {
-            guard credentials.exist else { throw ValidationError("\(credentials.directory) holds no TLS material yet; run `tunnel-relay init` first") }
+            guard credentials.exist else {
+                throw ValidationError("\(credentials.directory) holds no TLS material yet; run `tunnel-relay init` first")
+            }
             try credentials.renewServerCertificate(hostnames: hostnames, serverKeyType: keyType)
             print("Renewed the server certificate (\(keyType.rawValue)) for: \(hostnames.joined(separator: ", "))")
             print("  a running relay takes it on SIGHUP (systemctl reload tunnel-relay); connections already up are kept")

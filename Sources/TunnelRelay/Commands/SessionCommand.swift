@@ -32,7 +32,10 @@ struct SessionCommand: AsyncParsableCommand {
         @Flag(help: "Print only the connect URL.")
         var urlOnly = false
 
-        @Flag(help: "Take the device over: the control session holding it ends, and its client is told why. For administrators (the relay host's operator).")
+        @Flag(
+            help:
+                "Take the device over: the control session holding it ends, and its client is told why. For administrators (the relay host's operator)."
+        )
         var takeOver = false
 
         func run() async throws {
@@ -73,7 +76,8 @@ struct SessionCommand: AsyncParsableCommand {
             for session in try await options.withStore({ try await $0.sessions(deviceID: device) }) {
                 let state: String
                 if let ending = session.ending {
-                    state = "ended \(ending.endedAt): \(ending.reason); \(ending.bytesToDevice) B to device, \(ending.bytesFromDevice) B from device"
+                    state =
+                        "ended \(ending.endedAt): \(ending.reason); \(ending.bytesToDevice) B to device, \(ending.bytesFromDevice) B from device"
                 } else if session.claimedAt != nil {
                     state = "in use"
                 } else {

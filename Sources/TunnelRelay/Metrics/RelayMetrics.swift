@@ -35,7 +35,8 @@ public final class RelayMetrics: Sendable {
         agentsConnected = CoreMetrics.Gauge(label: "relay_agents_connected", factory: factory)
         sessionsActive = CoreMetrics.Gauge(label: "relay_sessions_active", factory: factory)
         bytesToDevice = CoreMetrics.Counter(label: "tunnel_session_bytes_total", dimensions: [("direction", "to_device")], factory: factory)
-        bytesFromDevice = CoreMetrics.Counter(label: "tunnel_session_bytes_total", dimensions: [("direction", "from_device")], factory: factory)
+        bytesFromDevice = CoreMetrics.Counter(
+            label: "tunnel_session_bytes_total", dimensions: [("direction", "from_device")], factory: factory)
         handshakesAgent = CoreMetrics.Counter(label: "relay_handshakes_total", dimensions: [("role", "agent")], factory: factory)
         handshakesClient = CoreMetrics.Counter(label: "relay_handshakes_total", dimensions: [("role", "client")], factory: factory)
         tunnelAuthFailures = CoreMetrics.Counter(label: "relay_auth_failures_total", dimensions: [("listener", "tunnel")], factory: factory)

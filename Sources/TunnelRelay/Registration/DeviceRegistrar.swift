@@ -54,11 +54,13 @@ public struct DeviceRegistrar: Sendable {
             throw Refusal(kind: .invalid, description: "csr: \(error)")
         }
         try DeviceRecord.validate(id: deviceID)
-        let certificate = try credentials.issueDeviceCertificate(deviceID: deviceID, publicKey: checked.publicKey, days: Self.certificateDays, now: now)
+        let certificate = try credentials.issueDeviceCertificate(
+            deviceID: deviceID, publicKey: checked.publicKey, days: Self.certificateDays, now: now)
         do {
-            try await store.registerDevice(DeviceRegistration(
-                deviceID: deviceID, customer: provisioning.customer, certificateSerial: "\(certificate.serialNumber)", at: now,
-                actor: "registration", source: source))
+            try await store.registerDevice(
+                DeviceRegistration(
+                    deviceID: deviceID, customer: provisioning.customer, certificateSerial: "\(certificate.serialNumber)", at: now,
+                    actor: "registration", source: source))
         } catch StoreError.deviceExists {
             throw Refusal(
                 kind: .conflict,
@@ -73,7 +75,8 @@ public struct DeviceRegistrar: Sendable {
     }
 
     private func audit(_ deviceID: String, _ reason: String, _ source: String?, _ now: Date) async throws {
-        try await store.appendAudit(AuditEntry(
-            at: now, event: .registrationRefused, actor: "registration", deviceID: deviceID, reason: reason, source: source))
+        try await store.appendAudit(
+            AuditEntry(
+                at: now, event: .registrationRefused, actor: "registration", deviceID: deviceID, reason: reason, source: source))
     }
 }

@@ -26,11 +26,13 @@ enum SessionEnder {
         if let closeHere, closeHere(session.id) { return .closedHere }
         if session.claimedAt == nil {
             // A waiting session: its token stops working (a claim checks that it has not ended).
-            try await store.endSession(id: session.id, ending: SessionEnding(endedAt: now, reason: reason, bytesToDevice: 0, bytesFromDevice: 0))
+            try await store.endSession(
+                id: session.id, ending: SessionEnding(endedAt: now, reason: reason, bytesToDevice: 0, bytesFromDevice: 0))
         }
         // Running somewhere, or claimed since it was read: the node holding it closes it.
-        try await store.appendAudit(AuditEntry(
-            at: now, event: .sessionEndRequested, actor: actor, deviceID: session.deviceID, sessionID: session.id, reason: reason))
+        try await store.appendAudit(
+            AuditEntry(
+                at: now, event: .sessionEndRequested, actor: actor, deviceID: session.deviceID, sessionID: session.id, reason: reason))
         return .requested
     }
 }

@@ -16,7 +16,9 @@ public enum SessionIssuer {
         /// host:port put in the connect URL.
         public let publicAddress: String
 
-        public init(deviceID: String, mode: TunnelMessage.SessionMode, ttl: Int = 300, userID: String, takeOver: Bool = false, publicAddress: String) {
+        public init(
+            deviceID: String, mode: TunnelMessage.SessionMode, ttl: Int = 300, userID: String, takeOver: Bool = false, publicAddress: String
+        ) {
             self.deviceID = deviceID
             self.mode = mode
             self.ttl = ttl
@@ -67,9 +69,10 @@ public enum SessionIssuer {
         }
         let device = try await store.device(id: request.deviceID)
         if let reason = refusal(account, request, device) ?? busy(request, controlHolder) {
-            try await store.appendAudit(AuditEntry(
-                at: now, event: .sessionRefused, actor: account == nil ? "cli" : "api", userID: request.userID,
-                deviceID: request.deviceID, mode: request.mode, reason: reason.auditReason ?? reason.description))
+            try await store.appendAudit(
+                AuditEntry(
+                    at: now, event: .sessionRefused, actor: account == nil ? "cli" : "api", userID: request.userID,
+                    deviceID: request.deviceID, mode: request.mode, reason: reason.auditReason ?? reason.description))
             throw reason
         }
         let token = SessionToken.generate()
@@ -89,14 +92,17 @@ public enum SessionIssuer {
                 auditReason: "user \(account.id) may not reach device \(device.id) of customer \(device.customer)")
         }
         guard device.isAccepted else {
-            return Refusal(kind: .conflict, description: "device \(request.deviceID) is \(device.registeredAt == nil ? "reset" : "revoked")")
+            return Refusal(
+                kind: .conflict, description: "device \(request.deviceID) is \(device.registeredAt == nil ? "reset" : "revoked")")
         }
         guard let account else { return nil }
         if !account.mayOpen(request.mode, on: device) {
-            return Refusal(kind: .forbidden, description: "user \(account.id) has role \(account.role), which may not open \(request.mode) sessions")
+            return Refusal(
+                kind: .forbidden, description: "user \(account.id) has role \(account.role), which may not open \(request.mode) sessions")
         }
         if request.takeOver && !account.mayTakeOver {
-            return Refusal(kind: .forbidden, description: "only administrators may take a device over; user \(account.id) has role \(account.role)")
+            return Refusal(
+                kind: .forbidden, description: "only administrators may take a device over; user \(account.id) has role \(account.role)")
         }
         return nil
     }

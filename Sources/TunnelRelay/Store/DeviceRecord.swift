@@ -42,7 +42,8 @@ public struct DeviceRecord: Sendable, Equatable {
     /// or the one on offer for renewal. A device added without a serial accepts any
     /// certificate of the device CA.
     public func accepts(certificateSerial serial: String) -> Bool {
-        certificateSerial.isEmpty || serial == certificateSerial || (!pendingCertificateSerial.isEmpty && serial == pendingCertificateSerial)
+        certificateSerial.isEmpty || serial == certificateSerial
+            || (!pendingCertificateSerial.isEmpty && serial == pendingCertificateSerial)
     }
 
     /// Device IDs are 1 to 64 characters of letters, digits, `.`, `_` and `-`.

@@ -30,7 +30,7 @@ public struct PostgresDatabaseURL: Sendable, CustomStringConvertible {
     public init(parsing text: String) throws {
         let expected = "expected postgres://user[:password]@host[:port]/database"
         guard let components = URLComponents(string: text),
-              let scheme = components.scheme, ["postgres", "postgresql"].contains(scheme)
+            let scheme = components.scheme, ["postgres", "postgresql"].contains(scheme)
         else { throw StoreError.invalid("the database URL is not a postgres:// or postgresql:// URL; \(expected)") }
         let parameters = Dictionary(
             (components.queryItems ?? []).map { ($0.name, $0.value ?? "") }, uniquingKeysWith: { _, last in last })

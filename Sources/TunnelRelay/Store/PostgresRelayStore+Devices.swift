@@ -55,8 +55,9 @@ extension PostgresRelayStore {
 
     public func resetDevice(id: String, at: Date, by actor: String) async throws -> DeviceRecord {
         let reset: DeviceRecord? = try await transaction { connection in
-            guard let before = try await Self.run("SELECT * FROM devices WHERE id = \(id) FOR UPDATE", on: connection, self.logger)
-                .first.map(Self.device(from:))
+            guard
+                let before = try await Self.run("SELECT * FROM devices WHERE id = \(id) FOR UPDATE", on: connection, self.logger)
+                    .first.map(Self.device(from:))
             else { return nil }
             let rows = try await Self.run(
                 """
@@ -92,12 +93,15 @@ extension PostgresRelayStore {
             guard try await !Self.run("SELECT id FROM customers WHERE id = \(customer)", on: connection, self.logger).isEmpty else {
                 return .failure(.customerNotFound(customer))
             }
-            guard let before = try await Self.run("SELECT * FROM devices WHERE id = \(id) FOR UPDATE", on: connection, self.logger)
-                .first.map(Self.device(from:))
+            guard
+                let before = try await Self.run("SELECT * FROM devices WHERE id = \(id) FOR UPDATE", on: connection, self.logger)
+                    .first.map(Self.device(from:))
             else { return .failure(.deviceNotFound(id)) }
             guard before.customer != customer else { return .success(before) }
-            let rows = try await Self.run("UPDATE devices SET customer = \(customer) WHERE id = \(id) RETURNING *", on: connection, self.logger)
-            try await Self.insertAudit(.moved(deviceID: id, from: before.customer, to: customer, at: at, actor: actor), on: connection, self.logger)
+            let rows = try await Self.run(
+                "UPDATE devices SET customer = \(customer) WHERE id = \(id) RETURNING *", on: connection, self.logger)
+            try await Self.insertAudit(
+                .moved(deviceID: id, from: before.customer, to: customer, at: at, actor: actor), on: connection, self.logger)
             return try rows.first.map { .success(try Self.device(from: $0)) } ?? .failure(.deviceNotFound(id))
         }
         return try outcome.get()

@@ -101,9 +101,10 @@ extension RelayStore {
     /// Registers a device the way `tunnel-relay device add` does; throws
     /// `StoreError.deviceExists` when the ID is registered.
     public func addDevice(_ device: DeviceRecord, by actor: String = "cli") async throws {
-        try await registerDevice(DeviceRegistration(
-            deviceID: device.id, customer: device.customer, certificateSerial: device.certificateSerial,
-            at: device.createdAt, actor: actor))
+        try await registerDevice(
+            DeviceRegistration(
+                deviceID: device.id, customer: device.customer, certificateSerial: device.certificateSerial,
+                at: device.createdAt, actor: actor))
     }
 
     /// Every session, or every session of one device, oldest first.

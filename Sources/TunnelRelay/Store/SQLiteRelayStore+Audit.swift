@@ -46,12 +46,14 @@ extension SQLiteRelayStore {
                 started_at, bytes_to_device, bytes_from_device)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
-            [.integer(entry.at.milliseconds), .text(entry.event.rawValue), .text(entry.actor),
-             .optionalText(entry.userID), .optionalText(entry.deviceID), .optionalText(entry.sessionID),
-             .optionalText(entry.mode?.description), .text(entry.reason), .optionalText(entry.source),
-             entry.startedAt.map { .integer($0.milliseconds) } ?? .null,
-             entry.bytesToDevice.map { .integer(Int(clamping: $0)) } ?? .null,
-             entry.bytesFromDevice.map { .integer(Int(clamping: $0)) } ?? .null])
+            [
+                .integer(entry.at.milliseconds), .text(entry.event.rawValue), .text(entry.actor),
+                .optionalText(entry.userID), .optionalText(entry.deviceID), .optionalText(entry.sessionID),
+                .optionalText(entry.mode?.description), .text(entry.reason), .optionalText(entry.source),
+                entry.startedAt.map { .integer($0.milliseconds) } ?? .null,
+                entry.bytesToDevice.map { .integer(Int(clamping: $0)) } ?? .null,
+                entry.bytesFromDevice.map { .integer(Int(clamping: $0)) } ?? .null,
+            ])
     }
 }
 

@@ -35,8 +35,10 @@ extension SQLiteRelayStore {
                 WHERE devices.registered_at IS NULL AND devices.customer = excluded.customer
                 RETURNING *
                 """,
-                [.text(registration.deviceID), .text(registration.customer), .integer(at),
-                 .text(registration.certificateSerial), .integer(at)])
+                [
+                    .text(registration.deviceID), .text(registration.customer), .integer(at),
+                    .text(registration.certificateSerial), .integer(at),
+                ])
             let outcome: Result<DeviceRecord, StoreError>
             if let device = rows.first.map(Self.device(from:)) {
                 let customer = CustomerRecord(id: registration.customer, name: registration.customer, createdAt: registration.at)

@@ -12,10 +12,12 @@ extension SQLiteRelayStore {
                 INSERT INTO sessions (id, device_id, mode, created_by, created_at, expires_at, token_hash, take_over)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                 """,
-                [.text(session.id), .text(session.deviceID), .integer(Int(session.mode.rawValue)),
-                 .text(session.createdBy), .integer(session.createdAt.milliseconds),
-                 .integer(session.expiresAt.milliseconds), .blob(ByteBuffer(bytes: session.tokenHash)),
-                 .integer(session.takeOver ? 1 : 0)])
+                [
+                    .text(session.id), .text(session.deviceID), .integer(Int(session.mode.rawValue)),
+                    .text(session.createdBy), .integer(session.createdAt.milliseconds),
+                    .integer(session.expiresAt.milliseconds), .blob(ByteBuffer(bytes: session.tokenHash)),
+                    .integer(session.takeOver ? 1 : 0),
+                ])
             try await Self.insertAudit(.sessionCreated(session), on: connection)
         }
     }
@@ -60,8 +62,10 @@ extension SQLiteRelayStore {
                 UPDATE sessions SET ended_at = ?, end_reason = ?, bytes_to_device = ?, bytes_from_device = ?
                 WHERE id = ? AND ended_at IS NULL RETURNING *
                 """,
-                [.integer(ending.endedAt.milliseconds), .text(ending.reason), .integer(Int(clamping: ending.bytesToDevice)),
-                 .integer(Int(clamping: ending.bytesFromDevice)), .text(id)])
+                [
+                    .integer(ending.endedAt.milliseconds), .text(ending.reason), .integer(Int(clamping: ending.bytesToDevice)),
+                    .integer(Int(clamping: ending.bytesFromDevice)), .text(id),
+                ])
             guard let ended = rows.first.map(Self.session(from:)) else { return }
             try await Self.insertAudit(.sessionEnded(ended, ending: ending), on: connection)
         }

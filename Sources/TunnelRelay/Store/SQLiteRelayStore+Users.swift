@@ -36,8 +36,10 @@ extension SQLiteRelayStore {
             else { throw StoreError.userNotFound(key.userID) }
             _ = try await connection.query(
                 "INSERT INTO api_keys (id, user_id, name, secret_hash, created_at) VALUES (?, ?, ?, ?, ?)",
-                [.text(key.id), .text(key.userID), .text(key.name), .blob(ByteBuffer(bytes: key.secretHash)),
-                 .integer(key.createdAt.milliseconds)])
+                [
+                    .text(key.id), .text(key.userID), .text(key.name), .blob(ByteBuffer(bytes: key.secretHash)),
+                    .integer(key.createdAt.milliseconds),
+                ])
             try await Self.insertAudit(.apiKeyCreated(key, actor: actor), on: connection)
         }
     }

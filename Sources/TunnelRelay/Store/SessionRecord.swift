@@ -100,7 +100,8 @@ public struct SessionQuery: Sendable, Equatable {
         if let deviceID { conditions.append("device_id = \(bind(deviceID))") }
         if let visibleTo {
             conditions.append(
-                "device_id IN (SELECT d.id FROM devices d JOIN user_customers uc ON uc.customer_id = d.customer WHERE uc.user_id = \(bind(visibleTo)))")
+                "device_id IN (SELECT d.id FROM devices d JOIN user_customers uc ON uc.customer_id = d.customer WHERE uc.user_id = \(bind(visibleTo)))"
+            )
         }
         if let beforeID {
             let cursor = bind(beforeID)

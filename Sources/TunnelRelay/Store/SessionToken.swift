@@ -38,7 +38,7 @@ public struct SessionToken: Sendable, Equatable, CustomStringConvertible {
 func parseThreePartSecret(_ text: String, prefix: String) -> (id: String, secret: String)? {
     let parts = text.split(separator: ".", omittingEmptySubsequences: false)
     guard parts.count == 3, parts[0] == prefix, !parts[1].isEmpty, !parts[2].isEmpty,
-          parts[1].count <= 64, parts[2].count <= 128
+        parts[1].count <= 64, parts[2].count <= 128
     else { return nil }
     return (String(parts[1]), String(parts[2]))
 }

@@ -1,7 +1,8 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import NIOConcurrencyHelpers
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Gives memory back to the system after a burst of connections has gone. glibc keeps the
 /// heap of freed TLS buffers for reuse; after 10,000 abusive connections the relay stayed at
@@ -14,9 +15,9 @@ struct MemoryTrimmer: Sendable {
     /// glibc's `malloc_trim(0)`, which Swift's Glibc module does not declare; nothing elsewhere.
     static func trim() {
         #if canImport(Glibc)
-        typealias Trim = @convention(c) (Int) -> Int32
-        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") else { return }
-        _ = unsafeBitCast(symbol, to: Trim.self)(0)
+            typealias Trim = @convention(c) (Int) -> Int32
+            guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") else { return }
+            _ = unsafeBitCast(symbol, to: Trim.self)(0)
         #endif
     }
 

@@ -124,8 +124,11 @@ final class RelayConnectionHandler: ChannelInboundHandler {
                     logger: logger),
                 position: .before(self))
         }
-        context.writeAndFlush(wrapOutboundOut(.sessionStatus(.init(
-            state: .connected, deviceID: session.deviceID, mode: session.mode))), promise: nil)
+        context.writeAndFlush(
+            wrapOutboundOut(
+                .sessionStatus(
+                    .init(
+                        state: .connected, deviceID: session.deviceID, mode: session.mode))), promise: nil)
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
@@ -302,8 +305,9 @@ final class RelayConnectionHandler: ChannelInboundHandler {
         }
         logger.info("Agent connected", metadata: ["software": "\(software)"])
         relay.metrics.handshakesAgent.increment()
-        recordPresence(online: true, deviceID: deviceID, software: software,
-                       remote: context.channel.remoteAddress.map { "\($0)" } ?? "")
+        recordPresence(
+            online: true, deviceID: deviceID, software: software,
+            remote: context.channel.remoteAddress.map { "\($0)" } ?? "")
         context.write(wrapOutboundOut(.welcome(.init(identity: deviceID, pingIntervalMilliseconds: pingMilliseconds))), promise: nil)
         for open in relay.broker.sessionsWaiting(for: deviceID) {
             context.write(wrapOutboundOut(.openSession(open)), promise: nil)
@@ -317,7 +321,8 @@ final class RelayConnectionHandler: ChannelInboundHandler {
             handshakeTimer?.cancel()
             state = .forwarding(sessionID: sessionID, side: .agent, partner: client)
             self.capture = capture
-            context.writeAndFlush(wrapOutboundOut(.welcome(.init(identity: sessionID, pingIntervalMilliseconds: pingMilliseconds))), promise: nil)
+            context.writeAndFlush(
+                wrapOutboundOut(.welcome(.init(identity: sessionID, pingIntervalMilliseconds: pingMilliseconds))), promise: nil)
         case .failure(let refusal):
             refuse(context, refusal.code, refusal.message)
         }
@@ -327,7 +332,9 @@ final class RelayConnectionHandler: ChannelInboundHandler {
         switch message {
         case .closeSession(let close):
             guard TunnelIdentifier.isValid(close.sessionID) else {
-                return refuse(context, .invalidIdentifier, "CLOSE_SESSION session ID \(close.sessionID.prefix(40).debugDescription) is not a session ID")
+                return refuse(
+                    context, .invalidIdentifier,
+                    "CLOSE_SESSION session ID \(close.sessionID.prefix(40).debugDescription) is not a session ID")
             }
             relay.broker.agentRefused(
                 sessionID: close.sessionID, deviceID: deviceID, code: close.code,
@@ -380,8 +387,11 @@ final class RelayConnectionHandler: ChannelInboundHandler {
         logger.info("Client claimed session", metadata: ["device.id": "\(session.deviceID)", "mode": "\(session.mode)"])
         relay.metrics.handshakesClient.increment()
         context.write(wrapOutboundOut(.welcome(.init(identity: session.id, pingIntervalMilliseconds: pingMilliseconds))), promise: nil)
-        context.writeAndFlush(wrapOutboundOut(.sessionStatus(.init(
-            state: .waitingForAgent, deviceID: session.deviceID, mode: session.mode))), promise: nil)
+        context.writeAndFlush(
+            wrapOutboundOut(
+                .sessionStatus(
+                    .init(
+                        state: .waitingForAgent, deviceID: session.deviceID, mode: session.mode))), promise: nil)
         if let refusal = relay.broker.clientArrived(session, client: context.channel) {
             state = .closed
             endReason = refusal.message

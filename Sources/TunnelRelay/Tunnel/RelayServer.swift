@@ -50,10 +50,11 @@ public final class RelayServer: Service, Sendable {
 
     /// The TLS context of the certificate files in the data directory.
     private static func tlsContext(_ credentials: RelayCredentials) throws -> NIOSSLContext {
-        try NIOSSLContext(configuration: TLSPolicy.server(
-            chain: try PEMFiles.certificates(at: credentials.serverCertificatePath),
-            key: try PEMFiles.privateKey(at: credentials.serverKeyPath),
-            clientCA: try PEMFiles.certificates(at: credentials.deviceCAPath)))
+        try NIOSSLContext(
+            configuration: TLSPolicy.server(
+                chain: try PEMFiles.certificates(at: credentials.serverCertificatePath),
+                key: try PEMFiles.privateKey(at: credentials.serverKeyPath),
+                clientCA: try PEMFiles.certificates(at: credentials.deviceCAPath)))
     }
 
     /// Reads the server certificate, its key and the device CA again: connections from now on

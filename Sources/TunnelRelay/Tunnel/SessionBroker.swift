@@ -55,7 +55,8 @@ public final class SessionBroker: Sendable {
     private let logger: Logger
 
     init(
-        agents: AgentDirectory, store: any RelayStore, writes: StoreWrites, setupTimeout: TimeAmount, captureDirectory: String?, metrics: RelayMetrics,
+        agents: AgentDirectory, store: any RelayStore, writes: StoreWrites, setupTimeout: TimeAmount, captureDirectory: String?,
+        metrics: RelayMetrics,
         steering: AcceptSteering? = nil, logger: Logger
     ) {
         self.steering = steering
@@ -101,7 +102,9 @@ public final class SessionBroker: Sendable {
                 if let holder = holders.first, !session.takeOver {
                     return .init(
                         code: .serialBusy,
-                        message: "device \(deviceID) has a control session by \(holder.session.createdBy) since \(holder.session.claimedAt.map { "\($0)" } ?? "now")")
+                        message:
+                            "device \(deviceID) has a control session by \(holder.session.createdBy) since \(holder.session.claimedAt.map { "\($0)" } ?? "now")"
+                    )
                 }
                 let starting = sameDevice.filter { $0.session.mode == .control }
                 if !starting.isEmpty, !session.takeOver {
@@ -167,7 +170,8 @@ public final class SessionBroker: Sendable {
             pending.timeout.cancel()
             pending.client.pipeline.fireUserInboundEventTriggered(Paired(agent: agent, capture: capture))
             logger.info(
-                "Session paired", metadata: [
+                "Session paired",
+                metadata: [
                     "session.id": "\(sessionID)", "device.id": "\(deviceID)",
                     // One loop for both sides: frames cross without a hand-over between threads.
                     "one_loop": "\(pending.client.eventLoop === agent.eventLoop)",
@@ -183,12 +187,14 @@ public final class SessionBroker: Sendable {
     private func startCapture(sessionID: String) -> SessionCapture? {
         guard let directory = captureDirectory else { return nil }
         guard TunnelIdentifier.isValid(sessionID) else {
-            logger.error("Session capture refused: the session ID is not a file name", metadata: ["session.id": "\(sessionID.debugDescription)"])
+            logger.error(
+                "Session capture refused: the session ID is not a file name", metadata: ["session.id": "\(sessionID.debugDescription)"])
             return nil
         }
         do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
-                                                    attributes: [.posixPermissions: 0o700])
+            try FileManager.default.createDirectory(
+                atPath: directory, withIntermediateDirectories: true,
+                attributes: [.posixPermissions: 0o700])
             return try SessionCapture.start(path: "\(directory)/\(sessionID).jsonl", logger: logger)
         } catch {
             logger.error("Session capture failed to start", metadata: ["session.id": "\(sessionID)", "error": "\(error)"])
@@ -238,8 +244,9 @@ public final class SessionBroker: Sendable {
         }
         if let finished = outcome.finished {
             finished.capture?.finish()
-            record(finished.session, reason: finished.reason ?? reason,
-                   toDevice: finished.bytesToDevice, fromDevice: finished.bytesFromDevice)
+            record(
+                finished.session, reason: finished.reason ?? reason,
+                toDevice: finished.bytesToDevice, fromDevice: finished.bytesFromDevice)
         }
     }
 
@@ -316,10 +323,12 @@ public final class SessionBroker: Sendable {
         let ending = SessionEnding(endedAt: Date(), reason: reason, bytesToDevice: toDevice, bytesFromDevice: fromDevice)
         metrics.bytesToDevice.increment(by: Int64(clamping: toDevice))
         metrics.bytesFromDevice.increment(by: Int64(clamping: fromDevice))
-        logger.info("Session ended", metadata: [
-            "session.id": "\(session.id)", "device.id": "\(session.deviceID)", "reason": "\(reason)",
-            "bytes.to_device": "\(toDevice)", "bytes.from_device": "\(fromDevice)",
-        ])
+        logger.info(
+            "Session ended",
+            metadata: [
+                "session.id": "\(session.id)", "device.id": "\(session.deviceID)", "reason": "\(reason)",
+                "bytes.to_device": "\(toDevice)", "bytes.from_device": "\(fromDevice)",
+            ])
         writes.enqueue(key: "session:\(session.id)", "Recording session end") {
             try await store.endSession(id: session.id, ending: ending)
         }

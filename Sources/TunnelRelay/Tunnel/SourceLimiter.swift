@@ -50,7 +50,8 @@ public struct SourceLimiter: Sendable {
         sweep(now: now)
         let recent = pruneFailures(of: source, now: now)
         if recent >= configuration.maxAuthFailuresPerSource {
-            return .refused("\(recent) failed authentications from \(source) in the last \(configuration.failureWindow.nanoseconds / 1_000_000_000) s")
+            return .refused(
+                "\(recent) failed authentications from \(source) in the last \(configuration.failureWindow.nanoseconds / 1_000_000_000) s")
         }
         let count = open[source, default: 0]
         guard count < configuration.maxConnectionsPerSource else {

@@ -30,7 +30,7 @@ public final class SessionCapture: Sendable {
     /// Creates the file (mode 0600) and starts its writer.
     public static func start(path: String, logger: Logger) throws -> SessionCapture {
         guard FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600]),
-              let file = FileHandle(forWritingAtPath: path)
+            let file = FileHandle(forWritingAtPath: path)
         else { throw CaptureError(path: path, reason: "cannot create the capture file") }
         let (stream, continuation) = AsyncStream.makeStream(
             of: CaptureRecord.self, bufferingPolicy: .bufferingOldest(maxQueuedRecords))

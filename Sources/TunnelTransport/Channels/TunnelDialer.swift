@@ -50,8 +50,9 @@ public struct TunnelDialer: Sendable {
                     let sync = channel.pipeline.syncOperations
                     try sync.addHandler(NIOSSLClientHandler(context: tls, serverHostname: serverName))
                     try sync.addTunnelCodec(keepalive: keepalive)
-                    try sync.addHandler(HelloExchangeHandler(
-                        hello: hello, welcome: welcome))
+                    try sync.addHandler(
+                        HelloExchangeHandler(
+                            hello: hello, welcome: welcome))
                     try sync.addHandler(makeHandler())
                 }
             }

@@ -60,11 +60,13 @@ struct CapacityBench: Sendable {
             let generatorCPUUsed = ProcessCPU.seconds(pid: getpid()) - generatorCPU
             try await Task.sleep(for: settleTime)
             let rtt = try await PeerMeasurements(settings: roundTrips).roundTrips(tunnel)
-            results.append(Step(
-                agents: fleet.connected, relayKiB: relay.residentKiB(), added: added,
-                handshakesPerSecond: Double(added) / elapsed.seconds,
-                relayCPUPerHandshake: .seconds(relayCPUUsed / Double(max(added, 1))),
-                generatorCPUPerHandshake: .seconds(generatorCPUUsed / Double(max(added, 1))), roundTrip: rtt, load: MachineFacts.loadAverage()))
+            results.append(
+                Step(
+                    agents: fleet.connected, relayKiB: relay.residentKiB(), added: added,
+                    handshakesPerSecond: Double(added) / elapsed.seconds,
+                    relayCPUPerHandshake: .seconds(relayCPUUsed / Double(max(added, 1))),
+                    generatorCPUPerHandshake: .seconds(generatorCPUUsed / Double(max(added, 1))), roundTrip: rtt,
+                    load: MachineFacts.loadAverage()))
         }
         await fleet.stop()
         return Result(baselineKiB: baseline, steps: results, stoppedBy: stoppedBy, registrationSeconds: registration)

@@ -13,7 +13,9 @@ struct CapacityReport {
     /// Relay memory added in `step` per agent added in it, in KiB: the cost of the next agent.
     private func marginalKiB(_ step: CapacityBench.Step) -> Double {
         guard let index = result.steps.firstIndex(where: { $0.agents == step.agents }) else { return 0 }
-        let before = index == 0 ? (kib: result.baselineKiB, agents: 0) : (kib: result.steps[index - 1].relayKiB, agents: result.steps[index - 1].agents)
+        let before =
+            index == 0
+            ? (kib: result.baselineKiB, agents: 0) : (kib: result.steps[index - 1].relayKiB, agents: result.steps[index - 1].agents)
         return Double(step.relayKiB - before.kib) / Double(max(step.agents - before.agents, 1))
     }
 
@@ -31,20 +33,25 @@ struct CapacityReport {
                 + verdict(perAgentKiB(last) < 50, miss: "\(fixed(perAgentKiB(last) - 50, 1)) KiB over") + " |",
         ]
         if let batch = largestBatch {
-            rows.append("| mTLS agent handshakes per second (\(batch.added) agents) | \(fixed(batch.handshakesPerSecond, 0)) /s | | | ≥ 1,000 /s | "
-                + verdict(batch.handshakesPerSecond >= 1_000, miss: "\(fixed((1 - batch.handshakesPerSecond / 1_000) * 100, 0)) % short") + " |")
+            rows.append(
+                "| mTLS agent handshakes per second (\(batch.added) agents) | \(fixed(batch.handshakesPerSecond, 0)) /s | | | ≥ 1,000 /s | "
+                    + verdict(
+                        batch.handshakesPerSecond >= 1_000, miss: "\(fixed((1 - batch.handshakesPerSecond / 1_000) * 100, 0)) % short")
+                    + " |")
         }
         if result.steps.count > 1 {
             let rttGrowth = Double(last.roundTrip.p50) / Double(first.roundTrip.p50)
-            rows.append("| RTT p50, \(first.agents) → \(last.agents) agents | \(us(Double(first.roundTrip.p50))) → "
-                + "\(us(Double(last.roundTrip.p50))) µs | | \(fixed(rttGrowth))× | within ±20 % | "
-                + verdict(abs(rttGrowth - 1) <= 0.2, miss: "\(fixed((rttGrowth - 1) * 100, 0)) %") + " |")
+            rows.append(
+                "| RTT p50, \(first.agents) → \(last.agents) agents | \(us(Double(first.roundTrip.p50))) → "
+                    + "\(us(Double(last.roundTrip.p50))) µs | | \(fixed(rttGrowth))× | within ±20 % | "
+                    + verdict(abs(rttGrowth - 1) <= 0.2, miss: "\(fixed((rttGrowth - 1) * 100, 0)) %") + " |")
             // Per-agent memory from 10 agents is a few pages of noise; compare from 1,000 up.
             if let from = result.steps.first(where: { $0.agents >= 1_000 }), from.agents < last.agents {
                 let memoryGrowth = perAgentKiB(last) / perAgentKiB(from)
-                rows.append("| RSS per agent, \(from.agents) → \(last.agents) agents | \(fixed(perAgentKiB(from), 1)) → "
-                    + "\(fixed(perAgentKiB(last), 1)) KiB | | \(fixed(memoryGrowth))× | within ±20 % | "
-                    + verdict(abs(memoryGrowth - 1) <= 0.2, miss: "\(fixed((memoryGrowth - 1) * 100, 0)) %") + " |")
+                rows.append(
+                    "| RSS per agent, \(from.agents) → \(last.agents) agents | \(fixed(perAgentKiB(from), 1)) → "
+                        + "\(fixed(perAgentKiB(last), 1)) KiB | | \(fixed(memoryGrowth))× | within ±20 % | "
+                        + verdict(abs(memoryGrowth - 1) <= 0.2, miss: "\(fixed((memoryGrowth - 1) * 100, 0)) %") + " |")
             }
         }
         return rows
@@ -67,16 +74,21 @@ struct CapacityReport {
             "|---|---|---|---|---|---|---|---|---|---|---|",
         ]
         for step in result.steps {
-            lines.append("| \(step.agents) | \(fixed(Double(step.relayKiB) / 1024, 1)) | \(fixed(perAgentKiB(step), 1)) | \(fixed(marginalKiB(step), 1)) | \(step.added) | "
-                + "\(fixed(step.handshakesPerSecond, 0)) | \(fixed(step.relayCPUPerHandshake.seconds * 1_000)) | "
-                + "\(fixed(step.generatorCPUPerHandshake.seconds * 1_000)) | \(us(Double(step.roundTrip.p50))) | \(us(Double(step.roundTrip.p99))) | \(step.load) |")
+            lines.append(
+                "| \(step.agents) | \(fixed(Double(step.relayKiB) / 1024, 1)) | \(fixed(perAgentKiB(step), 1)) | \(fixed(marginalKiB(step), 1)) | \(step.added) | "
+                    + "\(fixed(step.handshakesPerSecond, 0)) | \(fixed(step.relayCPUPerHandshake.seconds * 1_000)) | "
+                    + "\(fixed(step.generatorCPUPerHandshake.seconds * 1_000)) | \(us(Double(step.roundTrip.p50))) | \(us(Double(step.roundTrip.p99))) | \(step.load) |"
+            )
         }
         if let batch = largestBatch, batch.relayCPUPerHandshake > .zero {
             let perCore = 1 / batch.relayCPUPerHandshake.seconds
-            lines += ["", "The relay spent \(fixed(batch.relayCPUPerHandshake.seconds * 1_000)) ms of CPU per agent connection in the "
-                + "\(batch.added)-agent step: \(fixed(perCore, 0)) handshakes per second per core it has to itself, "
-                + "\(fixed(perCore * Double(ProcessInfo.processInfo.activeProcessorCount), 0)) on this machine's "
-                + "\(ProcessInfo.processInfo.activeProcessorCount) cores if the load generator ran elsewhere."]
+            lines += [
+                "",
+                "The relay spent \(fixed(batch.relayCPUPerHandshake.seconds * 1_000)) ms of CPU per agent connection in the "
+                    + "\(batch.added)-agent step: \(fixed(perCore, 0)) handshakes per second per core it has to itself, "
+                    + "\(fixed(perCore * Double(ProcessInfo.processInfo.activeProcessorCount), 0)) on this machine's "
+                    + "\(ProcessInfo.processInfo.activeProcessorCount) cores if the load generator ran elsewhere.",
+            ]
         }
         if let stoppedBy = result.stoppedBy { lines += ["", "Stopped early: \(stoppedBy)"] }
         return lines

@@ -26,16 +26,22 @@ struct CodecBenchCommand: ParsableCommand {
         print("tunnel-bench codec: \(count) mixed summary sentences (\(stream.readableBytes) bytes) per pass, one core")
         let framing = try Self.measure(seconds: duration, sentencesPerPass: count) { try MixedG1Stream.decodeLines(stream) }
         let typed = try Self.measure(seconds: duration, sentencesPerPass: count) { try MixedG1Stream.decodeReadings(stream) }
-        print(String(format: "  lines → checked sentences (CRC)          %12.0f sentences/s  (%6.1f MB/s)",
-                     framing, framing * Double(stream.readableBytes) / Double(count) / 1e6))
+        print(
+            String(
+                format: "  lines → checked sentences (CRC)          %12.0f sentences/s  (%6.1f MB/s)",
+                framing, framing * Double(stream.readableBytes) / Double(count) / 1e6))
         print(String(format: "  lines → typed readings (fields, scaling)  %12.0f sentences/s", typed))
         let engine = try EngineStreams.make()
         let passes = max(1, count / engine.sentences.count / 10)
         let (telemetry, valuesPerSentence) = try Self.measureEngine(seconds: duration) { engine.decodeSentences(passes: passes) }
         let (canRate, signalsPerFrame) = try Self.measureEngine(seconds: duration) { engine.decodeFrames(passes: passes) }
-        print(String(format: "  sentences → telemetry (params_config)     %12.0f sentences/s  (%.1f values each)", telemetry, valuesPerSentence))
-        print(String(format: "  CAN frames → telemetry (params_config)    %12.0f frames/s     (%.1f signals each, %.0f signals/s)",
-                     canRate, signalsPerFrame, canRate * signalsPerFrame))
+        print(
+            String(
+                format: "  sentences → telemetry (params_config)     %12.0f sentences/s  (%.1f values each)", telemetry, valuesPerSentence))
+        print(
+            String(
+                format: "  CAN frames → telemetry (params_config)    %12.0f frames/s     (%.1f signals each, %.0f signals/s)",
+                canRate, signalsPerFrame, canRate * signalsPerFrame))
         let target = 1_000_000.0
         print(String(format: "  target > 1,000,000 sentences/s (typed):   %@", typed > target ? "PASS" : "MISS"))
     }

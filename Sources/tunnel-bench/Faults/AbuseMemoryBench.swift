@@ -50,7 +50,9 @@ struct AbuseMemoryBench: AsyncParsableCommand {
         try relay.start()
         defer { relay.stop() }
         _ = try await relay.waitAccepting()
-        print("Relay memory under abuse: \(rounds) × \(connections) hostile connections, at most \(concurrency) at once, from \(sources) source addresses; relay pid \(relay.pid ?? 0); load \(MachineFacts.loadAverage())")
+        print(
+            "Relay memory under abuse: \(rounds) × \(connections) hostile connections, at most \(concurrency) at once, from \(sources) source addresses; relay pid \(relay.pid ?? 0); load \(MachineFacts.loadAverage())"
+        )
 
         var logger = Logger(label: "bench.faults.agent")
         logger.logLevel = .critical
@@ -60,7 +62,9 @@ struct AbuseMemoryBench: AsyncParsableCommand {
             deviceID: "abuse-witness", bundle: FleetRegistration.bundle("abuse-witness", data),
             relay: RelayAddress(host: "127.0.0.1", port: relay.port), group: group, reconnectMax: 2,
             keepalive: .init(interval: .seconds(2), timeout: .seconds(6)), serialDevice: "/dev/null", logger: logger)
-        guard await faultPoll(timeout: .seconds(30), { witness.connected }) else { throw FaultBenchFailure("the witness agent did not connect") }
+        guard await faultPoll(timeout: .seconds(30), { witness.connected }) else {
+            throw FaultBenchFailure("the witness agent did not connect")
+        }
         try await Task.sleep(for: .seconds(2))
         let baseline = try await steadyRSS(relay)
         let baselineFDs = relay.openDescriptors() ?? 0
@@ -81,7 +85,10 @@ struct AbuseMemoryBench: AsyncParsableCommand {
             }
             let start = ContinuousClock.now
             var outcomes: [AbuseOutcome] = []
-            let total = connections, concurrency = self.concurrency, sources = self.sources, port = relay.port
+            let total = connections
+            let concurrency = self.concurrency
+            let sources = self.sources
+            let port = relay.port
             let cap = TimeAmount.seconds(Int64(self.cap))
             await withTaskGroup(of: AbuseOutcome.self) { tasks in
                 for index in 0..<total {
@@ -95,21 +102,27 @@ struct AbuseMemoryBench: AsyncParsableCommand {
             let abuseTime = (ContinuousClock.now - start).seconds
             sampling.cancel()
             let during = peak.withLockedValue { $0 }
-            print(String(format: "  flood %d: peak %.1f MiB RSS (%+.0f %%), peak %d descriptors; it took %.1f s",
-                         round, Double(during.rss) / 1024, percent(during.rss, baseline), during.fds, abuseTime))
+            print(
+                String(
+                    format: "  flood %d: peak %.1f MiB RSS (%+.0f %%), peak %d descriptors; it took %.1f s",
+                    round, Double(during.rss) / 1024, percent(during.rss, baseline), during.fds, abuseTime))
             for kind in kinds {
                 let mine = outcomes.filter { $0.kind == kind }
                 let byRelay = mine.filter(\.closedByRelay)
-                print(String(format: "    %-24@ %5d: closed by the relay %5d (held %@), still open at our %d s cap %d, could not connect %d",
-                             kind.rawValue as NSString, mine.count, byRelay.count,
-                             Spread(byRelay.map(\.heldSeconds)).short as NSString, self.cap,
-                             mine.filter { !$0.closedByRelay && !$0.connectFailed }.count, mine.filter(\.connectFailed).count))
+                print(
+                    String(
+                        format: "    %-24@ %5d: closed by the relay %5d (held %@), still open at our %d s cap %d, could not connect %d",
+                        kind.rawValue as NSString, mine.count, byRelay.count,
+                        Spread(byRelay.map(\.heldSeconds)).short as NSString, self.cap,
+                        mine.filter { !$0.closedByRelay && !$0.connectFailed }.count, mine.filter(\.connectFailed).count))
             }
             if round < rounds {
                 try await Task.sleep(for: .seconds(5))
-                print(String(format: "  5 s after flood %d: %.1f MiB RSS (%+.1f %% of baseline), %d descriptors", round,
-                             Double(relay.residentKiB() ?? 0) / 1024, percent(relay.residentKiB() ?? 0, baseline),
-                             relay.openDescriptors() ?? 0))
+                print(
+                    String(
+                        format: "  5 s after flood %d: %.1f MiB RSS (%+.1f %% of baseline), %d descriptors", round,
+                        Double(relay.residentKiB() ?? 0) / 1024, percent(relay.residentKiB() ?? 0, baseline),
+                        relay.openDescriptors() ?? 0))
             }
         }
         let witnessSurvived = witness.connected
@@ -119,11 +132,15 @@ struct AbuseMemoryBench: AsyncParsableCommand {
             let wait = Duration.seconds(mark) - (ContinuousClock.now - settleStart)
             if wait > .zero { try await Task.sleep(for: wait) }
             last = relay.residentKiB() ?? 0
-            print(String(format: "  after +%3d s: %.1f MiB RSS (%+.1f %% of baseline), %d descriptors",
-                         mark, Double(last) / 1024, percent(last, baseline), relay.openDescriptors() ?? 0))
+            print(
+                String(
+                    format: "  after +%3d s: %.1f MiB RSS (%+.1f %% of baseline), %d descriptors",
+                    mark, Double(last) / 1024, percent(last, baseline), relay.openDescriptors() ?? 0))
         }
-        print(String(format: "  back to baseline within 10 %%: %@ (%.1f MiB vs %.1f MiB)",
-                     (abs(percent(last, baseline)) <= 10 ? "yes" : "NO") as NSString, Double(last) / 1024, Double(baseline) / 1024))
+        print(
+            String(
+                format: "  back to baseline within 10 %%: %@ (%.1f MiB vs %.1f MiB)",
+                (abs(percent(last, baseline)) <= 10 ? "yes" : "NO") as NSString, Double(last) / 1024, Double(baseline) / 1024))
         print("  the witness agent stayed connected through the flood: \(witnessSurvived ? "yes" : "NO")")
         await witness.stop()
         if !witnessSurvived { throw FaultBenchFailure("the relay dropped a legitimate agent during the abuse; see \(relay.log)") }

@@ -41,7 +41,9 @@ struct DeadPeerBench: AsyncParsableCommand {
         let folder = try WorkFolder(options, name: "detect")
         defer { folder.cleanUp() }
         print("Dead-peer detection benchmark: \(trials) silent stalls of the agent↔relay path; load \(MachineFacts.loadAverage())")
-        print("  relay: ping every \(pingInterval) s, peer timeout \(peerTimeout) s; agent: ping every \(agentPingInterval) s, peer timeout \(agentPeerTimeout) s, reconnect_max \(reconnectMax) s")
+        print(
+            "  relay: ping every \(pingInterval) s, peer timeout \(peerTimeout) s; agent: ping every \(agentPingInterval) s, peer timeout \(agentPeerTimeout) s, reconnect_max \(reconnectMax) s"
+        )
         let deployment = try await LocalDeployment.start(
             devices: ["stall-1"], pingInterval: .seconds(Int64(pingInterval)), peerTimeout: .seconds(Int64(peerTimeout)),
             directory: folder.path + "/relay")
@@ -80,20 +82,24 @@ struct DeadPeerBench: AsyncParsableCommand {
             guard let relayNoticed, let agentNoticed else {
                 throw FaultBenchFailure(
                     "trial \(trial): after \(Int((ContinuousClock.now - stalled).seconds)) s the relay "
-                    + (relayHasAgent() ? "had not noticed" : "noticed") + " and the agent "
-                    + (agent.connected ? "had not noticed" : "noticed") + " the dead path")
+                        + (relayHasAgent() ? "had not noticed" : "noticed") + " and the agent "
+                        + (agent.connected ? "had not noticed" : "noticed") + " the dead path")
             }
             proxy.restore()
             let restored = ContinuousClock.now
-            guard await faultPoll(timeout: .seconds(Double(agentPeerTimeout) + reconnectMax * 2 + 30), { agent.connected && relayHasAgent() }) else {
+            guard
+                await faultPoll(timeout: .seconds(Double(agentPeerTimeout) + reconnectMax * 2 + 30), { agent.connected && relayHasAgent() })
+            else {
                 throw FaultBenchFailure("trial \(trial): the agent did not reconnect by itself after the path came back")
             }
             let back = (ContinuousClock.now - restored).seconds
             relaySide.append(relayNoticed)
             agentSide.append(agentNoticed)
             recovery.append(back)
-            print(String(format: "  stall %d: relay noticed after %.2f s, agent after %.2f s; agent back %.2f s after the path returned",
-                         trial, relayNoticed, agentNoticed, back))
+            print(
+                String(
+                    format: "  stall %d: relay noticed after %.2f s, agent after %.2f s; agent back %.2f s after the path returned",
+                    trial, relayNoticed, agentNoticed, back))
         }
         print("  relay (peer timeout \(peerTimeout) s, ping \(pingInterval) s): \(Spread(relaySide).summary)")
         print("  agent (peer timeout \(agentPeerTimeout) s, ping \(agentPingInterval) s): \(Spread(agentSide).summary)")

@@ -1,6 +1,7 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A real `tunnel-relay serve` in its own process, so it can be killed with SIGKILL and its
@@ -33,7 +34,9 @@ final class FaultRelay: @unchecked Sendable {
 
     /// `tunnel-relay` next to this executable, or the one given.
     static func locate(_ given: String?) throws -> String {
-        let path = given ?? URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        let path =
+            given
+            ?? URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
             .deletingLastPathComponent().appendingPathComponent("tunnel-relay").path
         guard FileManager.default.isExecutableFile(atPath: path) else {
             throw FaultBenchFailure("no tunnel-relay binary at \(path); build it (scripts/bench-faults does) or pass --relay-binary")
@@ -177,7 +180,8 @@ struct WorkFolder {
             path = given
             remove = false
         } else {
-            path = FileManager.default.temporaryDirectory.appendingPathComponent("tunnel-faults-\(name)-\(UUID().uuidString.prefix(8))").path
+            path =
+                FileManager.default.temporaryDirectory.appendingPathComponent("tunnel-faults-\(name)-\(UUID().uuidString.prefix(8))").path
             remove = !options.keep
         }
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)

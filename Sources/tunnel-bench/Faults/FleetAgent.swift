@@ -24,9 +24,10 @@ final class FleetAgent: Sendable {
         reconnectMax: Double, keepalive: KeepaliveHandler.Configuration, serialDevice: String, logger: Logger
     ) throws {
         self.deviceID = deviceID
-        let tls = try NIOSSLContext(configuration: TLSPolicy.client(
-            trustedCA: try PEMFiles.certificates(at: bundle.caPath),
-            chain: try PEMFiles.certificates(at: bundle.certificatePath), key: try PEMFiles.privateKey(at: bundle.keyPath)))
+        let tls = try NIOSSLContext(
+            configuration: TLSPolicy.client(
+                trustedCA: try PEMFiles.certificates(at: bundle.caPath),
+                chain: try PEMFiles.certificates(at: bundle.certificatePath), key: try PEMFiles.privateKey(at: bundle.keyPath)))
         let dialer = TunnelDialer(relay: relay, tls: tls, keepalive: keepalive)
         let line = SerialLine(settings: AgentSettings.Serial(device: serialDevice), logger: logger)
         let sessions = AgentSessions(line: line, dialer: dialer, software: "tunnel-bench/fleet", logger: logger)
@@ -58,8 +59,9 @@ enum FleetRegistration {
         do {
             for id in deviceIDs {
                 let certificate = try credentials.issueDeviceBundle(deviceID: id, into: bundle(id, dataDirectory).directory)
-                try await store.addDevice(DeviceRecord(
-                    id: id, customer: "bench", createdAt: Date(), certificateSerial: "\(certificate.serialNumber)"))
+                try await store.addDevice(
+                    DeviceRecord(
+                        id: id, customer: "bench", createdAt: Date(), certificateSerial: "\(certificate.serialNumber)"))
             }
         } catch {
             try? await store.close()

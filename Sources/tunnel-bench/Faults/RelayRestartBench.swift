@@ -3,9 +3,10 @@ import Foundation
 import Logging
 import NIOCore
 import NIOPosix
+
 #if canImport(Glibc)
-import Glibc
-import TunnelTransport
+    import Glibc
+    import TunnelTransport
 #endif
 
 /// `tunnel-bench faults restart`: a fleet of in-process agents connected to a real
@@ -37,7 +38,9 @@ struct RelayRestartBench: AsyncParsableCommand {
         defer { folder.cleanUp() }
         let binary = try FaultRelay.locate(options.relayBinary)
         let data = folder.path + "/relay"
-        print("Relay restart benchmark: \(agents) in-process agents, reconnect_max \(reconnectMax) s, relay down \(down) s after SIGKILL; load \(MachineFacts.loadAverage())")
+        print(
+            "Relay restart benchmark: \(agents) in-process agents, reconnect_max \(reconnectMax) s, relay down \(down) s after SIGKILL; load \(MachineFacts.loadAverage())"
+        )
 
         let registerStart = ContinuousClock.now
         try FaultRelay.initialize(binary: binary, dataDirectory: data)
@@ -94,13 +97,18 @@ struct RelayRestartBench: AsyncParsableCommand {
         print(String(format: "  every agent noticed the SIGKILL within %.2f s", noticed.seconds))
         print(String(format: "  relay restarted: accepting %.2f s after its process started", (accepting - started).seconds))
         print("  agents back after the relay accepted again: \(times.count) of \(agents); \(spread.summary)")
-        print(String(format: "  all %d back within %.2f s of the relay accepting (target: within 10 s; backoff cap %.1f s × jitter 1.2 = %.1f s)",
-                     agents, spread.max, reconnectMax, reconnectMax * 1.2))
+        print(
+            String(
+                format:
+                    "  all %d back within %.2f s of the relay accepting (target: within 10 s; backoff cap %.1f s × jitter 1.2 = %.1f s)",
+                agents, spread.max, reconnectMax, reconnectMax * 1.2))
         for second in [1.0, 2.0, 5.0, 10.0] {
             print(String(format: "    back within %4.1f s: %d", second, times.filter { $0 <= second }.count))
         }
-        print(String(format: "  relay RSS: %.1f MiB with %d agents before the kill, %.1f MiB after they came back",
-                     Double(baselineRSS) / 1024, agents, Double(relay.residentKiB() ?? 0) / 1024))
+        print(
+            String(
+                format: "  relay RSS: %.1f MiB with %d agents before the kill, %.1f MiB after they came back",
+                Double(baselineRSS) / 1024, agents, Double(relay.residentKiB() ?? 0) / 1024))
         await withTaskGroup(of: Void.self) { tasks in
             for agent in fleet { tasks.addTask { await agent.stop() } }
         }

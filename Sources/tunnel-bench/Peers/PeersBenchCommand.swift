@@ -1,8 +1,9 @@
 import ArgumentParser
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
-import ProgramSupport
+    import Glibc
+    import ProgramSupport
 #endif
 
 /// `tunnel-bench peers`: our tunnel against direct TCP, socat, stunnel and `ssh -R` on
@@ -69,7 +70,9 @@ struct PeersBenchCommand: AsyncParsableCommand {
         guard roundTrips > 0, warmup >= 0, generatorThreads > 0, runs > 0, bulkMib > 0, sessions > 0, sessionKib > 0, setups > 0 else {
             throw ValidationError("--round-trips, --runs, --bulk-mib, --sessions, --session-kib and --setups must be > 0")
         }
-        guard (try? agentSteps()) != nil else { throw ValidationError("--agents must be comma-separated positive counts, got \"\(agents)\"") }
+        guard (try? agentSteps()) != nil else {
+            throw ValidationError("--agents must be comma-separated positive counts, got \"\(agents)\"")
+        }
     }
 
     private func agentSteps() throws -> [Int] {
@@ -95,7 +98,9 @@ struct PeersBenchCommand: AsyncParsableCommand {
     }
 
     private func makeSettings() throws -> PeersSettings {
-        let relayBinary = self.relayBinary ?? URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        let relayBinary =
+            self.relayBinary
+            ?? URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
             .deletingLastPathComponent().appendingPathComponent("tunnel-relay").path
         guard FileManager.default.isExecutableFile(atPath: relayBinary) else {
             throw ValidationError("no tunnel-relay program at \(relayBinary); build it or pass --relay-binary")
@@ -103,13 +108,15 @@ struct PeersBenchCommand: AsyncParsableCommand {
         if quick {
             return PeersSettings(
                 bench: BenchSettings(roundTrips: 200, warmup: 50, bulkBytes: 1 << 20, runs: 1, phaseTimeout: .seconds(60)),
-                sessions: 3, bytesPerConcurrentSession: 64 << 10, setups: 5, agentSteps: [5, 20], handshakeConcurrency: 8, generatorThreads: 1,
+                sessions: 3, bytesPerConcurrentSession: 64 << 10, setups: 5, agentSteps: [5, 20], handshakeConcurrency: 8,
+                generatorThreads: 1,
                 growthRoundTrips: 100, relayThreads: relayThreads, relayBinary: relayBinary)
         }
         return PeersSettings(
             bench: BenchSettings(roundTrips: roundTrips, warmup: warmup, bulkBytes: bulkMib << 20, runs: runs),
             sessions: sessions, bytesPerConcurrentSession: sessionKib << 10, setups: setups, agentSteps: try agentSteps(),
-            handshakeConcurrency: handshakeConcurrency, generatorThreads: generatorThreads, growthRoundTrips: growthRoundTrips, relayThreads: relayThreads,
+            handshakeConcurrency: handshakeConcurrency, generatorThreads: generatorThreads, growthRoundTrips: growthRoundTrips,
+            relayThreads: relayThreads,
             relayBinary: relayBinary)
     }
 

@@ -53,21 +53,25 @@ struct PeersReport {
                 + "per session for \(settings.sessions) concurrent sessions; \(settings.setups) session setups per path.",
         ]
         #if DEBUG
-        lines += ["", "**WARNING: debug build; the figures are not representative (scripts/bench-peers builds release).**"]
+            lines += ["", "**WARNING: debug build; the figures are not representative (scripts/bench-peers builds release).**"]
         #endif
         return lines
     }
 
     private var headline: [String] {
-        var lines = ["", "## Headline: ratios against the peers", "", "| Figure | Ours | Peer | Ratio (ours / peer) | Target | Verdict |", "|---|---|---|---|---|---|"]
+        var lines = [
+            "", "## Headline: ratios against the peers", "", "| Figure | Ours | Peer | Ratio (ours / peer) | Target | Verdict |",
+            "|---|---|---|---|---|---|",
+        ]
         let ourP50 = medianP50(ours)
         func rttRow(_ peer: String?, label: String, limit: Double, target: String) {
             guard let peer, let peerP50 = medianP50(peer), let ourP50 else {
                 return lines.append("| RTT p50 vs \(label) | — | not measured | — | \(target) | — |")
             }
             let ratio = ourP50 / peerP50
-            lines.append("| RTT p50 vs \(label) | \(us(ourP50)) µs | \(us(peerP50)) µs | \(fixed(ratio))× | \(target) | "
-                + verdict(ratio <= limit, miss: "\(fixed((ratio / limit - 1) * 100, 0)) % over the limit") + " |")
+            lines.append(
+                "| RTT p50 vs \(label) | \(us(ourP50)) µs | \(us(peerP50)) µs | \(fixed(ratio))× | \(target) | "
+                    + verdict(ratio <= limit, miss: "\(fixed((ratio / limit - 1) * 100, 0)) % over the limit") + " |")
         }
         rttRow(pathNamed("stunnel"), label: "stunnel chain", limit: 0.8, target: "≤ 0.80× (20 % below)")
         rttRow(pathNamed("socat"), label: "socat 2-hop relay", limit: 1.5, target: "≤ 1.5×")
@@ -79,16 +83,20 @@ struct PeersReport {
         }
         for sessions in Set([1, settings.sessions]).sorted() {
             for direction in PeerMeasurements.Direction.allCases {
-                guard let mine = rate(ours, sessions, direction), let socat = rate(pathNamed("socat"), sessions, direction) else { continue }
-                lines.append("| Throughput, \(sessions) session\(sessions == 1 ? "" : "s"), \(direction.rawValue) | \(fixed(mine, 1)) MB/s "
-                    + "| socat \(fixed(socat, 1)) MB/s | \(fixed(mine / socat))× | ≥ 1.0× | "
-                    + verdict(mine >= socat, miss: "\(fixed((1 - mine / socat) * 100, 0)) % short") + " |")
+                guard let mine = rate(ours, sessions, direction), let socat = rate(pathNamed("socat"), sessions, direction) else {
+                    continue
+                }
+                lines.append(
+                    "| Throughput, \(sessions) session\(sessions == 1 ? "" : "s"), \(direction.rawValue) | \(fixed(mine, 1)) MB/s "
+                        + "| socat \(fixed(socat, 1)) MB/s | \(fixed(mine / socat))× | ≥ 1.0× | "
+                        + verdict(mine >= socat, miss: "\(fixed((1 - mine / socat) * 100, 0)) % short") + " |")
             }
         }
         if let setup = results.setups[ours] {
             let p50 = Double(setup.p50) / 1e6
-            lines.append("| Session setup p50 (created → first byte) | \(fixed(p50)) ms | | | < 20 ms | "
-                + verdict(p50 < 20, miss: "\(fixed(p50 - 20)) ms over") + " |")
+            lines.append(
+                "| Session setup p50 (created → first byte) | \(fixed(p50)) ms | | | < 20 ms | "
+                    + verdict(p50 < 20, miss: "\(fixed(p50 - 20)) ms over") + " |")
         }
         if let capacity = results.capacity {
             lines += CapacityReport(result: capacity).headlineRows
@@ -108,8 +116,9 @@ struct PeersReport {
                 continue
             }
             func m(_ pick: (LatencySummary) -> UInt64) -> String { us(median(runs.map { Double(pick($0)) }) ?? 0) }
-            lines.append("| \(name) | \(m(\.p50)) | \(m(\.p90)) | \(m(\.p99)) | \(m(\.p999)) | \(m(\.max)) | "
-                + runs.map { us(Double($0.p50)) }.joined(separator: ", ") + " |")
+            lines.append(
+                "| \(name) | \(m(\.p50)) | \(m(\.p90)) | \(m(\.p99)) | \(m(\.p999)) | \(m(\.max)) | "
+                    + runs.map { us(Double($0.p50)) }.joined(separator: ", ") + " |")
         }
         return lines
     }
@@ -179,8 +188,9 @@ struct PeersReport {
             "| Sessions open | RTT p50 µs | RTT p99 µs | Relay RSS MiB |", "|---|---|---|---|",
         ]
         for entry in results.sessionGrowth {
-            lines.append("| \(entry.sessions) | \(us(Double(entry.roundTrip.p50))) | \(us(Double(entry.roundTrip.p99))) | "
-                + "\(fixed(Double(entry.relayKiB) / 1024, 1)) |")
+            lines.append(
+                "| \(entry.sessions) | \(us(Double(entry.roundTrip.p50))) | \(us(Double(entry.roundTrip.p99))) | "
+                    + "\(fixed(Double(entry.relayKiB) / 1024, 1)) |")
         }
         return lines
     }

@@ -20,9 +20,10 @@ struct PeersRun {
         var relay: RelayProcess?
         let device = try await DeviceServer.start(on: deviceGroup)
         do {
-            paths.append(TCPChainPath(
-                name: "direct TCP (loopback)", commands: ["# the client dials the device end directly"], entryPort: device.port,
-                device: device, processes: [], clientGroup: clientGroup))
+            paths.append(
+                TCPChainPath(
+                    name: "direct TCP (loopback)", commands: ["# the client dials the device end directly"], entryPort: device.port,
+                    device: device, processes: [], clientGroup: clientGroup))
             paths.append(DirectPTYPath(device: try await PTYDevice.open(on: deviceGroup), clientGroup: clientGroup))
             progress("starting tunnel-relay serve and \(settings.sessions) agents")
             let started = try await RelayProcess.start(
@@ -30,8 +31,9 @@ struct PeersRun {
             relay = started
             var agents: [BenchAgent] = []
             for index in 0..<max(settings.sessions, 1) {
-                agents.append(try await BenchAgent.start(
-                    deviceID: "bench-\(index)", relay: started, agentGroup: agentGroup, deviceGroup: deviceGroup))
+                agents.append(
+                    try await BenchAgent.start(
+                        deviceID: "bench-\(index)", relay: started, agentGroup: agentGroup, deviceGroup: deviceGroup))
             }
             let ours = OurTunnelPath(relay: started, agents: agents, clientTLS: try started.clientTLS(), clientGroup: clientGroup)
             results.ourPathName = ours.name
@@ -53,7 +55,8 @@ struct PeersRun {
                 paths.removeAll()
                 await started.stop()
                 relay = nil
-                results.capacity = try await capacityRun(directory: directory, agentGroup: agentGroup, deviceGroup: deviceGroup, clientGroup: clientGroup)
+                results.capacity = try await capacityRun(
+                    directory: directory, agentGroup: agentGroup, deviceGroup: deviceGroup, clientGroup: clientGroup)
             }
         } catch {
             await stop(paths, relay: relay, device: device, groups: [clientGroup, deviceGroup, agentGroup], directory: directory)
@@ -105,11 +108,14 @@ struct PeersRun {
         }
         return [
             ("socat", { try await SocatRelay.start(in: try folder("socat"), device: device, clientGroup: clientGroup) }),
-            ("stunnel", {
-                try await StunnelChain.start(
-                    in: try folder("stunnel"), certificate: relay.serverCertificatePath, key: relay.serverKeyPath,
-                    ca: relay.serverCAPath, device: device, clientGroup: clientGroup)
-            }),
+            (
+                "stunnel",
+                {
+                    try await StunnelChain.start(
+                        in: try folder("stunnel"), certificate: relay.serverCertificatePath, key: relay.serverKeyPath,
+                        ca: relay.serverCAPath, device: device, clientGroup: clientGroup)
+                }
+            ),
             ("ssh -R", { try await SSHReverseTunnel.start(in: try folder("ssh"), device: device, clientGroup: clientGroup) }),
         ]
     }

@@ -37,10 +37,12 @@ final class RelayProcess: Sendable {
         let port = try LoopbackPort.free()
         // The admin API, where this relay has one, stays off: it would want port 8443.
         let admin = try servesAdminAPI(binary) ? ["--admin-listen", "off"] : []
-        let process = try ChildProcess.start(binary, [
-            "serve", "--data-dir", directory, "--listen", "127.0.0.1:\(port)", "--threads", "\(threads)",
-            "--log-level", "warning",
-        ] + admin, logPath: directory + "/relay.log")
+        let process = try ChildProcess.start(
+            binary,
+            [
+                "serve", "--data-dir", directory, "--listen", "127.0.0.1:\(port)", "--threads", "\(threads)",
+                "--log-level", "warning",
+            ] + admin, logPath: directory + "/relay.log")
         do {
             try await LoopbackPort.waitUntilListening(port, owner: process, what: "tunnel-relay serve")
             let deviceCA = CertificateAuthority(
@@ -81,8 +83,9 @@ final class RelayProcess: Sendable {
         let key = P256.Signing.PrivateKey()
         let certificate = try deviceCA.issue(
             commonName: deviceID, publicKey: Certificate.PublicKey(key.publicKey), purpose: .client, days: 30)
-        try await store.addDevice(DeviceRecord(
-            id: deviceID, customer: "bench", createdAt: Date(), certificateSerial: "\(certificate.serialNumber)"), by: "bench")
+        try await store.addDevice(
+            DeviceRecord(
+                id: deviceID, customer: "bench", createdAt: Date(), certificateSerial: "\(certificate.serialNumber)"), by: "bench")
         let chain = [try NIOSSLCertificate(bytes: Array(try certificate.serializeAsPEM().pemString.utf8), format: .pem)]
         let privateKey = try NIOSSLPrivateKey(bytes: Array(key.pemRepresentation.utf8), format: .pem)
         return try NIOSSLContext(configuration: TLSPolicy.client(trustedCA: serverCA, chain: chain, key: privateKey))
@@ -97,9 +100,10 @@ final class RelayProcess: Sendable {
     func openSession(deviceID: String) async throws -> String {
         let token = SessionToken.generate()
         let now = Date()
-        try await store.createSession(SessionRecord(
-            id: token.sessionID, deviceID: deviceID, mode: .control, createdBy: "bench", createdAt: now,
-            expiresAt: now.addingTimeInterval(600), tokenHash: token.secretHash))
+        try await store.createSession(
+            SessionRecord(
+                id: token.sessionID, deviceID: deviceID, mode: .control, createdBy: "bench", createdAt: now,
+                expiresAt: now.addingTimeInterval(600), tokenHash: token.secretHash))
         return "\(token)"
     }
 

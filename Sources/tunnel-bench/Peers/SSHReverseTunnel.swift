@@ -41,12 +41,14 @@ enum SSHReverseTunnel {
         do {
             try await LoopbackPort.waitUntilListening(sshdPort, owner: server, what: "sshd")
             let user = String(cString: getpwuid(getuid()).pointee.pw_name)
-            let client = try ChildProcess.start(ssh, [
-                "-N", "-T", "-i", "\(directory)/user_key", "-p", "\(sshdPort)",
-                "-o", "BatchMode=yes", "-o", "ExitOnForwardFailure=yes", "-o", "StrictHostKeyChecking=no",
-                "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR",
-                "-R", "127.0.0.1:\(forwardedPort):127.0.0.1:\(device.port)", "\(user)@127.0.0.1",
-            ], logPath: "\(directory)/ssh.log")
+            let client = try ChildProcess.start(
+                ssh,
+                [
+                    "-N", "-T", "-i", "\(directory)/user_key", "-p", "\(sshdPort)",
+                    "-o", "BatchMode=yes", "-o", "ExitOnForwardFailure=yes", "-o", "StrictHostKeyChecking=no",
+                    "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR",
+                    "-R", "127.0.0.1:\(forwardedPort):127.0.0.1:\(device.port)", "\(user)@127.0.0.1",
+                ], logPath: "\(directory)/ssh.log")
             processes.append(client)
             try await LoopbackPort.waitUntilListening(forwardedPort, owner: client, what: "ssh -R")
         } catch {

@@ -22,7 +22,8 @@ enum StunnelChain {
                     "socket = l:TCP_NODELAY=1", "socket = r:TCP_NODELAY=1",
                     "[hop\(index + 1)]", "accept = 127.0.0.1:\(ports[index])", "connect = 127.0.0.1:\(targets[index])",
                 ]
-                lines += isClient
+                lines +=
+                    isClient
                     ? ["client = yes", "verifyChain = yes", "CAfile = \(ca)", "checkIP = 127.0.0.1"]
                     : ["cert = \(certificate)", "key = \(key)"]
                 let config = "\(directory)/stunnel-\(index + 1).conf"
@@ -37,8 +38,10 @@ enum StunnelChain {
         }
         return TCPChainPath(
             name: "stunnel chain, 2 TLS legs (4 processes)",
-            commands: processes.reversed().map(\.commandLine) + ["# each .conf: accept/connect as above, "
-                + "socket = l:TCP_NODELAY=1 and r:TCP_NODELAY=1; TLS clients verify the server (verifyChain, CAfile, checkIP)"],
+            commands: processes.reversed().map(\.commandLine) + [
+                "# each .conf: accept/connect as above, "
+                    + "socket = l:TCP_NODELAY=1 and r:TCP_NODELAY=1; TLS clients verify the server (verifyChain, CAfile, checkIP)"
+            ],
             entryPort: ports[0], device: device, processes: processes, clientGroup: clientGroup)
     }
 }

@@ -41,7 +41,8 @@ struct BenchCommand: AsyncParsableCommand {
 
     func run() async throws {
         LogSetup.bootstrap(level: .warning)
-        let settings = quick
+        let settings =
+            quick
             ? BenchSettings(roundTrips: 200, warmup: min(warmup, 50), bulkBytes: 1 << 20, runs: 1, relayThreads: relayThreads)
             : BenchSettings(roundTrips: roundTrips, warmup: warmup, bulkBytes: bulkMib << 20, runs: runs, relayThreads: relayThreads)
         let machine = MachineFacts.current()

@@ -39,9 +39,12 @@ final class BulkReceiver: ChannelInboundHandler, RemovableChannelHandler {
             return fail(.mismatch(phase: phase, detail: "\(received + bytes.readableBytes) bytes arrived, \(total) were sent"))
         }
         if let wrong = pattern.firstMismatch(in: bytes, at: received) {
-            return fail(.mismatch(phase: phase, detail: """
-                byte at offset \(received + wrong.index) is \(wrong.got), expected \(wrong.expected)
-                """))
+            return fail(
+                .mismatch(
+                    phase: phase,
+                    detail: """
+                        byte at offset \(received + wrong.index) is \(wrong.got), expected \(wrong.expected)
+                        """))
         }
         received += bytes.readableBytes
         if received == total {

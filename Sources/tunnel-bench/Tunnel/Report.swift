@@ -32,7 +32,7 @@ struct Report {
                 + "\(settings.runs) run\(settings.runs == 1 ? "" : "s"); relay threads \(settings.relayThreads)",
         ]
         #if DEBUG
-        lines.append("  WARNING: debug build; numbers are not representative (use scripts/bench)")
+            lines.append("  WARNING: debug build; numbers are not representative (use scripts/bench)")
         #endif
         lines += [
             "",
@@ -85,16 +85,20 @@ struct Report {
             row(["run", "vs direct TCP", "vs direct PTY", "tunnel/TCP"], widths: widths),
         ]
         for (index, run) in runs.enumerated() {
-            lines.append(row([
-                "\(index + 1)", Self.signedMicro(Double(run.addedOverTCP)), Self.signedMicro(Double(run.addedOverPTY)),
-                String(format: "%.2f×", Double(run.tunnel.p50) / Double(run.tcp.p50)),
-            ], widths: widths))
+            lines.append(
+                row(
+                    [
+                        "\(index + 1)", Self.signedMicro(Double(run.addedOverTCP)), Self.signedMicro(Double(run.addedOverPTY)),
+                        String(format: "%.2f×", Double(run.tunnel.p50) / Double(run.tcp.p50)),
+                    ], widths: widths))
         }
         if runs.count > 1 {
-            lines.append(row([
-                "median", Self.signedMicro(medianAddedOverTCP), Self.signedMicro(Self.median(runs.map { Double($0.addedOverPTY) })),
-                String(format: "%.2f×", Self.median(runs.map { Double($0.tunnel.p50) / Double($0.tcp.p50) })),
-            ], widths: widths))
+            lines.append(
+                row(
+                    [
+                        "median", Self.signedMicro(medianAddedOverTCP), Self.signedMicro(Self.median(runs.map { Double($0.addedOverPTY) })),
+                        String(format: "%.2f×", Self.median(runs.map { Double($0.tunnel.p50) / Double($0.tcp.p50) })),
+                    ], widths: widths))
         }
         return lines
     }
@@ -129,12 +133,21 @@ struct Report {
         let widths = [46, 14, 6]
         return [
             "Targets (for context; \(runs.count > 1 ? "medians of \(runs.count) runs" : "one run"))",
-            row([String(format: "tunnel p50 added (vs direct TCP) < %.0f µs", addedTarget),
-                 String(format: "%.1f µs", added), Self.verdict(added < addedTarget)], widths: widths),
-            row([String(format: "tunnel throughput client → device > %.0f MB/s", rateTarget),
-                 String(format: "%.1f MB/s", up), Self.verdict(up > rateTarget)], widths: widths),
-            row([String(format: "tunnel throughput device → client > %.0f MB/s", rateTarget),
-                 String(format: "%.1f MB/s", down), Self.verdict(down > rateTarget)], widths: widths),
+            row(
+                [
+                    String(format: "tunnel p50 added (vs direct TCP) < %.0f µs", addedTarget),
+                    String(format: "%.1f µs", added), Self.verdict(added < addedTarget),
+                ], widths: widths),
+            row(
+                [
+                    String(format: "tunnel throughput client → device > %.0f MB/s", rateTarget),
+                    String(format: "%.1f MB/s", up), Self.verdict(up > rateTarget),
+                ], widths: widths),
+            row(
+                [
+                    String(format: "tunnel throughput device → client > %.0f MB/s", rateTarget),
+                    String(format: "%.1f MB/s", down), Self.verdict(down > rateTarget),
+                ], widths: widths),
         ]
     }
 

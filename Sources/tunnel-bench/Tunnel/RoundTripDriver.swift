@@ -58,10 +58,14 @@ final class RoundTripDriver: ChannelInboundHandler, RemovableChannelHandler {
         answer.writeBuffer(&bytes)
         guard answer.readableBytes >= plan.payloadSize else { return }
         guard answer == request else {
-            return fail(context, .mismatch(phase: plan.phase, detail: """
-                round trip \(completed + 1): sent \(request.readableBytes) bytes \(request.hexDump(format: .plain)), \
-                got \(answer.readableBytes) bytes \(answer.hexDump(format: .plain(maxBytes: 64)))
-                """))
+            return fail(
+                context,
+                .mismatch(
+                    phase: plan.phase,
+                    detail: """
+                        round trip \(completed + 1): sent \(request.readableBytes) bytes \(request.hexDump(format: .plain)), \
+                        got \(answer.readableBytes) bytes \(answer.hexDump(format: .plain(maxBytes: 64)))
+                        """))
         }
         if completed >= plan.warmup {
             _ = histogram.record((arrived - sentAt).wholeNanoseconds)

@@ -42,8 +42,10 @@ struct UplinkBenchCommand: AsyncParsableCommand {
         let sustainedOK = observer.sawAll(self.records)
         observer.stop()
         await sustained.stop()
-        print(String(format: "  decoded → PUBACK: %d records in %.2f s = %.0f records/s (target 10,000); every record delivered: %@",
-            self.records, sustainedTime.seconds, Double(self.records) / sustainedTime.seconds, sustainedOK ? "yes" : "NO"))
+        print(
+            String(
+                format: "  decoded → PUBACK: %d records in %.2f s = %.0f records/s (target 10,000); every record delivered: %@",
+                self.records, sustainedTime.seconds, Double(self.records) / sustainedTime.seconds, sustainedOK ? "yes" : "NO"))
 
         // 2. Backlog: the queue fills while the uplink is away, then the uplink connects.
         let outage = try await UplinkRun.start(brokerPort: broker.port, logger: logger)
@@ -59,8 +61,10 @@ struct UplinkBenchCommand: AsyncParsableCommand {
         let backlogOK = backlogObserver.sawAll(backlog)
         backlogObserver.stop()
         await outage.stop()
-        print(String(format: "  backlog of %d flushed in %.2f s = %.0f records/s (target under 30 s); none lost: %@",
-            backlog, flushTime.seconds, Double(backlog) / flushTime.seconds, backlogOK ? "yes" : "NO"))
+        print(
+            String(
+                format: "  backlog of %d flushed in %.2f s = %.0f records/s (target under 30 s); none lost: %@",
+                backlog, flushTime.seconds, Double(backlog) / flushTime.seconds, backlogOK ? "yes" : "NO"))
         if !sustainedOK || !backlogOK { throw ExitCode.failure }
     }
 }

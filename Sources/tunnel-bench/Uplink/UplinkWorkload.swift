@@ -15,7 +15,9 @@ enum UplinkWorkload {
             G1Sentence(name: "BT1", fields: ["10", "7E", "7F", "7E"]),
         ]
         let members = sentences.compactMap { TelemetryRecordEncoder.members(decoder.decode($0)) }
-        guard members.count == sentences.count else { throw BenchFailure("the shipped params_config.json decoded only \(members.count) of \(sentences.count) sentences") }
+        guard members.count == sentences.count else {
+            throw BenchFailure("the shipped params_config.json decoded only \(members.count) of \(sentences.count) sentences")
+        }
         return members
     }
 

@@ -1,10 +1,11 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Foundation
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// A serial device path (the simulator's PTY) opened raw the way a Control Panel or an slcan
 /// tool opens it, read and written through NIO.
@@ -26,7 +27,9 @@ final class TestPort: Sendable {
         tcsetattr(fd, TCSANOW, &settings)
         let collector = Collector()
         let channel = try await NIOPipeBootstrap(group: group)
-            .channelInitializer { channel in channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(collector) } }
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(collector) }
+            }
             .takingOwnershipOfDescriptor(inputOutput: fd).get()
         return TestPort(channel: channel, collector: collector)
     }
@@ -51,7 +54,9 @@ final class TestPort: Sendable {
     func wait(_ what: String, timeout: Duration = .seconds(10), until condition: @escaping ([UInt8]) -> Bool) async throws {
         let deadline = ContinuousClock.now + timeout
         while !condition(received) {
-            guard ContinuousClock.now < deadline else { throw TestPortTimeout(what: what, received: String(decoding: received, as: UTF8.self)) }
+            guard ContinuousClock.now < deadline else {
+                throw TestPortTimeout(what: what, received: String(decoding: received, as: UTF8.self))
+            }
             try await Task.sleep(for: .milliseconds(10))
         }
     }

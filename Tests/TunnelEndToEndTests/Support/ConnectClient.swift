@@ -5,6 +5,7 @@ import NIOCore
 import ServiceLifecycle
 import TunnelHarness
 import TunnelTransport
+
 @testable import TunnelConnect
 
 /// tunnel-connect's own session code, run in the test process with a PTY or TCP endpoint.
@@ -35,9 +36,10 @@ final class ConnectClient: Sendable {
             target: ConnectTarget(relay: deployment.relayAddress, token: token), dialer: dialer,
             endpoint: endpoint, group: deployment.clientGroup, capture: capture,
             status: { line in lines.withLockedValue { $0.append(line) } })
-        group = ServiceGroup(configuration: .init(
-            services: [.init(service: session, successTerminationBehavior: .gracefullyShutdownGroup)],
-            logger: Logger(label: "test-connect")))
+        group = ServiceGroup(
+            configuration: .init(
+                services: [.init(service: session, successTerminationBehavior: .gracefullyShutdownGroup)],
+                logger: Logger(label: "test-connect")))
         let serviceGroup = group
         task = Task { try await serviceGroup.run() }
     }

@@ -21,7 +21,9 @@ final class ControlPanelPort: Sendable {
         let port = try SerialPort(path: path, parameters: .g1Default)
         let collector = ByteCollector()
         let channel = try await NIOPipeBootstrap(group: group)
-            .channelInitializer { channel in channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(collector) } }
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(collector) }
+            }
             .takingOwnershipOfDescriptor(inputOutput: try port.takeDescriptor()).get()
         return ControlPanelPort(port: port, channel: channel, collector: collector)
     }

@@ -3,6 +3,7 @@ import NIOConcurrencyHelpers
 import ServiceLifecycle
 import TunnelHarness
 import TunnelTransport
+
 @testable import TunnelConnect
 
 /// tunnel-connect's session code run in the test process with any local endpoint (for the
@@ -19,9 +20,10 @@ final class EndpointSession: Sendable {
             dialer: TunnelDialer(relay: deployment.relayAddress, tls: try deployment.clientTLS()),
             endpoint: endpoint, group: deployment.clientGroup,
             status: { line in lines.withLockedValue { $0.append(line) } })
-        group = ServiceGroup(configuration: .init(
-            services: [.init(service: session, successTerminationBehavior: .gracefullyShutdownGroup)],
-            logger: Logger(label: "test-connect")))
+        group = ServiceGroup(
+            configuration: .init(
+                services: [.init(service: session, successTerminationBehavior: .gracefullyShutdownGroup)],
+                logger: Logger(label: "test-connect")))
         let serviceGroup = group
         task = Task { try await serviceGroup.run() }
     }

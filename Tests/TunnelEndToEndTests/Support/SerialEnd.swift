@@ -26,7 +26,9 @@ final class SerialEnd: @unchecked Sendable {
         let pty = try PseudoTerminal()
         let collector = ByteCollector()
         let channel = try await NIOPipeBootstrap(group: group)
-            .channelInitializer { channel in channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(collector) } }
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(collector) }
+            }
             .takingOwnershipOfDescriptor(inputOutput: try pty.takeMasterDescriptor()).get()
         return SerialEnd(channel: channel, collector: collector, pty: pty, port: nil)
     }
@@ -36,7 +38,9 @@ final class SerialEnd: @unchecked Sendable {
         let port = try SerialPort(path: path, parameters: .g1Default)
         let collector = ByteCollector()
         let channel = try await NIOPipeBootstrap(group: group)
-            .channelInitializer { channel in channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(collector) } }
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(collector) }
+            }
             .takingOwnershipOfDescriptor(inputOutput: try port.takeDescriptor()).get()
         return SerialEnd(channel: channel, collector: collector, pty: nil, port: port)
     }

@@ -2,7 +2,10 @@
 public struct G1CANDevices: Equatable, Sendable {
     /// A CAN device's state.
     public enum DeviceStatus: Int, Equatable, Sendable {
-        case notConfigured = 0, ok = 1, error = 2, noResponse = 3
+        case notConfigured = 0
+        case ok = 1
+        case error = 2
+        case noResponse = 3
     }
 
     /// One CAN cell group: its cell count and status.
@@ -20,9 +23,10 @@ public struct G1CANDevices: Equatable, Sendable {
         var groups: [CellGroup] = []
         var position = 2
         while position + 1 <= sentence.fields.count, !sentence.field(position).isEmpty {
-            groups.append(CellGroup(
-                cellCount: try sentence.hexInt(position, max: G1Limits.maxByte),
-                status: DeviceStatus(rawValue: try sentence.hexInt(position + 1, max: G1Limits.maxByte))))
+            groups.append(
+                CellGroup(
+                    cellCount: try sentence.hexInt(position, max: G1Limits.maxByte),
+                    status: DeviceStatus(rawValue: try sentence.hexInt(position + 1, max: G1Limits.maxByte))))
             position += 2
         }
         cellGroups = groups

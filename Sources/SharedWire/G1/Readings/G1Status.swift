@@ -2,7 +2,13 @@
 public struct G1Status: Equatable, Sendable {
     /// Charging stages (field 1).
     public enum ChargingStage: Int, Equatable, Sendable {
-        case disconnected = 0, preHeating = 1, preCharging = 2, mainCharging = 3, balancing = 4, finished = 5, error = 6
+        case disconnected = 0
+        case preHeating = 1
+        case preCharging = 2
+        case mainCharging = 3
+        case balancing = 4
+        case finished = 5
+        case error = 6
     }
 
     /// Field 5.
