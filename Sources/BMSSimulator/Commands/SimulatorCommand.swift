@@ -11,6 +11,7 @@ import TunnelTransport
 public struct SimulatorCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "bms-sim",
+        version: ProductVersion.number,
         abstract: "A simulated EMUS G1 BMS on a PTY (virtual serial port), a TCP port or stdio, with CAN over slcan.",
         discussion: SimulatorCommand.discussion)
 

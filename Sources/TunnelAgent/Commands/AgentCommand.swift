@@ -11,13 +11,14 @@ import SharedWire
 public struct AgentCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "tunnel-agent",
+        version: ProductVersion.number,
         abstract: "Gateway agent: keeps a TLS tunnel to the relay and hands the BMS serial port to Control Panel sessions.",
         subcommands: [Run.self, CheckConfigCommand.self, RegisterCommand.self])
 
     public init() {}
 
-    /// The version reported to the relay.
-    public static let version = "0.1.0"
+    /// The version reported to the relay and the portal.
+    public static let version = ProductVersion.number
 
     struct Run: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

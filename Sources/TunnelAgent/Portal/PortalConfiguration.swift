@@ -190,10 +190,11 @@ final class PortalConfiguration: Sendable {
             var statuses: [String] = []
             for index in rollbacks.indices where !rollbacks[index].reported {
                 let rollback = rollbacks[index]
-                statuses.append(
-                    "{\"configStatus\":{\"file\":\(JSONValue.quoted(rollback.file)),\"accepted\":false,\"rolledBack\":true,"
-                        + "\"reason\":\(JSONValue.quoted(rollback.reason)),\"configHash\":\(JSONValue.quoted(facts.snapshot.configurationHash))}}"
-                )
+                var status = ConfigStatusAttribute.Status(file: rollback.file, accepted: false)
+                status.rolledBack = true
+                status.reason = rollback.reason
+                status.configHash = facts.snapshot.configurationHash
+                statuses.append(UplinkJSON.text(ConfigStatusAttribute(configStatus: status)))
                 rollbacks[index].reported = true
             }
             return statuses
@@ -202,16 +203,21 @@ final class PortalConfiguration: Sendable {
 
     /// The client attribute reporting `outcome` of `file`; nil when nothing changed.
     static func statusAttribute(file: String, outcome: Outcome) -> String? {
+        var status: ConfigStatusAttribute.Status
         switch outcome {
         case .unchanged:
             return nil
         case .applied(let hash):
-            return "{\"configStatus\":{\"file\":\(JSONValue.quoted(file)),\"accepted\":true,\"configHash\":\"\(hash)\"}}"
+            status = .init(file: file, accepted: true)
+            status.configHash = hash
         case .withdrawn(let hash):
-            return "{\"configStatus\":{\"file\":\(JSONValue.quoted(file)),\"accepted\":true,\"withdrawn\":true,\"configHash\":\"\(hash)\"}}"
+            status = .init(file: file, accepted: true)
+            status.withdrawn = true
+            status.configHash = hash
         case .refused(let problems):
-            let list = problems.map(JSONValue.quoted).joined(separator: ",")
-            return "{\"configStatus\":{\"file\":\(JSONValue.quoted(file)),\"accepted\":false,\"problems\":[\(list)]}}"
+            status = .init(file: file, accepted: false)
+            status.problems = problems
         }
+        return UplinkJSON.text(ConfigStatusAttribute(configStatus: status))
     }
 }

@@ -5,6 +5,7 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import NIOSSL
+import ProgramSupport
 import ServiceLifecycle
 import SharedWire
 import TunnelTransport
@@ -110,7 +111,7 @@ public final class AgentRuntime: Sendable {
     private func relayLink(_ tunnel: AgentSettings.Tunnel, line: SerialLine, facts: AgentFacts, group: MultiThreadedEventLoopGroup) throws
         -> (link: RelayLink, sessions: AgentSessions, demand: TunnelDemand?, live: LiveTelemetryFeed?)
     {
-        let software = "tunnel-agent/\(AgentCommand.version)"
+        let software = ProductVersion.software("tunnel-agent")
         let logger = self.logger
         let identity = try DeviceIdentity(
             certificatePath: tunnel.cert, keyPath: tunnel.key, caPath: tunnel.ca, renewedPath: paths.renewedCredential,

@@ -82,21 +82,18 @@ final class AgentRPC: @unchecked Sendable {  // used from the uplink's event tas
     private func status() async -> String {
         let facts = facts.snapshot
         let queue = await queueStatus()
-        var members = [
-            "\"agentVersion\":" + JSONValue.quoted(AgentCommand.version),
-            "\"uptimeSeconds\":\(Int(Date().timeIntervalSince(startedAt)))",
-            "\"relayConnected\":\(facts.relayConnected)", "\"serialOpen\":\(facts.serialOpen)", "\"sessions\":\(sessions())",
-            "\"tunnelMode\":" + JSONValue.quoted(configuration.settings.tunnelMode),
-            "\"queue\":{\"records\":\(queue.records),\"bytes\":\(queue.bytes),\"dropped\":\(queue.dropped)}",
-            "\"configHash\":" + JSONValue.quoted(facts.configurationHash),
-        ]
-        if let firmware = facts.bmsFirmware { members.append("\"bmsFirmware\":" + JSONValue.quoted(firmware)) }
-        if let serial = facts.bmsSerialNumber { members.append("\"bmsSerialNumber\":" + JSONValue.quoted(serial)) }
+        var certificate: AgentStatus.CertificateFacts?
         if let serial = facts.certificateSerial, let notAfter = facts.certificateNotAfter {
-            let expiry = ISO8601DateFormatter().string(from: notAfter)
-            members.append("\"certificate\":{\"serial\":\(JSONValue.quoted(serial)),\"notAfter\":\(JSONValue.quoted(expiry))}")
+            certificate = .init(serial: serial, notAfter: ISO8601DateFormatter().string(from: notAfter))
         }
-        return "{" + members.joined(separator: ",") + "}"
+        return UplinkJSON.text(
+            AgentStatus(
+                agentVersion: AgentCommand.version, uptimeSeconds: Int(Date().timeIntervalSince(startedAt)),
+                relayConnected: facts.relayConnected, serialOpen: facts.serialOpen, sessions: sessions(),
+                tunnelMode: configuration.settings.tunnelMode,
+                queue: .init(records: queue.records, bytes: queue.bytes, dropped: queue.dropped),
+                configHash: facts.configurationHash, bmsFirmware: facts.bmsFirmware, bmsSerialNumber: facts.bmsSerialNumber,
+                certificate: certificate))
     }
 
     /// Both files in effect, secrets masked.
@@ -136,6 +133,6 @@ final class AgentRPC: @unchecked Sendable {  // used from the uplink's event tas
     }
 
     static func error(_ code: String, _ message: String) -> String {
-        "{\"error\":{\"code\":\(JSONValue.quoted(code)),\"message\":\(JSONValue.quoted(message))}}"
+        UplinkJSON.text(RPCErrorAnswer(error: .init(code: code, message: message)))
     }
 }

@@ -18,10 +18,9 @@ enum DeviceProvisioning {
         let client = try MosquittoClient(options: options)
         try client.start()
         defer { client.stop() }
-        let request =
-            "{\"deviceName\":" + JSONValue.quoted(provision.deviceName)
-            + ",\"provisionDeviceKey\":" + JSONValue.quoted(provision.key)
-            + ",\"provisionDeviceSecret\":" + JSONValue.quoted(provision.secret) + "}"
+        let request = UplinkJSON.text(
+            ProvisionRequest(
+                deviceName: provision.deviceName, provisionDeviceKey: provision.key, provisionDeviceSecret: provision.secret))
         return try await withThrowingTaskGroup(of: String.self) { group in
             group.addTask {
                 for await event in client.events {

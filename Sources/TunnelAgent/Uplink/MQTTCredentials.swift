@@ -34,7 +34,7 @@ public struct MQTTCredentials: Sendable, Equatable {
 
     /// Stores an access token from provisioning, durably, before it is used.
     static func store(token: String, at path: String) throws {
-        let text = #"{"credentialsType":"ACCESS_TOKEN","credentialsValue":"# + JSONValue.quoted(token) + "}\n"
+        let text = UplinkJSON.text(StoredCredentials(credentialsValue: token)) + "\n"
         try DurableFile.write(Array(text.utf8), to: path)
     }
 }

@@ -216,7 +216,7 @@ public final class MQTTUplink: Service, Sendable {
                 return state.nextRequestID
             }
             let keys = PortalConfiguration.settingsKey + "," + PortalConfiguration.paramsKey
-            _ = try client.publish(topic: ThingsBoardTopic.attributeRequest(id), payload: "{\"sharedKeys\":\"\(keys)\"}", qos: 1)
+            _ = try client.publish(topic: ThingsBoardTopic.attributeRequest(id), payload: UplinkJSON.text(SharedAttributesRequest(sharedKeys: keys)), qos: 1)
             try sendAttributes(client)
         } catch {
             logger.warning("MQTT subscription or attribute request failed", metadata: ["error": "\(error)"])
@@ -319,13 +319,9 @@ public final class MQTTUplink: Service, Sendable {
 
     private func sendAttributes(_ client: MosquittoClient) throws {
         let facts = facts.snapshot
-        var members = [
-            "\"agentVersion\":" + JSONValue.quoted(AgentCommand.version),
-            "\"configHash\":" + JSONValue.quoted(facts.configurationHash),
-        ]
-        if let firmware = facts.bmsFirmware { members.append("\"firmwareVersion\":" + JSONValue.quoted(firmware)) }
-        if let serial = facts.bmsSerialNumber { members.append("\"serialNumber\":" + JSONValue.quoted(serial)) }
-        if let hardware = facts.bmsHardware { members.append("\"hardwareType\":" + JSONValue.quoted(hardware)) }
-        _ = try client.publish(topic: ThingsBoardTopic.attributes, payload: "{" + members.joined(separator: ",") + "}", qos: 1)
+        let attributes = ClientAttributes(
+            agentVersion: AgentCommand.version, configHash: facts.configurationHash, firmwareVersion: facts.bmsFirmware,
+            serialNumber: facts.bmsSerialNumber, hardwareType: facts.bmsHardware)
+        _ = try client.publish(topic: ThingsBoardTopic.attributes, payload: UplinkJSON.text(attributes), qos: 1)
     }
 }

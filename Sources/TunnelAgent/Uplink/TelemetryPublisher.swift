@@ -53,7 +53,8 @@ struct TelemetryPublisher: Sendable {
         return (text + "]", records.prefix(used))
     }
 
-    /// One record as ThingsBoard takes it: `{"ts":…,"values":{…}}`.
+    /// One record as ThingsBoard takes it: `{"ts":…,"values":{…}}`. Text, not `Encodable`: the
+    /// members were encoded once when the record was decoded and are kept so in the queue.
     func item(for queued: QueuedRecord) -> String {
         var members = queued.record.members
         if let sequenceKey { members += "," + JSONValue.quoted(sequenceKey) + ":" + String(queued.sequence) }

@@ -15,6 +15,7 @@ import TunnelTransport
 public struct ConnectCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "tunnel-connect",
+        version: ProductVersion.number,
         abstract: "Attach to a session and expose it as a local virtual serial port, TCP port or RFC 2217 port.",
         discussion: """
             Give the connect URL printed by `tunnel-relay session open` or the admin API \

@@ -2,6 +2,7 @@ import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import ProgramSupport
 import ServiceLifecycle
 import SharedWire
 import TunnelTransport
@@ -97,7 +98,7 @@ final class ClientSession: Service, Sendable {
         let channel: any Channel
         do {
             (channel, _) = try await dialer.dial(
-                on: eventLoop, hello: .init(role: .client, software: "tunnel-connect/0.1.0", credential: target.token),
+                on: eventLoop, hello: .init(role: .client, software: ProductVersion.software("tunnel-connect"), credential: target.token),
                 makeHandler: { bridge.makeTunnelHandler() }
             ).get()
         } catch let refusal as RelayRefusal {

@@ -20,8 +20,20 @@ public struct AdminError: Error, HTTPResponseError, CustomStringConvertible {
 
     public var description: String { "\(status.code) \(code): \(message)" }
 
+    /// The JSON body.
+    private struct Body: Encodable {
+        struct Detail: Encodable {
+            let code: String
+            let message: String
+        }
+
+        let error: Detail
+    }
+
     public func response(from request: Request, context: some RequestContext) throws -> Response {
-        let body = "{\"error\":{\"code\":\(Self.quoted(code)),\"message\":\(Self.quoted(message))}}"
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .withoutEscapingSlashes
+        let body = String(decoding: try encoder.encode(Body(error: .init(code: code, message: message))), as: UTF8.self)
         var headers = self.headers
         headers[.contentType] = "application/json"
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body)))

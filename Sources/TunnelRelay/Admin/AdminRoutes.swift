@@ -140,7 +140,8 @@ struct AdminRoutes: Sendable {
         return device
     }
 
-    /// The device's latest value of each key, with the time it was read.
+    /// The device's latest value of each key, with the time it was read. Written as text: each
+    /// value is the JSON the agent sent, kept as it came (a number, a string, a list).
     private func latestTelemetry(_ context: AdminRequestContext) async throws -> Response {
         let device = try await visibleDevice(context)
         let snapshot = relay.telemetry.snapshot(deviceID: device.id) ?? .init()

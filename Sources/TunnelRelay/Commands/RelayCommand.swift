@@ -1,9 +1,11 @@
 import ArgumentParser
+import ProgramSupport
 
 /// `tunnel-relay`: the cloud side of the tunnel.
 public struct RelayCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "tunnel-relay",
+        version: ProductVersion.number,
         abstract: "Relay between BMS gateway agents and Control Panel clients.",
         discussion: """
             Agents (tunnel-agent) keep a TLS control connection to the relay; engineers attach to a \
