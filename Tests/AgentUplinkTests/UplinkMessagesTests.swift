@@ -14,7 +14,8 @@ final class UplinkMessagesTests: XCTestCase {
     }
 
     func testConfigStatusOfEachOutcome() throws {
-        let refused = try XCTUnwrap(PortalConfiguration.statusAttribute(file: "settings.json", outcome: .refused(problems: [awkward, "$.x"])))
+        let refused = try XCTUnwrap(
+            PortalConfiguration.statusAttribute(file: "settings.json", outcome: .refused(problems: [awkward, "$.x"])))
         let status = try XCTUnwrap(try parsed(refused)["configStatus"] as? [String: Any])
         XCTAssertEqual(status["accepted"] as? Bool, false)
         XCTAssertEqual(status["problems"] as? [String], [awkward, "$.x"])

@@ -11,9 +11,9 @@ import TunnelTransport
 public struct SimulatorCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "bms-sim",
-        version: ProductVersion.number,
         abstract: "A simulated EMUS G1 BMS on a PTY (virtual serial port), a TCP port or stdio, with CAN over slcan.",
-        discussion: SimulatorCommand.discussion)
+        discussion: SimulatorCommand.discussion,
+        version: ProductVersion.number)
 
     @Option(help: ArgumentHelp("Serve G1 on a new PTY and symlink its path here.", valueName: "link"))
     var pty: String?

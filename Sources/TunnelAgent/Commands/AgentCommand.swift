@@ -11,8 +11,8 @@ import SharedWire
 public struct AgentCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "tunnel-agent",
-        version: ProductVersion.number,
         abstract: "Gateway agent: keeps a TLS tunnel to the relay and hands the BMS serial port to Control Panel sessions.",
+        version: ProductVersion.number,
         subcommands: [Run.self, CheckConfigCommand.self, RegisterCommand.self])
 
     public init() {}

@@ -216,7 +216,8 @@ public final class MQTTUplink: Service, Sendable {
                 return state.nextRequestID
             }
             let keys = PortalConfiguration.settingsKey + "," + PortalConfiguration.paramsKey
-            _ = try client.publish(topic: ThingsBoardTopic.attributeRequest(id), payload: UplinkJSON.text(SharedAttributesRequest(sharedKeys: keys)), qos: 1)
+            _ = try client.publish(
+                topic: ThingsBoardTopic.attributeRequest(id), payload: UplinkJSON.text(SharedAttributesRequest(sharedKeys: keys)), qos: 1)
             try sendAttributes(client)
         } catch {
             logger.warning("MQTT subscription or attribute request failed", metadata: ["error": "\(error)"])

@@ -15,7 +15,6 @@ import TunnelTransport
 public struct ConnectCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "tunnel-connect",
-        version: ProductVersion.number,
         abstract: "Attach to a session and expose it as a local virtual serial port, TCP port or RFC 2217 port.",
         discussion: """
             Give the connect URL printed by `tunnel-relay session open` or the admin API \
@@ -34,7 +33,8 @@ public struct ConnectCommand: AsyncParsableCommand {
             Windows virtual COM port (com0com with hub4com's com2tcp-rfc2217). The TCP and \
             RFC 2217 ports take one client at a time, and the session stays open while it reconnects \
             (at once, too); a second client meanwhile reads one line saying why it is turned away.
-            """)
+            """,
+        version: ProductVersion.number)
 
     @Argument(help: "Connect URL (bmstunnel://host:port/<token>) or a session token.")
     var target: String?

@@ -5,7 +5,6 @@ import ProgramSupport
 public struct RelayCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "tunnel-relay",
-        version: ProductVersion.number,
         abstract: "Relay between BMS gateway agents and Control Panel clients.",
         discussion: """
             Agents (tunnel-agent) keep a TLS control connection to the relay; engineers attach to a \
@@ -15,6 +14,7 @@ public struct RelayCommand: AsyncParsableCommand {
             and the audit log live in the same store: SQLite in the data directory, or PostgreSQL \
             with --database-url when several relay nodes share it.
             """,
+        version: ProductVersion.number,
         subcommands: [
             InitCommand.self, ServeCommand.self, DeviceCommand.self, SessionCommand.self, CaptureCommand.self,
             CustomerCommand.self, UserCommand.self, KeyCommand.self, AuditCommand.self,
