@@ -150,7 +150,7 @@ let package = Package(
         .testTarget(
             name: "RelayStoreTests",
             dependencies: [
-                "TunnelRelay", "SharedWire", .product(name: "PostgresNIO", package: "postgres-nio"),
+                "TunnelRelay", "SharedWire", "TestSupport", .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "SQLiteNIO", package: "sqlite-nio"),
             ] + nio + certificates + service
         ),

@@ -1,12 +1,9 @@
 import Foundation
 import Logging
 import NIOCore
-import NIOSSL
 import NIOTLS
 import SharedWire
-import TunnelPKI
 import TunnelTransport
-import X509
 
 /// One connection to the relay, from its `HELLO` to its close: authenticates the peer by
 /// role, then serves an agent's control connection or forwards a session's frames to the
@@ -216,36 +213,27 @@ final class RelayConnectionHandler: ChannelInboundHandler {
     // MARK: - Agents
 
     private func authenticateAgent(_ context: ChannelHandlerContext, _ hello: TunnelMessage.Hello) {
-        let deviceID: String
-        let serial: String
+        let identity: AgentCertificateIdentity
         do {
-            (deviceID, serial) = try peerDevice(context)
+            identity = try AgentCertificateIdentity(of: context.pipeline.syncOperations)
         } catch {
             return refuse(context, .authenticationFailed, "\(error)")
         }
+        let deviceID = identity.deviceID
         let store = relay.store
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         context.eventLoop.makeFutureWithTask { try await store.device(id: deviceID) }.whenComplete { result in
             let (handler, context) = loopBound.value
             guard handler.stillAuthenticating(context) else { return }
-            switch result {
+            switch result.map({ AgentAdmission.decide(deviceID: deviceID, serial: identity.serial, record: $0) }) {
             case .failure(let error):
                 handler.refuse(context, .authenticationFailed, "device lookup failed: \(error)")
-            case .success(nil):
-                handler.refuseAgent(context, deviceID: deviceID, .deviceUnknown, "device \(deviceID) is not registered with this relay")
-            case .success(let device?) where device.revokedAt != nil:
-                handler.refuseAgent(context, deviceID: deviceID, .deviceRevoked, "device \(deviceID) has been revoked")
-            case .success(let device?) where !device.accepts(certificateSerial: serial):
-                // A certificate the relay issued for this ID once, but not the current one
-                // (renewed since, or the device was reset and registered again): refused like a stranger's.
-                handler.refuseAgent(
-                    context, deviceID: deviceID, .authenticationFailed,
-                    "the certificate of device \(deviceID) is not its current one (serial \(serial))")
-            case .success(let device?):
+            case .success(.refuse(let code, let message)):
+                handler.refuseAgent(context, deviceID: deviceID, code, message)
+            case .success(.admit(let renewedCertificateInUse)):
                 handler.logger[metadataKey: "device.id"] = "\(deviceID)"
-                if serial == device.pendingCertificateSerial {
-                    // The renewed certificate in use: the agent installed it, whether or not its word arrived.
-                    handler.renewals.promote(deviceID: deviceID, serial: serial, logger: handler.logger)
+                if renewedCertificateInUse {
+                    handler.renewals.promote(deviceID: deviceID, serial: identity.serial, logger: handler.logger)
                 }
                 if hello.role == .agentControl {
                     handler.acceptAgentControl(context, deviceID: deviceID, software: hello.software)
@@ -278,21 +266,6 @@ final class RelayConnectionHandler: ChannelInboundHandler {
                 try await store.markOffline(deviceID: deviceID, relayNode: node, at: at)
             }
         }
-    }
-
-    /// The device ID (the common name of the verified client certificate) and the
-    /// certificate's serial number, as the store records it.
-    private func peerDevice(_ context: ChannelHandlerContext) throws -> (id: String, serial: String) {
-        let tls = try context.pipeline.syncOperations.handler(type: NIOSSLServerHandler.self)
-        guard let peer = tls.peerCertificate else {
-            throw TunnelProtocolError(.authenticationFailed, "agents must present a client certificate from the relay's device CA")
-        }
-        let certificate = try Certificate(derEncoded: try peer.toDERBytes())
-        guard let name = certificate.commonName, !name.isEmpty else {
-            throw TunnelProtocolError(.authenticationFailed, "the client certificate has no common name")
-        }
-        try TunnelIdentifier.check(name, field: "the client certificate's common name (device ID)")
-        return (name, "\(certificate.serialNumber)")
     }
 
     private func acceptAgentControl(_ context: ChannelHandlerContext, deviceID: String, software: String) {
