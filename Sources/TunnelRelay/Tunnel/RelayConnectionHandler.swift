@@ -5,33 +5,17 @@ import NIOTLS
 import SharedWire
 import TunnelTransport
 
-/// One connection to the relay, from its `HELLO` to its close: authenticates the peer by
-/// role, then serves an agent's control connection or forwards a session's frames to the
-/// paired connection.
+/// One connection to the relay, from its `HELLO` to its close. The rules are
+/// `RelayConnection`'s; this handler feeds it what happens on the channel and carries out
+/// what it answers: writes, closes, store lookups and the broker's pairing.
 final class RelayConnectionHandler: ChannelInboundHandler {
     typealias InboundIn = TunnelMessage
     typealias OutboundOut = TunnelMessage
 
-    private enum State {
-        case awaitingHello
-        case authenticating
-        case agentControl(deviceID: String)
-        case waitingForAgent(SessionRecord)
-        case forwarding(sessionID: String, side: SessionBroker.Side, partner: any Channel)
-        case closed
-    }
-
     private let relay: RelayContext
-    private var state = State.awaitingHello
+    private var connection = RelayConnection<any Channel>()
     private var handshakeTimer: Scheduled<Void>?
-    /// Whether TLS finished its handshake; before that no frame can reach the peer.
-    private var tlsEstablished = false
-    /// Serial bytes this connection delivered to its partner.
-    private var bytes: UInt64 = 0
-    private var endReason: String?
     private var logger: Logger
-    /// The read-only rule of a monitor session, applied to what its client sends.
-    private var monitorFilter: G1MonitorFilter?
     /// The session's capture, when the relay records sessions.
     private var capture: SessionCapture?
     /// Certificate requests of an agent's control connection.
@@ -48,210 +32,162 @@ final class RelayConnectionHandler: ChannelInboundHandler {
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         handshakeTimer = context.eventLoop.scheduleTask(in: relay.configuration.handshakeTimeout) {
             let (handler, context) = loopBound.value
-            switch handler.state {
-            case .awaitingHello where !handler.tlsEstablished:
-                handler.cutUnfinishedTLS(context)
-            case .awaitingHello, .authenticating:
-                handler.refuse(context, .handshakeTimeout, "no HELLO within the handshake timeout")
-            default:
-                break
-            }
+            handler.perform(handler.connection.handshakeTimedOut(), context)
         }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let message = unwrapInboundIn(data)
-        switch state {
-        case .awaitingHello:
-            guard case .hello(let hello) = message else {
-                return refuse(context, .unexpectedFrame, "the first frame must be HELLO, got \(message.frameType)")
-            }
-            // The decoder already refused other protocol versions with `unsupportedVersion`.
-            do {
-                try hello.checkIdentifiers()
-            } catch let error as TunnelProtocolError {
-                return refuse(context, error.code, error.message)
-            } catch {
-                return refuse(context, .protocolError, "\(error)")
-            }
-            state = .authenticating
-            switch hello.role {
-            case .agentControl, .agentData: authenticateAgent(context, hello)
-            case .client: authenticateClient(context, hello)
-            }
-        case .authenticating:
-            refuse(context, .unexpectedFrame, "\(message.frameType) sent before the relay answered HELLO")
-        case .agentControl(let deviceID):
-            agentControlRead(context, deviceID: deviceID, message)
-        case .waitingForAgent:
-            if case .goingAway(let reason) = message { return peerLeft(context, reason) }
-            // Data sent before SESSION_STATUS connected has nowhere to go; see PROTOCOL.md.
-            logger.debug("Dropped client frame before pairing", metadata: ["frame": "\(message.frameType)"])
-        case .forwarding(_, let side, let partner):
-            forward(context, message, from: side, to: partner)
-        case .closed:
-            break
-        }
+        perform(connection.received(unwrapInboundIn(data)), context)
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
-        if case .forwarding(_, _, let partner) = state { partner.flush() }
+        connection.partner?.flush()
         context.fireChannelReadComplete()
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if case .forwarding(_, _, let partner) = state {
-            partner.setOption(ChannelOptions.autoRead, value: context.channel.isWritable).whenFailure { _ in }
-        }
+        connection.partner?.setOption(ChannelOptions.autoRead, value: context.channel.isWritable).whenFailure { _ in }
         context.fireChannelWritabilityChanged()
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if case .handshakeCompleted? = event as? TLSUserEvent { tlsEstablished = true }
-        guard let paired = event as? SessionBroker.Paired, case .waitingForAgent(let session) = state else {
-            return context.fireUserInboundEventTriggered(event)
-        }
-        state = .forwarding(sessionID: session.id, side: .client, partner: paired.agent)
+        if case .handshakeCompleted? = event as? TLSUserEvent { connection.tlsHandshakeCompleted() }
+        guard let paired = event as? SessionBroker.Paired else { return context.fireUserInboundEventTriggered(event) }
         capture = paired.capture
-        if session.mode == .monitor {
-            monitorFilter = G1MonitorFilter()
-            try? context.pipeline.syncOperations.addHandler(
-                MonitorControlHandler(
-                    session: session, source: context.channel.remoteAddress?.ipAddress, store: relay.store, writes: relay.writes,
-                    logger: logger),
-                position: .before(self))
-        }
-        context.writeAndFlush(
-            wrapOutboundOut(
-                .sessionStatus(
-                    .init(
-                        state: .connected, deviceID: session.deviceID, mode: session.mode))), promise: nil)
+        perform(connection.paired(with: paired.agent), context)
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         let (code, message) = error.tunnelClosing
         logger.info("Connection error", metadata: ["error": "\(error)"])
-        endReason = endReason ?? message
-        refuse(context, code, message)
+        perform(connection.failed(code, message), context)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
         handshakeTimer?.cancel()
-        let reason = endReason ?? "connection closed"
-        switch state {
-        case .agentControl(let deviceID):
+        perform(connection.closed(), context)
+        context.fireChannelInactive()
+    }
+
+    // MARK: - Carrying out the state machine's actions
+
+    private func perform(_ action: RelayConnection<any Channel>.Action, _ context: ChannelHandlerContext) {
+        switch action {
+        case .none:
+            break
+        case .forward(let message, let partner, let direction):
+            if let direction, case .serialData(let data) = message { capture?.record(direction, data) }
+            partner.write(message, promise: nil)
+        case .forwardMonitored(let allowed, let dropped, let partner):
+            for line in dropped {
+                logger.notice("Monitor request dropped", metadata: ["line": "\(line.line)", "reason": "\(line.reason)"])
+            }
+            if let allowed {
+                capture?.record(.toDevice, allowed)
+                partner.write(TunnelMessage.serialData(allowed), promise: nil)
+            }
+        case .dropBeforePairing(let frameType):
+            logger.debug("Dropped client frame before pairing", metadata: ["frame": "\(frameType)"])
+        case .refuse(let refusal):
+            refuse(context, refusal)
+        case .refuseAgent(let deviceID, let refusal):
+            auditAgentRefusal(context, deviceID: deviceID, refusal.message)
+            refuse(context, refusal)
+        case .close:
+            context.close(promise: nil)
+        case .cutUnfinishedTLS:
+            logger.info(
+                "Closing connection",
+                metadata: ["code": "\(TunnelErrorCode.handshakeTimeout)", "reason": "\(connection.endReason ?? "")"])
+            context.close(promise: nil)
+        case .authenticateAgent:
+            authenticateAgent(context)
+        case .claimSession(let token):
+            claimSession(context, token)
+        case .acceptAgentControl(let deviceID, let software, let promoteSerial):
+            acceptAgentControl(context, deviceID: deviceID, software: software, promoteSerial: promoteSerial)
+        case .joinSession(let deviceID, let sessionID, let promoteSerial):
+            admitted(deviceID: deviceID, promoteSerial: promoteSerial)
+            let joined = relay.broker.agentArrived(sessionID: sessionID, deviceID: deviceID, agent: context.channel).map {
+                client, capture in
+                self.capture = capture
+                return client
+            }
+            perform(connection.agentJoined(sessionID: sessionID, joined), context)
+        case .welcomeAgentData(let sessionID):
+            handshakeTimer?.cancel()
+            context.writeAndFlush(
+                wrapOutboundOut(.welcome(.init(identity: sessionID, pingIntervalMilliseconds: pingMilliseconds))), promise: nil)
+        case .acceptClient(let session):
+            acceptClient(context, session)
+        case .startSession(let session, let monitor):
+            if monitor {
+                try? context.pipeline.syncOperations.addHandler(
+                    MonitorControlHandler(
+                        session: session, source: context.channel.remoteAddress?.ipAddress, store: relay.store, writes: relay.writes,
+                        logger: logger),
+                    position: .before(self))
+            }
+            context.writeAndFlush(
+                wrapOutboundOut(.sessionStatus(.init(state: .connected, deviceID: session.deviceID, mode: session.mode))), promise: nil)
+        case .agentRefusedSession(let sessionID, let deviceID, let code, let message):
+            relay.broker.agentRefused(sessionID: sessionID, deviceID: deviceID, code: code, message: message)
+        case .telemetry(let deviceID, let record):
+            relay.telemetry.received(deviceID: deviceID, record: Array(buffer: record))
+        case .renewCertificate(let request, let deviceID):
+            renewals.answer(request, deviceID: deviceID, on: context.channel, now: .now(), logger: logger)
+        case .certificateInstalled(let deviceID, let serial):
+            renewals.promote(deviceID: deviceID, serial: serial, logger: logger)
+        case .agentGone(let deviceID):
             if relay.agents.remove(deviceID: deviceID, channel: context.channel) {
                 recordPresence(online: false, deviceID: deviceID, software: "", remote: "")
             }
             logger.info("Agent disconnected", metadata: ["device.id": "\(deviceID)"])
-        case .waitingForAgent(let session):
-            relay.broker.sideEnded(sessionID: session.id, side: .client, bytes: 0, reason: reason)
-        case .forwarding(let sessionID, let side, _):
+        case .sessionSideEnded(let sessionID, let side, let bytes, let reason):
             relay.broker.sideEnded(sessionID: sessionID, side: side, bytes: bytes, reason: reason)
-        case .awaitingHello, .authenticating, .closed:
-            break
-        }
-        state = .closed
-        context.fireChannelInactive()
-    }
-
-    // MARK: - Forwarding
-
-    private func forward(
-        _ context: ChannelHandlerContext, _ message: TunnelMessage, from side: SessionBroker.Side, to partner: any Channel
-    ) {
-        switch (message, side) {
-        case (.serialData(let data), .client) where monitorFilter != nil:
-            let (allowed, dropped) = monitorFilter!.filter(data)
-            for line in dropped {
-                logger.notice("Monitor request dropped", metadata: ["line": "\(line.line)", "reason": "\(line.reason)"])
-            }
-            guard allowed.readableBytes > 0 else { return }
-            bytes &+= UInt64(allowed.readableBytes)
-            capture?.record(.toDevice, allowed)
-            partner.write(TunnelMessage.serialData(allowed), promise: nil)
-        case (.serialData(let data), _):
-            bytes &+= UInt64(data.readableBytes)
-            capture?.record(side == .client ? .toDevice : .fromDevice, data)
-            partner.write(message, promise: nil)
-        case (.serialControl, .client), (.serialControlResult, .agent), (.serialState, .agent):
-            partner.write(message, promise: nil)
-        case (.goingAway(let reason), _):
-            peerLeft(context, reason)
-        default:
-            refuse(context, .unexpectedFrame, "\(message.frameType) from the \(side) side is not allowed on a session's data connection")
         }
     }
 
-    private func peerLeft(_ context: ChannelHandlerContext, _ reason: TunnelMessage.GoingAway) {
-        // The peer's words go to the session's record and audit: bounded like every audit reason.
-        endReason = reason.message.isEmpty ? reason.code.summary : AuditEntry.bounded(reason.message, AuditEntry.maxReasonBytes)
-        context.close(promise: nil)
-    }
-
-    private func refuse(_ context: ChannelHandlerContext, _ code: TunnelErrorCode, _ message: String) {
-        if case .closed = state { return }
-        if Self.authenticationCodes.contains(code), let source = context.channel.remoteAddress?.ipAddress {
+    private func refuse(_ context: ChannelHandlerContext, _ refusal: RelayRefusal) {
+        if refusal.countsAgainstSource, let source = context.channel.remoteAddress?.ipAddress {
             relay.limiter.withLockedValue { $0.authenticationFailed(from: source, now: .now()) }
             relay.metrics.tunnelAuthFailures.increment()
         }
-        logger.info("Closing connection", metadata: ["code": "\(code)", "reason": "\(message)"])
-        endReason = endReason ?? message
-        context.closeWithGoingAway(code, message)
-    }
-
-    /// The handshake timer fired before TLS was up: a `GOING_AWAY` could not be sent (TLS holds
-    /// it back until a handshake the peer is not finishing), so the connection closes at once,
-    /// at the timeout PROTOCOL.md gives, instead of after the going-away grace on top of it.
-    private func cutUnfinishedTLS(_ context: ChannelHandlerContext) {
-        let message = "TLS handshake not finished within the handshake timeout"
-        logger.info("Closing connection", metadata: ["code": "\(TunnelErrorCode.handshakeTimeout)", "reason": "\(message)"])
-        endReason = endReason ?? message
-        context.close(promise: nil)
+        logger.info("Closing connection", metadata: ["code": "\(refusal.code)", "reason": "\(refusal.message)"])
+        context.closeWithGoingAway(refusal.code, refusal.message)
     }
 
     // MARK: - Agents
 
-    private func authenticateAgent(_ context: ChannelHandlerContext, _ hello: TunnelMessage.Hello) {
+    private func authenticateAgent(_ context: ChannelHandlerContext) {
         let identity: AgentCertificateIdentity
         do {
             identity = try AgentCertificateIdentity(of: context.pipeline.syncOperations)
         } catch {
-            return refuse(context, .authenticationFailed, "\(error)")
+            return perform(connection.agentCertificateRefused("\(error)"), context)
         }
-        let deviceID = identity.deviceID
         let store = relay.store
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        context.eventLoop.makeFutureWithTask { try await store.device(id: deviceID) }.whenComplete { result in
+        context.eventLoop.makeFutureWithTask { try await store.device(id: identity.deviceID) }.whenComplete { result in
             let (handler, context) = loopBound.value
-            guard handler.stillAuthenticating(context) else { return }
-            switch result.map({ AgentAdmission.decide(deviceID: deviceID, serial: identity.serial, record: $0) }) {
-            case .failure(let error):
-                handler.refuse(context, .authenticationFailed, "device lookup failed: \(error)")
-            case .success(.refuse(let code, let message)):
-                handler.refuseAgent(context, deviceID: deviceID, code, message)
-            case .success(.admit(let renewedCertificateInUse)):
-                handler.logger[metadataKey: "device.id"] = "\(deviceID)"
-                if renewedCertificateInUse {
-                    handler.renewals.promote(deviceID: deviceID, serial: identity.serial, logger: handler.logger)
-                }
-                if hello.role == .agentControl {
-                    handler.acceptAgentControl(context, deviceID: deviceID, software: hello.software)
-                } else {
-                    handler.acceptAgentData(context, deviceID: deviceID, sessionID: hello.sessionID)
-                }
-            }
+            handler.perform(
+                handler.connection.agentLookedUp(deviceID: identity.deviceID, serial: identity.serial, lookup: result), context)
         }
     }
 
-    /// Refuses an agent and records it in the audit log.
-    private func refuseAgent(_ context: ChannelHandlerContext, deviceID: String, _ code: TunnelErrorCode, _ message: String) {
+    /// Writes an agent's refusal to the audit log.
+    private func auditAgentRefusal(_ context: ChannelHandlerContext, deviceID: String, _ message: String) {
         let entry = AuditEntry(
             at: Date(), event: .agentRefused, actor: "relay", deviceID: deviceID, reason: message,
             source: context.channel.remoteAddress?.ipAddress)
         let store = relay.store
         relay.writes.enqueue(key: "device:\(deviceID)", "Audit write") { try await store.appendAudit(entry) }
-        refuse(context, code, message)
+    }
+
+    /// An admitted agent: its device in the log lines, and its renewed certificate made current.
+    private func admitted(deviceID: String, promoteSerial: String?) {
+        logger[metadataKey: "device.id"] = "\(deviceID)"
+        if let promoteSerial { renewals.promote(deviceID: deviceID, serial: promoteSerial, logger: logger) }
     }
 
     /// Presence in the store: which node holds the agent, from where, which version.
@@ -268,8 +204,8 @@ final class RelayConnectionHandler: ChannelInboundHandler {
         }
     }
 
-    private func acceptAgentControl(_ context: ChannelHandlerContext, deviceID: String, software: String) {
-        state = .agentControl(deviceID: deviceID)
+    private func acceptAgentControl(_ context: ChannelHandlerContext, deviceID: String, software: String, promoteSerial: String?) {
+        admitted(deviceID: deviceID, promoteSerial: promoteSerial)
         handshakeTimer?.cancel()
         let entry = AgentDirectory.Entry(
             deviceID: deviceID, channel: context.channel, software: software, connectedAt: Date())
@@ -288,99 +224,31 @@ final class RelayConnectionHandler: ChannelInboundHandler {
         context.flush()
     }
 
-    private func acceptAgentData(_ context: ChannelHandlerContext, deviceID: String, sessionID: String) {
-        switch relay.broker.agentArrived(sessionID: sessionID, deviceID: deviceID, agent: context.channel) {
-        case .success(let (client, capture)):
-            handshakeTimer?.cancel()
-            state = .forwarding(sessionID: sessionID, side: .agent, partner: client)
-            self.capture = capture
-            context.writeAndFlush(
-                wrapOutboundOut(.welcome(.init(identity: sessionID, pingIntervalMilliseconds: pingMilliseconds))), promise: nil)
-        case .failure(let refusal):
-            refuse(context, refusal.code, refusal.message)
-        }
-    }
-
-    private func agentControlRead(_ context: ChannelHandlerContext, deviceID: String, _ message: TunnelMessage) {
-        switch message {
-        case .closeSession(let close):
-            guard TunnelIdentifier.isValid(close.sessionID) else {
-                return refuse(
-                    context, .invalidIdentifier,
-                    "CLOSE_SESSION session ID \(close.sessionID.prefix(40).debugDescription) is not a session ID")
-            }
-            relay.broker.agentRefused(
-                sessionID: close.sessionID, deviceID: deviceID, code: close.code,
-                message: AuditEntry.bounded(close.message, AuditEntry.maxReasonBytes))
-        case .goingAway(let reason):
-            peerLeft(context, reason)
-        case .telemetry(let record):
-            relay.telemetry.received(deviceID: deviceID, record: Array(buffer: record))
-        case .renewCertificate(let request):
-            renewals.answer(request, deviceID: deviceID, on: context.channel, now: .now(), logger: logger)
-        case .certificateInstalled(let serial):
-            renewals.promote(deviceID: deviceID, serial: serial, logger: logger)
-        default:
-            refuse(context, .unexpectedFrame, "\(message.frameType) is not allowed on an agent's control connection")
-        }
-    }
-
     // MARK: - Clients
 
-    private func authenticateClient(_ context: ChannelHandlerContext, _ hello: TunnelMessage.Hello) {
-        guard let token = SessionToken(parsing: hello.credential) else {
-            return refuse(context, .tokenUnknown, "the session token is not of the form st1.<id>.<secret>")
-        }
+    private func claimSession(_ context: ChannelHandlerContext, _ token: SessionToken) {
         let store = relay.store
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         context.eventLoop.makeFutureWithTask {
             try await store.claimSession(id: token.sessionID, secretHash: token.secretHash, now: Date())
         }.whenComplete { result in
             let (handler, context) = loopBound.value
-            guard handler.stillAuthenticating(context) else { return }
-            switch result {
-            case .failure(let error):
-                handler.refuse(context, .authenticationFailed, "session lookup failed: \(error)")
-            case .success(.unknown):
-                handler.refuse(context, .tokenUnknown, "no session matches this token")
-            case .success(.expired):
-                handler.refuse(context, .tokenExpired, "the session token has expired; ask for a new session")
-            case .success(.used):
-                handler.refuse(context, .tokenUsed, "the session token was already used; tokens work once")
-            case .success(.claimed(let session)):
-                handler.acceptClient(context, session)
-            }
+            handler.perform(handler.connection.sessionClaimed(result), context)
         }
     }
 
     private func acceptClient(_ context: ChannelHandlerContext, _ session: SessionRecord) {
         handshakeTimer?.cancel()
-        state = .waitingForAgent(session)
         logger[metadataKey: "session.id"] = "\(session.id)"
         logger.info("Client claimed session", metadata: ["device.id": "\(session.deviceID)", "mode": "\(session.mode)"])
         relay.metrics.handshakesClient.increment()
         context.write(wrapOutboundOut(.welcome(.init(identity: session.id, pingIntervalMilliseconds: pingMilliseconds))), promise: nil)
         context.writeAndFlush(
-            wrapOutboundOut(
-                .sessionStatus(
-                    .init(
-                        state: .waitingForAgent, deviceID: session.deviceID, mode: session.mode))), promise: nil)
+            wrapOutboundOut(.sessionStatus(.init(state: .waitingForAgent, deviceID: session.deviceID, mode: session.mode))),
+            promise: nil)
         if let refusal = relay.broker.clientArrived(session, client: context.channel) {
-            state = .closed
-            endReason = refusal.message
-            context.closeWithGoingAway(refusal.code, refusal.message)
+            perform(connection.clientRefused(refusal), context)
         }
-    }
-
-    /// Refusals that count against the source's failed-authentication budget.
-    private static let authenticationCodes: Set<TunnelErrorCode> = [
-        .authenticationFailed, .tokenUnknown, .tokenExpired, .tokenUsed, .deviceUnknown, .deviceRevoked,
-    ]
-
-    /// False when the connection closed (or timed out) while the store was being asked.
-    private func stillAuthenticating(_ context: ChannelHandlerContext) -> Bool {
-        guard case .authenticating = state else { return false }
-        return context.channel.isActive
     }
 
     private var pingMilliseconds: UInt32 {
