@@ -30,32 +30,25 @@ public final class AgentSessions: Sendable {
     /// Number of sessions running now.
     public var count: Int { state.withLockedValue { $0.running.count } }
 
-    /// Starts the session the relay asked for, or tells the relay why it cannot.
+    /// Starts the session the relay asked for, or tells the relay why it cannot (the rules:
+    /// `SessionOpening`).
     func open(_ request: TunnelMessage.OpenSession, control: any Channel) {
-        guard TunnelIdentifier.isValid(request.sessionID) else {
-            // Not answered with CLOSE_SESSION, which would carry the bad ID back; the relay's
-            // session setup times out.
-            logger.error(
-                "Session refused: invalid session ID", metadata: ["session.id": "\(request.sessionID.prefix(64).debugDescription)"])
-            return
+        if case .ignore(let reason)? = SessionOpening.check(request) {
+            return logger.error("Session refused", metadata: ["reason": "\(reason)"])
         }
         var sessionLogger = self.logger
         sessionLogger[metadataKey: "session.id"] = "\(request.sessionID)"
         let logger = sessionLogger
         line.hub(on: control.eventLoop, parameters: request.serial).whenComplete { [self] result in
-            switch result {
-            case .failure(let error as SerialPortError):
-                refuse(request, control, error.isBusy ? .serialBusy : .serialUnavailable, error.description)
-            case .failure(let error):
-                refuse(request, control, .serialUnavailable, "\(error)")
-            case .success(let hub):
-                if request.mode == .control, let holder = hub.controlSessionID {
-                    guard request.takeOver else {
-                        return refuse(
-                            request, control, .serialBusy, "serial port \(line.settings.device) is in use by control session \(holder)")
-                    }
-                    hub.end(sessionID: holder, code: .sessionTakenOver, reason: "an administrator took the session over")
-                }
+            let port = result.map { $0.controlSessionID }
+            switch SessionOpening.decide(request, device: line.settings.device, port: port) {
+            case .ignore(let reason):
+                logger.error("Session refused", metadata: ["reason": "\(reason)"])
+            case .refuse(let code, let message):
+                refuse(request, control, code, message)
+            case .start(let holder):
+                guard case .success(let hub) = result else { return }
+                if let holder { hub.end(sessionID: holder, code: .sessionTakenOver, reason: "an administrator took the session over") }
                 logger.info("Session starting", metadata: ["serial.device": "\(line.settings.device)", "mode": "\(request.mode)"])
                 connect(request, hub: hub, control: control, logger: logger)
             }
