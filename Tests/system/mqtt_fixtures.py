@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 import pytest
+from programs import bin_path
 
 from peers import missing_peer
 
@@ -74,15 +75,8 @@ def port_open(port) -> bool:
 
 
 def build_binaries(programs=PROGRAMS) -> Path:
-    """Builds `programs` (debug) and returns the folder they are in. One `swift build` per
-    program: given `--product` more than once, SwiftPM builds only the last, and the tests
-    would run the others as last built."""
-    for program in programs:
-        result = subprocess.run(["swift", "build", "--product", program], cwd=ROOT, capture_output=True, text=True,
-                                timeout=1800)
-        assert result.returncode == 0, f"swift build --product {program}:\n" + result.stdout[-4000:] + result.stderr[-4000:]
-    out = subprocess.run(["swift", "build", "--show-bin-path"], cwd=ROOT, check=True, capture_output=True, text=True)
-    return Path(out.stdout.strip())
+    """The folder of `programs` (see programs.py: built by scripts/test, or here once)."""
+    return bin_path(programs)
 
 
 class Processes:

@@ -6,14 +6,9 @@ import time
 from pathlib import Path
 
 import pytest
+from programs import bin_path
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def bin_path() -> Path:
-    out = subprocess.run(["swift", "build", "--show-bin-path"], cwd=ROOT, check=True,
-                         capture_output=True, text=True)
-    return Path(out.stdout.strip())
 
 
 def free_port() -> int:

@@ -14,6 +14,7 @@ import tty
 from pathlib import Path
 
 import pytest
+from programs import bin_path
 
 from peers import import_peer
 
@@ -71,10 +72,7 @@ class BMSLine:
 
 @pytest.fixture(scope="module")
 def binaries():
-    for program in PROGRAMS:
-        subprocess.run(["swift", "build", "--product", program], cwd=ROOT, check=True, capture_output=True)
-    out = subprocess.run(["swift", "build", "--show-bin-path"], cwd=ROOT, check=True, capture_output=True, text=True)
-    return Path(out.stdout.strip())
+    return bin_path(PROGRAMS)
 
 
 @pytest.fixture

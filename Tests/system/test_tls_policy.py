@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 import pytest
+from programs import bin_path
 
 from peers import missing_peer
 
@@ -17,11 +18,6 @@ def openssl_client():
     """openssl s_client is the real TLS client these tests speak with."""
     if shutil.which("openssl") is None:
         missing_peer("openssl is not installed (Debian package openssl); TLS policy not checked")
-
-
-def bin_path() -> Path:
-    out = subprocess.run(["swift", "build", "--show-bin-path"], cwd=ROOT, check=True, capture_output=True, text=True)
-    return Path(out.stdout.strip())
 
 
 def free_port() -> int:
@@ -87,8 +83,7 @@ def test_a_renewed_server_certificate_is_taken_on_sighup_without_dropping_agents
     import signal
     from mqtt_fixtures import Processes, free_port, read, wait_for
 
-    out = subprocess.run(["swift", "build", "--show-bin-path"], cwd=ROOT, check=True, capture_output=True, text=True)
-    bin_dir = Path(out.stdout.strip())
+    bin_dir = bin_path()
     data, port, admin_port = tmp_path / "relay", free_port(), free_port()
     def relay_cli(*args):
         result = subprocess.run([str(bin_dir / "tunnel-relay"), *map(str, args), "--data-dir", str(data)],
