@@ -100,15 +100,3 @@ public final class SQLiteRelayStore: RelayStore {
         }
     }
 }
-
-extension Date {
-    /// Milliseconds since 1970: the precision both stores keep.
-    var milliseconds: Int { Int((timeIntervalSince1970 * 1000).rounded()) }
-
-    init(milliseconds: Int?) {
-        self.init(timeIntervalSince1970: Double(milliseconds ?? 0) / 1000)
-    }
-
-    /// This time at the precision the stores keep.
-    var storedPrecision: Date { Date(milliseconds: milliseconds) }
-}

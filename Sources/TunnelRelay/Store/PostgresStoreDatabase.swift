@@ -1,0 +1,152 @@
+import Foundation
+import Logging
+import NIOCore
+import PostgresNIO
+
+/// A PostgreSQL database that several relay nodes share, reached through a postgres-nio
+/// connection pool. Booleans are `BOOLEAN`, times `TIMESTAMPTZ` (readable in an operator's
+/// `psql`), kept at millisecond precision like SQLite's.
+final class PostgresStoreDatabase: StoreDatabase {
+    /// Connections the pool opens at most, per relay process.
+    static let maximumConnections = 16
+    /// Time to open one connection before giving up on it.
+    static let connectTimeout: Duration = .seconds(10)
+    /// Key of the advisory lock that lets one process migrate at a time.
+    static let migrationLockKey: Int64 = 0x7265_6C61_7973_746F  // "relaysto"
+    /// `$1`; `TRUE` and `FALSE`; `SELECT … FOR UPDATE` holds a row read before it is changed,
+    /// and relay nodes starting together take turns to migrate under an advisory lock.
+    static let dialect = SQLDialect(
+        placeholderPrefix: "$", trueLiteral: "TRUE", falseLiteral: "FALSE", rowLock: " FOR UPDATE",
+        migrationLock: "SELECT pg_advisory_xact_lock(\(migrationLockKey))")
+
+    let location: PostgresDatabaseURL
+    private let client: PostgresClient
+    private let logger: Logger
+    private let runner: Task<Void, Never>
+
+    var dialect: SQLDialect { Self.dialect }
+    var migrations: [String] { PostgresRelayStore.migrations }
+
+    private init(client: PostgresClient, location: PostgresDatabaseURL, runner: Task<Void, Never>, logger: Logger) {
+        self.client = client
+        self.location = location
+        self.runner = runner
+        self.logger = logger
+    }
+
+    /// Connects to the database at `url` (see `PostgresDatabaseURL`).
+    static func open(url: String, logger: Logger) async throws -> PostgresStoreDatabase {
+        let location = try PostgresDatabaseURL(parsing: url)
+        try await checkReachable(location, logger: logger)
+        var configuration = location.clientConfiguration()
+        configuration.options.maximumConnections = maximumConnections
+        configuration.options.connectTimeout = connectTimeout
+        // The pool logs each failed connection attempt; the store's callers see the errors.
+        var background = logger
+        background.logLevel = max(logger.logLevel, .error)
+        let client = PostgresClient(configuration: configuration, backgroundLogger: background)
+        // The pool works only while `run()` does; `close()` cancels it.
+        let (started, signal) = AsyncStream<Never>.makeStream()
+        let runner = Task {
+            signal.finish()
+            await client.run()
+        }
+        for await _ in started {}
+        return PostgresStoreDatabase(client: client, location: location, runner: runner, logger: logger)
+    }
+
+    /// One connection, opened and closed, so that a wrong URL or a server that is down is
+    /// reported at once with its reason (the pool would retry for a minute).
+    private static func checkReachable(_ location: PostgresDatabaseURL, logger: Logger) async throws {
+        do {
+            var configuration = try location.connectionConfiguration()
+            configuration.options.connectTimeout = .seconds(connectTimeout.components.seconds)
+            let connection = try await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger)
+            try await connection.close()
+        } catch {
+            throw StoreError.unavailable("PostgreSQL at \(location): \(String(reflecting: error))")
+        }
+    }
+
+    func query(_ sql: String, _ binds: [StoreValue]) async throws -> [StoreRow] {
+        try await Self.rows(of: client.query(Self.query(sql, binds), logger: logger))
+    }
+
+    func transaction<T: Sendable>(_ body: (any StoreExecutor) async throws -> T) async throws -> T {
+        try await client.withConnection { connection in
+            let transaction = Transaction(connection: connection, logger: logger)
+            try await transaction.query("BEGIN", [])
+            do {
+                let result = try await body(transaction)
+                try await transaction.query("COMMIT", [])
+                return result
+            } catch {
+                _ = try? await transaction.query("ROLLBACK", [])
+                throw error
+            }
+        }
+    }
+
+    func close() async throws {
+        runner.cancel()
+        await runner.value
+    }
+
+    /// A transaction's statements, on the connection it holds.
+    private struct Transaction: StoreExecutor {
+        let connection: PostgresConnection
+        let logger: Logger
+
+        var dialect: SQLDialect { PostgresStoreDatabase.dialect }
+
+        @discardableResult
+        func query(_ sql: String, _ binds: [StoreValue]) async throws -> [StoreRow] {
+            try await PostgresStoreDatabase.rows(of: connection.query(PostgresStoreDatabase.query(sql, binds), logger: logger))
+        }
+    }
+
+    private static func query(_ sql: String, _ binds: [StoreValue]) -> PostgresQuery {
+        var bindings = PostgresBindings(capacity: binds.count)
+        for value in binds {
+            switch value {
+            case .text(let text): bindings.append(text)
+            case .integer(let integer): bindings.append(integer)
+            case .real(let real): bindings.append(real)
+            case .bytes(let bytes): bindings.append(ByteBuffer(bytes: bytes))
+            case .bool(let bool): bindings.append(bool)
+            case .time(let date): bindings.append(date.storedPrecision)
+            case .null: bindings.appendNull()
+            }
+        }
+        return PostgresQuery(unsafeSQL: sql, binds: bindings)
+    }
+
+    private static func rows(of sequence: PostgresRowSequence) async throws -> [StoreRow] {
+        var rows: [StoreRow] = []
+        for try await row in sequence {
+            var columns: [String: StoreValue] = [:]
+            for cell in row where columns[cell.columnName] == nil {
+                columns[cell.columnName] = try value(of: cell)
+            }
+            rows.append(StoreRow(columns))
+        }
+        return rows
+    }
+
+    /// The cell as a `StoreValue`, for the column types the migrations create.
+    private static func value(of cell: PostgresCell) throws -> StoreValue {
+        guard cell.bytes != nil else { return .null }
+        switch cell.dataType {
+        case .text, .varchar, .bpchar, .name: return .text(try cell.decode(String.self))
+        case .int2, .int4, .int8: return .integer(try cell.decode(Int.self))
+        case .float4, .float8: return .real(try cell.decode(Double.self))
+        case .bool: return .bool(try cell.decode(Bool.self))
+        case .bytea: return .bytes(Array(try cell.decode(ByteBuffer.self).readableBytesView))
+        case .timestamptz, .timestamp: return .time(try cell.decode(Date.self).storedPrecision)
+        case .void: return .null
+        default:
+            throw StoreError.unavailable(
+                "the database's column \"\(cell.columnName)\" has type \(cell.dataType), which the store does not read")
+        }
+    }
+}

@@ -1,0 +1,116 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import SQLiteNIO
+
+/// The embedded database: one SQLite file in the relay's data directory, nothing to install.
+///
+/// WAL mode and a busy timeout let the relay and the operator's CLI use the file at once.
+/// Within one process every statement goes through one connection; a gate keeps each
+/// transaction's statements together. Writers in other processes wait on SQLite's lock
+/// (`BEGIN IMMEDIATE`). Booleans are `INTEGER` 0 and 1, times `INTEGER` milliseconds.
+final class SQLiteStoreDatabase: StoreDatabase {
+    /// `?1`; 1 and 0 as the schema writes them (its partial index names `online = 1`); no row
+    /// locks and no migration lock, since `BEGIN IMMEDIATE` takes the whole file's write lock.
+    static let dialect = SQLDialect(placeholderPrefix: "?", trueLiteral: "1", falseLiteral: "0", rowLock: "", migrationLock: nil)
+
+    private let connection: SQLiteConnection
+    private let gate = AsyncSerialGate()
+
+    var dialect: SQLDialect { Self.dialect }
+    var migrations: [String] { SQLiteRelayStore.migrations }
+
+    private init(connection: SQLiteConnection) {
+        self.connection = connection
+    }
+
+    /// Opens (creating if needed) the file at `path`.
+    static func open(path: String, logger: Logger) async throws -> SQLiteStoreDatabase {
+        let connection = try await SQLiteConnection.open(
+            storage: .file(path: path), threadPool: .singleton, logger: logger,
+            on: MultiThreadedEventLoopGroup.singleton.any())
+        do {
+            _ = try await connection.query("PRAGMA busy_timeout = 5000", [])
+            _ = try await connection.query("PRAGMA journal_mode = WAL", [])
+            _ = try await connection.query("PRAGMA foreign_keys = ON", [])
+        } catch {
+            try? await connection.close()
+            throw error
+        }
+        return SQLiteStoreDatabase(connection: connection)
+    }
+
+    func query(_ sql: String, _ binds: [StoreValue]) async throws -> [StoreRow] {
+        try await serialized { try await Self.run(sql, binds, on: connection) }
+    }
+
+    func transaction<T: Sendable>(_ body: (any StoreExecutor) async throws -> T) async throws -> T {
+        try await serialized {
+            _ = try await connection.query("BEGIN IMMEDIATE", [])
+            do {
+                let result = try await body(Transaction(connection: connection))
+                _ = try await connection.query("COMMIT", [])
+                return result
+            } catch {
+                _ = try? await connection.query("ROLLBACK", [])
+                throw error
+            }
+        }
+    }
+
+    func close() async throws {
+        try await connection.close()
+    }
+
+    /// A transaction's statements, on the connection while the gate is held.
+    private struct Transaction: StoreExecutor {
+        let connection: SQLiteConnection
+
+        var dialect: SQLDialect { SQLiteStoreDatabase.dialect }
+
+        func query(_ sql: String, _ binds: [StoreValue]) async throws -> [StoreRow] {
+            try await SQLiteStoreDatabase.run(sql, binds, on: connection)
+        }
+    }
+
+    private func serialized<T: Sendable>(_ body: () async throws -> T) async throws -> T {
+        await gate.enter()
+        do {
+            let result = try await body()
+            await gate.leave()
+            return result
+        } catch {
+            await gate.leave()
+            throw error
+        }
+    }
+
+    private static func run(_ sql: String, _ binds: [StoreValue], on connection: SQLiteConnection) async throws -> [StoreRow] {
+        try await connection.query(sql, binds.map(data(for:))).map { row in
+            StoreRow(Dictionary(row.columns.map { ($0.name, value(of: $0.data)) }, uniquingKeysWith: { first, _ in first }))
+        }
+    }
+
+    private static func data(for value: StoreValue) -> SQLiteData {
+        switch value {
+        case .text(let text): .text(text)
+        case .integer(let integer): .integer(integer)
+        case .real(let real): .float(real)
+        case .bytes(let bytes): .blob(ByteBuffer(bytes: bytes))
+        case .bool(let bool): .integer(bool ? 1 : 0)
+        case .time(let date): .integer(date.milliseconds)
+        case .null: .null
+        }
+    }
+
+    private static func value(of data: SQLiteData) -> StoreValue {
+        switch data {
+        case .text(let text): .text(text)
+        case .integer(let integer): .integer(integer)
+        case .float(let real): .real(real)
+        case .blob(let buffer): .bytes(Array(buffer.readableBytesView))
+        case .null: .null
+        }
+    }
+}
