@@ -38,7 +38,7 @@ final class PostgresRelayStoreTests: XCTestCase {
     func testSessionPages() async throws { try await StoreContract.sessionPages(factory) }
 
     func testMigrationsAreIdempotent() async throws {
-        try await StoreContract.migrationsAreIdempotent(factory, expectedVersion: PostgresRelayStore.migrations.count)
+        try await StoreContract.migrationsAreIdempotent(factory, expectedVersion: PostgresStoreDatabase.migrations.count)
     }
 
     func testUnreachableServerIsAClearError() async throws {

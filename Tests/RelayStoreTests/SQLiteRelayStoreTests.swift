@@ -33,11 +33,11 @@ final class SQLiteRelayStoreTests: XCTestCase {
     func testSessionPages() async throws { try await StoreContract.sessionPages(factory) }
 
     func testMigrationsAreIdempotent() async throws {
-        try await StoreContract.migrationsAreIdempotent(factory, expectedVersion: SQLiteRelayStore.migrations.count)
+        try await StoreContract.migrationsAreIdempotent(factory, expectedVersion: SQLiteStoreDatabase.migrations.count)
     }
 
     func testBothStoresHaveTheSameSchemaVersions() {
-        XCTAssertEqual(SQLiteRelayStore.migrations.count, PostgresRelayStore.migrations.count)
+        XCTAssertEqual(SQLiteStoreDatabase.migrations.count, PostgresStoreDatabase.migrations.count)
     }
 
     /// A file written by the relay before users and the audit log existed (schema 2) keeps
@@ -46,7 +46,7 @@ final class SQLiteRelayStoreTests: XCTestCase {
         let old = try await SQLiteConnection.open(
             storage: .file(path: factory.path), threadPool: .singleton, on: MultiThreadedEventLoopGroup.singleton.any())
         _ = try await old.query("CREATE TABLE schema_version (version INTEGER NOT NULL)", [])
-        for (index, script) in SQLiteRelayStore.migrations.prefix(2).enumerated() {
+        for (index, script) in SQLiteStoreDatabase.migrations.prefix(2).enumerated() {
             for statement in script.split(separator: ";") where !statement.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
                 _ = try await old.query(String(statement), [])
             }
@@ -65,7 +65,7 @@ final class SQLiteRelayStoreTests: XCTestCase {
 
         let store = try await factory.open()
         let version = try await store.schemaVersion()
-        XCTAssertEqual(version, SQLiteRelayStore.migrations.count)
+        XCTAssertEqual(version, SQLiteStoreDatabase.migrations.count)
         let device = try await store.device(id: "old-1")
         XCTAssertEqual(device?.registeredAt, StoreContract.t0)
         XCTAssertEqual(device?.isAccepted, true)

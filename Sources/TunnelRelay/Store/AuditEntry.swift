@@ -137,14 +137,3 @@ public struct AuditQuery: Sendable, Equatable {
     /// Entries ordered by `id` (the store's insertion order) when a cursor is given, else by time.
     var ordersByID: Bool { afterID != nil || beforeID != nil }
 }
-
-extension RelayStore {
-    /// The SELECT both stores run for `query`, given its WHERE clause and the limit's placeholder:
-    /// the oldest matches after an `afterID` cursor, else the newest matches, oldest first.
-    static func auditSelection(_ query: AuditQuery, filter: String, limit: String) -> String {
-        if query.afterID != nil { return "SELECT * FROM audit_log \(filter) ORDER BY id LIMIT \(limit)" }
-        let order = query.ordersByID ? "id" : "at, id"
-        let newestFirst = query.ordersByID ? "id DESC" : "at DESC, id DESC"
-        return "SELECT * FROM (SELECT * FROM audit_log \(filter) ORDER BY \(newestFirst) LIMIT \(limit)) AS newest ORDER BY \(order)"
-    }
-}

@@ -25,7 +25,7 @@ final class PostgresStoreDatabase: StoreDatabase {
     private let runner: Task<Void, Never>
 
     var dialect: SQLDialect { Self.dialect }
-    var migrations: [String] { PostgresRelayStore.migrations }
+    var migrations: [String] { Self.migrations }
 
     private init(client: PostgresClient, location: PostgresDatabaseURL, runner: Task<Void, Never>, logger: Logger) {
         self.client = client

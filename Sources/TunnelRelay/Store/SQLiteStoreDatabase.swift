@@ -19,7 +19,7 @@ final class SQLiteStoreDatabase: StoreDatabase {
     private let gate = AsyncSerialGate()
 
     var dialect: SQLDialect { Self.dialect }
-    var migrations: [String] { SQLiteRelayStore.migrations }
+    var migrations: [String] { Self.migrations }
 
     private init(connection: SQLiteConnection) {
         self.connection = connection

@@ -85,28 +85,4 @@ public struct SessionQuery: Sendable, Equatable {
         self.beforeID = beforeID
         self.limit = limit
     }
-
-    /// The SELECT both stores run, given its WHERE clause and the limit's placeholder.
-    static func selection(filter: String, limit: String) -> String {
-        """
-        SELECT * FROM (SELECT * FROM sessions \(filter) ORDER BY created_at DESC, id DESC LIMIT \(limit)) AS newest
-        ORDER BY created_at, id
-        """
-    }
-
-    /// The conditions, with `bind` giving each value's placeholder in order.
-    func conditions(_ bind: (String) -> String) -> String {
-        var conditions: [String] = []
-        if let deviceID { conditions.append("device_id = \(bind(deviceID))") }
-        if let visibleTo {
-            conditions.append(
-                "device_id IN (SELECT d.id FROM devices d JOIN user_customers uc ON uc.customer_id = d.customer WHERE uc.user_id = \(bind(visibleTo)))"
-            )
-        }
-        if let beforeID {
-            let cursor = bind(beforeID)
-            conditions.append("(created_at, id) < (SELECT created_at, id FROM sessions WHERE id = \(cursor))")
-        }
-        return conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
-    }
 }

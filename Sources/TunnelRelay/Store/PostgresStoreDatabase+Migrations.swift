@@ -1,14 +1,14 @@
-extension SQLiteRelayStore {
-    /// Schema versions in order; each runs once, in a transaction, recorded in
-    /// `schema_version`. Never edit one that has shipped: add the next. Statements are
-    /// separated by `;` (so none may contain one). Times are milliseconds since 1970.
+extension PostgresStoreDatabase {
+    /// Schema versions in order, numbered as `SQLiteStoreDatabase.migrations` and meaning the
+    /// same; each runs once, in a transaction, recorded in `schema_version`. Never edit one
+    /// that has shipped: add the next. Statements are separated by `;` (so none may contain one).
     static let migrations: [String] = [
         """
         CREATE TABLE devices (
             id TEXT PRIMARY KEY,
             customer TEXT NOT NULL,
-            created_at INTEGER NOT NULL,
-            revoked_at INTEGER,
+            created_at TIMESTAMPTZ NOT NULL,
+            revoked_at TIMESTAMPTZ,
             certificate_serial TEXT NOT NULL
         );
         CREATE TABLE sessions (
@@ -16,42 +16,42 @@ extension SQLiteRelayStore {
             device_id TEXT NOT NULL REFERENCES devices(id),
             mode INTEGER NOT NULL,
             created_by TEXT NOT NULL,
-            created_at INTEGER NOT NULL,
-            expires_at INTEGER NOT NULL,
-            token_hash BLOB NOT NULL,
-            claimed_at INTEGER,
-            ended_at INTEGER,
+            created_at TIMESTAMPTZ NOT NULL,
+            expires_at TIMESTAMPTZ NOT NULL,
+            token_hash BYTEA NOT NULL,
+            claimed_at TIMESTAMPTZ,
+            ended_at TIMESTAMPTZ,
             end_reason TEXT,
-            bytes_to_device INTEGER NOT NULL DEFAULT 0,
-            bytes_from_device INTEGER NOT NULL DEFAULT 0
+            bytes_to_device BIGINT NOT NULL DEFAULT 0,
+            bytes_from_device BIGINT NOT NULL DEFAULT 0
         );
         CREATE INDEX sessions_by_device ON sessions(device_id, created_at);
         """,
         """
-        ALTER TABLE sessions ADD COLUMN take_over INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE sessions ADD COLUMN take_over BOOLEAN NOT NULL DEFAULT FALSE;
         """,
         // 3: customers, registration state and presence of devices, users, API keys, audit log.
         """
         CREATE TABLE customers (
             id TEXT PRIMARY KEY,
             name TEXT NOT NULL,
-            created_at INTEGER NOT NULL
+            created_at TIMESTAMPTZ NOT NULL
         );
         INSERT INTO customers (id, name, created_at)
             SELECT customer, customer, MIN(created_at) FROM devices GROUP BY customer;
-        ALTER TABLE devices ADD COLUMN registered_at INTEGER;
+        ALTER TABLE devices ADD COLUMN registered_at TIMESTAMPTZ;
         UPDATE devices SET registered_at = created_at;
-        ALTER TABLE devices ADD COLUMN online INTEGER NOT NULL DEFAULT 0;
-        ALTER TABLE devices ADD COLUMN last_seen_at INTEGER;
+        ALTER TABLE devices ADD COLUMN online BOOLEAN NOT NULL DEFAULT FALSE;
+        ALTER TABLE devices ADD COLUMN last_seen_at TIMESTAMPTZ;
         ALTER TABLE devices ADD COLUMN remote_address TEXT;
         ALTER TABLE devices ADD COLUMN agent_version TEXT;
         ALTER TABLE devices ADD COLUMN relay_node TEXT;
         CREATE INDEX devices_by_customer ON devices(customer);
-        CREATE INDEX devices_by_node ON devices(relay_node) WHERE online = 1;
+        CREATE INDEX devices_by_node ON devices(relay_node) WHERE online;
         CREATE TABLE users (
             id TEXT PRIMARY KEY,
             role TEXT NOT NULL CHECK (role IN ('admin', 'engineer', 'viewer')),
-            created_at INTEGER NOT NULL
+            created_at TIMESTAMPTZ NOT NULL
         );
         CREATE TABLE user_customers (
             user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
@@ -63,15 +63,15 @@ extension SQLiteRelayStore {
             id TEXT PRIMARY KEY,
             user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
             name TEXT NOT NULL,
-            secret_hash BLOB NOT NULL,
-            created_at INTEGER NOT NULL,
-            revoked_at INTEGER,
-            last_used_at INTEGER
+            secret_hash BYTEA NOT NULL,
+            created_at TIMESTAMPTZ NOT NULL,
+            revoked_at TIMESTAMPTZ,
+            last_used_at TIMESTAMPTZ
         );
         CREATE INDEX api_keys_by_user ON api_keys(user_id);
         CREATE TABLE audit_log (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
-            at INTEGER NOT NULL,
+            id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            at TIMESTAMPTZ NOT NULL,
             event TEXT NOT NULL,
             actor TEXT NOT NULL,
             user_id TEXT,
@@ -80,9 +80,9 @@ extension SQLiteRelayStore {
             mode TEXT,
             reason TEXT NOT NULL DEFAULT '',
             source TEXT,
-            started_at INTEGER,
-            bytes_to_device INTEGER,
-            bytes_from_device INTEGER
+            started_at TIMESTAMPTZ,
+            bytes_to_device BIGINT,
+            bytes_from_device BIGINT
         );
         CREATE INDEX audit_by_time ON audit_log(at);
         CREATE INDEX audit_by_device ON audit_log(device_id, at);

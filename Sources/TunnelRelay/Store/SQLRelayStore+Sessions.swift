@@ -1,0 +1,77 @@
+import Foundation
+
+/// Sessions: created, claimed once with their token, ended once, listed a page at a time.
+extension SQLRelayStore {
+    public func createSession(_ session: SessionRecord) async throws {
+        try await database.transaction { transaction in
+            guard try await !transaction.query("SELECT id FROM devices WHERE id = \(session.deviceID)").isEmpty
+            else { throw StoreError.deviceNotFound(session.deviceID) }
+            try await transaction.query(
+                """
+                INSERT INTO sessions (id, device_id, mode, created_by, created_at, expires_at, token_hash, take_over)
+                VALUES (\(session.id), \(session.deviceID), \(Int(session.mode.rawValue)), \(session.createdBy),
+                    \(session.createdAt), \(session.expiresAt), \(session.tokenHash), \(session.takeOver))
+                """)
+            try await Self.insertAudit(.sessionCreated(session), on: transaction)
+        }
+    }
+
+    public func claimSession(id: String, secretHash: [UInt8], now: Date) async throws -> SessionClaim {
+        try await database.transaction { transaction in
+            let session = try await Self.session(id: id, on: transaction)
+            var claim = SessionClaim(session: session, secretHash: secretHash, now: now)
+            if case .claimed(var claimed) = claim {
+                // The conditional update is what makes the token single-use: of claims racing
+                // past the checks above, in this process or another, on any node, one changes
+                // the row and the others then match nothing.
+                let won = try await transaction.query(
+                    "UPDATE sessions SET claimed_at = \(now) WHERE id = \(id) AND claimed_at IS NULL AND ended_at IS NULL RETURNING id")
+                claimed.claimedAt = now.storedPrecision
+                claim = won.isEmpty ? .used : .claimed(claimed)
+            }
+            try await Self.insertAudit(.sessionClaim(claim, sessionID: id, session: session, at: now), on: transaction)
+            return claim
+        }
+    }
+
+    public func session(id: String) async throws -> SessionRecord? {
+        try await Self.session(id: id, on: database)
+    }
+
+    public func sessions(_ query: SessionQuery) async throws -> [SessionRecord] {
+        var conditions: [StoreStatement] = []
+        if let deviceID = query.deviceID { conditions.append("device_id = \(deviceID)") }
+        if let user = query.visibleTo {
+            conditions.append(
+                "device_id IN (SELECT d.id FROM devices d JOIN user_customers uc ON uc.customer_id = d.customer WHERE uc.user_id = \(user))"
+            )
+        }
+        if let beforeID = query.beforeID {
+            conditions.append("(created_at, id) < (SELECT created_at, id FROM sessions WHERE id = \(beforeID))")
+        }
+        let filter = StoreStatement.whereClause(conditions)
+        return try await database.query(
+            """
+            SELECT * FROM (SELECT * FROM sessions \(filter) ORDER BY created_at DESC, id DESC LIMIT \(max(0, query.limit))) AS newest
+            ORDER BY created_at, id
+            """
+        ).map(Self.session(from:))
+    }
+
+    public func endSession(id: String, ending: SessionEnding) async throws {
+        try await database.transaction { transaction in
+            let rows = try await transaction.query(
+                """
+                UPDATE sessions SET ended_at = \(ending.endedAt), end_reason = \(ending.reason),
+                    bytes_to_device = \(Int(clamping: ending.bytesToDevice)), bytes_from_device = \(Int(clamping: ending.bytesFromDevice))
+                WHERE id = \(id) AND ended_at IS NULL RETURNING *
+                """)
+            guard let ended = try rows.first.map(Self.session(from:)) else { return }
+            try await Self.insertAudit(.sessionEnded(ended, ending: ending), on: transaction)
+        }
+    }
+
+    private static func session(id: String, on executor: any StoreExecutor) async throws -> SessionRecord? {
+        try await executor.query("SELECT * FROM sessions WHERE id = \(id)").first.map(Self.session(from:))
+    }
+}
