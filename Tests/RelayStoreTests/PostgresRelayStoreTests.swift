@@ -36,6 +36,7 @@ final class PostgresRelayStoreTests: XCTestCase {
     func testEndedSessionCannotBeClaimed() async throws { try await StoreContract.endedSessionCannotBeClaimed(factory) }
     func testAuditCursors() async throws { try await StoreContract.auditCursors(factory) }
     func testSessionPages() async throws { try await StoreContract.sessionPages(factory) }
+    func testOutOfRangeNumbersAreClamped() async throws { try await StoreContract.outOfRangeNumbersAreClamped(factory) }
 
     func testMigrationsAreIdempotent() async throws {
         try await StoreContract.migrationsAreIdempotent(factory, expectedVersion: PostgresStoreDatabase.migrations.count)

@@ -31,6 +31,7 @@ final class SQLiteRelayStoreTests: XCTestCase {
     func testEndedSessionCannotBeClaimed() async throws { try await StoreContract.endedSessionCannotBeClaimed(factory) }
     func testAuditCursors() async throws { try await StoreContract.auditCursors(factory) }
     func testSessionPages() async throws { try await StoreContract.sessionPages(factory) }
+    func testOutOfRangeNumbersAreClamped() async throws { try await StoreContract.outOfRangeNumbersAreClamped(factory) }
 
     func testMigrationsAreIdempotent() async throws {
         try await StoreContract.migrationsAreIdempotent(factory, expectedVersion: SQLiteStoreDatabase.migrations.count)
@@ -38,6 +39,22 @@ final class SQLiteRelayStoreTests: XCTestCase {
 
     func testBothStoresHaveTheSameSchemaVersions() {
         XCTAssertEqual(SQLiteStoreDatabase.migrations.count, PostgresStoreDatabase.migrations.count)
+    }
+
+    /// SQLite keeps whatever kind of value it is given: a column holding another kind than
+    /// the schema's (an operator's edit) is an error naming the column, where the SQLite store
+    /// used to read a default (`online = 'yes'` read as offline, a text time as 1970).
+    func testAValueOfTheWrongKindIsAnErrorNotADefault() async throws {
+        let store = try await factory.open()
+        try await store.registerDevice(StoreContract.registration("pack-1", serial: "01"))
+        try await factory.execute("UPDATE devices SET online = 'yes' WHERE id = 'pack-1'")
+        do {
+            _ = try await store.device(id: "pack-1")
+            XCTFail("a text in the online column must not read as a boolean")
+        } catch let error as StoreError {
+            guard case .unavailable(let message) = error else { return XCTFail("got \(error)") }
+            XCTAssertTrue(message.contains("\"online\""), message)
+        }
     }
 
     /// A file written by the relay before users and the audit log existed (schema 2) keeps

@@ -1,6 +1,8 @@
 import Foundation
 import Logging
+import NIOPosix
 import PostgresNIO
+import SQLiteNIO
 
 @testable import TunnelRelay
 
@@ -8,6 +10,10 @@ import PostgresNIO
 /// a second relay process (or the operator's CLI) opens the same store.
 protocol StoreFactory: Sendable {
     func open() async throws -> any RelayStore
+
+    /// Runs `sql` on the database directly, past the store, as an operator's own client would
+    /// (to write rows the store never writes).
+    func execute(_ sql: String) async throws
 }
 
 /// Handles the factories opened, closed at the end of a test.
@@ -40,6 +46,18 @@ struct SQLiteStoreFactory: StoreFactory {
         return store
     }
 
+    func execute(_ sql: String) async throws {
+        let connection = try await SQLiteConnection.open(
+            storage: .file(path: path), threadPool: .singleton, on: MultiThreadedEventLoopGroup.singleton.any())
+        do {
+            _ = try await connection.query(sql, [])
+            try await connection.close()
+        } catch {
+            try? await connection.close()
+            throw error
+        }
+    }
+
     func tearDown() async {
         await opened.closeAll()
         try? FileManager.default.removeItem(atPath: directory)
@@ -69,12 +87,16 @@ struct PostgresStoreFactory: StoreFactory {
         return store
     }
 
+    func execute(_ sql: String) async throws {
+        try await Self.onServer(databaseURL) { try await $0.query(PostgresQuery(unsafeSQL: sql)) }
+    }
+
     func tearDown() async {
         await opened.closeAll()
         try? await Self.onServer(serverURL) { try await $0.query("DROP DATABASE IF EXISTS \(unescaped: database) WITH (FORCE)") }
     }
 
-    /// Runs `body` with a client connected to the server's own database.
+    /// Runs `body` with a client connected to the database `url` names.
     private static func onServer(_ url: String, _ body: (PostgresClient) async throws -> Void) async throws {
         let client = PostgresClient(configuration: try PostgresDatabaseURL(parsing: url).clientConfiguration())
         let runner = Task { await client.run() }
