@@ -37,31 +37,36 @@ def test_demo_runs_until_ctrl_c_then_stops_everything():
     env = dict(os.environ, DEMO_RELAY_PORT=str(free_port()))
     demo = subprocess.Popen(["scripts/demo"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, start_new_session=True)
-    lines = []
-    deadline = time.time() + 600
-    while time.time() < deadline:
-        line = demo.stdout.readline()
-        if not line:
-            break
-        lines.append(line)
-        if line.startswith("Press Ctrl-C"):
-            break
-    assert any("Virtual serial port for the Control Panel" in l for l in lines), "".join(lines)
-    port = ROOT / "run" / "demo" / "ControlPanel.port"
-    assert port.is_symlink() and Path(os.readlink(port)).exists()
-
-    import serial  # pyserial, installed by scripts/install-deps
-    with serial.Serial(str(port), 57600, timeout=3) as s:
-        s.write(b"VR1,?,D7\r\n")
-        for _ in range(10):
-            line = s.readline().decode("ascii", "replace").strip()
-            if line.startswith("VR1,") and line != "VR1,?,D7":
+    try:
+        lines = []
+        deadline = time.time() + 600
+        while time.time() < deadline:
+            line = demo.stdout.readline()
+            if not line:
                 break
-        else:
-            pytest.fail("no VR1 answer through the tunnel")
+            lines.append(line)
+            if line.startswith("Press Ctrl-C"):
+                break
+        assert any("Virtual serial port for the Control Panel" in l for l in lines), "".join(lines)
+        port = ROOT / "run" / "demo" / "ControlPanel.port"
+        assert port.is_symlink() and Path(os.readlink(port)).exists()
 
-    os.killpg(demo.pid, signal.SIGINT)
-    assert demo.wait(timeout=30) == 0
+        import serial  # pyserial, installed by scripts/install-deps
+        with serial.Serial(str(port), 57600, timeout=3) as s:
+            s.write(b"VR1,?,D7\r\n")
+            for _ in range(10):
+                line = s.readline().decode("ascii", "replace").strip()
+                if line.startswith("VR1,") and line != "VR1,?,D7":
+                    break
+            else:
+                pytest.fail("no VR1 answer through the tunnel")
+
+        os.killpg(demo.pid, signal.SIGINT)
+        assert demo.wait(timeout=30) == 0
+    finally:
+        if demo.poll() is None:  # the test failed before Ctrl-C: stop what the demo started
+            os.killpg(demo.pid, signal.SIGKILL)
+            demo.wait(timeout=30)
     time.sleep(0.5)
     assert not demo_processes(), "Ctrl-C stops every process the demo started"
     assert not port.exists(), "tunnel-connect removed its virtual port link"
