@@ -13,7 +13,7 @@ public struct AgentCommand: AsyncParsableCommand {
         commandName: "tunnel-agent",
         abstract: "Gateway agent: keeps a TLS tunnel to the relay and hands the BMS serial port to Control Panel sessions.",
         version: ProductVersion.number,
-        subcommands: [Run.self, CheckConfigCommand.self, RegisterCommand.self])
+        subcommands: [Run.self, CheckConfigCommand.self, RegisterCommand.self, FactoryResetCommand.self])
 
     public init() {}
 
@@ -41,10 +41,14 @@ public struct AgentCommand: AsyncParsableCommand {
         @Option(help: "Log level.")
         var logLevel: Logger.Level = .info
 
+        @Option(help: "Folder of the packaged settings a factory reset puts back (see factory-reset).")
+        var defaults: String = FactoryReset.packagedDefaults
+
         func run() async throws {
             LogSetup.bootstrap(level: logLevel)
             let runtime = AgentRuntime(
-                paths: AgentPaths(settings: config, params: params, stateDirectory: stateDir), logger: Logger(label: "tunnel-agent"))
+                paths: AgentPaths(settings: config, params: params, stateDirectory: stateDir), defaults: defaults,
+                logger: Logger(label: "tunnel-agent"))
             try await runtime.run()
         }
     }

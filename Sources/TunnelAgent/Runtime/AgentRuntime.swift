@@ -20,13 +20,24 @@ public final class AgentRuntime: Sendable {
     /// The reason a restart of the services was asked for, and the group to stop for it.
     private let restart = NIOLockedValueBox<(reason: String?, group: ServiceGroup?)>((nil, nil))
 
-    public init(paths: AgentPaths, logger: Logger) {
+    /// The packaged settings a factory reset puts back (`FactoryReset`).
+    private let defaults: String
+
+    public init(paths: AgentPaths, defaults: String = FactoryReset.packagedDefaults, logger: Logger) {
         self.paths = paths
+        self.defaults = defaults
         self.logger = logger
     }
 
     public func run() async throws {
         try FileManager.default.createDirectory(atPath: paths.stateDirectory, withIntermediateDirectories: true)
+        let lock = try AgentLock(stateDirectory: paths.stateDirectory)
+        defer { withExtendedLifetime(lock) {} }
+        let reset = FactoryReset(paths: paths, defaults: defaults)
+        if reset.isPending {
+            logger.notice("A factory reset was asked for; finishing it before start")
+            _ = try reset.complete(logger: logger)
+        }
         while true {
             let configuration = try AgentConfiguration.load(paths)
             let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
