@@ -10,25 +10,11 @@ import subprocess
 import time
 from pathlib import Path
 
-import pytest
 
-from mqtt_fixtures import System, build_binaries, read, require_mqtt_tools, wait_for
+from mqtt_fixtures import read, wait_for
 
 FACTORY_SETTINGS = {"serial": {"enabled": False}}
 FACTORY_PARAMS_NOTE = "packaged"
-
-
-@pytest.fixture(scope="module")
-def bin_dir():
-    return build_binaries()
-
-
-@pytest.fixture
-def system(bin_dir, tmp_path):
-    require_mqtt_tools()
-    s = System(bin_dir, tmp_path)
-    yield s
-    s.close()
 
 
 def packaged_defaults(folder: Path, params_source: Path) -> Path:

@@ -15,25 +15,10 @@ import pytest
 
 from peers import import_peer
 
-from mqtt_fixtures import (ATTRIBUTES, ROOT, SEQ, System, build_binaries, make_test_pki, read, require_mqtt_tools,
-                           sequence_problems, wait_for)
+from mqtt_fixtures import ATTRIBUTES, ROOT, SEQ, make_test_pki, read, sequence_problems, wait_for
 
 SHIPPED_PARAMS = ROOT / "Sources" / "AgentConfig" / "Resources" / "params_config.json"
 SIM_SERIAL = "SIM-UPLINK-7"
-
-
-@pytest.fixture(scope="module")
-def bin_dir():
-    require_mqtt_tools()
-    return build_binaries()
-
-
-@pytest.fixture
-def system(bin_dir, tmp_path):
-    require_mqtt_tools()
-    s = System(bin_dir, tmp_path)
-    yield s
-    s.close()
 
 
 def start_uplink(system, broker, *, mqtt=None, client_id="agent-under-test", sim_args=(), tunnel_mode="always",

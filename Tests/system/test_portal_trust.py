@@ -9,26 +9,10 @@ real relay; paho plays the portal. Without mosquitto or paho the tests are skipp
 import json
 import time
 
-import pytest
 
-from mqtt_fixtures import (ATTRIBUTES, ROOT, System, build_binaries, free_port, make_test_pki, read,
-                           require_mqtt_tools, wait_for)
+from mqtt_fixtures import ATTRIBUTES, ROOT, free_port, make_test_pki, read, wait_for
 
 SHIPPED_PARAMS = ROOT / "Sources" / "AgentConfig" / "Resources" / "params_config.json"
-
-
-@pytest.fixture(scope="module")
-def bin_dir():
-    require_mqtt_tools()
-    return build_binaries()
-
-
-@pytest.fixture
-def system(bin_dir, tmp_path):
-    require_mqtt_tools()
-    s = System(bin_dir, tmp_path)
-    yield s
-    s.close()
 
 
 def statuses(observer, file, accepted=None):

@@ -29,25 +29,15 @@ public struct AgentCommand: AsyncParsableCommand {
                 See docs/CONFIGURATION.md.
                 """)
 
-        @Option(help: "Path of settings.json.")
-        var config: String = "/etc/tunnel-agent/settings.json"
-
-        @Option(help: "Path of params_config.json (the copy shipped with the agent when the file is absent).")
-        var params: String = "/etc/tunnel-agent/params_config.json"
-
-        @Option(help: "Folder for the agent's state: telemetry queue, provisioned credentials, configuration from the portal.")
-        var stateDir: String = "/var/lib/tunnel-agent"
+        @OptionGroup var files: AgentFileOptions
 
         @Option(help: "Log level.")
         var logLevel: Logger.Level = .info
 
-        @Option(help: "Folder of the packaged settings a factory reset puts back (see factory-reset).")
-        var defaults: String = FactoryReset.packagedDefaults
-
         func run() async throws {
             LogSetup.bootstrap(level: logLevel)
             let runtime = AgentRuntime(
-                paths: AgentPaths(settings: config, params: params, stateDirectory: stateDir), defaults: defaults,
+                paths: files.paths, defaults: files.defaults,
                 logger: Logger(label: "tunnel-agent"))
             try await runtime.run()
         }

@@ -25,17 +25,7 @@ struct FactoryResetCommand: ParsableCommand {
             (empty is enough) and restart the agent: the agent finishes the reset when it starts.
             """)
 
-    @Option(help: "Path of settings.json.")
-    var config: String = "/etc/tunnel-agent/settings.json"
-
-    @Option(help: "Path of params_config.json.")
-    var params: String = "/etc/tunnel-agent/params_config.json"
-
-    @Option(help: "The agent's state folder.")
-    var stateDir: String = "/var/lib/tunnel-agent"
-
-    @Option(help: "Folder of the packaged settings.json and params_config.json put back.")
-    var defaults: String = FactoryReset.packagedDefaults
+    @OptionGroup var files: AgentFileOptions
 
     @Flag(help: "Do not ask for confirmation.")
     var yes = false
@@ -45,8 +35,7 @@ struct FactoryResetCommand: ParsableCommand {
 
     func run() throws {
         LogSetup.bootstrap(level: .notice)
-        let reset = FactoryReset(
-            paths: AgentPaths(settings: config, params: params, stateDirectory: stateDir), defaults: defaults)
+        let reset = FactoryReset(paths: files.paths, defaults: files.defaults)
         if ifRequested {
             guard reset.isPending else { return }
             return try finish(reset)
@@ -56,7 +45,7 @@ struct FactoryResetCommand: ParsableCommand {
             guard isatty(STDIN_FILENO) == 1 else {
                 throw ValidationError("factory-reset asks for confirmation on a terminal; pass --yes to reset without asking")
             }
-            print("This removes the device credentials \(plan.remove), the telemetry queue and every file in \(stateDir).")
+            print("This removes the device credentials \(plan.remove), the telemetry queue and every file in \(files.stateDir).")
             print("Type \"reset\" to go on: ", terminator: "")
             guard readLine()?.trimmingCharacters(in: .whitespaces) == "reset" else {
                 print("Nothing was changed.")
@@ -84,7 +73,7 @@ struct FactoryResetCommand: ParsableCommand {
         var signalled = false
         while true {
             do {
-                return try AgentLock(stateDirectory: stateDir)
+                return try AgentLock(stateDirectory: files.stateDir)
             } catch AgentLock.Failure.held(let pid) {
                 if !signalled, let pid {
                     print("Stopping the running agent (process \(pid)).")
@@ -93,7 +82,7 @@ struct FactoryResetCommand: ParsableCommand {
                 }
                 guard Date() < deadline else {
                     throw ValidationError(
-                        "the agent on \(stateDir) did not stop within 30 s; stop it (systemctl stop tunnel-agent) and run factory-reset again"
+                        "the agent on \(files.stateDir) did not stop within 30 s; stop it (systemctl stop tunnel-agent) and run factory-reset again"
                     )
                 }
                 usleep(100_000)
