@@ -100,10 +100,12 @@ def test_bad_input_gets_a_clear_error():
 def test_agent_reports_a_bad_settings_file(tmp_path):
     settings = tmp_path / "settings.json"
     settings.write_text('{"serial": {"speed": "fast"}, "tunnel": {"relay": "x:1", "cert": "c", "key": "k", "ca": "a"}}')
-    result = subprocess.run([str(bin_path() / "tunnel-agent"), "run", "--config", str(settings)],
+    state = tmp_path / "state"
+    result = subprocess.run([str(bin_path() / "tunnel-agent"), "run", "--config", str(settings), "--state-dir", str(state)],
                             capture_output=True, text=True, timeout=60)
     assert result.returncode != 0
     assert "$.serial.speed" in result.stdout + result.stderr
+    assert not state.exists(), "a settings file that cannot be used is reported before the agent writes anything"
 
 
 def test_benchmark_smoke_run_prints_its_figures():

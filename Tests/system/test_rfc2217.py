@@ -113,7 +113,7 @@ def run_tunnel(binaries, tmp_path, mode):
         relay_log = start("tunnel-relay", "serve", "--data-dir", str(data), "--listen", f"127.0.0.1:{relay_port}",
                           "--public-address", f"127.0.0.1:{relay_port}")
         wait_for("the relay", lambda: "Relay listening" in relay_log.read_text())
-        agent_log = start("tunnel-agent", "run", "--config", str(settings))
+        agent_log = start("tunnel-agent", "run", "--config", str(settings), "--state-dir", str(tmp_path / "agent" / "state"))
         wait_for("the agent", lambda: "Connected to relay" in agent_log.read_text())
         url = run("tunnel-relay", "session", "open", "--device", "rfc-pack", "--data-dir", str(data),
                   "--public-address", f"127.0.0.1:{relay_port}", "--user", "test", "--mode", mode,

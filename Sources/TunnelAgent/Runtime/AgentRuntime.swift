@@ -30,16 +30,22 @@ public final class AgentRuntime: Sendable {
     }
 
     public func run() async throws {
-        try FileManager.default.createDirectory(atPath: paths.stateDirectory, withIntermediateDirectories: true)
-        let lock = try AgentLock(stateDirectory: paths.stateDirectory)
+        // The state folder is claimed once the files are known to be usable (a bad settings
+        // file is reported as such), except when a factory reset waits: that comes first.
+        var lock: AgentLock?
         defer { withExtendedLifetime(lock) {} }
         let reset = FactoryReset(paths: paths, defaults: defaults)
         if reset.isPending {
+            lock = try AgentLock(stateDirectory: paths.stateDirectory)
             logger.notice("A factory reset was asked for; finishing it before start")
             _ = try reset.complete(logger: logger)
         }
         while true {
             let configuration = try AgentConfiguration.load(paths)
+            if lock == nil {
+                try FileManager.default.createDirectory(atPath: paths.stateDirectory, withIntermediateDirectories: true)
+                lock = try AgentLock(stateDirectory: paths.stateDirectory)
+            }
             let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
             let (services, cleanup) = try await build(configuration, group: group)
             let serviceGroup = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
