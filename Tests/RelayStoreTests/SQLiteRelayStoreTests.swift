@@ -32,6 +32,7 @@ final class SQLiteRelayStoreTests: XCTestCase {
     func testAuditCursors() async throws { try await StoreContract.auditCursors(factory) }
     func testSessionPages() async throws { try await StoreContract.sessionPages(factory) }
     func testOutOfRangeNumbersAreClamped() async throws { try await StoreContract.outOfRangeNumbersAreClamped(factory) }
+    func testDiagnosticsEndOnceAndAreBounded() async throws { try await StoreContract.diagnosticsEndOnceAndAreBounded(factory) }
 
     func testMigrationsAreIdempotent() async throws {
         try await StoreContract.migrationsAreIdempotent(factory, expectedVersion: SQLiteStoreDatabase.migrations.count)

@@ -31,6 +31,11 @@ final class TunnelFrameTests: XCTestCase {
         .certificate(.refused(.certificateRefused, "the request's common name is not pack-1")),
         .certificateInstalled("1a2b3c"),
         .renewRequested("operator asked"),
+        .diagnoseRequested("dg-0123456789abcdef"),
+        .diagnosticData(.init(requestID: "dg-1", data: ByteBuffer(bytes: [0x1F, 0x8B, 0x08, 0x00]))),
+        .diagnosticData(.init(requestID: "dg-1", data: ByteBuffer())),
+        .diagnosticEnd(.init(requestID: "dg-1", length: 4, sha256: Array(repeating: 0xAB, count: 32))),
+        .diagnosticEnd(.failed("dg-1", "a bundle is already being made")),
     ]
 
     func testEveryMessageRoundTripsInAnySplit() throws {
@@ -122,6 +127,24 @@ final class CertificateRenewalFrameTests: XCTestCase {
             let frame = try XCTUnwrap(try buffer.readTunnelFrame())
             XCTAssertTrue(frame.flags.contains(.ignorable), "\(message.frameType)")
         }
+    }
+
+    func testDiagnosticFramesAreIgnorableAndLaidOutAsDocumented() throws {
+        for message: TunnelMessage in [
+            .diagnoseRequested("a"), .diagnosticData(.init(requestID: "a", data: ByteBuffer())), .diagnosticEnd(.failed("a", "")),
+        ] {
+            var buffer = ByteBuffer()
+            message.write(to: &buffer)
+            let frame = try XCTUnwrap(try buffer.readTunnelFrame())
+            XCTAssertTrue(frame.flags.contains(.ignorable), "\(message.frameType)")
+        }
+        var buffer = ByteBuffer()
+        TunnelMessage.diagnosticData(.init(requestID: "d1", data: ByteBuffer(bytes: [0xCA, 0xFE]))).write(to: &buffer)
+        XCTAssertEqual(Array(buffer.readableBytesView), [0x61, 0x01, 0, 0, 0, 6, 0, 2, 0x64, 0x31, 0xCA, 0xFE])
+        buffer.clear()
+        TunnelMessage.diagnosticEnd(.init(requestID: "d1", length: 2, sha256: [0xEE])).write(to: &buffer)
+        XCTAssertEqual(
+            Array(buffer.readableBytesView), [0x62, 0x01, 0, 0, 0, 15, 0, 2, 0x64, 0x31, 0, 0, 0, 0, 0, 0, 0, 2, 0, 1, 0xEE])
     }
 
     func testCertificateAnswerLayout() throws {

@@ -127,11 +127,13 @@ def test_every_documented_route_answers_as_the_document_says(relay):
                     "post /v1/devices/{id}/move": {"customer": "beta"}}.get(f"{method} {path}")
             status, reply, _ = relay.request(method.upper(), target, "admin", body)
             assert status not in (0, 405), f"{method.upper()} {target}: {status}"
-            if not (path == "/v1/sessions/{id}/capture" and status == 404):
+            if not (path in ("/v1/sessions/{id}/capture", "/v1/devices/{id}/diagnostics/{bundle}") and status == 404):
                 # /v1/register without a body is a 400; its success is test_a_gateway_registers_….
                 # p3's agent is not connected, so asking it to renew is a 409 (agentOffline); its
-                # success is test_certificate_renewal.py.
-                assert status < 400 or path in ("/readyz", "/v1/register", "/v1/devices/{id}/certificate/renew"), \
+                # success is test_certificate_renewal.py; so is asking it for a diagnostic bundle,
+                # whose success is test_diagnose.py.
+                offline = ("/v1/devices/{id}/certificate/renew", "/v1/devices/{id}/diagnostics")
+                assert status < 400 or path in ("/readyz", "/v1/register") or (status == 409 and path in offline), \
                     f"{method.upper()} {target}: {status} {reply}"
             if isinstance(reply, (dict, list)):
                 check_against_document(path, method, status, reply)
@@ -155,6 +157,9 @@ MATRIX = [
     ("POST", "/v1/devices/nope/reset", None, (401, 403, 403, 404)),
     ("POST", "/v1/devices/nope/certificate/renew", None, (401, 403, 403, 404)),
     ("POST", "/v1/devices/nope/move", {"customer": "beta"}, (401, 403, 403, 404)),
+    ("POST", "/v1/devices/nope/diagnostics", None, (401, 403, 403, 404)),
+    ("GET", "/v1/devices/p1/diagnostics", None, (401, 403, 403, 200)),
+    ("GET", "/v1/devices/p1/diagnostics/dg-none", None, (401, 403, 403, 404)),
 ]
 
 

@@ -29,6 +29,7 @@ public enum TunnelErrorCode: UInt16, Sendable, CaseIterable {
     case replaced = 24
     case certificateRefused = 25
     case invalidIdentifier = 26
+    case diagnosticsUnavailable = 27
 
     /// A short human description, used when a peer sends no message of its own.
     public var summary: String {
@@ -60,6 +61,7 @@ public enum TunnelErrorCode: UInt16, Sendable, CaseIterable {
         case .replaced: "replaced by a newer connection"
         case .certificateRefused: "certificate request refused"
         case .invalidIdentifier: "identifier not in the allowed form"
+        case .diagnosticsUnavailable: "diagnostic bundle could not be made"
         }
     }
 }

@@ -47,4 +47,7 @@ public enum TunnelFrameType: UInt8, Sendable, CaseIterable {
     case certificate = 0x51
     case certificateInstalled = 0x52
     case renewRequested = 0x53
+    case diagnoseRequested = 0x60
+    case diagnosticData = 0x61
+    case diagnosticEnd = 0x62
 }

@@ -21,6 +21,9 @@ extension TunnelMessage {
         case .certificate: .certificate
         case .certificateInstalled: .certificateInstalled
         case .renewRequested: .renewRequested
+        case .diagnoseRequested: .diagnoseRequested
+        case .diagnosticData: .diagnosticData
+        case .diagnosticEnd: .diagnosticEnd
         }
     }
 
@@ -28,7 +31,9 @@ extension TunnelMessage {
     /// may skip without failing the connection.
     public var isIgnorable: Bool {
         switch self {
-        case .telemetry, .renewCertificate, .certificateInstalled, .renewRequested: true
+        case .telemetry, .renewCertificate, .certificateInstalled, .renewRequested, .diagnoseRequested, .diagnosticData,
+            .diagnosticEnd:
+            true
         default: false
         }
     }
@@ -43,7 +48,7 @@ extension TunnelMessage {
         }
         var payload = frame.payload
         self = try Self.parse(type, &payload)
-        if type != .serialData, type != .telemetry, payload.readableBytes > 0 {
+        if type != .serialData, type != .telemetry, type != .diagnosticData, payload.readableBytes > 0 {
             throw TunnelProtocolError(
                 .protocolError, "\(payload.readableBytes) unexpected bytes after a \(type) payload")
         }
@@ -109,6 +114,17 @@ extension TunnelMessage {
             return .certificateInstalled(try p.readTunnelString(field: "certificate serial"))
         case .renewRequested:
             return .renewRequested(try p.readTunnelString(field: "renewal reason"))
+        case .diagnoseRequested:
+            return .diagnoseRequested(try p.readTunnelString(field: "diagnostic request id"))
+        case .diagnosticData:
+            let requestID = try p.readTunnelString(field: "diagnostic request id")
+            return .diagnosticData(DiagnosticData(requestID: requestID, data: p.readSlice(length: p.readableBytes)!))
+        case .diagnosticEnd:
+            return .diagnosticEnd(
+                DiagnosticEnd(
+                    requestID: try p.readTunnelString(field: "diagnostic request id"), code: try p.readErrorCode(),
+                    message: try p.readTunnelString(field: "diagnostic message"), length: try p.readTunnelInteger("bundle length"),
+                    sha256: try p.readTunnelBytes(field: "bundle sha-256")))
         case .serialControl:
             let op: UInt8 = try p.readTunnelInteger("serial control operation")
             return .serialControl(try SerialControl(operation: op, value: try p.readTunnelInteger("serial control value")))
@@ -191,6 +207,14 @@ extension TunnelMessage {
             return b.writeTunnelString(serial)
         case .renewRequested(let reason):
             return b.writeTunnelString(reason)
+        case .diagnoseRequested(let requestID):
+            return b.writeTunnelString(requestID)
+        case .diagnosticData(let piece):
+            var data = piece.data
+            return b.writeTunnelString(piece.requestID) + b.writeBuffer(&data)
+        case .diagnosticEnd(let end):
+            return b.writeTunnelString(end.requestID) + b.writeInteger(end.code.rawValue) + b.writeTunnelString(end.message)
+                + b.writeInteger(end.length) + b.writeTunnelBytes(end.sha256)
         }
     }
 }

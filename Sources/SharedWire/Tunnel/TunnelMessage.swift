@@ -32,6 +32,14 @@ public enum TunnelMessage: Equatable, Sendable {
     /// Relay → agent on the control connection: renew the device certificate now, whatever its
     /// expiry (an operator asked). Sent ignorable, so an agent that cannot renew skips it.
     case renewRequested(String)
+    /// Relay → agent on the control connection: collect a diagnostic bundle and upload it with
+    /// this request ID (an administrator asked). Sent ignorable.
+    case diagnoseRequested(String)
+    /// Agent → relay on the control connection: the next piece of a diagnostic bundle. Sent ignorable.
+    indirect case diagnosticData(DiagnosticData)
+    /// Agent → relay on the control connection: the bundle is complete (its length and SHA-256),
+    /// or could not be made (why). Sent ignorable.
+    indirect case diagnosticEnd(DiagnosticEnd)
 
     /// Who opens a connection: the first frame on every connection says it.
     public enum Role: UInt8, Sendable {
@@ -160,6 +168,40 @@ public enum TunnelMessage: Equatable, Sendable {
 
         public static func refused(_ code: TunnelErrorCode, _ message: String) -> CertificateAnswer {
             CertificateAnswer(code: code, message: message, certificate: [])
+        }
+    }
+
+    /// A piece of a diagnostic bundle, in order.
+    public struct DiagnosticData: Equatable, Sendable {
+        public var requestID: String
+        public var data: ByteBuffer
+
+        public init(requestID: String, data: ByteBuffer) {
+            self.requestID = requestID
+            self.data = data
+        }
+    }
+
+    /// The end of a diagnostic bundle's upload.
+    public struct DiagnosticEnd: Equatable, Sendable {
+        public var requestID: String
+        /// `.normal` when the bundle is complete; otherwise why there is none.
+        public var code: TunnelErrorCode
+        public var message: String
+        /// The bundle's length in bytes and its SHA-256, which the receiver checks.
+        public var length: UInt32
+        public var sha256: [UInt8]
+
+        public init(requestID: String, code: TunnelErrorCode = .normal, message: String = "", length: UInt32, sha256: [UInt8]) {
+            self.requestID = requestID
+            self.code = code
+            self.message = message
+            self.length = length
+            self.sha256 = sha256
+        }
+
+        public static func failed(_ requestID: String, _ message: String) -> DiagnosticEnd {
+            DiagnosticEnd(requestID: requestID, code: .diagnosticsUnavailable, message: message, length: 0, sha256: [])
         }
     }
 

@@ -12,6 +12,15 @@ struct DiagnosticBundle {
     let paths: AgentPaths
     /// Whether to probe the BMS (the serial port must be free: the agent stopped).
     let probe: Bool
+    /// The running agent's own view, when the bundle is made inside it (asked for through the
+    /// relay): its links' state and its open queue, which is not opened a second time.
+    var running: RunningView? = nil
+
+    struct RunningView {
+        let facts: AgentFacts
+        let queue: TelemetryQueue?
+        let sessions: Int
+    }
 
     /// Files of the bundle: name to content.
     func collect() async -> [(name: String, text: String)] {
@@ -34,7 +43,16 @@ struct DiagnosticBundle {
         files.insert(("versions.txt", Self.versions()), at: 0)
         let settingsInEffect = FileManager.default.fileExists(atPath: paths.portalSettings) ? paths.portalSettings : paths.settings
         files.append(("check-config.txt", ConfigFilesReport.check(settings: settingsInEffect, params: paths.params).text))
-        files.append(("queue.txt", await Self.queueFigures(path: paths.queue)))
+        if let running {
+            files.append(("agent-status.txt", Self.status(running)))
+            if let queue = running.queue {
+                files.append(("queue.txt", await Self.queueFigures(queue)))
+            } else {
+                files.append(("queue.txt", "no telemetry queue (no enabled mqtt section)\n"))
+            }
+        } else {
+            files.append(("queue.txt", await Self.queueFigures(path: paths.queue)))
+        }
         files.append(("log-last-hour.txt", Self.journal()))
         if probe {
             let serial = AgentSettings.check(path: paths.settings).model?.serial
@@ -81,20 +99,49 @@ struct DiagnosticBundle {
         guard FileManager.default.fileExists(atPath: path) else { return "no telemetry queue at \(path)\n" }
         do {
             let queue = try await TelemetryQueue.open(path: path)
-            let oldest = try await queue.oldest(after: 0, limit: 1).first
-            let (count, bytes, dropped) = (await queue.count, await queue.bytes, await queue.dropped)
-            let text = """
-                records waiting: \(count)
-                bytes waiting: \(bytes)
-                records dropped by the bounds (ever): \(dropped)
-                oldest waiting: \(oldest.map { ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: Double($0.record.timestamp) / 1000)) } ?? "none")
-
-                """
+            let text = await queueFigures(queue)
             try await queue.close()
             return text
         } catch {
             return "telemetry queue \(path): \(error)\n"
         }
+    }
+
+    private static func queueFigures(_ queue: TelemetryQueue) async -> String {
+        let oldest: String
+        do {
+            oldest =
+                try await queue.oldest(after: 0, limit: 1).first.map {
+                    ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: Double($0.record.timestamp) / 1000))
+                } ?? "none"
+        } catch {
+            oldest = "unreadable: \(error)"
+        }
+        return """
+            records waiting: \(await queue.count)
+            bytes waiting: \(await queue.bytes)
+            records dropped by the bounds (ever): \(await queue.dropped)
+            oldest waiting: \(oldest)
+
+            """
+    }
+
+    /// The running agent's links, as it sees them now.
+    private static func status(_ running: RunningView) -> String {
+        let facts = running.facts.snapshot
+        let time = ISO8601DateFormatter()
+        return """
+            relay connected: \(facts.relayConnected)
+            sessions running: \(running.sessions)
+            broker connected: \(facts.brokerConnected)
+            serial line open: \(facts.serialOpen)
+            last valid BMS sentence: \(facts.lastBMSSentence.map { time.string(from: $0) } ?? "none since start")
+            BMS firmware: \(facts.bmsFirmware ?? "unknown"), serial number \(facts.bmsSerialNumber ?? "unknown")
+            configuration hash: \(facts.configurationHash)
+            last refused portal configuration: \(facts.lastConfigurationRefusal ?? "none")
+            device certificate: \(facts.certificateSerial ?? "unknown"), expires \(facts.certificateNotAfter.map { time.string(from: $0) } ?? "unknown")
+
+            """
     }
 
     /// The agent's log of the last hour from the journal, when there is one.

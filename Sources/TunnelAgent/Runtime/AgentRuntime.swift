@@ -107,6 +107,7 @@ public final class AgentRuntime: Sendable {
             configuration: configuration, mqtt: mqtt, paths: paths, facts: facts, params: params, probation: probation,
             demand: relay?.demand,
             live: relay?.live, sessions: { sessions?.count ?? 0 }, restart: restart, logger: logger)
+        relay?.diagnostics.use(queue: pipeline.queue)
         services += pipeline.services
         if settings.serial.enabled {
             services.append(
@@ -126,7 +127,7 @@ public final class AgentRuntime: Sendable {
 
     /// The relay link of `tunnel`, with the sessions it serves and what drives it.
     private func relayLink(_ tunnel: AgentSettings.Tunnel, line: SerialLine, facts: AgentFacts, group: MultiThreadedEventLoopGroup) throws
-        -> (link: RelayLink, sessions: AgentSessions, demand: TunnelDemand?, live: LiveTelemetryFeed?)
+        -> (link: RelayLink, sessions: AgentSessions, demand: TunnelDemand?, live: LiveTelemetryFeed?, diagnostics: RemoteDiagnostics)
     {
         let software = ProductVersion.software("tunnel-agent")
         let logger = self.logger
@@ -144,13 +145,14 @@ public final class AgentRuntime: Sendable {
         let sessions = AgentSessions(line: line, dialer: dialer, software: software, logger: logger)
         let demand = tunnel.mode == "on_demand" ? TunnelDemand() : nil
         let live = tunnel.liveTelemetryPeriod > 0 ? LiveTelemetryFeed() : nil
+        let diagnostics = RemoteDiagnostics(paths: paths, facts: facts, sessions: { sessions.count }, logger: logger)
         let link = RelayLink(
             dialer: dialer, sessions: sessions, group: group, software: software, reconnectMax: tunnel.reconnectMax,
             demand: demand, facts: facts, live: live.map { ($0, tunnel.liveTelemetryPeriod) },
             renewal: CertificateRenewal(
                 identity: identity, dialer: dialer, renewBeforeDays: tunnel.renewBeforeDays, facts: facts,
                 logger: logger),
-            logger: logger)
-        return (link, sessions, demand, live)
+            diagnostics: diagnostics, logger: logger)
+        return (link, sessions, demand, live, diagnostics)
     }
 }

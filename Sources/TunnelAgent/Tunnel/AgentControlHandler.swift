@@ -10,12 +10,18 @@ final class AgentControlHandler: ChannelInboundHandler {
     private let sessions: AgentSessions
     /// Where certificate answers and renewal requests go; nil when the agent does not renew.
     private let renewal: (@Sendable (CertificateRenewal.Event) -> Void)?
+    /// Makes diagnostic bundles the relay asks for; nil when the agent does not.
+    private let diagnostics: RemoteDiagnostics?
     /// Why the relay closed the connection, when it said.
     private(set) var goingAway: TunnelMessage.GoingAway?
 
-    init(sessions: AgentSessions, renewal: (@Sendable (CertificateRenewal.Event) -> Void)? = nil) {
+    init(
+        sessions: AgentSessions, renewal: (@Sendable (CertificateRenewal.Event) -> Void)? = nil,
+        diagnostics: RemoteDiagnostics? = nil
+    ) {
         self.sessions = sessions
         self.renewal = renewal
+        self.diagnostics = diagnostics
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -28,6 +34,13 @@ final class AgentControlHandler: ChannelInboundHandler {
             renewal?(.answer(answer))
         case .renewRequested(let reason):
             renewal?(.requested(reason))
+        case .diagnoseRequested(let requestID):
+            if let diagnostics {
+                diagnostics.requested(requestID, on: context.channel)
+            } else {
+                context.writeAndFlush(
+                    wrapOutboundOut(.diagnosticEnd(.failed(requestID, "this agent makes no diagnostic bundles"))), promise: nil)
+            }
         case .goingAway(let reason):
             goingAway = reason
             context.close(promise: nil)

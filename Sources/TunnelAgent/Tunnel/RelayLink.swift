@@ -21,14 +21,18 @@ public final class RelayLink: Service, Sendable {
     private let live: (feed: LiveTelemetryFeed, period: Double)?
     /// Renews the device certificate over each control connection, when the agent may.
     private let renewal: CertificateRenewal?
+    /// Makes the diagnostic bundles the relay asks for.
+    private let diagnostics: RemoteDiagnostics?
     private let logger: Logger
 
     /// `demand` nil keeps the link up always; given, the link is up only while it is wanted.
     public init(
         dialer: TunnelDialer, sessions: AgentSessions, group: any EventLoopGroup, software: String,
         reconnectMax: Double, demand: TunnelDemand? = nil, facts: AgentFacts? = nil,
-        live: (feed: LiveTelemetryFeed, period: Double)? = nil, renewal: CertificateRenewal? = nil, logger: Logger
+        live: (feed: LiveTelemetryFeed, period: Double)? = nil, renewal: CertificateRenewal? = nil,
+        diagnostics: RemoteDiagnostics? = nil, logger: Logger
     ) {
+        self.diagnostics = diagnostics
         self.live = live
         self.renewal = renewal
         self.demand = demand
@@ -60,6 +64,7 @@ public final class RelayLink: Service, Sendable {
 
     private func connectOnce(backoff: inout ReconnectBackoff) async {
         let sessions = self.sessions
+        let diagnostics = self.diagnostics
         let hello = TunnelMessage.Hello(role: .agentControl, software: software)
         let (renewalEvents, renewalInbox) = AsyncStream.makeStream(of: CertificateRenewal.Event.self)
         defer { renewalInbox.finish() }
@@ -67,7 +72,10 @@ public final class RelayLink: Service, Sendable {
             if renewal == nil { nil } else { { @Sendable event in _ = renewalInbox.yield(event) } }
         do {
             let (channel, welcome) = try await dialer.dial(
-                on: group.next(), hello: hello, makeHandler: { AgentControlHandler(sessions: sessions, renewal: deliver) }
+                on: group.next(), hello: hello,
+                makeHandler: {
+                    AgentControlHandler(sessions: sessions, renewal: deliver, diagnostics: diagnostics)
+                }
             ).get()
             backoff.reset()
             logger.info("Connected to relay", metadata: ["relay": "\(dialer.relay)", "device.id": "\(welcome.identity)"])

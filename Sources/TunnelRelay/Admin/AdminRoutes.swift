@@ -50,6 +50,9 @@ struct AdminRoutes: Sendable {
             route(.post, "/v1/devices/:id/reset") { _, context in try await reset(context) },
             route(.post, "/v1/devices/:id/move") { request, context in try await move(request, context) },
             route(.post, "/v1/devices/:id/certificate/renew") { request, context in try await renewCertificate(request, context) },
+            route(.post, "/v1/devices/:id/diagnostics") { request, context in try await requestDiagnostics(request, context) },
+            route(.get, "/v1/devices/:id/diagnostics") { _, context in try await diagnostics(context) },
+            route(.get, "/v1/devices/:id/diagnostics/:bundle") { _, context in try await diagnosticArchive(context) },
             route(.post, "/v1/sessions") { request, context in try await openSession(request, context) },
             route(.get, "/v1/sessions") { request, context in try await sessions(request, context) },
             route(.get, "/v1/sessions/:id") { _, context in AdminResource.Session(try await visibleSession(context)) },
@@ -131,7 +134,7 @@ struct AdminRoutes: Sendable {
     }
 
     /// The device of the route's `:id`, if the caller may see it (404 otherwise, whether or not it exists).
-    private func visibleDevice(_ context: AdminRequestContext) async throws -> DeviceRecord {
+    func visibleDevice(_ context: AdminRequestContext) async throws -> DeviceRecord {
         let user = try context.caller()
         let id = try context.parameters.require("id")
         guard let device = try await metrics.timed({ try await store.device(id: id) }), user.maySee(device) else {

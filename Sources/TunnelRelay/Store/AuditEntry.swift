@@ -79,6 +79,10 @@ public struct AuditEvent: RawRepresentable, Hashable, Sendable, CustomStringConv
     public static let credentialChanged = AuditEvent(rawValue: "device.credential_changed")
     /// A certificate was issued to a connected agent for renewal (not yet in use).
     public static let certificateIssued = AuditEvent(rawValue: "device.certificate_issued")
+    /// An administrator asked a device's agent for a diagnostic bundle; it arrived; it did not.
+    public static let diagnosticsRequested = AuditEvent(rawValue: "device.diagnostics_requested")
+    public static let diagnosticsReceived = AuditEvent(rawValue: "device.diagnostics_received")
+    public static let diagnosticsFailed = AuditEvent(rawValue: "device.diagnostics_failed")
     public static let deviceReset = AuditEvent(rawValue: "device.reset")
     public static let deviceRevoked = AuditEvent(rawValue: "device.revoked")
     /// An administrator moved a device to another customer.

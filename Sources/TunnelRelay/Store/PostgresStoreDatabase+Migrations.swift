@@ -94,5 +94,21 @@ extension PostgresStoreDatabase {
         """
         ALTER TABLE devices ADD COLUMN pending_certificate_serial TEXT NOT NULL DEFAULT ''
         """,
+        // 5: diagnostic bundles asked of agents, with the archives received.
+        """
+        CREATE TABLE diagnostics (
+            id TEXT PRIMARY KEY,
+            device_id TEXT NOT NULL,
+            requested_by TEXT NOT NULL,
+            requested_at TIMESTAMPTZ NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('requested', 'received', 'failed')),
+            finished_at TIMESTAMPTZ,
+            message TEXT NOT NULL DEFAULT '',
+            size BIGINT,
+            sha256 TEXT,
+            content BYTEA
+        );
+        CREATE INDEX diagnostics_by_device ON diagnostics(device_id, requested_at)
+        """,
     ]
 }

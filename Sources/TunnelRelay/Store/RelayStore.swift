@@ -89,6 +89,19 @@ public protocol RelayStore: Sendable {
     /// Records how a session ended and the bytes it carried, once, and audits it.
     func endSession(id: String, ending: SessionEnding) async throws
 
+    // MARK: Diagnostics
+
+    /// Records a request for a diagnostic bundle, and audits it.
+    func addDiagnosticRequest(_ request: DiagnosticRecord) async throws
+    /// Records how a requested bundle ended (once: a later call for the same ID changes
+    /// nothing and returns false), audits it, and keeps the newest
+    /// `SQLRelayStore.diagnosticsKeptPerDevice` requests of the device.
+    func finishDiagnostic(id: String, outcome: DiagnosticOutcome, at: Date) async throws -> Bool
+    /// The device's diagnostic requests, newest first, without their archives.
+    func diagnostics(deviceID: String) async throws -> [DiagnosticRecord]
+    /// The archive of a received bundle.
+    func diagnosticContent(id: String) async throws -> [UInt8]?
+
     // MARK: Audit
 
     /// Appends an entry for an event the store does not see itself (a refused agent, say).

@@ -62,6 +62,9 @@ struct RelayConnection<Partner> {
         case telemetry(deviceID: String, ByteBuffer)
         case renewCertificate([UInt8], deviceID: String)
         case certificateInstalled(deviceID: String, serial: String)
+        /// A piece, or the end, of the diagnostic bundle the agent uploads.
+        case diagnosticData(deviceID: String, TunnelMessage.DiagnosticData)
+        case diagnosticEnd(deviceID: String, TunnelMessage.DiagnosticEnd)
         /// The agent's control connection ended: unregister it and record it offline.
         case agentGone(deviceID: String)
         /// One side of a session ended: the broker ends the session with these figures.
@@ -172,6 +175,10 @@ struct RelayConnection<Partner> {
             return .renewCertificate(request, deviceID: deviceID)
         case .certificateInstalled(let serial):
             return .certificateInstalled(deviceID: deviceID, serial: serial)
+        case .diagnosticData(let piece):
+            return .diagnosticData(deviceID: deviceID, piece)
+        case .diagnosticEnd(let end):
+            return .diagnosticEnd(deviceID: deviceID, end)
         default:
             return refuse(.unexpectedFrame, "\(message.frameType) is not allowed on an agent's control connection")
         }

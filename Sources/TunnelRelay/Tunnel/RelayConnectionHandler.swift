@@ -138,9 +138,14 @@ final class RelayConnectionHandler: ChannelInboundHandler {
             renewals.answer(request, deviceID: deviceID, on: context.channel, now: .now(), logger: logger)
         case .certificateInstalled(let deviceID, let serial):
             renewals.promote(deviceID: deviceID, serial: serial, logger: logger)
+        case .diagnosticData(let deviceID, let piece):
+            relay.diagnostics.received(piece, from: deviceID)
+        case .diagnosticEnd(let deviceID, let end):
+            relay.diagnostics.ended(end, from: deviceID)
         case .agentGone(let deviceID):
             if relay.agents.remove(deviceID: deviceID, channel: context.channel) {
                 recordPresence(online: false, deviceID: deviceID, software: "", remote: "")
+                relay.diagnostics.agentGone(deviceID: deviceID)
             }
             logger.info("Agent disconnected", metadata: ["device.id": "\(deviceID)"])
         case .sessionSideEnded(let sessionID, let side, let bytes, let reason):

@@ -12,5 +12,6 @@ struct RelayContext: Sendable {
     let metrics: RelayMetrics
     let telemetry: LiveTelemetry
     let renewer: CertificateRenewer
+    let diagnostics: DiagnosticsDesk
     let logger: Logger
 }

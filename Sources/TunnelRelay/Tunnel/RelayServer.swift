@@ -19,6 +19,8 @@ public final class RelayServer: Service, Sendable {
     public let telemetry = LiveTelemetry()
     /// Store writes that follow connection events; drained at shutdown.
     public let writes: StoreWrites
+    /// Diagnostic bundles asked of the agents connected here.
+    public let diagnostics: DiagnosticsDesk
     private let store: any RelayStore
     /// The TLS context new connections get; `reloadCredentials()` swaps it.
     private let tls: NIOLockedValueBox<NIOSSLContext>
@@ -46,6 +48,7 @@ public final class RelayServer: Service, Sendable {
         self.bound = group.any().makePromise(of: SocketAddress.self)
         self.limiter = NIOLockedValueBox(SourceLimiter(configuration: configuration.sourceLimits))
         self.renewer = CertificateRenewer(credentials: credentials, store: store)
+        self.diagnostics = DiagnosticsDesk(agents: agents, store: store, writes: writes, logger: logger)
     }
 
     /// The TLS context of the certificate files in the data directory.
@@ -87,7 +90,7 @@ public final class RelayServer: Service, Sendable {
     public func run() async throws {
         let context = RelayContext(
             configuration: configuration, store: store, writes: writes, agents: agents, broker: broker, limiter: limiter, metrics: metrics,
-            telemetry: telemetry, renewer: renewer, logger: logger)
+            telemetry: telemetry, renewer: renewer, diagnostics: diagnostics, logger: logger)
         let limiter = self.limiter
         let logger = self.logger
         let tls = self.tls
