@@ -30,7 +30,7 @@ final class CheckConfigCommandTests: XCTestCase {
             outcome.text,
             """
             settings.json \(settings!): valid, 1 notice
-              notice: $.wifi: not applicable on this gateway; accepted and ignored: the gateway's operating system manages Wi-Fi; there is no admin page
+              notice: $.wifi: not applicable on this gateway; accepted and ignored: the gateway's operating system manages Wi-Fi; only admin_page applies (the agent serves it)
             params_config.json \(params!): valid, 0 notices
 
             """)

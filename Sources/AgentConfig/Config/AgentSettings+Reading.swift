@@ -10,7 +10,7 @@ extension AgentSettings {
     static let vendorSections = [
         "general":
             "connection switching, power saving and the SD card belong to the vendor's unit; the gateway's operating system owns its network",
-        "wifi": "the gateway's operating system manages Wi-Fi; there is no admin page",
+        "wifi": "the gateway's operating system manages Wi-Fi; only admin_page applies (the agent serves it)",
         "ota": "the agent is updated as a package, not over the air",
         "cellular": "the gateway's operating system manages the modem",
     ]
@@ -76,7 +76,10 @@ extension AgentSettings {
         return AdminPage(
             enabled: object.bool("enabled", default: defaults.enabled),
             timeout: object.integer("timeout", default: defaults.timeout, in: 0...Int.max),
-            passkey: object.string("passkey", default: defaults.passkey))
+            passkey: object.string("passkey", default: defaults.passkey),
+            listen: object.optionalString(
+                "listen", expected: "host:port, such as 0.0.0.0:8443", where: { AdminPage(listen: $0).listenAddress != nil })
+                ?? defaults.listen)
     }
 
     static func readOTA(_ object: ConfigObjectReader) -> OTA {

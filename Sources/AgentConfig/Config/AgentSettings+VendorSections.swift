@@ -1,3 +1,5 @@
+import Foundation
+
 extension AgentSettings {
     /// `general`: the vendor unit's connection switching, power saving and SD card. Not
     /// applicable on a gateway, where the operating system owns the network.
@@ -72,11 +74,26 @@ extension AgentSettings {
         public let timeout: Int
         /// Its password.
         public let passkey: String
+        /// Where the agent serves it, `host:port` (ours; the vendor unit serves it on its own
+        /// access point).
+        public let listen: String
 
-        public init(enabled: Bool = true, timeout: Int = 300, passkey: String = "") {
+        public init(enabled: Bool = true, timeout: Int = 300, passkey: String = "", listen: String = "0.0.0.0:8443") {
             self.enabled = enabled
             self.timeout = timeout
             self.passkey = passkey
+            self.listen = listen
+        }
+
+        /// The listen address as host and port; nil when it is not `host:port`.
+        public var listenAddress: (host: String, port: Int)? {
+            guard let colon = listen.lastIndex(of: ":") else { return nil }
+            let host = String(listen[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+            guard !host.isEmpty, host.utf8.count <= 253,
+                host.unicodeScalars.allSatisfy({ CharacterSet.alphanumerics.contains($0) || ".-:".unicodeScalars.contains($0) }),
+                let port = Int(listen[listen.index(after: colon)...]), (1...65_535).contains(port)
+            else { return nil }
+            return (host, port)
         }
     }
 

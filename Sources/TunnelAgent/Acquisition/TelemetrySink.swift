@@ -14,6 +14,8 @@ public final class TelemetrySink: Sendable {
 
     private let state = NIOLockedValueBox(State())
     private let live: LiveTelemetryFeed?
+    /// The latest record of each kind, for the local admin page.
+    let latest = LiveTelemetryFeed()
     private let wake: AsyncStream<Void>.Continuation
     /// Yields once after records arrived (several arrivals may share one wake-up).
     let arrivals: AsyncStream<Void>
@@ -30,6 +32,7 @@ public final class TelemetrySink: Sendable {
     public func append(_ records: [TelemetryRecord]) {
         guard !records.isEmpty else { return }
         live?.offer(records)
+        latest.offer(records)
         state.withLockedValue { state in
             state.records += records
             let excess = state.records.count - Self.maxBuffered

@@ -13,7 +13,9 @@ public struct AgentCommand: AsyncParsableCommand {
         commandName: "tunnel-agent",
         abstract: "Gateway agent: keeps a TLS tunnel to the relay and hands the BMS serial port to Control Panel sessions.",
         version: ProductVersion.number,
-        subcommands: [Run.self, CheckConfigCommand.self, RegisterCommand.self, FactoryResetCommand.self, DiagnoseCommand.self])
+        subcommands: [
+            Run.self, CheckConfigCommand.self, RegisterCommand.self, FactoryResetCommand.self, DiagnoseCommand.self, StatusCommand.self,
+        ])
 
     public init() {}
 

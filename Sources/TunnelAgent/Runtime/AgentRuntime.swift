@@ -96,12 +96,18 @@ public final class AgentRuntime: Sendable {
         let probation = ProbationStore(paths: paths)
         let restart: @Sendable (String) -> Void = { [weak self] reason in self?.requestRestart(reason) }
         var services: [any Service] = [ProbationService(store: probation, paths: paths, facts: facts, restart: restart, logger: logger)]
+        let params = ActiveParamsConfig(configuration.params)
+        let adminPage = { (telemetry: LiveTelemetryFeed, queue: TelemetryQueue?) in
+            self.adminPage(
+                configuration, facts: facts, params: params, probation: probation, telemetry: telemetry, queue: queue,
+                sessions: { relay?.sessions.count ?? 0 }, restart: restart)
+        }
         guard let mqtt = settings.mqtt, mqtt.enabled else {
             logger.notice("No enabled mqtt section: no acquisition and no telemetry uplink")
             if let relay { services.append(relay.link) }
+            if let page = adminPage(LiveTelemetryFeed(), nil) { services.append(page) }
             return (services, {})
         }
-        let params = ActiveParamsConfig(configuration.params)
         let sessions = relay?.sessions
         let pipeline = try await TelemetryPipeline.make(
             configuration: configuration, mqtt: mqtt, paths: paths, facts: facts, params: params, probation: probation,
@@ -122,7 +128,41 @@ public final class AgentRuntime: Sendable {
                     logger: logger))
         }
         if let relay { services.append(relay.link) }
+        if let page = adminPage(pipeline.sink.latest, pipeline.queue) { services.append(page) }
         return (services, { try? await pipeline.queue.close() })
+    }
+
+    /// The local admin page, when the settings enable it with a passkey; nil otherwise, or
+    /// when it cannot be set up (the agent runs on without it, and the log says why).
+    private func adminPage(
+        _ configuration: AgentConfiguration, facts: AgentFacts, params: ActiveParamsConfig, probation: ProbationStore,
+        telemetry: LiveTelemetryFeed, queue: TelemetryQueue?, sessions: @escaping @Sendable () -> Int,
+        restart: @escaping @Sendable (String) -> Void
+    ) -> AdminPageServer? {
+        guard let settings = configuration.settings.wifi?.adminPage, settings.enabled else { return nil }
+        guard !settings.passkey.isEmpty else {
+            logger.warning("wifi.admin_page is enabled without a passkey; the admin page is not served")
+            return nil
+        }
+        do {
+            let (certificate, made) = try AdminPageCertificate.loadOrMake(
+                stateDirectory: paths.stateDirectory, hostName: ProcessInfo.processInfo.hostName)
+            logger.notice(
+                made ? "Admin page certificate made" : "Admin page certificate",
+                metadata: ["listen": "\(settings.listen)", "sha256": "\(certificate.fingerprint)"])
+            let portal = PortalConfiguration(
+                paths: paths, current: configuration, params: params, facts: facts, probation: probation, reload: restart,
+                logger: logger)
+            return try AdminPageServer(
+                settings: settings, certificate: certificate,
+                sources: .init(
+                    configuration: configuration, facts: facts, editor: AdminPageEditor(configuration: configuration, portal: portal),
+                    telemetry: telemetry, queue: queue, sessions: sessions),
+                logger: logger)
+        } catch {
+            logger.error("The admin page cannot be served", metadata: ["error": "\(error)"])
+            return nil
+        }
     }
 
     /// The relay link of `tunnel`, with the sessions it serves and what drives it.

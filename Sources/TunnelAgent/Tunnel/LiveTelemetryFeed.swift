@@ -32,6 +32,11 @@ public final class LiveTelemetryFeed: Sendable {
         return records.map { .telemetry(ByteBuffer(string: "{\"ts\":\($0.timestamp),\"values\":{\($0.members)}}")) }
     }
 
+    /// The latest record of each kind, oldest first; the feed keeps them.
+    func newest() -> [TelemetryRecord] {
+        latest.withLockedValue { $0.values.sorted { $0.timestamp < $1.timestamp } }
+    }
+
     /// `soc` in `"soc":81.5,"current":-12.5`.
     static func firstKey(of members: String) -> String {
         guard members.hasPrefix("\""), let end = members.dropFirst().firstIndex(of: "\"") else { return members }
