@@ -42,7 +42,7 @@ def debs(tmp_path_factory):
     deb.refuse_foreign()  # before a long build
     first = deb.given_or_built(tmp_path_factory.mktemp("debs"))
     newer_version = deb.field(first["tunnel-agent"], "Version") + "+upgrade1"
-    newer = deb.build(tmp_path_factory.mktemp("newer-debs"), newer_version)
+    newer = deb.build(tmp_path_factory.mktemp("newer-debs"), newer_version, quick=True)
     return {"first": first, "newer": newer}
 
 
