@@ -6,9 +6,9 @@ runtime linked in: several minutes the first time). Installing needs root, and t
 never touch a tunnel-agent or tunnel-relay someone else installed: `refuse_foreign` stops
 them first, loudly.
 """
+import grp
 import os
 import pwd
-import grp
 import shutil
 import subprocess
 from pathlib import Path
