@@ -113,7 +113,8 @@ def test_a_technician_signs_in_sees_the_gateway_and_edits_its_settings(system, g
         return "soc" in browser.find_element(By.ID, "telemetry").text
     wait_for("telemetry on the status page", status_page_has_telemetry, timeout=30)
     page = browser.page_source
-    for shown in ["connected", "Records waiting", str(agent.settings), "Agent started", fingerprint]:
+    assert "<td>0 valid" not in page, "the BMS's sentences are counted"
+    for shown in ["connected", "Records waiting", "Sentences since the line opened", str(agent.settings), "Agent started", fingerprint]:
         assert shown in page, f"the status page shows {shown}"
     assert PASSKEY not in page and MQTT_PASSWORD not in page
 

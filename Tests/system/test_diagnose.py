@@ -142,6 +142,7 @@ def test_an_administrator_gets_the_bundle_through_the_relay_and_no_one_else_may(
         assert SECRETS[what].encode() not in everything, f"the {what} is in the bundle"
     assert b"relay connected: true" in contents["agent-status.txt"], contents["agent-status.txt"]
     assert b"records waiting:" in contents["queue.txt"], contents["queue.txt"]
+    assert b"BMS sentences since the line opened:" in contents["agent-status.txt"]
 
     audit = system.run("tunnel-relay", "audit", "--device", "pack-1", "--data-dir", system.relay_data)
     assert "device.diagnostics_requested" in audit and "device.diagnostics_received" in audit, audit

@@ -80,9 +80,16 @@ final class G1Poller: SerialTrafficObserver {
 
     func fromBMS(_ bytes: ByteBuffer) {
         let before = tap.version
-        let sentencesBefore = tap.sentences
+        let (sentencesBefore, invalidBefore) = (tap.sentences, tap.invalidLines)
         sink.append(tap.bmsBytes(bytes, at: Self.milliseconds()))
-        if tap.sentences != sentencesBefore { facts.update { $0.lastBMSSentence = Date() } }
+        let (sentences, invalid) = (tap.sentences, tap.invalidLines)
+        if sentences != sentencesBefore || invalid != invalidBefore {
+            facts.update {
+                if sentences != sentencesBefore { $0.lastBMSSentence = Date() }
+                $0.bmsSentences = sentences
+                $0.bmsInvalidLines = invalid
+            }
+        }
         if let version = tap.version, version != before {
             facts.update {
                 $0.bmsFirmware = version.firmware

@@ -94,6 +94,7 @@ enum AdminPageView {
                 ("Serial port", serial.enabled ? "\(serial.device) at \(serial.speed) baud" : "disabled"),
                 ("Line open", facts.serialOpen ? "yes" : "no"),
                 ("Last valid sentence", time(facts.lastBMSSentence)),
+                ("Sentences since the line opened", "\(facts.bmsSentences) valid, \(facts.bmsInvalidLines) invalid (noise, CRC errors)"),
                 ("BMS firmware", facts.bmsFirmware ?? "unknown"), ("BMS serial number", facts.bmsSerialNumber ?? "unknown"),
             ]))
             <h2>Uplink (MQTT)</h2>

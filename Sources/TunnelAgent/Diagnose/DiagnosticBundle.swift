@@ -136,6 +136,7 @@ struct DiagnosticBundle {
             broker connected: \(facts.brokerConnected)
             serial line open: \(facts.serialOpen)
             last valid BMS sentence: \(facts.lastBMSSentence.map { time.string(from: $0) } ?? "none since start")
+            BMS sentences since the line opened: \(facts.bmsSentences) valid, \(facts.bmsInvalidLines) invalid (noise, CRC errors)
             BMS firmware: \(facts.bmsFirmware ?? "unknown"), serial number \(facts.bmsSerialNumber ?? "unknown")
             configuration hash: \(facts.configurationHash)
             last refused portal configuration: \(facts.lastConfigurationRefusal ?? "none")

@@ -24,6 +24,10 @@ public final class AgentFacts: Sendable {
         public var brokerConnected = false
         /// When the BMS last sent a valid sentence.
         public var lastBMSSentence: Date?
+        /// Valid sentences from the BMS, and lines that were not (noise, CRC errors), since the
+        /// serial line was opened.
+        public var bmsSentences = 0
+        public var bmsInvalidLines = 0
     }
 
     private let state = NIOLockedValueBox(Snapshot())
