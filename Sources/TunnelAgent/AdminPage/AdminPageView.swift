@@ -100,7 +100,7 @@ enum AdminPageView {
             <h2>Uplink (MQTT)</h2>
             \(rows([
                 ("Broker", settings.mqtt.map { $0.enabled ? $0.uri : "disabled" } ?? "no mqtt section"),
-                ("Connected", facts.brokerConnected ? "yes" : "no"),
+                ("Connected", facts.brokerConnectedSince.map { "since \(time($0))" } ?? "no"),
                 ("Records waiting", status.queue.map { "\($0.count) (\($0.bytes) bytes)" } ?? "no queue"),
                 ("Oldest waiting", status.queue.map { time($0.oldest) } ?? "none"),
                 ("Dropped by the bounds", status.queue.map { "\($0.dropped)" } ?? "0"),
@@ -108,7 +108,7 @@ enum AdminPageView {
             <h2>Tunnel</h2>
             \(rows([
                 ("Relay", settings.tunnel?.relay ?? "no tunnel section"),
-                ("State", facts.relayConnected ? "connected" : "not connected"),
+                ("State", facts.relayConnectedSince.map { "connected since \(time($0))" } ?? "not connected"),
                 ("Sessions", "\(status.sessions)"),
                 ("Device certificate", facts.certificateSerial ?? "unknown"),
                 ("Certificate expires", time(facts.certificateNotAfter)),

@@ -131,9 +131,9 @@ struct DiagnosticBundle {
         let facts = running.facts.snapshot
         let time = ISO8601DateFormatter()
         return """
-            relay connected: \(facts.relayConnected)
+            relay connected: \(facts.relayConnected)\(facts.relayConnectedSince.map { " since " + time.string(from: $0) } ?? "")
             sessions running: \(running.sessions)
-            broker connected: \(facts.brokerConnected)
+            broker connected: \(facts.brokerConnected)\(facts.brokerConnectedSince.map { " since " + time.string(from: $0) } ?? "")
             serial line open: \(facts.serialOpen)
             last valid BMS sentence: \(facts.lastBMSSentence.map { time.string(from: $0) } ?? "none since start")
             BMS sentences since the line opened: \(facts.bmsSentences) valid, \(facts.bmsInvalidLines) invalid (noise, CRC errors)

@@ -10,7 +10,12 @@ public final class AgentFacts: Sendable {
         public var bmsSerialNumber: String?
         public var bmsHardware: String?
         /// True while the control connection to the relay is up.
-        public var relayConnected = false
+        public var relayConnected = false {
+            didSet { if relayConnected != oldValue { relayConnectedSince = relayConnected ? Date() : nil } }
+        }
+        /// Since when the control connection, and the MQTT connection, have been up.
+        public var relayConnectedSince: Date?
+        public var brokerConnectedSince: Date?
         /// True while the serial line is open.
         public var serialOpen = false
         /// SHA-256 (hex) of the settings.json and params_config.json in effect.
@@ -21,7 +26,9 @@ public final class AgentFacts: Sendable {
         public var certificateSerial: String?
         public var certificateNotAfter: Date?
         /// True while the MQTT connection is up (after CONNACK 0).
-        public var brokerConnected = false
+        public var brokerConnected = false {
+            didSet { if brokerConnected != oldValue { brokerConnectedSince = brokerConnected ? Date() : nil } }
+        }
         /// When the BMS last sent a valid sentence.
         public var lastBMSSentence: Date?
         /// Valid sentences from the BMS, and lines that were not (noise, CRC errors), since the
