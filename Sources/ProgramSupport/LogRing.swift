@@ -41,7 +41,7 @@ struct LogRingHandler: LogHandler {
     func log(event: LogEvent) {
         let merged = metadata.merging(event.metadata ?? [:]) { $1 }
         let details = merged.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
-        let time = ISO8601DateFormatter().string(from: Date())
+        let time = Date().formatted(.iso8601)
         ring.append("\(time) \(event.level) [\(label)] \(event.message)\(details.isEmpty ? "" : " " + details)")
     }
 }
