@@ -165,6 +165,7 @@ public final class MosquittoClient: Sendable {
         try Self.check(
             mosquitto_int_option(handle, MOSQ_OPT_SEND_MAXIMUM, Int32(clamping: options.maxInflight)),
             "allow \(options.maxInflight) messages in flight (1...65535)")
+        try Self.check(mosquitto_int_option(handle, MOSQ_OPT_TCP_NODELAY, options.noDelay ? 1 : 0), "set TCP_NODELAY")
         guard options.reconnectDelayMin >= 1, options.reconnectDelayMax >= options.reconnectDelayMin else {
             throw MosquittoError(
                 operation: "set the reconnect delay \(options.reconnectDelayMin)...\(options.reconnectDelayMax) s",

@@ -24,6 +24,10 @@ public struct MosquittoOptions: Sendable {
     /// The longest wait between reconnect attempts; libmosquitto's "exponential" backoff grows
     /// the wait quadratically from `reconnectDelayMin` (× 1, 4, 9, …) up to it.
     public let reconnectDelayMax: Int
+    /// Sends each packet at once (TCP_NODELAY) rather than holding small ones back until the
+    /// last is acknowledged: with Nagle's algorithm a request/answer exchange such as a firmware
+    /// chunk waits for the peer's delayed ACK, about 40 ms each time.
+    public let noDelay: Bool
 
     /// Certificate files for a TLS connection, all PEM.
     public struct TLS: Sendable {
@@ -44,7 +48,7 @@ public struct MosquittoOptions: Sendable {
     public init(
         host: String = "127.0.0.1", port: Int = 1883, clientID: String? = nil, cleanSession: Bool = true,
         username: String? = nil, password: String? = nil, tls: TLS? = nil, keepalive: Int = 60,
-        maxInflight: Int = 20, reconnectDelayMin: Int = 1, reconnectDelayMax: Int = 60
+        maxInflight: Int = 20, reconnectDelayMin: Int = 1, reconnectDelayMax: Int = 60, noDelay: Bool = true
     ) {
         self.host = host
         self.port = port
@@ -57,5 +61,6 @@ public struct MosquittoOptions: Sendable {
         self.maxInflight = maxInflight
         self.reconnectDelayMin = reconnectDelayMin
         self.reconnectDelayMax = reconnectDelayMax
+        self.noDelay = noDelay
     }
 }

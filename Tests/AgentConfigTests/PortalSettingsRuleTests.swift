@@ -46,6 +46,14 @@ final class PortalSettingsRuleTests: XCTestCase {
                 "$.tunnel: found a tunnel section on a gateway without one"), true)
         XCTAssertEqual(
             problems(AgentSettings(mqtt: Self.tlsBroker, portal: .init(rollbackGrace: 86_400))).map { String($0.prefix(8)) }, ["$.portal"])
+        // Updates over the air run code: the portal can neither switch them on nor change them.
+        XCTAssertEqual(
+            problems(AgentSettings(ota: .init(enabled: true), mqtt: Self.tlsBroker)).map { String($0.prefix(5)) }, ["$.ota"])
+        XCTAssertEqual(
+            problems(
+                AgentSettings(ota: .init(enabled: true, publicKey: ""), mqtt: Self.tlsBroker),
+                local: AgentSettings(ota: .init(enabled: true, publicKey: "/etc/tunnel-agent/ota-public.pem"), mqtt: Self.tlsBroker)
+            ).map { String($0.prefix(5)) }, ["$.ota"])
     }
 
     func testTheBrokerMovesOnlyOverTLSWithTheGatewaysOwnCA() {

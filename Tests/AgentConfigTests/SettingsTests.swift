@@ -49,7 +49,7 @@ final class SettingsTests: XCTestCase {
     func testVendorHardwareSectionsAreNoticedAsNotApplicableNeverAsProblems() {
         let report = ConfigFixtures.settings(Self.manualExample).report
         XCTAssertTrue(report.isValid)
-        XCTAssertEqual(report.noticePaths(.notApplicable), ["$.general", "$.wifi", "$.ota", "$.cellular"])
+        XCTAssertEqual(report.noticePaths(.notApplicable), ["$.general", "$.wifi", "$.cellular"])
         XCTAssertEqual(report.noticePaths(.unknownKey), [])
         XCTAssertTrue(report.notices[1].description.hasPrefix("$.wifi: not applicable on this gateway;"), report.notices[1].description)
     }

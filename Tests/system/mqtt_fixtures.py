@@ -153,6 +153,8 @@ class Broker:
             "log_dest stdout",
             "log_type all",
             "connection_messages true",
+            # As ThingsBoard's transport (Netty) does: no Nagle delay on small packets.
+            "set_tcp_nodelay true",
         ]
         if self.tls:
             lines += [f"cafile {self.tls['ca']}", f"certfile {self.tls['cert']}", f"keyfile {self.tls['key']}",
@@ -243,14 +245,17 @@ class Observer:
                     if (topic is None or t == topic) and (prefix is None or t.startswith(prefix))]
 
     def records(self, after=0.0):
-        """Every telemetry record received (after `after`, a time.time()), in arrival order."""
+        """Every telemetry record `{"ts", "values"}` received (after `after`, a time.time()), in
+        arrival order."""
         out = []
         for _, payload, at in self.snapshot(topic=TELEMETRY):
             if at < after:
                 continue
             body = json.loads(payload)
             for record in body if isinstance(body, list) else [body]:
-                out.append(record)
+                # The firmware reports (current_fw_*, fw_state) are flat telemetry, not records.
+                if "values" in record:
+                    out.append(record)
         return out
 
     def attributes(self):

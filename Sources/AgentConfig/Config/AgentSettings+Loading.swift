@@ -58,6 +58,12 @@ extension AgentSettings {
                 accessToken: $0.accessToken, clientID: $0.clientID, publishRate: $0.publishRate, sequenceKey: $0.sequenceKey,
                 queue: $0.queue, provision: $0.provision)
         }
+        let ota = ota.map {
+            OTA(
+                enabled: $0.enabled, serverCert: $0.serverCert, chunkSize: $0.chunkSize,
+                chunkIntervalMilliseconds: $0.chunkIntervalMilliseconds,
+                trialSeconds: $0.trialSeconds, publicKey: resolve($0.publicKey))
+        }
         return AgentSettings(
             general: general, wifi: wifi, ota: ota, cellular: cellular, can: can, serial: serial, mqtt: mqtt, tunnel: tunnel, portal: portal
         )
@@ -67,7 +73,7 @@ extension AgentSettings {
     /// gateway's own file sets.
     func withLocalOnlySections(of local: AgentSettings) -> AgentSettings {
         AgentSettings(
-            general: general, wifi: wifi, ota: ota, cellular: cellular, can: can, serial: serial, mqtt: mqtt, tunnel: local.tunnel,
+            general: general, wifi: wifi, ota: local.ota, cellular: cellular, can: can, serial: serial, mqtt: mqtt, tunnel: local.tunnel,
             portal: local.portal)
     }
 }

@@ -11,7 +11,6 @@ extension AgentSettings {
         "general":
             "connection switching, power saving and the SD card belong to the vendor's unit; the gateway's operating system owns its network",
         "wifi": "the gateway's operating system manages Wi-Fi; only admin_page applies (the agent serves it)",
-        "ota": "the agent is updated as a package, not over the air",
         "cellular": "the gateway's operating system manages the modem",
     ]
 
@@ -84,7 +83,13 @@ extension AgentSettings {
 
     static func readOTA(_ object: ConfigObjectReader) -> OTA {
         defer { object.finish() }
-        return OTA(enabled: object.bool("enabled", default: true), serverCert: object.string("server_cert", default: ""))
+        let defaults = OTA()
+        return OTA(
+            enabled: object.bool("enabled", default: defaults.enabled), serverCert: object.string("server_cert", default: ""),
+            chunkSize: object.integer("chunk_size", default: defaults.chunkSize, in: 1024...60_000),
+            chunkIntervalMilliseconds: object.integer("chunk_interval_ms", default: defaults.chunkIntervalMilliseconds, in: 0...60_000),
+            trialSeconds: object.integer("trial_seconds", default: defaults.trialSeconds, in: 30...3600),
+            publicKey: object.string("public_key", default: defaults.publicKey))
     }
 
     static func readCellular(_ object: ConfigObjectReader) -> Cellular {

@@ -97,16 +97,36 @@ extension AgentSettings {
         }
     }
 
-    /// `ota`: the vendor unit's over-the-air firmware updates. Not applicable on a gateway.
+    /// `ota`: firmware over the air, ThingsBoard's way: the agent replaces its own executable
+    /// with an image the portal assigns (`Firmware/`). Local-only: a push from the portal can
+    /// neither switch it on nor change it.
     public struct OTA: Sendable, Equatable {
-        /// Updates are accepted.
+        /// Updates are accepted. Without an `ota` section there are none.
         public let enabled: Bool
-        /// The update server's certificate type, for example "default".
+        /// The vendor unit's update server certificate type, for example "default"; not used here.
         public let serverCert: String
+        /// **Ours**: bytes asked for in one chunk; ThingsBoard sends each chunk as one MQTT message.
+        public let chunkSize: Int
+        /// **Ours**: milliseconds between one chunk's arrival and the next request, so telemetry
+        /// keeps its share of the link.
+        public let chunkIntervalMilliseconds: Int
+        /// **Ours**: seconds a new version has to come up, reach the broker and report UPDATED
+        /// before the previous one is put back.
+        public let trialSeconds: Int
+        /// **Ours**: an Ed25519 public key (PEM) every image must be signed with; empty accepts
+        /// any image whose checksum matches, and the log warns at start.
+        public let publicKey: String
 
-        public init(enabled: Bool = true, serverCert: String = "") {
+        public init(
+            enabled: Bool = true, serverCert: String = "", chunkSize: Int = 16_384, chunkIntervalMilliseconds: Int = 20,
+            trialSeconds: Int = 120, publicKey: String = ""
+        ) {
             self.enabled = enabled
             self.serverCert = serverCert
+            self.chunkSize = chunkSize
+            self.chunkIntervalMilliseconds = chunkIntervalMilliseconds
+            self.trialSeconds = trialSeconds
+            self.publicKey = publicKey
         }
     }
 

@@ -1,7 +1,7 @@
 /// What a settings.json pushed by the portal may change, against the gateway's own file. The
 /// portal is shared with customers: it may tune acquisition and the uplink, and move the
 /// broker only to one reached over TLS and verified with the gateway's own trust anchors. It
-/// never changes the local-only sections (`tunnel`, `portal`). Pure: the caller reads the files.
+/// never changes the local-only sections (`tunnel`, `portal`, `ota`: an update runs code). Pure: the caller reads the files.
 public enum PortalSettingsRule {
     /// The settings in effect for `pushed` (paths already resolved against the local file's
     /// folder) on a gateway whose own file is `local`: the pushed sections with the local-only
@@ -24,6 +24,14 @@ public enum PortalSettingsRule {
                     expected:
                         "no portal section, or the gateway's own unchanged: the portal section is local-only (the gateway's settings.json)")
             )
+        }
+        if let ota = pushed.ota, ota != local.ota {
+            problems.append(
+                .init(
+                    path: "$.ota", found: "an ota section different from the gateway's own",
+                    expected:
+                        "no ota section, or the gateway's own unchanged: the ota section is local-only (updates over the air run code on the gateway)"
+                ))
         }
         if let mqtt = pushed.mqtt { problems += brokerProblems(mqtt, local: local.mqtt) }
         let settings = pushed.withLocalOnlySections(of: local)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Logging
 import NIOCore
 import NIOPosix
@@ -38,10 +39,32 @@ public struct AgentCommand: AsyncParsableCommand {
 
         func run() async throws {
             LogSetup.bootstrap(level: logLevel)
-            let runtime = AgentRuntime(
-                paths: files.paths, defaults: files.defaults,
-                logger: Logger(label: "tunnel-agent"))
-            try await runtime.run()
+            let logger = Logger(label: "tunnel-agent")
+            let runtime = { AgentRuntime(paths: files.paths, defaults: files.defaults, logger: logger) }
+            // A child of the launcher runs the agent from its slot and launches nothing.
+            if FirmwareLauncher.runningSlot != nil {
+                if try await runtime().run() == .updateInstalled { throw ExitCode(FirmwareLauncher.relaunchStatus) }
+                return
+            }
+            try FileManager.default.createDirectory(atPath: files.paths.stateDirectory, withIntermediateDirectories: true)
+            let slots = FirmwareSlots(stateDirectory: files.paths.stateDirectory)
+            try FileManager.default.createDirectory(atPath: slots.root, withIntermediateDirectories: true)
+            let claim = try AgentLock(path: slots.root + "/launcher.lock")
+            let launcher = FirmwareLauncher(slots: slots, arguments: Array(CommandLine.arguments.dropFirst()), logger: logger)
+            // After a run of either kind the program starts again from the top (same process),
+            // so the next one begins with nothing of the last: threads, signal handling, files.
+            switch launcher.next() {
+            case .packaged:
+                guard try await runtime().run() == .updateInstalled else { return }
+            case .slot(let slot, let trial):
+                switch await launcher.supervise(slot, trial: trial) {
+                case .relaunch: break
+                case .exit(0): return
+                case .exit(let status): throw ExitCode(status)
+                }
+            }
+            withExtendedLifetime(claim) {}
+            throw FirmwareLauncher.startAgain()
         }
     }
 }

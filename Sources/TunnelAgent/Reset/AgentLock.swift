@@ -28,8 +28,12 @@ final class AgentLock {
     static func path(stateDirectory: String) -> String { stateDirectory + "/agent.lock" }
 
     /// Takes the lock without waiting, and writes this process's ID into it.
-    init(stateDirectory: String) throws {
-        let path = Self.path(stateDirectory: stateDirectory)
+    convenience init(stateDirectory: String) throws {
+        try self.init(path: Self.path(stateDirectory: stateDirectory))
+    }
+
+    /// Takes the lock file at `path` (the firmware launcher has one of its own).
+    init(path: String) throws {
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw Failure.unusable(path: path, reason: String(cString: strerror(errno))) }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {

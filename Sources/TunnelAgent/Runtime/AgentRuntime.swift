@@ -19,6 +19,16 @@ public final class AgentRuntime: Sendable {
     private let logger: Logger
     /// The reason a restart of the services was asked for, and the group to stop for it.
     private let restart = NIOLockedValueBox<(reason: String?, group: ServiceGroup?)>((nil, nil))
+    /// Set when a firmware update was installed: the process ends for the launcher to start it.
+    private let updateInstalled = NIOLockedValueBox(false)
+
+    /// Why `run()` returned.
+    public enum Ending: Sendable, Equatable {
+        /// SIGTERM or SIGINT.
+        case stopped
+        /// A firmware update is installed; the launcher starts it (`FirmwareLauncher`).
+        case updateInstalled
+    }
 
     /// The packaged settings a factory reset puts back (`FactoryReset`).
     private let defaults: String
@@ -29,7 +39,7 @@ public final class AgentRuntime: Sendable {
         self.logger = logger
     }
 
-    public func run() async throws {
+    public func run() async throws -> Ending {
         // The state folder is claimed once the files are known to be usable (a bad settings
         // file is reported as such), except when a factory reset waits: that comes first.
         var lock: AgentLock?
@@ -68,9 +78,16 @@ public final class AgentRuntime: Sendable {
             }
             await cleanup()
             try await group.shutdownGracefully()
-            guard let reason = restart.withLockedValue({ $0.reason }) else { return }
+            if updateInstalled.withLockedValue({ $0 }) { return .updateInstalled }
+            guard let reason = restart.withLockedValue({ $0.reason }) else { return .stopped }
             logger.notice("Agent services restarting", metadata: ["reason": "\(reason)"])
         }
+    }
+
+    /// Stops the services and ends `run()` for the launcher to start the installed update.
+    func requestUpdateRestart() {
+        updateInstalled.withLockedValue { $0 = true }
+        requestRestart("firmware update installed")
     }
 
     /// Stops the services and builds them again from the files.
@@ -112,7 +129,8 @@ public final class AgentRuntime: Sendable {
         let pipeline = try await TelemetryPipeline.make(
             configuration: configuration, mqtt: mqtt, paths: paths, facts: facts, params: params, probation: probation,
             demand: relay?.demand,
-            live: relay?.live, sessions: { sessions?.count ?? 0 }, restart: restart, logger: logger)
+            live: relay?.live, sessions: { sessions?.count ?? 0 }, restart: restart,
+            updateInstalled: { [weak self] in self?.requestUpdateRestart() }, logger: logger)
         relay?.diagnostics.use(queue: pipeline.queue)
         services += pipeline.services
         if settings.serial.enabled {

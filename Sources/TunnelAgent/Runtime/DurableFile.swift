@@ -34,6 +34,11 @@ enum DurableFile {
         }
         close(fd)
         guard rename(temporary, path) == 0 else { throw WriteError(path: path, operation: "rename", errorNumber: errno) }
+        syncFolder(of: path)
+    }
+
+    /// Flushes the folder that holds `path`, so a rename or a new link in it survives a power cut.
+    static func syncFolder(of path: String) {
         let folder = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "."
         let folderFD = open(folder.isEmpty ? "/" : folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if folderFD >= 0 {

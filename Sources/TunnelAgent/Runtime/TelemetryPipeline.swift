@@ -18,10 +18,11 @@ public struct TelemetryPipeline: Sendable {
     /// - Parameters:
     ///   - sessions: the number of Control Panel sessions running, for `agent.status`.
     ///   - restart: restarts the agent's services (a new settings.json, `agent.restart`).
+    ///   - updateInstalled: ends the agent for the launcher to start a firmware update.
     public static func make(
         configuration: AgentConfiguration, mqtt: AgentSettings.MQTT, paths: AgentPaths, facts: AgentFacts, params: ActiveParamsConfig,
         probation: ProbationStore? = nil, demand: TunnelDemand?, live: LiveTelemetryFeed? = nil, sessions: @escaping @Sendable () -> Int,
-        restart: @escaping @Sendable (String) -> Void, logger: Logger
+        restart: @escaping @Sendable (String) -> Void, updateInstalled: @escaping @Sendable () -> Void = {}, logger: Logger
     ) async throws -> TelemetryPipeline {
         guard let broker = BrokerAddress(uri: mqtt.uri) else { throw ValidationFailure("mqtt.uri \(mqtt.uri) is not mqtt://host:port") }
         let queue = try await TelemetryQueue.open(
@@ -34,10 +35,28 @@ public struct TelemetryPipeline: Sendable {
         let portal = PortalConfiguration(
             paths: paths, current: configuration, params: params, facts: facts, probation: probation ?? ProbationStore(paths: paths),
             reload: restart, logger: logger)
+        let firmware = FirmwareUpdater(
+            settings: configuration.settings.ota, stateDirectory: paths.stateDirectory, runningSlot: FirmwareLauncher.runningSlot,
+            installed: updateInstalled, logger: logger)
+        if let ota = configuration.settings.ota, ota.enabled {
+            if ota.publicKey.isEmpty {
+                logger.warning(
+                    "Updates over the air take any image whose checksum matches: whoever can assign firmware in the portal can run code here; set ota.public_key"
+                )
+            } else {
+                do {
+                    _ = try FirmwareImageCheck.publicKey(ota.publicKey)
+                } catch {
+                    logger.error("Updates over the air will fail", metadata: ["reason": "\(error)"])
+                }
+            }
+        }
         let uplink = MQTTUplink(
             settings: mqtt, broker: broker,
             clientID: mqtt.clientID.isEmpty ? "tunnel-agent-\(ProcessInfo.processInfo.hostName)" : mqtt.clientID,
-            credentialsPath: paths.credentials, queue: queue, committed: committed, facts: facts, rpc: rpc, portal: portal, logger: logger)
+            credentialsPath: paths.credentials, queue: queue, committed: committed, facts: facts, rpc: rpc, portal: portal,
+            firmware: firmware,
+            logger: logger)
         return TelemetryPipeline(
             sink: sink, queue: queue, services: [QueueWriter(sink: sink, queue: queue, committed: committed, logger: logger), uplink])
     }

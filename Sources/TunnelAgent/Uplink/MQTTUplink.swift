@@ -20,6 +20,7 @@ public final class MQTTUplink: Service, Sendable {
     private let facts: AgentFacts
     private let rpc: AgentRPC
     private let portal: PortalConfiguration
+    private let firmware: FirmwareUpdater
     private let logger: Logger
     private let state: NIOLockedValueBox<State>
 
@@ -36,7 +37,8 @@ public final class MQTTUplink: Service, Sendable {
 
     init(
         settings: AgentSettings.MQTT, broker: BrokerAddress, clientID: String, credentialsPath: String, queue: TelemetryQueue,
-        committed: WakeSignal, facts: AgentFacts, rpc: AgentRPC, portal: PortalConfiguration, logger: Logger
+        committed: WakeSignal, facts: AgentFacts, rpc: AgentRPC, portal: PortalConfiguration, firmware: FirmwareUpdater,
+        logger: Logger
     ) {
         self.settings = settings
         self.broker = broker
@@ -47,6 +49,7 @@ public final class MQTTUplink: Service, Sendable {
         self.facts = facts
         self.rpc = rpc
         self.portal = portal
+        self.firmware = firmware
         self.logger = logger
         self.state = NIOLockedValueBox(
             State(
@@ -125,6 +128,13 @@ public final class MQTTUplink: Service, Sendable {
                 await self.sendAttributesPeriodically(client)
                 return nil
             }
+            group.addTask {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .seconds(1))
+                    await self.firmware.tick()
+                }
+                return nil
+            }
             let end = await group.next() ?? nil
             group.cancelAll()
             return end
@@ -167,6 +177,7 @@ public final class MQTTUplink: Service, Sendable {
                 facts.update { $0.brokerConnected = true }
                 logger.info("MQTT connected", metadata: ["broker": "\(broker)"])
                 subscribeAndAsk(client)
+                await firmware.connected(client)
                 for status in portal.unreportedRollbacks() {
                     _ = try? client.publish(topic: ThingsBoardTopic.attributes, payload: status, qos: 1)
                 }
@@ -184,8 +195,10 @@ public final class MQTTUplink: Service, Sendable {
             case .disconnected(let code, let reason):
                 state.withLockedValue { $0.connected = false }
                 facts.update { $0.brokerConnected = false }
+                await firmware.disconnected()
                 if code != 0 { logger.warning("MQTT connection lost", metadata: ["broker": "\(broker)", "reason": "\(reason)"]) }
             case .published(let messageID):
+                await firmware.acknowledged(messageID)
                 guard let done = state.withLockedValue({ $0.publisher.acknowledged(messageID) }) else { continue }
                 do {
                     try await queue.remove(from: done.first, through: done.last)
@@ -208,14 +221,17 @@ public final class MQTTUplink: Service, Sendable {
     /// After every CONNACK (the server keeps no session): subscribe, and ask for the shared attributes.
     private func subscribeAndAsk(_ client: MosquittoClient) {
         do {
-            for topic in [ThingsBoardTopic.attributes, ThingsBoardTopic.attributeResponses, ThingsBoardTopic.rpcRequests] {
+            for topic in [
+                ThingsBoardTopic.attributes, ThingsBoardTopic.attributeResponses, ThingsBoardTopic.rpcRequests, FirmwareTopic.responses,
+                FirmwareTopic.errors,
+            ] {
                 _ = try client.subscribe(topic, qos: 1)
             }
             let id = state.withLockedValue { state -> Int in
                 defer { state.nextRequestID += 1 }
                 return state.nextRequestID
             }
-            let keys = PortalConfiguration.settingsKey + "," + PortalConfiguration.paramsKey
+            let keys = ([PortalConfiguration.settingsKey, PortalConfiguration.paramsKey] + FirmwareTarget.keys).joined(separator: ",")
             _ = try client.publish(
                 topic: ThingsBoardTopic.attributeRequest(id), payload: UplinkJSON.text(SharedAttributesRequest(sharedKeys: keys)), qos: 1)
             try sendAttributes(client)
@@ -225,6 +241,10 @@ public final class MQTTUplink: Service, Sendable {
     }
 
     private func handleMessage(_ client: MosquittoClient, topic: String, payload: [UInt8]) async {
+        if topic.hasPrefix(FirmwareTopic.responsePrefix) || topic == FirmwareTopic.errors {
+            await firmware.message(topic: topic, payload: payload)
+            return
+        }
         if topic.hasPrefix(ThingsBoardTopic.rpcRequestPrefix) {
             let id = String(topic.dropFirst(ThingsBoardTopic.rpcRequestPrefix.count))
             let (answer, afterwards) = await rpc.answer(id: id, payload: payload)
@@ -244,6 +264,7 @@ public final class MQTTUplink: Service, Sendable {
         // An update carries the changed keys; a response carries them under "shared".
         let isResponse = topic != ThingsBoardTopic.attributes
         let attributes = isResponse ? (json["shared"] ?? .object([])) : json
+        await firmware.attributes(attributes, isResponse: isResponse)
         let (outcomes, afterwards) = portal.apply(attributes, isResponse: isResponse)
         for (file, outcome) in outcomes {
             if let status = PortalConfiguration.statusAttribute(file: file, outcome: outcome) {
