@@ -83,6 +83,8 @@ def test_a_signed_update_goes_from_the_shared_attributes_to_the_new_version_repo
     assert len(children) == 1 and os.getppid() != children[0]
     assert not (state / "firmware" / "trial.json").exists(), "the trial is confirmed"
     assert os.readlink(state / "firmware" / "current").startswith("images/")
+    status = system.run("tunnel-agent", "status", "--state-dir", state, "--config", agent.settings)
+    assert f"version: {NEW_VERSION}, installed over the air" in status, status
     flowing(portal, time.time())
     during = [r for r in portal.telemetry_records(after=assigned_at)]
     assert during, "telemetry kept flowing during the update"

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import ProgramSupport
 
 #if canImport(Glibc)
     import Glibc
@@ -128,6 +129,17 @@ struct FirmwareSlots: Sendable {
         DurableFile.syncFolder(of: currentLink)
         try? FileManager.default.removeItem(atPath: trialPath)
         if trial.slot != trial.previous { try? FileManager.default.removeItem(atPath: images + "/" + trial.slot) }
+    }
+
+    /// One line on the version that runs and the last update, for `tunnel-agent status`.
+    var summary: String {
+        var text = "version: the package's (\(ProductVersion.number))"
+        if let name = currentName, let slot = slot(name) {
+            text = "version: \(slot.manifest.version), installed over the air (\(slot.executable))"
+        }
+        if let trial { text += "; on trial until \(Date(timeIntervalSince1970: trial.deadline).formatted(.iso8601))" }
+        if let outcome { text += "; last update \(outcome.version): \(outcome.state) \(outcome.error ?? "")" }
+        return text
     }
 
     /// An assignment that failed before any install (download, checksum, image checks).
