@@ -46,9 +46,12 @@ public struct AgentCommand: AsyncParsableCommand {
                 if try await runtime().run() == .updateInstalled { throw ExitCode(FirmwareLauncher.relaunchStatus) }
                 return
             }
-            try FileManager.default.createDirectory(atPath: files.paths.stateDirectory, withIntermediateDirectories: true)
             let slots = FirmwareSlots(stateDirectory: files.paths.stateDirectory)
-            try FileManager.default.createDirectory(atPath: slots.root, withIntermediateDirectories: true)
+            // Nothing installed over the air: no launcher, nothing written before the files are checked.
+            guard FileManager.default.fileExists(atPath: slots.root) else {
+                guard try await runtime().run() == .updateInstalled else { return }
+                throw FirmwareLauncher.startAgain()
+            }
             let claim = try AgentLock(path: slots.root + "/launcher.lock")
             let launcher = FirmwareLauncher(slots: slots, arguments: Array(CommandLine.arguments.dropFirst()), logger: logger)
             // After a run of either kind the program starts again from the top (same process),
