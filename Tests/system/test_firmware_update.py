@@ -186,13 +186,15 @@ def bad_image(case, bin_dir, folder):
         return bytes(patched), {}, "another machine"
     if case == "not an executable":
         return b"#!/bin/sh\nexit 0\n" * 100, {}, "not a Linux executable"
+    if case == "does not start":
+        return copy_of("false", folder), {}, "failed to start"
     if case == "CRC32 mismatch":
         return image, {"algorithm": "CRC32", "checksum_text": "1234"}, "checksum mismatch"
     raise AssertionError(case)
 
 
 @pytest.mark.parametrize("case", ["another device type", "checksum mismatch", "CRC32 mismatch", "truncated download",
-                                  "another machine", "not an executable"])
+                                  "another machine", "not an executable", "does not start"])
 def test_a_bad_image_fails_with_its_reason_and_the_running_version_stays(system, bin_dir, case):
     broker = system.broker()
     image, options, reason = bad_image(case, bin_dir, system.folder)
@@ -206,6 +208,7 @@ def test_a_bad_image_fails_with_its_reason_and_the_running_version_stays(system,
     assert "UPDATING" not in portal.states()
     assert not (state / "firmware" / "current").exists()
     assert not list((state / "firmware" / "download").glob("*")), "the download was removed"
+    assert not (state / "firmware" / "images" / ".incoming").exists(), "nothing half-installed is left"
     assert agent.alive() and agent.pid == pid and not slot_processes(state)
     flowing(portal, time.time())
     if case == "another device type":

@@ -93,7 +93,12 @@ struct FirmwareSlots: Sendable {
         }
         try FirmwareRecordFile.write(
             FirmwareManifest(title: target.title, version: target.version, installedAt: now), to: incoming + "/manifest.json")
-        try await check(incoming + "/tunnel-agent")
+        do {
+            try await check(incoming + "/tunnel-agent")
+        } catch {
+            try? files.removeItem(atPath: incoming)
+            throw error
+        }
         if name != currentName { try? files.removeItem(atPath: folder) }
         if !files.fileExists(atPath: folder) { try files.moveItem(atPath: incoming, toPath: folder) }
         DurableFile.syncFolder(of: folder)
