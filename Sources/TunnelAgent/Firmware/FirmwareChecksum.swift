@@ -12,9 +12,13 @@ enum FirmwareChecksum {
 
     /// Whether the file at `path` has `expected` as its `algorithm` checksum.
     static func matches(file path: String, algorithm: FirmwareChecksumAlgorithm, expected: String) throws -> Bool {
-        accepted(try digest(file: path, algorithm: algorithm), algorithm: algorithm).contains {
-            $0.caseInsensitiveCompare(expected.trimmingCharacters(in: .whitespaces)) == .orderedSame
-        }
+        contains(accepted(try digest(file: path, algorithm: algorithm), algorithm: algorithm), expected)
+    }
+
+    /// Whether `expected` is one of `texts`, letter case and surrounding blanks aside.
+    static func contains(_ texts: [String], _ expected: String) -> Bool {
+        let expected = expected.trimmingCharacters(in: .whitespaces)
+        return texts.contains { $0.caseInsensitiveCompare(expected) == .orderedSame }
     }
 
     /// The file's digest bytes (for CRC-32 the value, big-endian).
