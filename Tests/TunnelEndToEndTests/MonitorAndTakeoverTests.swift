@@ -71,7 +71,7 @@ final class MonitorAndTakeoverTests: XCTestCase {
             try await monitor.waitUntilConnected()
             monitors.append((monitor, channel))
         }
-        XCTAssertEqual(agent.sessions.count, 3, "one port, three sessions")
+        try await waitUntil("one port, three sessions") { agent.sessions.count == 3 }
 
         try await controlChannel.writeAndFlush(TunnelMessage.serialData(ByteBuffer(string: "BV1,?,4F\r\n")))
         let request = try await bms.collector.wait(forCount: 10)
