@@ -56,11 +56,11 @@ public final class MQTTUplink: Service, Sendable {
     var baseOptions: MosquittoOptions {
         MosquittoOptions(
             host: broker.host, port: broker.port, clientID: clientID, cleanSession: true,
-            tls: broker.usesTLS
+            tls: settings.usesTLS
                 ? .init(
                     caFile: settings.ca.isEmpty ? "/etc/ssl/certs/ca-certificates.crt" : settings.ca,
-                    certificateFile: FileManager.default.fileExists(atPath: settings.cliCert) ? settings.cliCert : nil,
-                    keyFile: FileManager.default.fileExists(atPath: settings.cliKey) ? settings.cliKey : nil)
+                    certificateFile: settings.cliCert.isEmpty ? nil : settings.cliCert,
+                    keyFile: settings.cliKey.isEmpty ? nil : settings.cliKey)
                 : nil,
             keepalive: 30, maxInflight: Self.window, reconnectDelayMin: 1, reconnectDelayMax: 30)
     }
@@ -74,6 +74,11 @@ public final class MQTTUplink: Service, Sendable {
     }
 
     public func run() async throws {
+        guard transportUsable() else {
+            // Stopped for an operator; the queue keeps filling (within its bounds) meanwhile.
+            try? await gracefulShutdown()
+            return
+        }
         guard let credentials = await credentials() else {
             // Stopped for an operator; the queue keeps filling (within its bounds) meanwhile.
             try? await gracefulShutdown()
@@ -90,7 +95,9 @@ public final class MQTTUplink: Service, Sendable {
             let end: ClientEnd?
             do {
                 try client.start()
-                logger.info("MQTT uplink started", metadata: ["broker": "\(broker)", "credentials": "\(credentials.source)"])
+                logger.info(
+                    "MQTT uplink started",
+                    metadata: ["broker": "\(broker)", "tls": "\(settings.usesTLS)", "credentials": "\(credentials.source)"])
                 end = await cancelWhenGracefulShutdown { await self.serve(client) }
             } catch {
                 logger.warning("MQTT client could not start", metadata: ["broker": "\(broker)", "error": "\(error)"])
@@ -129,6 +136,23 @@ public final class MQTTUplink: Service, Sendable {
             group.cancelAll()
             return end
         }
+    }
+
+    /// False, with an error naming the file, when a configured client certificate or key
+    /// cannot be read: never a silent fallback to an anonymous connection. Warns of cleartext.
+    private func transportUsable() -> Bool {
+        let problems = settings.fileProblems()
+        for problem in problems {
+            logger.error(
+                "MQTT uplink stopped: a configured client certificate file cannot be used",
+                metadata: ["setting": "\(problem.path)", "problem": "\(problem.found)", "expected": "\(problem.expected)"])
+        }
+        if problems.isEmpty && !settings.usesTLS {
+            logger.warning(
+                "MQTT uplink in cleartext: credentials and telemetry travel unencrypted",
+                metadata: ["broker": "\(broker)", "hint": "mqtts:// or port 8883 uses TLS"])
+        }
+        return problems.isEmpty
     }
 
     /// The credentials to connect with, provisioning first when needed; nil when an operator must act.
