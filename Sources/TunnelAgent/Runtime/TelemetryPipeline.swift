@@ -36,7 +36,8 @@ public struct TelemetryPipeline: Sendable {
             reload: restart, logger: logger)
         let uplink = MQTTUplink(
             settings: mqtt, broker: broker,
-            clientID: mqtt.clientID.isEmpty ? "tunnel-agent-\(ProcessInfo.processInfo.hostName)" : mqtt.clientID,
+            clientID: try MQTTClientIdentifier.resolve(
+                configured: mqtt.clientID, hostName: ProcessInfo.processInfo.hostName, path: paths.clientIdentifier),
             credentialsPath: paths.credentials, queue: queue, committed: committed, facts: facts, rpc: rpc, portal: portal, logger: logger)
         return TelemetryPipeline(
             sink: sink, queue: queue, services: [QueueWriter(sink: sink, queue: queue, committed: committed, logger: logger), uplink])
