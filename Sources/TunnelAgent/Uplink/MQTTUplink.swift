@@ -346,7 +346,7 @@ public final class MQTTUplink: Service, Sendable {
         let facts = facts.snapshot
         let attributes = ClientAttributes(
             agentVersion: AgentCommand.version, configHash: facts.configurationHash, firmwareVersion: facts.bmsFirmware,
-            serialNumber: facts.bmsSerialNumber, hardwareType: facts.bmsHardware)
+            serialNumber: facts.bmsSerialNumber, hardwareType: facts.bmsHardware, texts: facts.bmsTexts)
         _ = try client.publish(topic: ThingsBoardTopic.attributes, payload: UplinkJSON.text(attributes), qos: 1)
     }
 }
