@@ -11,17 +11,17 @@ import ServiceLifecycle
 /// when it has a provision key and no credentials. A broker that refuses the credentials
 /// stops the uplink with an error an operator can act on; everything else is retried.
 public final class MQTTUplink: Service, Sendable {
-    private let settings: AgentSettings.MQTT
+    let settings: AgentSettings.MQTT
     private let broker: BrokerAddress
     private let clientID: String
     private let credentialsPath: String
-    private let queue: TelemetryQueue
-    private let committed: WakeSignal
+    let queue: TelemetryQueue
+    let committed: WakeSignal
     private let facts: AgentFacts
     private let rpc: AgentRPC
     private let portal: PortalConfiguration
-    private let logger: Logger
-    private let state: NIOLockedValueBox<State>
+    let logger: Logger
+    let state: NIOLockedValueBox<State>
 
     struct State {
         var publisher: TelemetryPublisher
@@ -29,6 +29,10 @@ public final class MQTTUplink: Service, Sendable {
         /// Counts connections, so a batch read before a reconnect is not sent after it.
         var generation = 0
         var nextRequestID = 1
+        /// The session limits of this connection (MQTTUplink+Telemetry.swift).
+        var limits = LimitsState.asking(since: 0, requestID: 0)
+        /// Paces telemetry within the limits; what was sent stays counted across reconnects.
+        var pacer = TelemetryPacer(limits: .conservative, publishRate: 0)
     }
 
     /// Messages in flight at once: ThingsBoard allows about 100 per device; a few tens stay well below.
@@ -183,14 +187,19 @@ public final class MQTTUplink: Service, Sendable {
         for await event in client.events {
             switch event {
             case .connected(0, _):
-                state.withLockedValue {
-                    $0.connected = true
-                    $0.generation += 1
-                    $0.publisher.restart()
+                let now = Self.now
+                let generation = state.withLockedValue { state -> Int in
+                    state.connected = true
+                    state.generation += 1
+                    // libmosquitto sends its unacknowledged copies again at once: they count.
+                    for cost in state.publisher.restart() { state.pacer.record(cost, at: now) }
+                    return state.generation
                 }
+                rpc.connectionStarted()
                 facts.update { $0.brokerConnected = true }
                 logger.info("MQTT connected", metadata: ["broker": "\(broker)"])
                 subscribeAndAsk(client)
+                askSessionLimits(client, generation: generation)
                 for status in portal.unreportedRollbacks() {
                     _ = try? client.publish(topic: ThingsBoardTopic.attributes, payload: status, qos: 1)
                 }
@@ -210,7 +219,14 @@ public final class MQTTUplink: Service, Sendable {
                 facts.update { $0.brokerConnected = false }
                 if code != 0 { logger.warning("MQTT connection lost", metadata: ["broker": "\(broker)", "reason": "\(reason)"]) }
             case .published(let messageID):
-                guard let done = state.withLockedValue({ $0.publisher.acknowledged(messageID) }) else { continue }
+                let now = Self.now
+                let acknowledgement = state.withLockedValue { state in
+                    let acknowledgement = state.publisher.acknowledge(messageID)
+                    // Attributes, RPC answers, requests: counted when acknowledged, never held back.
+                    if acknowledgement == .other { state.pacer.record(.other, at: now) }
+                    return acknowledgement
+                }
+                guard case .done(let done) = acknowledgement else { continue }
                 do {
                     try await queue.remove(from: done.first, through: done.last)
                 } catch {
@@ -218,6 +234,7 @@ public final class MQTTUplink: Service, Sendable {
                 }
                 committed.signal()
             case .message(let topic, let payload):
+                if handleLimitsMessage(topic: topic, payload: payload) { continue }
                 await handleMessage(client, topic: topic, payload: payload)
             case .subscribed(_, let granted):
                 if granted.contains(0x80) { logger.warning("MQTT broker refused a subscription", metadata: ["granted": "\(granted)"]) }
@@ -279,57 +296,6 @@ public final class MQTTUplink: Service, Sendable {
             // Already shutting down: the stored files are read at the next start; a restart now
             // would turn a SIGTERM into a restart.
             if !Task.isCancelled { afterwards() }
-        }
-    }
-
-    // MARK: Telemetry
-
-    private func pump(_ client: MosquittoClient) async {
-        let rate = Double(settings.publishRate)
-        var windowStart = ContinuousClock.now
-        var sentInWindow = 0
-        while !Task.isCancelled {
-            let (ready, cursor, generation) = state.withLockedValue {
-                ($0.connected && $0.publisher.hasRoom, $0.publisher.cursor, $0.generation)
-            }
-            guard ready else {
-                await committed.wait()
-                continue
-            }
-            let records: [QueuedRecord]
-            do {
-                records = try await queue.oldest(after: cursor, limit: TelemetryPublisher.maxRecordsPerMessage)
-            } catch {
-                logger.error("Telemetry queue unreadable", metadata: ["error": "\(error)"])
-                try? await Task.sleep(for: .seconds(1))
-                continue
-            }
-            guard !records.isEmpty else {
-                await committed.wait()
-                continue
-            }
-            let count = state.withLockedValue { state -> Int in
-                guard state.generation == generation, state.publisher.cursor == cursor else { return 0 }
-                let (payload, used) = state.publisher.payload(for: records)
-                // Recorded under the lock before the PUBACK can be handled.
-                guard let messageID = try? client.publish(topic: ThingsBoardTopic.telemetry, payload: payload, qos: 1) else { return 0 }
-                state.publisher.sent(used, messageID: messageID)
-                return used.count
-            }
-            guard count > 0 else {
-                // Not sent (a reconnect overtook the batch, or libmosquitto refused it): not a busy loop.
-                try? await Task.sleep(for: .milliseconds(50))
-                continue
-            }
-            guard rate > 0 else { continue }
-            // Pacing: no more than `publish_rate` records in any second.
-            sentInWindow += count
-            let due = windowStart + .milliseconds(Int(Double(sentInWindow) / rate * 1000))
-            if due > .now { try? await Task.sleep(until: due, clock: .continuous) }
-            if ContinuousClock.now - windowStart > .seconds(1) {
-                windowStart = .now
-                sentInWindow = 0
-            }
         }
     }
 

@@ -106,3 +106,11 @@ struct RPCErrorAnswer: Encodable {
 
     let error: Body
 }
+
+/// A client-side RPC request, e.g. `{"method":"getSessionLimits","params":{}}`.
+struct ClientRPCRequest: Encodable {
+    struct NoParams: Encodable {}
+
+    let method: String
+    let params = NoParams()
+}
