@@ -117,10 +117,10 @@ final class CANDecodingTests: XCTestCase {
         // 0x19B50001: 0x8C → 3.40 V, 0x96 → 3.50 V, 0x91 → 3.45 V; total 0x000186A0 = 100000 → 1000.00 V with
         // D3 = bits 8–15 (0x86), D4 = bits 0–7 (0xA0), D5 = bits 24–31 (0x00), D6 = bits 16–23 (0x01).
         let voltage = frame(0x19B5_0001, [0x8C, 0x96, 0x91, 0x86, 0xA0, 0x00, 0x01, 0x00])
-        XCTAssertEqual(voltage["minCellVoltage"], TelemetryValue(key: "minCellVoltage", value: .number(3.4), units: "V"))
+        XCTAssertEqual(voltage["minCellVoltage"], TelemetryValue(key: "minCellVoltage", value: .number(3.4), units: "V", isDecimal: true))
         XCTAssertEqual(voltage["maxCellVoltage"]?.value, .number(3.5))
         XCTAssertEqual(voltage["avgCellVoltage"]?.value, .number(3.45))
-        XCTAssertEqual(voltage["packVoltage"], TelemetryValue(key: "packVoltage", value: .number(1000), units: "V"))
+        XCTAssertEqual(voltage["packVoltage"], TelemetryValue(key: "packVoltage", value: .number(1000), units: "V", isDecimal: true))
         // 0x187B in the low word only: 62.67 V, as CV1 gives it.
         XCTAssertEqual(frame(0x19B5_0001, [0, 0, 0, 0x18, 0x7B, 0x00, 0x00, 0])["packVoltage"]?.value, .number(62.67))
 
@@ -138,7 +138,7 @@ final class CANDecodingTests: XCTestCase {
 
         // 0x19B50500: current 0xFF83 = -125 → -12.5 A; charge 0x01F4 = 500 → 50.0 Ah; SOC 80 %, SOH 100 %.
         let soc = frame(0x19B5_0500, [0xFF, 0x83, 0x01, 0xF4, 0, 0, 80, 100])
-        XCTAssertEqual(soc["current"], TelemetryValue(key: "current", value: .number(-12.5), units: "A"))
+        XCTAssertEqual(soc["current"], TelemetryValue(key: "current", value: .number(-12.5), units: "A", isDecimal: true))
         XCTAssertEqual(soc["charge"]?.value, .number(50))
         XCTAssertEqual(soc["soc"]?.value, .number(80))
         XCTAssertEqual(soc["soh"]?.value, .number(100))

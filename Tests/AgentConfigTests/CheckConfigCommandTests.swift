@@ -56,7 +56,10 @@ final class CheckConfigCommandTests: XCTestCase {
     }
 
     func testTheManualsOwnExampleIsValidWithoutATunnelAndAPollThatChangesTheBMSIsNot() throws {
+        // The example names the vendor unit's /spiffs files; here they are beside it.
         let vendor = SettingsTests.manualExample.replacingOccurrences(of: ",\n  \(ConfigFixtures.tunnel)", with: "")
+            .replacingOccurrences(of: "/spiffs/", with: "")
+        for file in ["cli_key.pem", "cli_cert.pem"] { _ = try ConfigFixtures.write("PEM", to: file, in: folder) }
         let manual = try ConfigFixtures.write(vendor, to: "vendor-settings.json", in: folder)
         let outcome = ConfigFilesReport.check(settings: manual, params: params)
         XCTAssertTrue(outcome.valid, outcome.text)
@@ -96,5 +99,27 @@ final class CheckConfigCommandTests: XCTestCase {
         let output = pipe.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         return (process.terminationStatus, String(decoding: output, as: UTF8.self))
+    }
+
+    func testAClientCertificateThatCannotBeReadIsAProblemNamingTheFile() throws {
+        // The manual's example as the vendor ships it names /spiffs files this gateway does not have.
+        let vendor = SettingsTests.manualExample.replacingOccurrences(of: ",\n  \(ConfigFixtures.tunnel)", with: "")
+        let outcome = ConfigFilesReport.check(settings: try ConfigFixtures.write(vendor, to: "vendor.json", in: folder), params: params)
+        XCTAssertFalse(outcome.valid)
+        XCTAssertTrue(
+            outcome.text.contains("problem: $.mqtt.cli_cert: found no readable file at /spiffs/cli_cert.pem, expected a readable PEM file"),
+            outcome.text)
+        XCTAssertTrue(outcome.text.contains("problem: $.mqtt.cli_key: found no readable file at /spiffs/cli_key.pem"), outcome.text)
+
+        let keyOnly = try ConfigFixtures.write(
+            #"{"mqtt": {"uri": "mqtts://broker:8883", "cli_key": "key.pem"}}"#, to: "key-only.json", in: folder)
+        _ = try ConfigFixtures.write("PEM", to: "key.pem", in: folder)
+        let half = ConfigFilesReport.check(settings: keyOnly, params: params)
+        XCTAssertFalse(half.valid)
+        XCTAssertTrue(half.text.contains("problem: $.mqtt.cli_cert: found nothing, expected a PEM file path: cli_key is set"), half.text)
+
+        let disabled = try ConfigFixtures.write(
+            #"{"mqtt": {"enabled": false, "cli_cert": "/nowhere/c.pem", "cli_key": "/nowhere/k.pem"}}"#, to: "off.json", in: folder)
+        XCTAssertTrue(ConfigFilesReport.check(settings: disabled, params: params).valid, "a disabled uplink reads no files")
     }
 }

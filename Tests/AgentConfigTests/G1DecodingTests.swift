@@ -25,8 +25,8 @@ final class G1DecodingTests: XCTestCase {
     func testCV1GivesPackVoltageAndSignedCurrent() throws {
         // 0x187B = 6267 → 62.67 V; 0xFF83 as int16 = -125 → -12.5 A.
         let values = try decode("CV1,0000187B,FF83,,,,,,,,,C4")
-        XCTAssertEqual(values["packVoltage"], TelemetryValue(key: "packVoltage", value: .number(62.67), units: "V"))
-        XCTAssertEqual(values["current"], TelemetryValue(key: "current", value: .number(-12.5), units: "A"))
+        XCTAssertEqual(values["packVoltage"], TelemetryValue(key: "packVoltage", value: .number(62.67), units: "V", isDecimal: true))
+        XCTAssertEqual(values["current"], TelemetryValue(key: "current", value: .number(-12.5), units: "A", isDecimal: true))
         XCTAssertEqual(values.count, 2)
     }
 
@@ -34,7 +34,7 @@ final class G1DecodingTests: XCTestCase {
         // 0x10 = 16 cells; 0x8C = 140 → 3.40 V, 0x96 = 150 → 3.50 V, 0x91 = 145 → 3.45 V; 0x1888 = 6280 → 62.80 V.
         let values = decode("BV1", ["10", "8C", "96", "91", "00001888", ""])
         XCTAssertEqual(values["cellCount"]?.value, .number(16))
-        XCTAssertEqual(values["minCellVoltage"], TelemetryValue(key: "minCellVoltage", value: .number(3.4), units: "V"))
+        XCTAssertEqual(values["minCellVoltage"], TelemetryValue(key: "minCellVoltage", value: .number(3.4), units: "V", isDecimal: true))
         XCTAssertEqual(values["maxCellVoltage"]?.value, .number(3.5))
         XCTAssertEqual(values["avgCellVoltage"]?.value, .number(3.45))
         XCTAssertEqual(values["packVoltage"]?.value, .number(62.8))
@@ -70,16 +70,16 @@ final class G1DecodingTests: XCTestCase {
         let bb1 = decode("BB1", ["10", "00", "FF", "80", "", "8C"])
         XCTAssertEqual(bb1["minBalancingRate"]?.value, .number(0))
         XCTAssertEqual(bb1["maxBalancingRate"]?.value, .number(100))
-        XCTAssertEqual(bb1["avgBalancingRate"], TelemetryValue(key: "avgBalancingRate", value: .number(50.2), units: "%"))
+        XCTAssertEqual(bb1["avgBalancingRate"], TelemetryValue(key: "avgBalancingRate", value: .number(50.2), units: "%", isDecimal: true))
         XCTAssertEqual(bb1["balancingThreshold"]?.value, .number(3.4))
     }
 
     func testBC1ChargeInCoulombsBecomesAmpereHours() {
         // 0x0002BF20 = 180000 C = 50 Ah; 0x00057E40 = 360000 C = 100 Ah; 0x1388 = 5000 → 50.00 %.
         let values = decode("BC1", ["0002BF20", "00057E40", "1388"])
-        XCTAssertEqual(values["charge"], TelemetryValue(key: "charge", value: .number(50), units: "Ah"))
+        XCTAssertEqual(values["charge"], TelemetryValue(key: "charge", value: .number(50), units: "Ah", isDecimal: true))
         XCTAssertEqual(values["capacity"]?.value, .number(100))
-        XCTAssertEqual(values["soc"], TelemetryValue(key: "soc", value: .number(50), units: "%"))
+        XCTAssertEqual(values["soc"], TelemetryValue(key: "soc", value: .number(50), units: "%", isDecimal: true))
     }
 
     func testST1StageAndEveryFlagAsItsOwnKey() {
@@ -122,7 +122,7 @@ final class G1DecodingTests: XCTestCase {
         XCTAssertEqual(
             decode("DT1", ["01F4", "0000", "0000", "0000", "0000", "0000", "", "", "", "", "", ""])["speed"]?.value, .number(50))
         let cs1 = decode("CS1", ["01", "02", "0258", "0064", "0257", "0063"])
-        XCTAssertEqual(cs1["chargerSetVoltage"], TelemetryValue(key: "chargerSetVoltage", value: .number(60), units: "V"))
+        XCTAssertEqual(cs1["chargerSetVoltage"], TelemetryValue(key: "chargerSetVoltage", value: .number(60), units: "V", isDecimal: true))
         XCTAssertEqual(cs1["chargerSetCurrent"]?.value, .number(10))
         XCTAssertEqual(cs1["chargerCurrent"]?.value, .number(9.9))
         XCTAssertEqual(decode("CG1", ["1", "10", "1"])["currentSensorStatus"]?.value, .number(1))

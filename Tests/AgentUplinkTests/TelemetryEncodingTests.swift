@@ -1,4 +1,5 @@
 import AgentConfig
+import Foundation
 import NIOCore
 import SharedWire
 import XCTest
@@ -16,7 +17,50 @@ final class TelemetryEncodingTests: XCTestCase {
             TelemetryValue(key: "soc", value: .number(82)),
             TelemetryValue(key: "bad", value: .number(.nan)),
         ])
-        XCTAssertEqual(members, #""soc":82,"cells":16,"fw":"2.4 \"beta\"\n","charging":true,"v":[3.31,null,3.3]"#)
+        XCTAssertEqual(members, #""soc":82,"cells":16,"charging":true,"v":[3.31,null,3.3]"#, "text is not telemetry")
+    }
+
+    func testADecimalKeyIsAlwaysADoubleAndAnIntegerKeyAlwaysALong() {
+        let members = TelemetryRecordEncoder.members([
+            TelemetryValue(key: "packVoltage", value: .number(12), isDecimal: true),
+            TelemetryValue(key: "current", value: .number(-3), isDecimal: true),
+            TelemetryValue(key: "cellVoltages", value: .list(first: 0, elements: [3, 3.31, nil]), isDecimal: true),
+            TelemetryValue(key: "cellCount", value: .number(16)),
+            TelemetryValue(key: "big", value: .number(1e20), isDecimal: true),
+        ])
+        XCTAssertEqual(members, #""packVoltage":12.0,"current":-3.0,"cellVoltages":[3.0,3.31,null],"cellCount":16,"big":1e+20"#)
+        // Every number of a decimal key parses as a JSON number with a fraction or exponent.
+        XCTAssertEqual(ParamScaling(factor: 0.01).givesFractions, true)
+        XCTAssertEqual(ParamScaling(offset: -0.5).givesFractions, true)
+        XCTAssertEqual(ParamScaling(factor: 1, decimals: 1).givesFractions, true)
+        XCTAssertEqual(ParamScaling(offset: -100, factor: 2).givesFractions, false)
+    }
+
+    func testTheDecoderMarksKeysOfFractionalParamsDecimal() throws {
+        let config = try ParamsConfig.load(path: XCTUnwrap(ParamsConfig.shippedDefaultURL).path)
+        let decoder = TelemetryDecoder(config: config)
+        // CV1: pack voltage 0x1900 × 0.01 = 64.00 V, a whole number, still a double.
+        let values = decoder.decode(G1Sentence(name: "CV1", fields: ["00001900", "0000"]))
+        let members = try XCTUnwrap(TelemetryRecordEncoder.members(values))
+        XCTAssertTrue(members.contains(#""packVoltage":64.0"#), members)
+    }
+
+    func testTextValuesGoAsClientAttributeStringsNeverAsTelemetry() throws {
+        let values = [
+            TelemetryValue(key: "serialNumber", value: .text("00012345")), TelemetryValue(key: "soc", value: .number(80)),
+            TelemetryValue(key: "bmsModel", value: .text("1e5")),
+        ]
+        XCTAssertEqual(TelemetryRecordEncoder.members(values), #""soc":80"#)
+        XCTAssertEqual(TelemetryRecordEncoder.texts(values), ["serialNumber": "00012345", "bmsModel": "1e5"])
+        let attributes = ClientAttributes(
+            agentVersion: "1", configHash: "h", firmwareVersion: nil, serialNumber: "00012345", hardwareType: nil,
+            texts: ["serialNumber": "00012345", "bmsModel": "1e5"])
+        let text = UplinkJSON.text(attributes)
+        let parsed = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any], text)
+        XCTAssertEqual(parsed["serialNumber"] as? String, "00012345", "a string, leading zeros and all")
+        XCTAssertEqual(parsed["bmsModel"] as? String, "1e5")
+        XCTAssertEqual(text.components(separatedBy: "serialNumber").count, 2, "once: \(text)")
+        XCTAssertNil(parsed["firmwareVersion"], "absent, not null")
     }
 
     func testNothingToSendIsNil() {

@@ -125,11 +125,12 @@ class Broker:
     """A real mosquitto on a free 127.0.0.1 port, in its own folder, with persistence."""
 
     def __init__(self, processes: Processes, folder: Path, *, tls=None, password_file=None, acl_file=None,
-                 allow_anonymous=True):
+                 allow_anonymous=True, port=None, extra_conf=()):
         self.processes = processes
         self.folder = folder
         folder.mkdir(parents=True, exist_ok=True)
-        self.port = free_port()
+        self.port = port or free_port()
+        self.extra_conf = list(extra_conf)  # e.g. "max_packet_size 4096"
         self.tls = tls  # dict(ca=, cert=, key=) or None
         self.password_file = password_file
         self.acl_file = acl_file
@@ -163,11 +164,15 @@ class Broker:
             lines.append(f"password_file {self.password_file}")
         if self.acl_file:
             lines.append(f"acl_file {self.acl_file}")
+        lines += self.extra_conf
         self.conf.write_text("\n".join(lines) + "\n")
 
     def start(self):
         self.write_conf()
-        self.process = self.processes.start([mosquitto_path(), "-c", self.conf], self.log, append=True)
+        # Line-buffered: mosquitto's stdout to a file is otherwise flushed only when its buffer
+        # fills, and a test that reads the log would see it late.
+        line_buffered = ["stdbuf", "-oL"] if shutil.which("stdbuf") else []
+        self.process = self.processes.start([*line_buffered, mosquitto_path(), "-c", self.conf], self.log, append=True)
         wait_for("mosquitto to listen", lambda: self.process.poll() is not None or port_open(self.port), timeout=10,
                  detail=lambda: read(self.log))
         assert self.process.poll() is None, f"mosquitto exited: {read(self.log)}"
@@ -280,6 +285,94 @@ class Observer:
         return json.loads(answers[0][1])
 
 
+# MARK: ThingsBoard's rules
+
+def parse_windows(text: str) -> list[tuple[int, int]]:
+    """ThingsBoard's rate limit text, "200:1,6000:60", as (count, seconds) windows."""
+    return [tuple(int(n) for n in part.split(":")) for part in text.split(",") if part]
+
+
+class ThingsBoardDouble:
+    """What a ThingsBoard server answers and enforces, as a paho client on the real broker.
+
+    Answers the client-side RPC getSessionLimits with `limits` (None: stays silent, as a server
+    older than 3.6), and records every message the device publishes with its arrival time, so
+    that `violations()` lists every rate-limit window and payload limit the device's traffic
+    broke, counted as ThingsBoard counts: every message, telemetry messages, and telemetry data
+    points (the keys of every record of a message). Windows are checked strictly on arrival
+    times, each as "at most count in any `seconds`"; mosquitto's max_packet_size enforces the
+    payload size at the broker too."""
+
+    DEVICE_TOPICS = ("v1/devices/me/telemetry", "v1/devices/me/attributes", "v1/devices/me/rpc/request/+",
+                     "v1/devices/me/rpc/response/+", "v1/devices/me/attributes/request/+")
+
+    def __init__(self, broker: Broker, limits: dict | None):
+        self.limits = limits
+        self.lock = threading.Lock()
+        self.sent: list[tuple[float, str, int, int]] = []  # (arrival, topic, payload bytes, data points)
+        self.limit_requests: list[str] = []
+        self.own_answers: set[str] = set()
+        self.observer = Observer(broker, self.DEVICE_TOPICS, on_message=self._on_message)
+
+    def start(self):
+        self.observer.start()
+        return self
+
+    def stop(self):
+        self.observer.stop()
+
+    def _on_message(self, observer, topic, payload):
+        now = time.time()
+        if topic.startswith(RPC_RESPONSE) and topic in self.own_answers:
+            return  # our own answer, delivered back to us
+        points = 0
+        if topic == TELEMETRY:
+            body = json.loads(payload)
+            points = sum(len(record.get("values", {})) for record in (body if isinstance(body, list) else [body]))
+        with self.lock:
+            self.sent.append((now, topic, len(payload), points))
+        if topic.startswith(RPC_REQUEST):
+            request = json.loads(payload)
+            if request.get("method") == "getSessionLimits":
+                request_id = topic[len(RPC_REQUEST):]
+                self.limit_requests.append(request_id)
+                if self.limits is not None:
+                    self.own_answers.add(RPC_RESPONSE + request_id)
+                    observer.client.publish(RPC_RESPONSE + request_id, json.dumps(self.limits), qos=1)
+
+    def telemetry(self):
+        with self.lock:
+            return [entry for entry in self.sent if entry[1] == TELEMETRY]
+
+    def violations(self) -> list[str]:
+        if not self.limits:
+            return []
+        with self.lock:
+            sent = list(self.sent)
+        telemetry = [entry for entry in sent if entry[1] == TELEMETRY]
+        found = []
+        maximum = self.limits.get("maxPayloadSize")
+        for at, topic, size, _ in sent:
+            if maximum and size > maximum:
+                found.append(f"{topic} payload of {size} bytes over maxPayloadSize {maximum}")
+        rates = self.limits.get("rateLimits", {})
+        checks = [("messages", sent, lambda e: 1), ("telemetryMessages", telemetry, lambda e: 1),
+                  ("telemetryDataPoints", telemetry, lambda e: e[3])]
+        for name, entries, weight in checks:
+            for count, seconds in parse_windows(rates.get(name, "")):
+                start, total = 0, 0
+                for end, entry in enumerate(entries):
+                    total += weight(entry)
+                    while entries[start][0] <= entry[0] - seconds:
+                        total -= weight(entries[start])
+                        start += 1
+                    if total > count:
+                        found.append(f"{name} {count}:{seconds} exceeded: {total} within {seconds} s "
+                                     f"ending {entry[0]:.3f}")
+                        break
+        return found
+
+
 # MARK: Certificates
 
 def openssl(*args, cwd):
@@ -352,15 +445,16 @@ class System:
                 return fields[3]
         pytest.fail(f"device {name} not in `tunnel-relay device list`: {out}")
 
-    def start_sim(self, *args) -> Path:
-        link = self.folder / "bms.pty"
-        self.processes.start([self.bin / "bms-sim", "--pty", link, *args], self.logs / "bms-sim.log")
+    def start_sim(self, *args, name="bms") -> Path:
+        link = self.folder / f"{name}.pty"
+        self.processes.start([self.bin / "bms-sim", "--pty", link, *args], self.logs / f"{name}-sim.log")
         wait_for("the simulated BMS's PTY", lambda: link.is_symlink() and Path(os.readlink(link)).exists(),
-                 detail=lambda: read(self.logs / "bms-sim.log"))
+                 detail=lambda: read(self.logs / f"{name}-sim.log"))
         return link
 
-    def broker(self, **kwargs) -> Broker:
-        return Broker(self.processes, self.folder / f"broker-{free_port()}", **kwargs).start()
+    def broker(self, start=True, **kwargs) -> Broker:
+        broker = Broker(self.processes, self.folder / f"broker-{free_port()}", **kwargs)
+        return broker.start() if start else broker
 
     def observer(self, broker, *args, **kwargs) -> Observer:
         observer = Observer(broker, *args, **kwargs).start()
@@ -380,8 +474,8 @@ class System:
         path.write_text(json.dumps(document, indent=2))
         return path
 
-    def agent(self, settings: Path, state: Path, name="agent") -> "Agent":
-        return Agent(self, settings, state, self.logs / f"{name}.log").start()
+    def agent(self, settings: Path, state: Path, name="agent", extra_args=()) -> "Agent":
+        return Agent(self, settings, state, self.logs / f"{name}.log", extra_args).start()
 
     def close(self):
         """Stops everything; prints the logs' ends (pytest shows them when the test failed)."""
@@ -397,7 +491,8 @@ class System:
 
 
 class Agent:
-    def __init__(self, system: System, settings: Path, state: Path, log: Path):
+    def __init__(self, system: System, settings: Path, state: Path, log: Path, extra_args=()):
+        self.extra_args = list(extra_args)
         self.system = system
         self.settings = settings
         self.state = state
@@ -407,7 +502,7 @@ class Agent:
     def start(self):
         self.process = self.system.processes.start(
             [self.system.bin / "tunnel-agent", "run", "--config", self.settings, "--state-dir", self.state,
-             "--log-level", "debug"], self.log, append=True)
+             "--log-level", "debug", *self.extra_args], self.log, append=True)
         return self
 
     @property

@@ -92,7 +92,10 @@ def test_a_push_that_weakens_the_brokers_tls_is_refused_with_its_path(system):
     agent = system.agent(settings, system.folder / "state")
     wait_for("client attributes over TLS", observer.attributes)
 
-    observer.publish(ATTRIBUTES, {"settings.json": pushed_settings(local, mqtt={"uri": f"mqtt://127.0.0.1:{plain.port}"})})
+    # Cleartext: mqtt:// on a port other than 8883 and no client certificate (with one, the
+    # agent would speak TLS, verified with its own CA, as for mqtts://).
+    observer.publish(ATTRIBUTES, {"settings.json": pushed_settings(
+        local, mqtt={"uri": f"mqtt://127.0.0.1:{plain.port}", "cli_cert": "", "cli_key": ""})})
     downgrade = wait_status(observer, "settings.json", False)
     assert any(p.startswith("$.mqtt.uri") for p in downgrade["problems"]), downgrade
 

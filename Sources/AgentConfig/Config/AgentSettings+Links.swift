@@ -24,9 +24,11 @@ extension AgentSettings {
         public let enabled: Bool
         /// The broker, `mqtt://host:port` or `mqtts://host:port`.
         public let uri: String
-        /// `cli_key`: the client's private key (PEM) for mqtts; relative paths are taken from the file's folder.
+        /// `cli_key`: the client's private key (PEM); relative paths are taken from the file's
+        /// folder. Empty (the default here; the manual's `/spiffs/…` is the vendor unit's
+        /// flash): no client certificate. Set, it must be readable, and the uplink uses TLS.
         public let cliKey: String
-        /// `cli_cert`: the client's certificate (PEM) for mqtts; relative paths are taken from the file's folder.
+        /// `cli_cert`: the client's certificate (PEM), as `cliKey`.
         public let cliCert: String
         /// Broker user name.
         public let username: String
@@ -38,7 +40,8 @@ extension AgentSettings {
         public let ca: String
         /// Ours, `access_token`: a ThingsBoard device access token (sent as the user name, no password).
         public let accessToken: String
-        /// Ours, `client_id`: the MQTT client identifier; empty takes `tunnel-agent-<host name>`.
+        /// Ours, `client_id`: the MQTT client identifier; empty takes the gateway's own,
+        /// `tunnel-agent-<host name>-<suffix kept in the state folder>`.
         public let clientID: String
         /// Ours, `publish_rate`: most telemetry records sent per second (a backlog goes out at
         /// this pace, oldest first); 0 sends as fast as the broker acknowledges.
@@ -52,8 +55,8 @@ extension AgentSettings {
         public let provision: Provision?
 
         public init(
-            enabled: Bool = true, uri: String = "mqtt://rms.emus.io:8883", cliKey: String = "/spiffs/cli_key.pem",
-            cliCert: String = "/spiffs/cli_certificate.pem", username: String = "", password: String = "", attrSendPeriod: Int = 10,
+            enabled: Bool = true, uri: String = "mqtt://rms.emus.io:8883", cliKey: String = "",
+            cliCert: String = "", username: String = "", password: String = "", attrSendPeriod: Int = 10,
             ca: String = "", accessToken: String = "", clientID: String = "", publishRate: Int = 1000, sequenceKey: String = "",
             queue: Queue = Queue(), provision: Provision? = nil
         ) {

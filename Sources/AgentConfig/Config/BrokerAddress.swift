@@ -2,8 +2,16 @@
 public struct BrokerAddress: Sendable, Equatable, CustomStringConvertible {
     public let host: String
     public let port: Int
-    /// True for `mqtts://`: TLS 1.2 or newer.
-    public let usesTLS: Bool
+    /// True when the URI says `mqtts://`.
+    public let isSecureScheme: Bool
+
+    /// The port MQTT over TLS uses by convention (ThingsBoard's TLS port).
+    public static let tlsPort = 8883
+
+    /// TLS 1.2 or newer for `mqtts://`, and for port 8883 whatever the scheme: the vendor's
+    /// files write `mqtt://host:8883` and mean TLS. (`AgentSettings.MQTT.usesTLS` adds
+    /// configured client certificates.)
+    public var usesTLS: Bool { isSecureScheme || port == Self.tlsPort }
 
     /// The address in `uri`, already checked by the settings reader; nil when it is not one.
     public init?(uri: String) {
@@ -20,7 +28,7 @@ public struct BrokerAddress: Sendable, Equatable, CustomStringConvertible {
         }
         let authority = rest.prefix { $0 != "/" }
         var host = Substring(authority)
-        var port = tls ? 8883 : 1883
+        var port = tls ? Self.tlsPort : 1883
         if authority.hasPrefix("["), let close = authority.firstIndex(of: "]") {
             host = authority[authority.index(after: authority.startIndex)..<close]
             let after = authority[authority.index(after: close)...]
@@ -36,8 +44,8 @@ public struct BrokerAddress: Sendable, Equatable, CustomStringConvertible {
         guard !host.isEmpty, (1...65_535).contains(port) else { return nil }
         self.host = String(host)
         self.port = port
-        self.usesTLS = tls
+        self.isSecureScheme = tls
     }
 
-    public var description: String { "\(usesTLS ? "mqtts" : "mqtt")://\(host):\(port)" }
+    public var description: String { "\(isSecureScheme ? "mqtts" : "mqtt")://\(host):\(port)" }
 }

@@ -3,7 +3,11 @@
 public enum ConfigFilesReport {
     /// The printed report of both files, and whether both are usable.
     public static func check(settings: String, params: String) -> (text: String, valid: Bool) {
-        let settingsReport = AgentSettings.check(path: settings).report
+        let settingsCheck = AgentSettings.check(path: settings)
+        // The files the settings name, once the settings themselves are usable.
+        let fileProblems = settingsCheck.model?.mqtt?.fileProblems() ?? []
+        let settingsReport = ConfigReport(
+            problems: settingsCheck.report.problems + fileProblems, notices: settingsCheck.report.notices)
         let paramsReport = ParamsConfig.check(path: params).report
         let text = describe("settings.json", settings, settingsReport) + describe("params_config.json", params, paramsReport)
         return (text, settingsReport.isValid && paramsReport.isValid)

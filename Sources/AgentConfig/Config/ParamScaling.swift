@@ -25,6 +25,13 @@ public struct ParamScaling: Sendable, Equatable {
     /// `type`: number or flag. The manual's default is null, read as FIXED.
     public let type: ValueType
 
+    /// Whether the param's numbers may have a fractional part: a factor or offset that is not a
+    /// whole number, or decimals ≥ 1. Such a key is always sent as a double (`12.0`, never
+    /// `12`), so its ThingsBoard type never flips between long and double.
+    public var givesFractions: Bool {
+        factor.rounded() != factor || offset.rounded() != offset || decimals >= 1
+    }
+
     public init(
         bigEndian: Bool = true, signed: Bool = false, offset: Double = 0, factor: Double = 1, decimals: Int = -1, units: String? = nil,
         type: ValueType = .fixed

@@ -58,8 +58,8 @@ public enum PortalSettingsRule {
         guard let target = BrokerAddress(uri: pushed.uri) else { return [] }  // the reader already refused it
         let own = local.flatMap { BrokerAddress(uri: $0.uri) }
         let ownCA = local?.ca ?? ""
-        guard target.usesTLS else {
-            if own?.usesTLS == true {
+        guard pushed.usesTLS else {
+            if local?.usesTLS == true {
                 return [
                     .init(
                         path: "$.mqtt.uri", found: "\"\(pushed.uri)\" (cleartext)",

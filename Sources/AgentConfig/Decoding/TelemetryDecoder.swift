@@ -54,7 +54,7 @@ public struct TelemetryDecoder: Sendable {
         guard !sentence.isRequest, let packet = g1Packets[sentence.name] else { return [] }
         return packet.params.flatMap { param in
             G1FieldDecoder.decode(param, fields: sentence.fields).map {
-                values($0, units: param.scaling.units, at: ParamAddress(prot: "g1", packet: packet.sentence, param: param.name))
+                values($0, scaling: param.scaling, at: ParamAddress(prot: "g1", packet: packet.sentence, param: param.name))
             } ?? []
         }
     }
@@ -67,7 +67,7 @@ public struct TelemetryDecoder: Sendable {
             guard packet.dlc < 0 || data.count == packet.dlc else { return [] }
             return packet.params.flatMap { param in
                 CANSignalDecoder.decode(param, data: data, group: group).map {
-                    values($0, units: param.scaling.units, at: ParamAddress(prot: "can", packet: packet.id.description, param: param.name))
+                    values($0, scaling: param.scaling, at: ParamAddress(prot: "can", packet: packet.id.description, param: param.name))
                 } ?? []
             }
         }
@@ -79,8 +79,8 @@ public struct TelemetryDecoder: Sendable {
         keys[ParamAddress(prot: prot, packet: packet, param: param)] ?? []
     }
 
-    private func values(_ value: TelemetryValue.Value, units: String?, at address: ParamAddress) -> [TelemetryValue] {
-        let units = units?.isEmpty == true ? nil : units
-        return (keys[address] ?? []).map { TelemetryValue(key: $0, value: value, units: units) }
+    private func values(_ value: TelemetryValue.Value, scaling: ParamScaling, at address: ParamAddress) -> [TelemetryValue] {
+        let units = scaling.units?.isEmpty == true ? nil : scaling.units
+        return (keys[address] ?? []).map { TelemetryValue(key: $0, value: value, units: units, isDecimal: scaling.givesFractions) }
     }
 }

@@ -22,6 +22,6 @@ public struct TelemetryListAssembler: Sendable {
             list.replaceSubrange(first..<end, with: elements.prefix(end - first))
         }
         lists[value.key] = list
-        return TelemetryValue(key: value.key, value: .list(first: 0, elements: list), units: value.units)
+        return TelemetryValue(key: value.key, value: .list(first: 0, elements: list), units: value.units, isDecimal: value.isDecimal)
     }
 }

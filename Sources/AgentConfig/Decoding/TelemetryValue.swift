@@ -20,11 +20,16 @@ public struct TelemetryValue: Sendable, Equatable, CustomStringConvertible {
     public let value: Value
     /// Units, for example "V"; nil when none.
     public let units: String?
+    /// Numbers of this key are doubles: always written with a decimal point (`12.0`), so the
+    /// portal never sees the key's type flip between long and double. From the param's scaling
+    /// (`ParamScaling.givesFractions`).
+    public let isDecimal: Bool
 
-    public init(key: String, value: Value, units: String? = nil) {
+    public init(key: String, value: Value, units: String? = nil, isDecimal: Bool = false) {
         self.key = key
         self.value = value
         self.units = units
+        self.isDecimal = isDecimal
     }
 
     public var description: String {

@@ -80,6 +80,7 @@ final class G1Poller: SerialTrafficObserver {
 
     func fromBMS(_ bytes: ByteBuffer) {
         let before = tap.version
+        let textsBefore = tap.texts
         let (sentencesBefore, invalidBefore) = (tap.sentences, tap.invalidLines)
         sink.append(tap.bmsBytes(bytes, at: Self.milliseconds()))
         let (sentences, invalid) = (tap.sentences, tap.invalidLines)
@@ -89,6 +90,10 @@ final class G1Poller: SerialTrafficObserver {
                 $0.bmsSentences = sentences
                 $0.bmsInvalidLines = invalid
             }
+        }
+        if tap.texts != textsBefore {
+            let texts = tap.texts
+            facts.update { $0.bmsTexts = texts }
         }
         if let version = tap.version, version != before {
             facts.update {

@@ -6,6 +6,9 @@ import AgentConfig
 struct TelemetryRecordBuilder {
     private var decoder: TelemetryDecoder
     private var lists = TelemetryListAssembler()
+    /// The latest text value of each key (a firmware version, a serial number): client
+    /// attributes, not telemetry (`TelemetryRecordEncoder`).
+    private(set) var texts: [String: String] = [:]
 
     init(decoder: TelemetryDecoder) {
         self.decoder = decoder
@@ -21,6 +24,7 @@ struct TelemetryRecordBuilder {
     /// the configuration names nothing in it.
     mutating func record(at timestamp: Int64, _ decode: (TelemetryDecoder) -> [TelemetryValue]) -> TelemetryRecord? {
         let values = decode(decoder).map { lists.merge($0) }
+        texts.merge(TelemetryRecordEncoder.texts(values)) { _, new in new }
         return TelemetryRecordEncoder.members(values).map { TelemetryRecord(timestamp: timestamp, members: $0) }
     }
 }

@@ -16,6 +16,9 @@ struct TelemetryTap {
     private(set) var sentences = 0
     private(set) var invalidLines = 0
 
+    /// The latest text value of each key, for client attributes.
+    var texts: [String: String] { builder.texts }
+
     init(decoder: TelemetryDecoder) {
         builder = TelemetryRecordBuilder(decoder: decoder)
     }

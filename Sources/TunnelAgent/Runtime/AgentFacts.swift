@@ -9,6 +9,9 @@ public final class AgentFacts: Sendable {
         public var bmsFirmware: String?
         public var bmsSerialNumber: String?
         public var bmsHardware: String?
+        /// The latest text value of each telemetry key (STRING params), sent as client
+        /// attributes so that ThingsBoard keeps them strings.
+        public var bmsTexts: [String: String] = [:]
         /// True while the control connection to the relay is up.
         public var relayConnected = false {
             didSet { if relayConnected != oldValue { relayConnectedSince = relayConnected ? Date() : nil } }

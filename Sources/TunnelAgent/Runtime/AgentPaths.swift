@@ -16,6 +16,8 @@ public struct AgentPaths: Sendable, Equatable {
 
     public var queue: String { stateDirectory + "/telemetry-queue.sqlite" }
     public var credentials: String { stateDirectory + "/mqtt-credentials.json" }
+    /// The MQTT client identifier made for this gateway when settings.json names none.
+    public var clientIdentifier: String { stateDirectory + "/mqtt-client-id" }
     /// settings.json as the portal last sent it.
     public var portalSettings: String { stateDirectory + "/settings.json" }
     /// The device certificate and key the agent renewed over the tunnel, in one file so they

@@ -53,10 +53,10 @@ public struct TelemetryPipeline: Sendable {
         }
         let uplink = MQTTUplink(
             settings: mqtt, broker: broker,
-            clientID: mqtt.clientID.isEmpty ? "tunnel-agent-\(ProcessInfo.processInfo.hostName)" : mqtt.clientID,
+            clientID: try MQTTClientIdentifier.resolve(
+                configured: mqtt.clientID, hostName: ProcessInfo.processInfo.hostName, path: paths.clientIdentifier),
             credentialsPath: paths.credentials, queue: queue, committed: committed, facts: facts, rpc: rpc, portal: portal,
-            firmware: firmware,
-            logger: logger)
+            firmware: firmware, logger: logger)
         return TelemetryPipeline(
             sink: sink, queue: queue, services: [QueueWriter(sink: sink, queue: queue, committed: committed, logger: logger), uplink])
     }

@@ -1,9 +1,10 @@
 import AgentConfig
 import Foundation
 
-/// The server-side RPC methods the agent answers. Each request ID is answered once: a request
-/// that arrives again (ThingsBoard may deliver an offline device's RPC twice) gets the first
-/// answer again without running twice.
+/// The server-side RPC methods the agent answers. Each request ID is answered once per broker
+/// connection: a request that arrives again on the same connection gets the first answer again
+/// without running twice. ThingsBoard numbers a session's requests afresh, so after a reconnect
+/// (a broker or server restart) the same ID is a new request and gets a fresh answer.
 final class AgentRPC: @unchecked Sendable {  // used from the uplink's event task only
     /// Answers remembered for repeated request IDs.
     static let rememberedAnswers = 256
@@ -30,6 +31,12 @@ final class AgentRPC: @unchecked Sendable {  // used from the uplink's event tas
         self.queueStatus = queueStatus
         self.configuration = configuration
         self.restart = restart
+    }
+
+    /// A new broker connection (CONNACK 0): request IDs seen before belong to the old session.
+    func connectionStarted() {
+        answers.removeAll()
+        answerOrder.removeAll()
     }
 
     /// The answer (JSON text) to request `id` with `payload`, and what to do after sending it.

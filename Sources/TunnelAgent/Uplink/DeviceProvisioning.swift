@@ -9,7 +9,8 @@ enum DeviceProvisioning {
     static let answerTimeout: Duration = .seconds(60)
 
     /// The access token the server issued. Throws `ProvisioningError` for an answer that needs
-    /// an operator (NOT_FOUND, FAILURE) and other errors for a connection that may work later.
+    /// an operator (CONNACK 2, 4 or 5, NOT_FOUND, FAILURE) and other errors for a connection
+    /// that may work later (CONNACK 1 or 3, no broker, no answer in time).
     static func run(_ provision: AgentSettings.MQTT.Provision, options base: MosquittoOptions, logger: Logger) async throws -> String {
         let options = MosquittoOptions(
             host: base.host, port: base.port, clientID: base.clientID, cleanSession: true, username: ThingsBoardTopic.provisionUsername,
@@ -31,6 +32,10 @@ enum DeviceProvisioning {
                         _ = try client.publish(topic: ThingsBoardTopic.provisionRequest, payload: request, qos: 1)
                         logger.info("Provisioning requested", metadata: ["device.name": "\(provision.deviceName)"])
                     case .connected(let code, let reason):
+                        guard MosquittoEvent.isPermanentRefusal(connackCode: code) else {
+                            // 1 (protocol version) and 3 (server unavailable): the server may take it later.
+                            throw ProvisioningRefusedForNow(code: code, reason: reason)
+                        }
                         throw ProvisioningError(message: "the broker refused the provisioning connection (CONNACK \(code): \(reason))")
                     case .message(ThingsBoardTopic.provisionResponse, let payload):
                         return try answer(payload, deviceName: provision.deviceName)
@@ -38,7 +43,7 @@ enum DeviceProvisioning {
                         continue
                     }
                 }
-                throw ProvisioningError(message: "the provisioning connection ended without an answer")
+                throw ProvisioningInterrupted()
             }
             group.addTask {
                 try await Task.sleep(for: answerTimeout)
@@ -78,4 +83,16 @@ enum DeviceProvisioning {
 /// No answer in time: the broker or server may be down; worth trying again later.
 struct ProvisioningTimeout: Error, CustomStringConvertible {
     var description: String { "no provisioning answer within \(DeviceProvisioning.answerTimeout)" }
+}
+
+/// The broker refused the provisioning connection for now (CONNACK 1 or 3): worth trying again later.
+struct ProvisioningRefusedForNow: Error, CustomStringConvertible {
+    let code: Int32
+    let reason: String
+    var description: String { "the broker refused the provisioning connection for now (CONNACK \(code): \(reason))" }
+}
+
+/// The provisioning connection ended before an answer: worth trying again later.
+struct ProvisioningInterrupted: Error, CustomStringConvertible {
+    var description: String { "the provisioning connection ended without an answer" }
 }

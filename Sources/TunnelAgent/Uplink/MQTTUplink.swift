@@ -11,18 +11,18 @@ import ServiceLifecycle
 /// when it has a provision key and no credentials. A broker that refuses the credentials
 /// stops the uplink with an error an operator can act on; everything else is retried.
 public final class MQTTUplink: Service, Sendable {
-    private let settings: AgentSettings.MQTT
+    let settings: AgentSettings.MQTT
     private let broker: BrokerAddress
     private let clientID: String
     private let credentialsPath: String
-    private let queue: TelemetryQueue
-    private let committed: WakeSignal
+    let queue: TelemetryQueue
+    let committed: WakeSignal
     private let facts: AgentFacts
     private let rpc: AgentRPC
     private let portal: PortalConfiguration
     private let firmware: FirmwareUpdater
-    private let logger: Logger
-    private let state: NIOLockedValueBox<State>
+    let logger: Logger
+    let state: NIOLockedValueBox<State>
 
     struct State {
         var publisher: TelemetryPublisher
@@ -30,6 +30,10 @@ public final class MQTTUplink: Service, Sendable {
         /// Counts connections, so a batch read before a reconnect is not sent after it.
         var generation = 0
         var nextRequestID = 1
+        /// The session limits of this connection (MQTTUplink+Telemetry.swift).
+        var limits = LimitsState.asking(since: 0, requestID: 0)
+        /// Paces telemetry within the limits; what was sent stays counted across reconnects.
+        var pacer = TelemetryPacer(limits: .conservative, publishRate: 0)
     }
 
     /// Messages in flight at once: ThingsBoard allows about 100 per device; a few tens stay well below.
@@ -59,11 +63,11 @@ public final class MQTTUplink: Service, Sendable {
     var baseOptions: MosquittoOptions {
         MosquittoOptions(
             host: broker.host, port: broker.port, clientID: clientID, cleanSession: true,
-            tls: broker.usesTLS
+            tls: settings.usesTLS
                 ? .init(
                     caFile: settings.ca.isEmpty ? "/etc/ssl/certs/ca-certificates.crt" : settings.ca,
-                    certificateFile: FileManager.default.fileExists(atPath: settings.cliCert) ? settings.cliCert : nil,
-                    keyFile: FileManager.default.fileExists(atPath: settings.cliKey) ? settings.cliKey : nil)
+                    certificateFile: settings.cliCert.isEmpty ? nil : settings.cliCert,
+                    keyFile: settings.cliKey.isEmpty ? nil : settings.cliKey)
                 : nil,
             keepalive: 30, maxInflight: Self.window, reconnectDelayMin: 1, reconnectDelayMax: 30)
     }
@@ -77,6 +81,11 @@ public final class MQTTUplink: Service, Sendable {
     }
 
     public func run() async throws {
+        guard transportUsable() else {
+            // Stopped for an operator; the queue keeps filling (within its bounds) meanwhile.
+            try? await gracefulShutdown()
+            return
+        }
         guard let credentials = await credentials() else {
             // Stopped for an operator; the queue keeps filling (within its bounds) meanwhile.
             try? await gracefulShutdown()
@@ -93,7 +102,9 @@ public final class MQTTUplink: Service, Sendable {
             let end: ClientEnd?
             do {
                 try client.start()
-                logger.info("MQTT uplink started", metadata: ["broker": "\(broker)", "credentials": "\(credentials.source)"])
+                logger.info(
+                    "MQTT uplink started",
+                    metadata: ["broker": "\(broker)", "tls": "\(settings.usesTLS)", "credentials": "\(credentials.source)"])
                 end = await cancelWhenGracefulShutdown { await self.serve(client) }
             } catch {
                 logger.warning("MQTT client could not start", metadata: ["broker": "\(broker)", "error": "\(error)"])
@@ -141,6 +152,23 @@ public final class MQTTUplink: Service, Sendable {
         }
     }
 
+    /// False, with an error naming the file, when a configured client certificate or key
+    /// cannot be read: never a silent fallback to an anonymous connection. Warns of cleartext.
+    private func transportUsable() -> Bool {
+        let problems = settings.fileProblems()
+        for problem in problems {
+            logger.error(
+                "MQTT uplink stopped: a configured client certificate file cannot be used",
+                metadata: ["setting": "\(problem.path)", "problem": "\(problem.found)", "expected": "\(problem.expected)"])
+        }
+        if problems.isEmpty && !settings.usesTLS {
+            logger.warning(
+                "MQTT uplink in cleartext: credentials and telemetry travel unencrypted",
+                metadata: ["broker": "\(broker)", "hint": "mqtts:// or port 8883 uses TLS"])
+        }
+        return problems.isEmpty
+    }
+
     /// The credentials to connect with, provisioning first when needed; nil when an operator must act.
     private func credentials() async -> MQTTCredentials? {
         var backoff = ReconnectBackoff(initial: 2, maximum: 300)
@@ -169,14 +197,19 @@ public final class MQTTUplink: Service, Sendable {
         for await event in client.events {
             switch event {
             case .connected(0, _):
-                state.withLockedValue {
-                    $0.connected = true
-                    $0.generation += 1
-                    $0.publisher.restart()
+                let now = Self.now
+                let generation = state.withLockedValue { state -> Int in
+                    state.connected = true
+                    state.generation += 1
+                    // libmosquitto sends its unacknowledged copies again at once: they count.
+                    for cost in state.publisher.restart() { state.pacer.record(cost, at: now) }
+                    return state.generation
                 }
+                rpc.connectionStarted()
                 facts.update { $0.brokerConnected = true }
                 logger.info("MQTT connected", metadata: ["broker": "\(broker)"])
                 subscribeAndAsk(client)
+                askSessionLimits(client, generation: generation)
                 await firmware.connected(client)
                 for status in portal.unreportedRollbacks() {
                     _ = try? client.publish(topic: ThingsBoardTopic.attributes, payload: status, qos: 1)
@@ -199,7 +232,14 @@ public final class MQTTUplink: Service, Sendable {
                 if code != 0 { logger.warning("MQTT connection lost", metadata: ["broker": "\(broker)", "reason": "\(reason)"]) }
             case .published(let messageID):
                 await firmware.acknowledged(messageID)
-                guard let done = state.withLockedValue({ $0.publisher.acknowledged(messageID) }) else { continue }
+                let now = Self.now
+                let acknowledgement = state.withLockedValue { state in
+                    let acknowledgement = state.publisher.acknowledge(messageID)
+                    // Attributes, RPC answers, requests, firmware chunk requests: counted when acknowledged, never held back.
+                    if acknowledgement == .other { state.pacer.record(.other, at: now) }
+                    return acknowledgement
+                }
+                guard case .done(let done) = acknowledgement else { continue }
                 do {
                     try await queue.remove(from: done.first, through: done.last)
                 } catch {
@@ -207,6 +247,7 @@ public final class MQTTUplink: Service, Sendable {
                 }
                 committed.signal()
             case .message(let topic, let payload):
+                if handleLimitsMessage(topic: topic, payload: payload) { continue }
                 await handleMessage(client, topic: topic, payload: payload)
             case .subscribed(_, let granted):
                 if granted.contains(0x80) { logger.warning("MQTT broker refused a subscription", metadata: ["granted": "\(granted)"]) }
@@ -279,57 +320,6 @@ public final class MQTTUplink: Service, Sendable {
         }
     }
 
-    // MARK: Telemetry
-
-    private func pump(_ client: MosquittoClient) async {
-        let rate = Double(settings.publishRate)
-        var windowStart = ContinuousClock.now
-        var sentInWindow = 0
-        while !Task.isCancelled {
-            let (ready, cursor, generation) = state.withLockedValue {
-                ($0.connected && $0.publisher.hasRoom, $0.publisher.cursor, $0.generation)
-            }
-            guard ready else {
-                await committed.wait()
-                continue
-            }
-            let records: [QueuedRecord]
-            do {
-                records = try await queue.oldest(after: cursor, limit: TelemetryPublisher.maxRecordsPerMessage)
-            } catch {
-                logger.error("Telemetry queue unreadable", metadata: ["error": "\(error)"])
-                try? await Task.sleep(for: .seconds(1))
-                continue
-            }
-            guard !records.isEmpty else {
-                await committed.wait()
-                continue
-            }
-            let count = state.withLockedValue { state -> Int in
-                guard state.generation == generation, state.publisher.cursor == cursor else { return 0 }
-                let (payload, used) = state.publisher.payload(for: records)
-                // Recorded under the lock before the PUBACK can be handled.
-                guard let messageID = try? client.publish(topic: ThingsBoardTopic.telemetry, payload: payload, qos: 1) else { return 0 }
-                state.publisher.sent(used, messageID: messageID)
-                return used.count
-            }
-            guard count > 0 else {
-                // Not sent (a reconnect overtook the batch, or libmosquitto refused it): not a busy loop.
-                try? await Task.sleep(for: .milliseconds(50))
-                continue
-            }
-            guard rate > 0 else { continue }
-            // Pacing: no more than `publish_rate` records in any second.
-            sentInWindow += count
-            let due = windowStart + .milliseconds(Int(Double(sentInWindow) / rate * 1000))
-            if due > .now { try? await Task.sleep(until: due, clock: .continuous) }
-            if ContinuousClock.now - windowStart > .seconds(1) {
-                windowStart = .now
-                sentInWindow = 0
-            }
-        }
-    }
-
     // MARK: Client attributes
 
     private func sendAttributesPeriodically(_ client: MosquittoClient) async {
@@ -343,7 +333,7 @@ public final class MQTTUplink: Service, Sendable {
         let facts = facts.snapshot
         let attributes = ClientAttributes(
             agentVersion: AgentCommand.version, configHash: facts.configurationHash, firmwareVersion: facts.bmsFirmware,
-            serialNumber: facts.bmsSerialNumber, hardwareType: facts.bmsHardware)
+            serialNumber: facts.bmsSerialNumber, hardwareType: facts.bmsHardware, texts: facts.bmsTexts)
         _ = try client.publish(topic: ThingsBoardTopic.attributes, payload: UplinkJSON.text(attributes), qos: 1)
     }
 }

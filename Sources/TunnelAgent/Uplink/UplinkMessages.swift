@@ -4,13 +4,38 @@ import Foundation
 // device API: client attributes, attribute requests, provisioning, RPC answers). Telemetry
 // records stay pre-encoded text: they are encoded once when decoded and kept so in the queue.
 
-/// The client attributes published at every connect.
+/// The client attributes published at every connect, then the BMS's text values (STRING
+/// params) under their telemetry keys, always JSON strings; a text key that is also one of
+/// the fixed ones is sent once, with the fixed value.
 struct ClientAttributes: Encodable {
     let agentVersion: String
     let configHash: String
     let firmwareVersion: String?
     let serialNumber: String?
     let hardwareType: String?
+    var texts: [String: String] = [:]
+
+    private struct Key: CodingKey {
+        let stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: Key.self)
+        let fixed: [(String, String?)] = [
+            ("agentVersion", agentVersion), ("configHash", configHash), ("firmwareVersion", firmwareVersion),
+            ("serialNumber", serialNumber), ("hardwareType", hardwareType),
+        ]
+        for (key, value) in fixed {
+            if let value { try container.encode(value, forKey: Key(stringValue: key)) }
+        }
+        let fixedKeys = Set(fixed.map(\.0))
+        for (key, value) in texts.sorted(by: { $0.key < $1.key }) where !fixedKeys.contains(key) {
+            try container.encode(value, forKey: Key(stringValue: key))
+        }
+    }
 }
 
 /// A request for shared attributes: their keys, comma-separated.
@@ -80,4 +105,12 @@ struct RPCErrorAnswer: Encodable {
     }
 
     let error: Body
+}
+
+/// A client-side RPC request, e.g. `{"method":"getSessionLimits","params":{}}`.
+struct ClientRPCRequest: Encodable {
+    struct NoParams: Encodable {}
+
+    let method: String
+    let params = NoParams()
 }
