@@ -13,6 +13,9 @@ struct FirmwareTelemetry: Encodable, Equatable {
         case error = "fw_error"
     }
 
+    /// The keys it carries: its data points, as ThingsBoard's rate limits count them.
+    var dataPoints: Int { [currentTitle, currentVersion, state, error].count { $0 != nil } }
+
     static func state(_ state: String, error: String? = nil) -> FirmwareTelemetry {
         FirmwareTelemetry(state: state, error: error)
     }

@@ -32,6 +32,8 @@ actor FirmwareUpdater {
     private var reportedProblems: Set<String> = []
     /// What to do when a message is acknowledged.
     private var onAcknowledgement: [Int32: Acknowledged] = [:]
+    /// Data points of the reports not yet acknowledged, so the uplink's pacer counts them as telemetry.
+    private var reportsInFlight: [Int32: Int] = [:]
     private var installing = false
     /// Bytes appended to the download since it was last flushed.
     private var unflushed = 0
@@ -90,9 +92,19 @@ actor FirmwareUpdater {
         client = nil
         download?.pause()
         onAcknowledgement.removeAll()
+        // libmosquitto sends unacknowledged reports again after a reconnect, under the same IDs;
+        // a handful at most, kept bounded all the same.
+        if reportsInFlight.count > 64 { reportsInFlight.removeAll() }
     }
 
-    func acknowledged(_ messageID: Int32) {
+    /// A PUBACK: carries out what waited for it, and returns the data points when it was a
+    /// firmware report (telemetry for the server's rate limits), nil for anything else.
+    func acknowledged(_ messageID: Int32) -> Int? {
+        defer { afterAcknowledgement(messageID) }
+        return reportsInFlight.removeValue(forKey: messageID)
+    }
+
+    private func afterAcknowledgement(_ messageID: Int32) {
         switch onAcknowledgement.removeValue(forKey: messageID) {
         case .confirmTrial(let trial):
             slots.commit(trial)
@@ -307,8 +319,10 @@ actor FirmwareUpdater {
 
     @discardableResult
     private func publish(_ telemetry: FirmwareTelemetry) -> Int32? {
-        guard let client else { return nil }
-        return try? client.publish(topic: ThingsBoardTopic.telemetry, payload: UplinkJSON.text(telemetry), qos: 1)
+        guard let client, let id = try? client.publish(topic: ThingsBoardTopic.telemetry, payload: UplinkJSON.text(telemetry), qos: 1)
+        else { return nil }
+        reportsInFlight[id] = telemetry.dataPoints
+        return id
     }
 
     private func takeRequestID() -> Int {

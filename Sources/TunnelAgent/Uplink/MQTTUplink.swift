@@ -231,12 +231,15 @@ public final class MQTTUplink: Service, Sendable {
                 await firmware.disconnected()
                 if code != 0 { logger.warning("MQTT connection lost", metadata: ["broker": "\(broker)", "reason": "\(reason)"]) }
             case .published(let messageID):
-                await firmware.acknowledged(messageID)
+                let firmwareReport = await firmware.acknowledged(messageID)
                 let now = Self.now
                 let acknowledgement = state.withLockedValue { state in
                     let acknowledgement = state.publisher.acknowledge(messageID)
-                    // Attributes, RPC answers, requests, firmware chunk requests: counted when acknowledged, never held back.
-                    if acknowledgement == .other { state.pacer.record(.other, at: now) }
+                    // Attributes, RPC answers, requests, firmware chunk requests and reports:
+                    // counted when acknowledged, never held back.
+                    if acknowledgement == .other {
+                        state.pacer.record(firmwareReport.map { .telemetry(dataPoints: $0, records: 0) } ?? .other, at: now)
+                    }
                     return acknowledgement
                 }
                 guard case .done(let done) = acknowledgement else { continue }
