@@ -12,7 +12,7 @@ public struct AdminRequestContext: RequestContext {
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
-        self.source = source.channel.remoteAddress?.ipAddress ?? "unknown"
+        self.source = source.channel.clientSource
     }
 
     /// Largest request body taken; anything the API accepts is far smaller.
