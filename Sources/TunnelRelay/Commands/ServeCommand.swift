@@ -36,7 +36,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(
         help: ArgumentHelp(
-            "Listeners behind a load balancer that sends a PROXY protocol v2 header: tunnel, admin, tunnel,admin or off.",
+            "Listeners behind a load balancer that sends a PROXY protocol v2 header (comma-separated).",
             discussion: "Their connections must start with the header (HAProxy: send-proxy-v2); others are closed. See docs/DEPLOY.md."))
     var proxyProtocol: ProxyListeners = []
 
@@ -45,6 +45,14 @@ struct ServeCommand: AsyncParsableCommand {
             "Balancers a PROXY protocol header is taken from: comma-separated addresses or CIDR ranges (default: any).",
             valueName: "ranges"))
     var proxyProtocolFrom: String?
+
+    func validate() throws {
+        do {
+            _ = try proxyProtocolConfiguration()
+        } catch let error as AddressRangeError {
+            throw ValidationError("--proxy-protocol-from: \(error)")
+        }
+    }
 
     func run() async throws {
         LogSetup.bootstrap(level: options.logLevel)
