@@ -34,7 +34,8 @@ extension ByteBuffer {
     }
 
     /// Writes a version 2 header for `header`, then `tlvs` (type and value each) after the
-    /// addresses. For tests and tools that stand in for a balancer.
+    /// addresses. For tests and tools that stand in for a balancer. Addresses of two
+    /// families, or of UNIX sockets, have no TCP block and are written as `UNSPEC`.
     @discardableResult
     public mutating func writeProxyHeader(_ header: ProxyHeader, tlvs: [(UInt8, [UInt8])] = []) -> Int {
         var addresses = ByteBuffer()
