@@ -27,8 +27,16 @@ final class ProxyHeaderHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var timer: Scheduled<Void>?
     /// The connection started before the header was read; the next handlers learn of it after.
     private var startHeld = false
-    /// The header was read or the connection refused: nothing more to do here.
-    private var settled = false
+    private var state = State.waiting
+
+    private enum State {
+        /// For the whole header.
+        case waiting
+        /// The header was read; what follows belongs to the next handlers.
+        case accepted
+        /// The connection is being closed; nothing it sent goes further.
+        case refused
+    }
 
     init(listener: String, configuration: ProxyProtocolConfiguration, timeout: TimeAmount, refusals: CoreMetrics.Counter, logger: Logger) {
         self.listener = listener
@@ -53,7 +61,11 @@ final class ProxyHeaderHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        guard !settled else { return context.fireChannelRead(data) }
+        switch state {
+        case .waiting: break
+        case .accepted: return context.fireChannelRead(data)
+        case .refused: return
+        }
         var bytes = unwrapInboundIn(data)
         received.setOrWriteBuffer(&bytes)
         do {
@@ -66,7 +78,7 @@ final class ProxyHeaderHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     func channelReadComplete(context: ChannelHandlerContext) {
         // Until the header is read the next handlers have seen no connection, so no read either.
-        if settled { context.fireChannelReadComplete() }
+        if state == .accepted { context.fireChannelReadComplete() }
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -78,10 +90,10 @@ final class ProxyHeaderHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// One without a peer address was reset before it was accepted (HAProxy ends its TCP
     /// health checks so): it is closed without a word, as there is no one to refuse.
     private func started(_ context: ChannelHandlerContext) {
-        guard !settled, !startHeld else { return }
+        guard state == .waiting, !startHeld else { return }
         startHeld = true
         guard let peer = context.channel.remoteAddress else {
-            settled = true
+            state = .refused
             timer?.cancel()
             logger.debug("Connection reset before it was read", metadata: ["listener": "\(listener)"])
             context.close(promise: nil)
@@ -95,7 +107,7 @@ final class ProxyHeaderHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// The header is read: record the address, start the connection for the next handlers,
     /// give them what came after the header, and leave.
     private func accept(_ context: ChannelHandlerContext, _ header: ProxyHeader) {
-        settled = true
+        state = .accepted
         timer?.cancel()
         if let client = header.clientAddress { ClientAddresses.shared.record(client, for: context.channel) }
         logger.debug(
@@ -115,8 +127,8 @@ final class ProxyHeaderHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     /// Closes a connection that did not start with a header this listener takes.
     private func refuse(_ context: ChannelHandlerContext, _ reason: String) {
-        guard !settled else { return }
-        settled = true
+        guard state == .waiting else { return }
+        state = .refused
         timer?.cancel()
         received = nil
         refusals.increment()
