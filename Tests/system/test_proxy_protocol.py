@@ -6,6 +6,7 @@ the option works as before; deploy/haproxy.cfg is a configuration HAProxy takes.
 
 HAProxy connects to the relay from 127.0.0.9 (`source` on its server lines), while the
 programs connect to HAProxy from 127.0.0.1, so the two addresses cannot be confused."""
+import http.client
 import json
 import os
 import shutil
@@ -59,6 +60,7 @@ backend relay_tunnel
 
 frontend admin
     bind 127.0.0.1:{admin_front}
+    bind ::1:{admin_front}
     default_backend relay_admin
 
 backend relay_admin
@@ -176,6 +178,30 @@ def test_an_agent_a_session_and_a_registration_through_haproxy_are_recorded_at_t
     assert session, "the session runs through HAProxy"
     assert behind_haproxy.refusals("tunnel") == 0 and behind_haproxy.refusals("admin") == 0, \
         "HAProxy's own connections (health checks with LOCAL headers) are never refused"
+
+
+def test_each_client_behind_haproxy_has_its_own_failure_limit(behind_haproxy):
+    """Every request reaches the relay from HAProxy's 127.0.0.9; the limit of 30 failed
+    authentications a minute is kept per client the headers name, IPv4 or IPv6."""
+    relay = behind_haproxy.relay
+    context = ssl.create_default_context(cafile=str(relay.data / "tls" / "server-ca.pem"))
+    context.check_hostname = False  # the certificate names 127.0.0.1, not ::1; the chain is still checked
+
+    def me_with_a_wrong_key(source: str) -> int:
+        host = "::1" if ":" in source else "127.0.0.1"
+        connection = http.client.HTTPSConnection(host, behind_haproxy.front_admin, context=context, timeout=10,
+                                                 source_address=(source, 0))
+        try:
+            connection.request("GET", "/v1/me", headers={"Authorization": "Bearer ak1.nobody.wrong"})
+            return connection.getresponse().status
+        finally:
+            connection.close()
+
+    statuses = [me_with_a_wrong_key("127.0.0.5") for _ in range(31)]
+    assert statuses[:30] == [401] * 30 and statuses[30] == 429, statuses
+    assert me_with_a_wrong_key("127.0.0.6") == 401, "another client through the same balancer is not locked out"
+    assert me_with_a_wrong_key("::1") == 401, "nor is a client over IPv6 (a TCP over IPv6 header)"
+    assert me_with_a_wrong_key("127.0.0.5") == 429
 
 
 def test_a_connection_without_the_header_is_refused_and_says_why(behind_haproxy):
