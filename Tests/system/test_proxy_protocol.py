@@ -1,6 +1,6 @@
 """The relay behind a real HAProxy in `mode tcp` with `send-proxy-v2` (TLS passed through):
 an agent, a client session and a gateway's registration through it are recorded at their
-own address, not the balancer's; a connection to a listener that expects the PROXY protocol
+own address, not the balancer's, and each client (IPv4 or IPv6) has its own failure limit; a connection to a listener that expects the PROXY protocol
 header and does not send one is refused with a log line that says why; a listener without
 the option works as before; deploy/haproxy.cfg is a configuration HAProxy takes.
 
