@@ -32,6 +32,12 @@ let package = Package(
                 .product(name: "SharedWire", package: "bms-tunnel"), .product(name: "NIOCore", package: "swift-nio"),
             ]),
         .executableTarget(
+            name: "FuzzProxyHeader",
+            dependencies: [
+                "FuzzDriver",
+                .product(name: "SharedWire", package: "bms-tunnel"), .product(name: "NIOCore", package: "swift-nio"),
+            ]),
+        .executableTarget(
             name: "FuzzConfig",
             dependencies: [
                 "FuzzDriver",

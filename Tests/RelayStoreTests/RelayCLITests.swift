@@ -87,6 +87,7 @@ final class RelayCLITests: XCTestCase {
             (["session", "open", "--device", "pack-1", "--mode", "read"], "monitor"),
             (["user", "add", "ann", "--role", "superuser"], "viewer"),
             (["init", "--key-type", "ed25519"], "rsa"),
+            (["serve", "--proxy-protocol", "tunel"], "tunnel,admin"),
         ]
         for (arguments, aValue) in typos {
             do {
@@ -97,5 +98,28 @@ final class RelayCLITests: XCTestCase {
                 XCTAssertTrue(message.contains(arguments.last!) && message.contains(aValue), "\(arguments): \(message)")
             }
         }
+    }
+
+    func testProxyProtocolOptionsAreCheckedBeforeTheRelayStarts() throws {
+        let refused: [([String], String)] = [
+            (["--proxy-protocol", "tunnel", "--proxy-protocol-from", "10.0.0.0/33"], "the prefix length must be a number from 0 to 32"),
+            (
+                ["--proxy-protocol", "admin", "--proxy-protocol-from", "10.0.0.5,relay.example"],
+                "relay.example is not an IPv4 or IPv6 address"
+            ),
+            (["--proxy-protocol-from", "10.0.0.5/32"], "--proxy-protocol-from needs --proxy-protocol"),
+        ]
+        for (arguments, reason) in refused {
+            do {
+                _ = try RelayCommand.parseAsRoot(["serve"] + arguments + ["--data-dir", directory])
+                XCTFail("\(arguments) was taken")
+            } catch {
+                let message = RelayCommand.message(for: error)
+                XCTAssertTrue(message.contains(reason), "\(arguments): \(message)")
+            }
+        }
+        XCTAssertNoThrow(
+            try RelayCommand.parseAsRoot(
+                ["serve", "--proxy-protocol", "tunnel,admin", "--proxy-protocol-from", "10.0.0.5/32, fd00::/64", "--data-dir", directory]))
     }
 }

@@ -268,7 +268,7 @@ def test_metrics_count_requests_and_failures(relay):
     text = relay.request("GET", "/metrics")[1]
     for name in ["relay_agents_connected", "relay_sessions_active", "tunnel_session_bytes_total",
                  "relay_handshakes_total", 'relay_auth_failures_total{listener="admin"}', "relay_admin_requests_total",
-                 "relay_store_operation_seconds_bucket"]:
+                 "relay_store_operation_seconds_bucket", 'relay_proxy_header_refusals_total{listener="tunnel"} 0']:
         assert name in text, name
 
 

@@ -61,9 +61,9 @@ public final class AdminAPI: Service, Sendable {
         self.bound = bound
         let connections = NIOLockedValueBox(SourceLimiter(configuration: relay.configuration.sourceLimits))
         let http = HTTP1Channel.Configuration(
-            additionalChannelHandlers: [AdminConnectionGate(connections: connections)], idleTimeout: Self.idleTimeout)
+            additionalChannelHandlers: [SourceGate(limiter: connections)], idleTimeout: Self.idleTimeout)
         application = Application(
-            router: routes.router(), server: try .tls(.http1(configuration: http), tlsConfiguration: tls),
+            router: routes.router(), server: try Self.server(http: http, tls: tls, relay: relay, logger: logger),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "tunnel-relay"),
             onServerRunning: { channel in
                 if settled.withLockedValue({ settled in
@@ -73,6 +73,20 @@ public final class AdminAPI: Service, Sendable {
                     bound.succeed(channel.localAddress?.port ?? 0)
                 }
             }, logger: logger)
+    }
+
+    /// HTTP/1 over TLS, behind a PROXY protocol header when the admin listener expects one.
+    private static func server(
+        http: HTTP1Channel.Configuration, tls: TLSConfiguration, relay: RelayServer, logger: Logger
+    ) throws -> HTTPServerBuilder {
+        let proxyProtocol = relay.configuration.proxyProtocol
+        guard proxyProtocol.listeners.contains(.admin) else { return try .tls(.http1(configuration: http), tlsConfiguration: tls) }
+        let (timeout, refusals) = (relay.configuration.handshakeTimeout, relay.metrics.proxyHeaderRefusalsAdmin)
+        return HTTPServerBuilder { responder in
+            ProxyHeaderChannel(base: try TLSChannel(HTTP1Channel(responder: responder, configuration: http), tlsConfiguration: tls)) {
+                ProxyHeaderHandler(listener: "admin", configuration: proxyProtocol, timeout: timeout, refusals: refusals, logger: logger)
+            }
+        }
     }
 
     private static func presenting(_ chain: [NIOSSLCertificate], _ key: NIOSSLPrivateKey) -> NIOSSLContextConfigurationOverride {

@@ -5,14 +5,15 @@ import NIOCore
 /// Per-request state of the admin API: who is calling, from where.
 public struct AdminRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
-    /// The caller's IP address, for the authentication-failure limit.
+    /// The caller's IP address (behind a balancer, the one its PROXY protocol header named),
+    /// for the authentication-failure limit and the audit log.
     public let source: String
     /// The user the request's API key acts as, once authenticated.
     public var user: UserRecord?
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
-        self.source = source.channel.remoteAddress?.ipAddress ?? "unknown"
+        self.source = source.channel.clientSource
     }
 
     /// Largest request body taken; anything the API accepts is far smaller.

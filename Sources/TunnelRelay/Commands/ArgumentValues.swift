@@ -6,3 +6,13 @@ import ArgumentParser
 extension UserRole: ExpressibleByArgument {}
 
 extension RelayCredentials.ServerKeyType: ExpressibleByArgument {}
+
+extension ProxyListeners: ExpressibleByArgument {
+    public init?(argument: String) {
+        self.init(names: argument)
+    }
+
+    public static var allValueStrings: [String] { ["tunnel", "admin", "tunnel,admin", "off"] }
+
+    public var defaultValueDescription: String { names }
+}

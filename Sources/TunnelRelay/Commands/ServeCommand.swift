@@ -34,13 +34,34 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Address the HTTPS admin API listens on (host:port), or \"off\". See docs/openapi.json.")
     var adminListen: String = "127.0.0.1:8443"
 
+    @Option(
+        help: ArgumentHelp(
+            "Listeners behind a load balancer that sends a PROXY protocol v2 header (comma-separated).",
+            discussion: "Their connections must start with the header (HAProxy: send-proxy-v2); others are closed. See docs/DEPLOY.md."))
+    var proxyProtocol: ProxyListeners = []
+
+    @Option(
+        help: ArgumentHelp(
+            "Balancers a PROXY protocol header is taken from: comma-separated addresses or CIDR ranges (default: any).",
+            valueName: "ranges"))
+    var proxyProtocolFrom: String?
+
+    func validate() throws {
+        do {
+            _ = try proxyProtocolConfiguration()
+        } catch let error as AddressRangeError {
+            throw ValidationError("--proxy-protocol-from: \(error)")
+        }
+    }
+
     func run() async throws {
         LogSetup.bootstrap(level: options.logLevel)
         let address = try RelayAddress(parsing: listen)
         let configuration = RelayConfiguration(
             listenHost: address.host, listenPort: address.port, dataDirectory: options.dataDirectory,
             publicAddress: publicAddress ?? "localhost:\(address.port)", threads: threads,
-            pingInterval: .seconds(pingInterval), peerTimeout: .seconds(peerTimeout), captureSessions: capture)
+            pingInterval: .seconds(pingInterval), peerTimeout: .seconds(peerTimeout), captureSessions: capture,
+            proxyProtocol: try proxyProtocolConfiguration())
         let logger = Logger(label: "tunnel-relay")
         let store = try await options.openStore()
         logger.info("Store opened", metadata: ["store": "\(options.storeDescription)"])
@@ -63,5 +84,17 @@ struct ServeCommand: AsyncParsableCommand {
             services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await group.run()
         try await store.close()
+    }
+
+    /// `--proxy-protocol` and `--proxy-protocol-from` together; a range without a listener
+    /// that takes headers is a mistake worth stopping for.
+    private func proxyProtocolConfiguration() throws -> ProxyProtocolConfiguration {
+        let ranges = try (proxyProtocolFrom ?? "").split(separator: ",").map {
+            try AddressRange(parsing: $0.trimmingCharacters(in: .whitespaces))
+        }
+        if !ranges.isEmpty, proxyProtocol.isEmpty {
+            throw ValidationError("--proxy-protocol-from needs --proxy-protocol naming the listeners that take the header")
+        }
+        return ProxyProtocolConfiguration(listeners: proxyProtocol, allowedBalancers: ranges)
     }
 }

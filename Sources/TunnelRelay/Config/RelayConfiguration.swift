@@ -32,6 +32,9 @@ public struct RelayConfiguration: Sendable {
     public let revocationCheckInterval: TimeAmount
     /// This relay's name in the presence records (which node holds which agent).
     public let nodeName: String
+    /// Which listeners take a PROXY protocol v2 header from a load balancer, and from where.
+    /// The header must arrive within `handshakeTimeout`.
+    public let proxyProtocol: ProxyProtocolConfiguration
 
     public init(
         listenHost: String = "0.0.0.0",
@@ -47,8 +50,10 @@ public struct RelayConfiguration: Sendable {
         sourceLimits: SourceLimiter.Configuration = .init(),
         shutdownGrace: TimeAmount = .seconds(10),
         revocationCheckInterval: TimeAmount = .seconds(1),
-        nodeName: String = ProcessInfo.processInfo.hostName
+        nodeName: String = ProcessInfo.processInfo.hostName,
+        proxyProtocol: ProxyProtocolConfiguration = .init()
     ) {
+        self.proxyProtocol = proxyProtocol
         self.revocationCheckInterval = revocationCheckInterval
         self.nodeName = nodeName
         self.captureSessions = captureSessions

@@ -21,6 +21,9 @@ public final class RelayMetrics: Sendable {
     /// Refused authentications: tunnel peers and admin API keys.
     let tunnelAuthFailures: CoreMetrics.Counter
     let adminAuthFailures: CoreMetrics.Counter
+    /// Connections closed for not starting with a valid PROXY protocol header, by listener.
+    let proxyHeaderRefusalsTunnel: CoreMetrics.Counter
+    let proxyHeaderRefusalsAdmin: CoreMetrics.Counter
     /// Admin API requests, and how long store operations take.
     let adminRequests: CoreMetrics.Counter
     let storeLatency: CoreMetrics.Timer
@@ -41,6 +44,10 @@ public final class RelayMetrics: Sendable {
         handshakesClient = CoreMetrics.Counter(label: "relay_handshakes_total", dimensions: [("role", "client")], factory: factory)
         tunnelAuthFailures = CoreMetrics.Counter(label: "relay_auth_failures_total", dimensions: [("listener", "tunnel")], factory: factory)
         adminAuthFailures = CoreMetrics.Counter(label: "relay_auth_failures_total", dimensions: [("listener", "admin")], factory: factory)
+        proxyHeaderRefusalsTunnel = CoreMetrics.Counter(
+            label: "relay_proxy_header_refusals_total", dimensions: [("listener", "tunnel")], factory: factory)
+        proxyHeaderRefusalsAdmin = CoreMetrics.Counter(
+            label: "relay_proxy_header_refusals_total", dimensions: [("listener", "admin")], factory: factory)
         adminRequests = CoreMetrics.Counter(label: "relay_admin_requests_total", factory: factory)
         storeLatency = CoreMetrics.Timer(label: "relay_store_operation_seconds", factory: factory)
     }

@@ -28,12 +28,17 @@ final class RelayConnectionHandler: ChannelInboundHandler {
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
-        logger[metadataKey: "peer"] = "\(context.channel.remoteAddress.map { "\($0)" } ?? "?")"
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         handshakeTimer = context.eventLoop.scheduleTask(in: relay.configuration.handshakeTimeout) {
             let (handler, context) = loopBound.value
             handler.perform(handler.connection.handshakeTimedOut(), context)
         }
+    }
+
+    /// The connection starts once a PROXY protocol header, if the listener expects one, is read.
+    func channelActive(context: ChannelHandlerContext) {
+        logger[metadataKey: "peer"] = "\(context.channel.clientAddress.map { "\($0)" } ?? "?")"
+        context.fireChannelActive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -124,7 +129,7 @@ final class RelayConnectionHandler: ChannelInboundHandler {
             if monitor {
                 try? context.pipeline.syncOperations.addHandler(
                     MonitorControlHandler(
-                        session: session, source: context.channel.remoteAddress?.ipAddress, store: relay.store, writes: relay.writes,
+                        session: session, source: context.channel.clientAddress?.ipAddress, store: relay.store, writes: relay.writes,
                         logger: logger),
                     position: .before(self))
             }
@@ -154,7 +159,7 @@ final class RelayConnectionHandler: ChannelInboundHandler {
     }
 
     private func refuse(_ context: ChannelHandlerContext, _ refusal: RelayRefusal) {
-        if refusal.countsAgainstSource, let source = context.channel.remoteAddress?.ipAddress {
+        if refusal.countsAgainstSource, let source = context.channel.clientAddress?.ipAddress {
             relay.limiter.withLockedValue { $0.authenticationFailed(from: source, now: .now()) }
             relay.metrics.tunnelAuthFailures.increment()
         }
@@ -184,7 +189,7 @@ final class RelayConnectionHandler: ChannelInboundHandler {
     private func auditAgentRefusal(_ context: ChannelHandlerContext, deviceID: String, _ message: String) {
         let entry = AuditEntry(
             at: Date(), event: .agentRefused, actor: "relay", deviceID: deviceID, reason: message,
-            source: context.channel.remoteAddress?.ipAddress)
+            source: context.channel.clientAddress?.ipAddress)
         let store = relay.store
         relay.writes.enqueue(key: "device:\(deviceID)", "Audit write") { try await store.appendAudit(entry) }
     }
@@ -221,7 +226,7 @@ final class RelayConnectionHandler: ChannelInboundHandler {
         relay.metrics.handshakesAgent.increment()
         recordPresence(
             online: true, deviceID: deviceID, software: software,
-            remote: context.channel.remoteAddress.map { "\($0)" } ?? "")
+            remote: context.channel.clientAddress.map { "\($0)" } ?? "")
         context.write(wrapOutboundOut(.welcome(.init(identity: deviceID, pingIntervalMilliseconds: pingMilliseconds))), promise: nil)
         for open in relay.broker.sessionsWaiting(for: deviceID) {
             context.write(wrapOutboundOut(.openSession(open)), promise: nil)

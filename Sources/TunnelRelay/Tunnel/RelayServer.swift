@@ -94,6 +94,9 @@ public final class RelayServer: Service, Sendable {
         let limiter = self.limiter
         let logger = self.logger
         let tls = self.tls
+        let proxyProtocol = configuration.proxyProtocol
+        let expectsHeader = proxyProtocol.listeners.contains(.tunnel)
+        let (headerTimeout, refusals) = (configuration.handshakeTimeout, metrics.proxyHeaderRefusalsTunnel)
         let keepalive = KeepaliveHandler.Configuration(
             interval: configuration.pingInterval, timeout: configuration.peerTimeout)
         let channel: any Channel
@@ -103,15 +106,15 @@ public final class RelayServer: Service, Sendable {
                 .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
                 .childChannelOption(ChannelOptions.tcpOption(.tcp_nodelay), value: 1)
                 .childChannelInitializer { channel in
-                    let source = channel.remoteAddress?.ipAddress ?? "unknown"
-                    let admission = limiter.withLockedValue { $0.connectionOpened(from: source, now: .now()) }
-                    if case .refused(let reason) = admission {
-                        logger.notice("Connection refused", metadata: ["peer": "\(source)", "reason": "\(reason)"])
-                        return channel.close()
-                    }
-                    channel.closeFuture.whenComplete { _ in limiter.withLockedValue { $0.connectionClosed(from: source) } }
-                    return channel.eventLoop.makeCompletedFuture {
+                    channel.eventLoop.makeCompletedFuture {
                         let sync = channel.pipeline.syncOperations
+                        if expectsHeader {
+                            try sync.addHandler(
+                                ProxyHeaderHandler(
+                                    listener: "tunnel", configuration: proxyProtocol, timeout: headerTimeout, refusals: refusals,
+                                    logger: logger))
+                        }
+                        try sync.addHandler(SourceGate(limiter: limiter, logger: logger))
                         try sync.addHandler(NIOSSLServerHandler(context: tls.withLockedValue { $0 }))
                         try sync.addTunnelCodec(keepalive: keepalive)
                         try sync.addHandler(RelayConnectionHandler(relay: context))
