@@ -51,8 +51,14 @@ def flowing(portal, since, count=3, timeout=30.0):
                     timeout=timeout)
 
 
-def kill_group(agent):
+def kill_group(agent, state=None):
+    """A power cut: the launcher's process group and, with `state`, the slot's process (its own group)."""
     os.killpg(agent.process.pid, signal.SIGKILL)
+    for pid in slot_processes(state) if state is not None else []:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
     agent.process.wait(timeout=10)
 
 
@@ -120,7 +126,7 @@ def test_a_download_cut_by_a_power_cut_resumes_where_it_stopped_and_a_cut_during
     # Cut again once the new version runs on trial, before it can report.
     portal.wait_state("UPDATING", agent=agent)
     wait_for("the new version's process", lambda: slot_processes(state), interval=0.01)
-    kill_group(agent)
+    kill_group(agent, state)
     trial = json.loads((state / "firmware" / "trial.json").read_text()) if (state / "firmware" / "trial.json").exists() else None
     agent = run_agent(system, settings, state)
     updated = portal.wait_state("UPDATED", agent=agent)
@@ -128,6 +134,14 @@ def test_a_download_cut_by_a_power_cut_resumes_where_it_stopped_and_a_cut_during
     if trial is not None:
         assert trial["target"]["version"] == NEW_VERSION
     flowing(portal, time.time())
+
+    # The launcher killed alone (not the unit's cgroup): its child stops by itself rather than
+    # running on beside the next start.
+    assert slot_processes(state)
+    os.kill(agent.process.pid, signal.SIGKILL)
+    agent.process.wait(timeout=10)
+    wait_for("the slot's agent stopping without its launcher", lambda: not slot_processes(state), timeout=20)
+    assert "launcher that started this agent is gone" in agent.log_text()
 
 
 # MARK: 2. A new version that does not come up is rolled back

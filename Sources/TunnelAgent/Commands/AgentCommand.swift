@@ -43,6 +43,7 @@ public struct AgentCommand: AsyncParsableCommand {
             let runtime = { AgentRuntime(paths: files.paths, defaults: files.defaults, logger: logger) }
             // A child of the launcher runs the agent from its slot and launches nothing.
             if FirmwareLauncher.runningSlot != nil {
+                LauncherWatch.start(logger: logger)
                 if try await runtime().run() == .updateInstalled { throw ExitCode(FirmwareLauncher.relaunchStatus) }
                 return
             }
