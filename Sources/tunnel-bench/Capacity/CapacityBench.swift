@@ -36,15 +36,22 @@ struct CapacityBench: Sendable {
 
     func run(relay: RelayProcess, tunnel: OurTunnelPath, fleetThreads: Int, progress: (String) -> Void) async throws -> Result {
         let fleet = IdleAgentFleet(relay: relay, threads: fleetThreads)
+        var stoppedBy: String?
+        let ceiling = DescriptorCeiling.measure(relay: relay.process.pid)
+        var sizes = steps.sorted()
+        if let wanted = sizes.last, wanted > ceiling.agents {
+            // Step on to the most the open-file limits allow, and say which limit that is.
+            sizes = sizes.filter { $0 < ceiling.agents } + [ceiling.agents]
+            stoppedBy = ceiling.reason(wanted: wanted)
+        }
         let registrationStart = ContinuousClock.now
-        progress("capacity: registering \(steps.max() ?? 0) devices with their own certificates")
-        try await fleet.register(upTo: steps.max() ?? 0)
+        progress("capacity: registering \(sizes.last ?? 0) devices with their own certificates")
+        try await fleet.register(upTo: sizes.last ?? 0)
         let registration = (ContinuousClock.now - registrationStart).seconds
         try await Task.sleep(for: settleTime)
         let baseline = relay.residentKiB()
         var results: [Step] = []
-        var stoppedBy: String?
-        for size in steps.sorted() {
+        for size in sizes {
             progress("capacity: connecting idle agents up to \(size)")
             let added: Int
             let elapsed: Duration

@@ -42,8 +42,11 @@ struct PeersBenchCommand: AsyncParsableCommand {
     @Option(help: "Session setups measured per path.")
     var setups = 200
 
-    @Option(help: "Idle-agent counts to step through, comma-separated (\"\" for none).")
-    var agents = "10,100,1000,10000"
+    @Option(
+        help:
+            "Idle-agent counts to step through, comma-separated (\"\" for none); a count above what the open-file limits allow ends the steps at that limit, named in the report."
+    )
+    var agents = "10,100,1000,10000,50000"
 
     @Option(help: "TLS handshakes in flight while idle agents connect.")
     var handshakeConcurrency = 64
@@ -57,6 +60,12 @@ struct PeersBenchCommand: AsyncParsableCommand {
     @Option(help: "Event loop threads of tunnel-relay serve (0: one per core).")
     var relayThreads = 0
 
+    @Option(help: "pyserial round trips per path and run through our RFC 2217 port and ser2net's (0: leave it out).")
+    var rfc2217RoundTrips = 2_000
+
+    @Option(help: "The RFC 2217 comparison's script (pyserial).")
+    var rfc2217Script = "scripts/bench_rfc2217.py"
+
     @Option(help: "The tunnel-relay program (default: next to this one).")
     var relayBinary: String?
 
@@ -67,6 +76,7 @@ struct PeersBenchCommand: AsyncParsableCommand {
     var quick = false
 
     func validate() throws {
+        guard rfc2217RoundTrips >= 0 else { throw ValidationError("--rfc2217-round-trips must be ≥ 0") }
         guard roundTrips > 0, warmup >= 0, generatorThreads > 0, runs > 0, bulkMib > 0, sessions > 0, sessionKib > 0, setups > 0 else {
             throw ValidationError("--round-trips, --runs, --bulk-mib, --sessions, --session-kib and --setups must be > 0")
         }
@@ -106,18 +116,24 @@ struct PeersBenchCommand: AsyncParsableCommand {
             throw ValidationError("no tunnel-relay program at \(relayBinary); build it or pass --relay-binary")
         }
         if quick {
-            return PeersSettings(
+            var settings = PeersSettings(
                 bench: BenchSettings(roundTrips: 200, warmup: 50, bulkBytes: 1 << 20, runs: 1, phaseTimeout: .seconds(60)),
                 sessions: 3, bytesPerConcurrentSession: 64 << 10, setups: 5, agentSteps: [5, 20], handshakeConcurrency: 8,
                 generatorThreads: 1,
                 growthRoundTrips: 100, relayThreads: relayThreads, relayBinary: relayBinary)
+            settings.rfc2217RoundTrips = min(rfc2217RoundTrips, 100)
+            settings.rfc2217Script = rfc2217Script
+            return settings
         }
-        return PeersSettings(
+        var settings = PeersSettings(
             bench: BenchSettings(roundTrips: roundTrips, warmup: warmup, bulkBytes: bulkMib << 20, runs: runs),
             sessions: sessions, bytesPerConcurrentSession: sessionKib << 10, setups: setups, agentSteps: try agentSteps(),
             handshakeConcurrency: handshakeConcurrency, generatorThreads: generatorThreads, growthRoundTrips: growthRoundTrips,
             relayThreads: relayThreads,
             relayBinary: relayBinary)
+        settings.rfc2217RoundTrips = rfc2217RoundTrips
+        settings.rfc2217Script = rfc2217Script
+        return settings
     }
 
     /// Raises the open-file limit (soft, and hard when permitted) for this process and the

@@ -75,21 +75,33 @@ struct PeersReport {
         }
         rttRow(pathNamed("stunnel"), label: "stunnel chain", limit: 0.8, target: "≤ 0.80× (20 % below)")
         rttRow(pathNamed("socat"), label: "socat 2-hop relay", limit: 1.5, target: "≤ 1.5×")
-        if let ssh = pathNamed("ssh"), let peer = medianP50(ssh), let ourP50 {
-            lines.append("| RTT p50 vs ssh -R | \(us(ourP50)) µs | \(us(peer)) µs | \(fixed(ourP50 / peer))× | (context) | — |")
-        }
-        if let direct = medianP50(pathNamed("direct") ?? ""), let ourP50 {
+        rttRow(pathNamed("ssh"), label: "ssh -R", limit: 1.0, target: "≤ 1.0× (stretch)")
+        if let direct = medianP50(pathNamed("direct TCP") ?? ""), let ourP50 {
             lines.append("| RTT p50 vs direct TCP | \(us(ourP50)) µs | \(us(direct)) µs | \(fixed(ourP50 / direct))× | (context) | — |")
         }
-        for sessions in Set([1, settings.sessions]).sorted() {
+        if let runs = results.roundTrips[ours], let p50 = median(runs.map { Double($0.p50) }),
+            let p99 = median(runs.map { Double($0.p99) })
+        {
+            lines.append(tailRow("RTT p99 / p50, ours (16 bytes)", p50: p50 / 1_000, p99: p99 / 1_000))
+        }
+        lines += rfc2217Rows
+        let pty = pathNamed("direct PTY")
+        for direction in PeerMeasurements.Direction.allCases {
+            guard let mine = rate(ours, 1, direction), let own = rate(pty, 1, direction) else { continue }
+            lines.append(
+                "| Throughput, 1 session, \(direction.rawValue) | \(fixed(mine, 1)) MB/s | direct PTY \(fixed(own, 1)) MB/s "
+                    + "| \(fixed(mine / own))× | ≥ 1.0× (the PTY is the limit) | "
+                    + verdict(mine >= own, miss: "\(fixed((1 - mine / own) * 100, 0)) % short") + " |")
+        }
+        if settings.sessions > 1 {
             for direction in PeerMeasurements.Direction.allCases {
-                guard let mine = rate(ours, sessions, direction), let socat = rate(pathNamed("socat"), sessions, direction) else {
-                    continue
-                }
+                guard let mine = rate(ours, settings.sessions, direction),
+                    let stunnel = rate(pathNamed("stunnel"), settings.sessions, direction)
+                else { continue }
                 lines.append(
-                    "| Throughput, \(sessions) session\(sessions == 1 ? "" : "s"), \(direction.rawValue) | \(fixed(mine, 1)) MB/s "
-                        + "| socat \(fixed(socat, 1)) MB/s | \(fixed(mine / socat))× | ≥ 1.0× | "
-                        + verdict(mine >= socat, miss: "\(fixed((1 - mine / socat) * 100, 0)) % short") + " |")
+                    "| Throughput, \(settings.sessions) sessions, \(direction.rawValue) | \(fixed(mine, 1)) MB/s "
+                        + "| stunnel \(fixed(stunnel, 1)) MB/s | \(fixed(mine / stunnel))× | ≥ 0.5× | "
+                        + verdict(mine >= 0.5 * stunnel, miss: "\(fixed((1 - mine / (0.5 * stunnel)) * 100, 0)) % short") + " |")
             }
         }
         if let setup = results.setups[ours] {
@@ -100,6 +112,34 @@ struct PeersReport {
         }
         if let capacity = results.capacity {
             lines += CapacityReport(result: capacity).headlineRows
+        }
+        return lines
+    }
+
+    /// p99 within twice p50 (microseconds).
+    private func tailRow(_ label: String, p50: Double, p99: Double) -> String {
+        let ratio = p99 / p50
+        return "| \(label) | \(fixed(p99, 1)) / \(fixed(p50, 1)) µs | | \(fixed(ratio))× | ≤ 2.0× | "
+            + verdict(ratio <= 2, miss: "\(fixed((ratio / 2 - 1) * 100, 0)) % over the limit") + " |"
+    }
+
+    private var rfc2217Rows: [String] {
+        typealias Figures = RFC2217Comparison.Figures
+        guard let figures = results.rfc2217, let p50 = figures.overRuns(Figures.ours, \.p50) else {
+            return ["| RFC 2217 RTT p50 (pyserial) | — | not measured | — | ≤ 280 µs | — |"]
+        }
+        var lines = [
+            "| RFC 2217 RTT p50 (pyserial → tunnel-connect → relay → agent → PTY) | \(fixed(p50, 0)) µs | | | ≤ 280 µs | "
+                + verdict(p50 <= 280, miss: "\(fixed((p50 / 280 - 1) * 100, 0)) % over") + " |"
+        ]
+        if let peer = figures.overRuns(Figures.ser2netOff, \.p50) {
+            let ratio = p50 / peer
+            lines.append(
+                "| RFC 2217 RTT p50 vs ser2net, chardelay off | \(fixed(p50, 0)) µs | \(fixed(peer, 0)) µs | \(fixed(ratio))× | ≤ 1.0× | "
+                    + verdict(ratio <= 1, miss: "\(fixed((ratio - 1) * 100, 0)) % over the limit") + " |")
+        }
+        if let p99 = figures.overRuns(Figures.ours, \.p99) {
+            lines.append(tailRow("RTT p99 / p50, ours (RFC 2217)", p50: p50, p99: p99))
         }
         return lines
     }
@@ -124,17 +164,26 @@ struct PeersReport {
     }
 
     private var rfc2217Section: [String] {
-        [
-            "", "## ser2net's RFC 2217 port (not re-measured here)", "",
-            "`scripts/bench-rfc2217` measures pyserial's `rfc2217://` round trip of a G1 request through our "
-                + "`tunnel-connect --rfc2217` and through ser2net on the same PTY. Its last recorded figures (2026-11-27, medians of 5 runs; a different "
-                + "harness and payload, so not comparable row for row with the table above):",
+        typealias Figures = RFC2217Comparison.Figures
+        var lines = ["", "## RFC 2217: pyserial through our port and through ser2net's (µs)", ""]
+        guard let figures = results.rfc2217 else { return lines + ["Not measured (see \"Left out and failures\")."] }
+        lines += [
+            "pyserial's `rfc2217://` client writes `\(figures.request)` and reads the simulated BMS's CV1 answer, one outstanding; "
+                + "\(figures.roundTrips) round trips after \(figures.warmup) warm-up per path and run, \(figures.runs) runs interleaved "
+                + "across the paths. Ours: `tunnel-connect --rfc2217` (a new session each run) → `tunnel-relay serve` → `tunnel-agent run` "
+                + "→ the PTY of `bms-sim`, each its own release process with its default settings. ser2net 4 serves the same PTY. "
+                + "Medians over runs; the last column lists each run's p50.",
             "",
-            "| Path | p50 | Ours / it |", "|---|---|---|",
-            "| ours, `tunnel-connect --rfc2217` through the tunnel | 452 µs (5 runs: 361–661) | |",
-            "| ser2net 4, default settings | 3620 µs | 0.12× |",
-            "| ser2net 4, `chardelay: false` | 260 µs (5 runs: 196–365) | 1.74× (runs 0.99–2.54×; a miss: ser2net is one local process, ours is three more processes and two TLS legs) |",
+            "| Path | p50 | p90 | p99 | max | runs' p50 |", "|---|---|---|---|---|---|",
         ]
+        for path in Figures.order {
+            guard let runs = figures.paths[path], !runs.isEmpty else { continue }
+            func m(_ pick: (RFC2217Comparison.Run) -> Double) -> String { fixed(figures.overRuns(path, pick) ?? 0, 0) }
+            lines.append(
+                "| \(path) | \(m(\.p50)) | \(m(\.p90)) | \(m(\.p99)) | \(m(\.max)) | "
+                    + runs.map { fixed($0.p50, 0) }.joined(separator: ", ") + " |")
+        }
+        return lines
     }
 
     private var setupSection: [String] {
@@ -206,6 +255,12 @@ struct PeersReport {
         var lines = ["", "## Exact commands", "", "```sh", invocation, "```", ""]
         for (name, commands) in results.paths {
             lines += ["\(name):", "```sh"] + commands + ["```", ""]
+        }
+        if let command = results.rfc2217Command {
+            lines += [
+                "RFC 2217 comparison (starts bms-sim, tunnel-relay, tunnel-agent, tunnel-connect and ser2net itself):", "```sh", command,
+                "```", "",
+            ]
         }
         return lines
     }

@@ -14,6 +14,9 @@ struct PeersResults: Sendable {
     /// Our tunnel with k sessions open: relay memory and the round trip of one of them.
     var sessionGrowth: [(sessions: Int, relayKiB: Int, roundTrip: LatencySummary)] = []
     var capacity: CapacityBench.Result?
+    /// pyserial through our RFC 2217 port and through ser2net's, and how it was run.
+    var rfc2217: RFC2217Comparison.Figures?
+    var rfc2217Command: String?
     var ourPathName = ""
 
     struct ThroughputKey: Hashable, Sendable {

@@ -49,6 +49,7 @@ struct PeersRun {
             results.paths = paths.map { ($0.name, $0.commands) }
             try await measure(paths, into: &results)
             try await growth(ours, relay: started, into: &results)
+            await rfc2217(into: &results)
             if !settings.agentSteps.isEmpty {
                 // A relay of its own, so the memory of the sessions above does not blur the baseline.
                 for path in paths { await path.stop() }
@@ -64,6 +65,21 @@ struct PeersRun {
         }
         await stop(paths, relay: relay, device: device, groups: [clientGroup, deviceGroup, agentGroup], directory: directory)
         return results
+    }
+
+    /// pyserial through our RFC 2217 port against ser2net's (processes of their own).
+    private func rfc2217(into results: inout PeersResults) async {
+        guard settings.rfc2217RoundTrips > 0 else { return }
+        let comparison = RFC2217Comparison(
+            script: settings.rfc2217Script, binaries: URL(fileURLWithPath: settings.relayBinary).deletingLastPathComponent().path,
+            roundTrips: settings.rfc2217RoundTrips, runs: settings.bench.runs)
+        progress("RFC 2217: pyserial through tunnel-connect and through ser2net, \(settings.bench.runs) runs")
+        results.rfc2217Command = comparison.commandLine
+        do {
+            results.rfc2217 = try await comparison.run()
+        } catch {
+            results.leftOut.append("RFC 2217 comparison: \(error)")
+        }
     }
 
     /// Idle agents against a fresh `tunnel-relay serve` with one real agent to measure a

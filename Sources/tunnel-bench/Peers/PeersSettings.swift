@@ -20,4 +20,7 @@ struct PeersSettings: Sendable {
     let relayThreads: Int
     /// Where `tunnel-relay` is.
     let relayBinary: String
+    /// pyserial round trips per path and run of the RFC 2217 comparison (0: left out), and its script.
+    var rfc2217RoundTrips = 0
+    var rfc2217Script = "scripts/bench_rfc2217.py"
 }
