@@ -31,6 +31,12 @@ final class NodeIdentityTests: XCTestCase {
         }
     }
 
+    func testTheDefaultAddressIsTheNameAndTheTunnelPort() throws {
+        XCTAssertEqual(NodeIdentity.defaultAddress(name: "relay-a", listenPort: 7000), "relay-a:7000")
+        XCTAssertEqual(NodeIdentity.defaultAddress(name: "relay-a", listenPort: 0), "relay-a:7443")
+        XCTAssertNoThrow(try NodeIdentity(name: "relay-a", address: NodeIdentity.defaultAddress(name: "relay-a", listenPort: 0)))
+    }
+
     func testTheDefaultNameIsTheHostsShortNameWhenValid() {
         XCTAssertEqual(NodeIdentity.defaultName(hostName: "relay-a.example.net"), "relay-a")
         XCTAssertEqual(NodeIdentity.defaultName(hostName: "relay a"), "relay")

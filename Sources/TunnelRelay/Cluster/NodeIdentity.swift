@@ -27,6 +27,12 @@ public struct NodeIdentity: Sendable, Equatable {
         self.address = address
     }
 
+    /// The address a node has without `--node-address`: its name and tunnel port (7443 when the
+    /// port is 0, a free one picked at start, which is no address anyone could be told).
+    public static func defaultAddress(name: String, listenPort: Int) -> String {
+        "\(name):\(listenPort == 0 ? 7443 : listenPort)"
+    }
+
     /// The name a node has without `--node-name`: the host's name up to its first dot (a
     /// host's short name is what operators call it), or `relay` when that is not a valid name.
     public static func defaultName(hostName: String = ProcessInfo.processInfo.hostName) -> String {

@@ -79,10 +79,12 @@ struct ServeCommand: AsyncParsableCommand {
         let logger = Logger(label: "tunnel-relay")
         let store = try await options.openStore()
         logger.info("Store opened", metadata: ["store": "\(options.storeDescription)"])
-        // After a crash the store still shows this node's agents online; they come back or stay offline.
-        try await store.markNodeOffline(relayNode: configuration.nodeName, at: Date())
+        // Registering sets this node's agents from an earlier run (a crash) offline, and only
+        // this node's: the other nodes sharing the store keep theirs.
+        let heartbeat = try await NodeHeartbeat.register(store: store, identity: try nodeIdentity(), logger: logger)
         let server = try RelayServer(configuration: configuration, store: store, logger: logger)
-        var services: [any Service] = [server]
+        // The heartbeat first, so that it stops last: the node leaves the table after its listeners.
+        var services: [any Service] = [heartbeat, server]
         var listeners: [any ReloadsCredentials] = [server]
         if adminListen != "off" {
             let address = try RelayAddress(parsing: adminListen)
@@ -104,7 +106,7 @@ struct ServeCommand: AsyncParsableCommand {
     /// tunnel port.
     private func nodeIdentity() throws -> NodeIdentity {
         let port = (try? RelayAddress(parsing: listen))?.port ?? 7443
-        return try NodeIdentity(name: nodeName, address: nodeAddress ?? "\(nodeName):\(port)")
+        return try NodeIdentity(name: nodeName, address: nodeAddress ?? NodeIdentity.defaultAddress(name: nodeName, listenPort: port))
     }
 
     /// `--proxy-protocol` and `--proxy-protocol-from` together; a range without a listener

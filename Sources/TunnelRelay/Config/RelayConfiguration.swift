@@ -60,7 +60,7 @@ public struct RelayConfiguration: Sendable {
         self.proxyProtocol = proxyProtocol
         self.revocationCheckInterval = revocationCheckInterval
         self.nodeName = nodeName
-        self.nodeAddress = nodeAddress ?? "\(nodeName):\(listenPort)"
+        self.nodeAddress = nodeAddress ?? NodeIdentity.defaultAddress(name: nodeName, listenPort: listenPort)
         self.captureSessions = captureSessions
         self.sourceLimits = sourceLimits
         self.shutdownGrace = shutdownGrace
