@@ -1,8 +1,9 @@
 """Two real `tunnel-relay serve` nodes on one real PostgreSQL (a throwaway server of the
 test's own): an agent on node A shows online on node B, owned by A; after A is killed with
 SIGKILL (no clean stop, no last write) B shows the device offline once A's lease (15 s) has
-run out, and not before; the agent reconnecting to B claims the device with a higher epoch.
-B's /metrics gives A's heartbeat age."""
+run out, and not before (while A lives, its heartbeats keep the device online past one
+lease); the agent reconnecting to B claims the device with a higher epoch.
+B's /metrics gives A's heartbeat age, and `tunnel-relay device list` agrees with the API."""
 import json
 import re
 import shutil
@@ -57,6 +58,10 @@ class ClusterNode(admin.Relay):
         assert status == 200, body
         return body
 
+    def listed(self, device: str) -> str:
+        """`device`'s line in `tunnel-relay device list` on this node's store."""
+        return next(line for line in self.cli("device", "list").splitlines() if line.split() and line.split()[0] == device)
+
     def heartbeat_age(self, of: str):
         """`relay_node_heartbeat_age_seconds{node=of}` from this node's /metrics, or None."""
         text = self.request("GET", "/metrics")[1]
@@ -89,6 +94,7 @@ def test_a_killed_nodes_agent_shows_offline_after_the_lease_and_online_again_on_
     node_b = node_a.node("node-b")
     try:
         node_a.start()
+        a_started = time.monotonic()
         node_b.start()
         agent_log = tmp_path / "agent-a.log"
         agent = start_agent(node_a, tmp_path, agent_log)
@@ -100,6 +106,13 @@ def test_a_killed_nodes_agent_shows_offline_after_the_lease_and_online_again_on_
         age = wait_for("node A's heartbeat age on node B", lambda: node_b.heartbeat_age("node-a"), timeout=10)
         assert 0 <= age <= HEARTBEAT + 1, age
         assert node_b.heartbeat_age("node-b") is None, "a node gives the others' ages, not its own"
+        listed = node_b.listed("p1")
+        assert "\tonline (" in listed and "on node-a)" in listed, listed
+
+        # Past one lease since A registered, A's heartbeats (not its registration) keep p1 online.
+        time.sleep(max(0.0, LEASE + 2 - (time.monotonic() - a_started)))
+        assert node_b.device()["online"], "node A's heartbeats did not keep its agent online"
+        assert node_b.heartbeat_age("node-a") <= HEARTBEAT + 1
 
         node_a.process.send_signal(signal.SIGKILL)
         killed = time.monotonic()
@@ -115,6 +128,8 @@ def test_a_killed_nodes_agent_shows_offline_after_the_lease_and_online_again_on_
         gone = node_b.device()
         assert gone["relayNode"] == "node-a" and gone["presenceEpoch"] == first["presenceEpoch"], gone
         assert node_b.heartbeat_age("node-a") > LEASE
+        listed = node_b.listed("p1")
+        assert "\toffline, last seen" in listed and "on node-a)" in listed, listed
 
         # The agent is still trying dead node A; it comes back through node B.
         Processes.stop(agent)
