@@ -56,7 +56,13 @@ public final class LocalDeployment: @unchecked Sendable {
                     id: device, customer: "test", createdAt: Date(), certificateSerial: "\(certificate.serialNumber)"))
         }
         let relay = try RelayServer(configuration: configuration, store: store, logger: logger)
-        let group = ServiceGroup(configuration: .init(services: [relay], logger: logger))
+        let group: ServiceGroup
+        do {
+            group = try await serviceGroup(relay: relay, store: store, logger: logger)
+        } catch {
+            try? await store.close()
+            throw error
+        }
         let task = Task { try await group.run() }
         let address = try await relay.boundAddress
         return LocalDeployment(
@@ -76,6 +82,16 @@ public final class LocalDeployment: @unchecked Sendable {
         self.relayGroup = relayGroup
         self.relayTask = relayTask
         self.logger = logger
+    }
+
+    /// The relay's services as `tunnel-relay serve` runs them: its node registered in the store
+    /// and heartbeating (so its agents count as online), then the relay.
+    private static func serviceGroup(relay: RelayServer, store: SQLiteRelayStore, logger: Logger) async throws -> ServiceGroup {
+        let configuration = relay.configuration
+        let heartbeat = try await NodeHeartbeat.register(
+            store: store, identity: try NodeIdentity(name: configuration.nodeName, address: configuration.nodeAddress),
+            logger: logger)
+        return ServiceGroup(configuration: .init(services: [heartbeat, relay], logger: logger))
     }
 
     /// Stops the relay the way SIGTERM does (graceful: running sessions get the grace period);
@@ -99,7 +115,7 @@ public final class LocalDeployment: @unchecked Sendable {
             captureSessions: old.captureSessions, sourceLimits: old.sourceLimits, shutdownGrace: old.shutdownGrace)
         store = try await SQLiteRelayStore.open(path: configuration.storePath, logger: logger)
         relay = try RelayServer(configuration: configuration, store: store, logger: logger)
-        relayGroup = ServiceGroup(configuration: .init(services: [relay], logger: logger))
+        relayGroup = try await Self.serviceGroup(relay: relay, store: store, logger: logger)
         let group = relayGroup
         relayTask = Task { try await group.run() }
         _ = try await relay.boundAddress

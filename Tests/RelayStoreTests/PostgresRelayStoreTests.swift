@@ -27,6 +27,10 @@ final class PostgresRelayStoreTests: XCTestCase {
     func testRevokeAndCredentialChange() async throws { try await StoreContract.revokeAndCredentialChange(factory) }
     func testCertificateOfferAndPromotion() async throws { try await StoreContract.certificateOfferAndPromotion(factory) }
     func testPresence() async throws { try await StoreContract.presence(factory) }
+    func testAStaleOwnersWritesLoseToANewerClaim() async throws { try await StoreContract.presenceEpochs(factory) }
+    func testANodePastItsLeaseShowsItsAgentsOffline() async throws { try await StoreContract.nodeLease(factory) }
+    func testANodeStartingResetsOnlyItsOwnAgents() async throws { try await StoreContract.perNodeReset(factory) }
+    func testSilentNodesAreForgotten() async throws { try await StoreContract.silentNodesAreForgotten(factory) }
     func testSessionTokenSingleUse() async throws { try await StoreContract.sessionTokenSingleUse(factory) }
     func testSessionEndIsRecordedOnce() async throws { try await StoreContract.sessionEndIsRecordedOnce(factory) }
     func testRolesAndCustomerScoping() async throws { try await StoreContract.rolesAndCustomerScoping(factory) }

@@ -122,4 +122,24 @@ final class RelayCLITests: XCTestCase {
             try RelayCommand.parseAsRoot(
                 ["serve", "--proxy-protocol", "tunnel,admin", "--proxy-protocol-from", "10.0.0.5/32, fd00::/64", "--data-dir", directory]))
     }
+
+    func testNodeIdentityOptionsAreCheckedBeforeTheRelayStarts() throws {
+        let refused: [([String], String)] = [
+            (["--node-name", "relay a"], "--node-name \"relay a\" must be 1 to 64 letters"),
+            (["--node-name", "relay-a", "--node-address", "relay-a"], "--node-address \"relay-a\" must be host:port"),
+            (["--node-name", "relay-a", "--node-address", "relay-a:70000"], "--node-address \"relay-a:70000\""),
+        ]
+        for (arguments, reason) in refused {
+            do {
+                _ = try RelayCommand.parseAsRoot(["serve"] + arguments + ["--data-dir", directory])
+                XCTFail("\(arguments) was taken")
+            } catch {
+                let message = RelayCommand.message(for: error)
+                XCTAssertTrue(message.contains(reason), "\(arguments): \(message)")
+            }
+        }
+        XCTAssertNoThrow(
+            try RelayCommand.parseAsRoot(
+                ["serve", "--node-name", "relay-b", "--node-address", "10.0.0.7:7443", "--data-dir", directory]))
+    }
 }

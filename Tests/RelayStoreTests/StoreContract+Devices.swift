@@ -149,30 +149,37 @@ enum StoreContract {
 
     static func presence(_ factory: some StoreFactory) async throws {
         let store = try await factory.open()
+        for name in ["node-a", "node-b", "node-c"] {
+            try await store.registerNode(try NodeIdentity(name: name, address: "\(name):7443"), instance: "i-\(name)")
+        }
         try await store.registerDevice(registration("pack-3", serial: "01"))
         let fresh = try await store.device(id: "pack-3")
         XCTAssertEqual(fresh?.presence, DevicePresence())
-        try await store.markOnline(
+        let epochA = try await store.markOnline(
             deviceID: "pack-3", remoteAddress: "198.51.100.4:40000", agentVersion: "tunnel-agent/1.0", relayNode: "node-a",
             at: t0 + 1)
-        try await store.markSeen(deviceID: "pack-3", relayNode: "node-a", at: t0 + 5)
+        XCTAssertEqual(epochA, 1)
+        try await store.markSeen(deviceID: "pack-3", epoch: 1, at: t0 + 5)
         let online = try await store.device(id: "pack-3")
         XCTAssertEqual(
             online?.presence,
             DevicePresence(
                 online: true, lastSeenAt: t0 + 5, remoteAddress: "198.51.100.4:40000", agentVersion: "tunnel-agent/1.0",
-                relayNode: "node-a"))
+                relayNode: "node-a", epoch: 1))
 
         // The agent moved to node b; node a's late disconnect must not mark it offline.
-        try await store.markOnline(
+        let epochB = try await store.markOnline(
             deviceID: "pack-3", remoteAddress: "198.51.100.4:40001", agentVersion: "tunnel-agent/1.1", relayNode: "node-b",
             at: t0 + 6)
-        try await store.markOffline(deviceID: "pack-3", relayNode: "node-a", at: t0 + 7)
+        XCTAssertEqual(epochB, 2)
+        let staleOffline = try await store.markOffline(deviceID: "pack-3", epoch: 1, at: t0 + 7)
+        XCTAssertFalse(staleOffline)
         let moved = try await store.device(id: "pack-3")
         XCTAssertEqual(moved?.presence.online, true)
         XCTAssertEqual(moved?.presence.relayNode, "node-b")
 
-        try await store.markOffline(deviceID: "pack-3", relayNode: "node-b", at: t0 + 8)
+        let offlineWritten = try await store.markOffline(deviceID: "pack-3", epoch: 2, at: t0 + 8)
+        XCTAssertTrue(offlineWritten)
         let offline = try await store.device(id: "pack-3")
         XCTAssertEqual(offline?.presence.online, false)
         XCTAssertEqual(offline?.presence.lastSeenAt, t0 + 8)

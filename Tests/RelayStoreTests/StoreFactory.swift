@@ -14,6 +14,10 @@ protocol StoreFactory: Sendable {
     /// Runs `sql` on the database directly, past the store, as an operator's own client would
     /// (to write rows the store never writes).
     func execute(_ sql: String) async throws
+
+    /// Moves every node's heartbeat `seconds` into the past, past the store, as a node that
+    /// stopped heartbeating that long ago would have left it.
+    func ageNodeHeartbeats(bySeconds seconds: Int) async throws
 }
 
 /// Handles the factories opened, closed at the end of a test.
@@ -58,6 +62,10 @@ struct SQLiteStoreFactory: StoreFactory {
         }
     }
 
+    func ageNodeHeartbeats(bySeconds seconds: Int) async throws {
+        try await execute("UPDATE nodes SET heartbeat_at = heartbeat_at - \(seconds * 1000)")
+    }
+
     func tearDown() async {
         await opened.closeAll()
         try? FileManager.default.removeItem(atPath: directory)
@@ -89,6 +97,10 @@ struct PostgresStoreFactory: StoreFactory {
 
     func execute(_ sql: String) async throws {
         try await Self.onServer(databaseURL) { try await $0.query(PostgresQuery(unsafeSQL: sql)) }
+    }
+
+    func ageNodeHeartbeats(bySeconds seconds: Int) async throws {
+        try await execute("UPDATE nodes SET heartbeat_at = heartbeat_at - interval '\(seconds) seconds'")
     }
 
     func tearDown() async {

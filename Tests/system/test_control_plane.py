@@ -21,7 +21,7 @@ def second_node(relay: admin.Relay, name: str):
     log = relay.folder / f"{name}.log"
     process = relay.processes.start([relay.bin / "tunnel-relay", "serve", "--data-dir", relay.data, "--listen",
                                      f"127.0.0.1:{port}", "--public-address", f"127.0.0.1:{port}",
-                                     "--admin-listen", f"127.0.0.1:{admin_port}"], log)
+                                     "--admin-listen", f"127.0.0.1:{admin_port}", "--node-name", name], log)
     node = admin.Relay.__new__(admin.Relay)
     node.__dict__.update(relay.__dict__)
     node.port, node.admin_port, node.log = port, admin_port, log

@@ -17,6 +17,8 @@ enum AdminResource {
         let remoteAddress: String?
         let agentVersion: String?
         let relayNode: String?
+        /// The newest presence claim's epoch.
+        let presenceEpoch: Int64
 
         init(_ record: DeviceRecord) {
             id = record.id
@@ -30,6 +32,7 @@ enum AdminResource {
             remoteAddress = record.presence.remoteAddress
             agentVersion = record.presence.agentVersion
             relayNode = record.presence.relayNode
+            presenceEpoch = record.presence.epoch
         }
     }
 

@@ -36,10 +36,11 @@ struct AdminRoutes: Sendable {
             route(.get, "/readyz", authenticated: false) { request, context in try await readiness(request, context) },
             route(.post, "/v1/register", authenticated: false) { request, context in try await register(request, context) },
             route(.get, "/metrics", authenticated: false) { _, _ in
-                Response(
-                    status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
-                    body: .init(
-                        byteBuffer: ByteBuffer(bytes: metrics.exposition(agents: relay.agents.count, sessions: relay.broker.activeCount))))
+                let nodes = try? await store.nodes()
+                let text = metrics.exposition(
+                    agents: relay.agents.count, sessions: relay.broker.activeCount, nodes: nodes, ownNode: relay.configuration.nodeName)
+                return Response(
+                    status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(bytes: text)))
             },
             route(.get, "/v1/me") { _, context in AdminResource.User(try context.caller()) },
             route(.get, "/v1/devices") { _, context in try await devices(for: try context.caller()) },

@@ -46,7 +46,20 @@ struct ServeCommand: AsyncParsableCommand {
             valueName: "ranges"))
     var proxyProtocolFrom: String?
 
+    @Option(help: "This node's name among the relay nodes sharing a store (default: the host's short name).")
+    var nodeName: String = NodeIdentity.defaultName()
+
+    @Option(
+        help: ArgumentHelp(
+            "host:port at which the other relay nodes reach this one (default: <node-name>:<listen port>).", valueName: "host:port"))
+    var nodeAddress: String?
+
     func validate() throws {
+        do {
+            _ = try nodeIdentity()
+        } catch let error as NodeIdentityError {
+            throw ValidationError(error.description)
+        }
         do {
             _ = try proxyProtocolConfiguration()
         } catch let error as AddressRangeError {
@@ -61,14 +74,17 @@ struct ServeCommand: AsyncParsableCommand {
             listenHost: address.host, listenPort: address.port, dataDirectory: options.dataDirectory,
             publicAddress: publicAddress ?? "localhost:\(address.port)", threads: threads,
             pingInterval: .seconds(pingInterval), peerTimeout: .seconds(peerTimeout), captureSessions: capture,
+            nodeName: try nodeIdentity().name, nodeAddress: try nodeIdentity().address,
             proxyProtocol: try proxyProtocolConfiguration())
         let logger = Logger(label: "tunnel-relay")
         let store = try await options.openStore()
         logger.info("Store opened", metadata: ["store": "\(options.storeDescription)"])
-        // After a crash the store still shows this node's agents online; they come back or stay offline.
-        try await store.markNodeOffline(relayNode: configuration.nodeName, at: Date())
+        // Registering sets this node's agents from an earlier run (a crash) offline, and only
+        // this node's: the other nodes sharing the store keep theirs.
+        let heartbeat = try await NodeHeartbeat.register(store: store, identity: try nodeIdentity(), logger: logger)
         let server = try RelayServer(configuration: configuration, store: store, logger: logger)
-        var services: [any Service] = [server]
+        // The heartbeat first, so that it stops last: the node leaves the table after its listeners.
+        var services: [any Service] = [heartbeat, server]
         var listeners: [any ReloadsCredentials] = [server]
         if adminListen != "off" {
             let address = try RelayAddress(parsing: adminListen)
@@ -84,6 +100,13 @@ struct ServeCommand: AsyncParsableCommand {
             services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await group.run()
         try await store.close()
+    }
+
+    /// `--node-name` and `--node-address`, checked; the address defaults to the name and the
+    /// tunnel port.
+    private func nodeIdentity() throws -> NodeIdentity {
+        let port = (try? RelayAddress(parsing: listen))?.port ?? 7443
+        return try NodeIdentity(name: nodeName, address: nodeAddress ?? NodeIdentity.defaultAddress(name: nodeName, listenPort: port))
     }
 
     /// `--proxy-protocol` and `--proxy-protocol-from` together; a range without a listener

@@ -30,8 +30,11 @@ public struct RelayConfiguration: Sendable {
     public let shutdownGrace: TimeAmount
     /// How often the relay looks for devices revoked or reset by an operator, to cut them.
     public let revocationCheckInterval: TimeAmount
-    /// This relay's name in the presence records (which node holds which agent).
+    /// This relay's name in the presence records (which node holds which agent) and the
+    /// `nodes` table; unique among the nodes sharing a store.
     public let nodeName: String
+    /// `host:port` at which the other nodes reach this one, kept in the `nodes` table.
+    public let nodeAddress: String
     /// Which listeners take a PROXY protocol v2 header from a load balancer, and from where.
     /// The header must arrive within `handshakeTimeout`.
     public let proxyProtocol: ProxyProtocolConfiguration
@@ -50,12 +53,14 @@ public struct RelayConfiguration: Sendable {
         sourceLimits: SourceLimiter.Configuration = .init(),
         shutdownGrace: TimeAmount = .seconds(10),
         revocationCheckInterval: TimeAmount = .seconds(1),
-        nodeName: String = ProcessInfo.processInfo.hostName,
+        nodeName: String = NodeIdentity.defaultName(),
+        nodeAddress: String? = nil,
         proxyProtocol: ProxyProtocolConfiguration = .init()
     ) {
         self.proxyProtocol = proxyProtocol
         self.revocationCheckInterval = revocationCheckInterval
         self.nodeName = nodeName
+        self.nodeAddress = nodeAddress ?? NodeIdentity.defaultAddress(name: nodeName, listenPort: listenPort)
         self.captureSessions = captureSessions
         self.sourceLimits = sourceLimits
         self.shutdownGrace = shutdownGrace

@@ -1,5 +1,6 @@
 import CoreMetrics
 import Foundation
+import NIOConcurrencyHelpers
 import Prometheus
 
 /// The relay's metrics, in a Prometheus registry of its own (so several relays in one test
@@ -27,6 +28,9 @@ public final class RelayMetrics: Sendable {
     /// Admin API requests, and how long store operations take.
     let adminRequests: CoreMetrics.Counter
     let storeLatency: CoreMetrics.Timer
+    /// Seconds since each other relay node's newest heartbeat, by the store's clock, labelled
+    /// by node name; a node that leaves the table leaves the exposition.
+    private let nodeHeartbeatAges = NIOLockedValueBox<[String: Prometheus.Gauge]>([:])
 
     public init() {
         var factory = PrometheusMetricsFactory(registry: registry)
@@ -59,11 +63,31 @@ public final class RelayMetrics: Sendable {
         return try await operation()
     }
 
-    /// The text exposition, with the gauges brought up to date.
-    func exposition(agents: Int, sessions: Int) -> [UInt8] {
+    /// The text exposition, with the gauges brought up to date; `nodes` are the store's relay
+    /// nodes (`nil` when the store did not answer: the node gauges stay as they were), of which
+    /// all but `ownNode` get a heartbeat age.
+    func exposition(agents: Int, sessions: Int, nodes: [NodeRecord]? = nil, ownNode: String = "") -> [UInt8] {
         agentsConnected.record(agents)
         sessionsActive.record(sessions)
+        if let nodes { recordHeartbeatAges(of: nodes.filter { $0.name != ownNode }) }
         return registry.emitToBuffer()
+    }
+
+    private func recordHeartbeatAges(of nodes: [NodeRecord]) {
+        nodeHeartbeatAges.withLockedValue { gauges in
+            for gone in Set(gauges.keys).subtracting(nodes.map(\.name)) {
+                if let gauge = gauges.removeValue(forKey: gone) { registry.unregisterGauge(gauge) }
+            }
+            for node in nodes {
+                let gauge =
+                    gauges[node.name]
+                    ?? registry.makeGauge(
+                        name: "relay_node_heartbeat_age_seconds", labels: [("node", node.name)],
+                        help: "Seconds since the relay node's newest heartbeat, by the store's clock")
+                gauges[node.name] = gauge
+                gauge.set(node.heartbeatAge)
+            }
+        }
     }
 }
 

@@ -56,7 +56,8 @@ public struct DeviceRecord: Sendable, Equatable {
 
 /// Where a device's agent is connected, as the relay nodes last reported it.
 public struct DevicePresence: Sendable, Equatable {
-    /// A relay node holds its control connection now.
+    /// A relay node holds its control connection now, and that node's heartbeat is within
+    /// its lease (`NodeLease`).
     public var online: Bool
     /// When the agent was last heard from.
     public var lastSeenAt: Date?
@@ -66,11 +67,15 @@ public struct DevicePresence: Sendable, Equatable {
     public var agentVersion: String?
     /// The relay node that holds (or last held) its control connection.
     public var relayNode: String?
+    /// How many times a control connection has claimed the device's presence; the newest
+    /// claim's writes are the only ones that still apply.
+    public var epoch: Int64
 
     public init(
         online: Bool = false, lastSeenAt: Date? = nil, remoteAddress: String? = nil, agentVersion: String? = nil,
-        relayNode: String? = nil
+        relayNode: String? = nil, epoch: Int64 = 0
     ) {
+        self.epoch = epoch
         self.online = online
         self.lastSeenAt = lastSeenAt
         self.remoteAddress = remoteAddress

@@ -17,7 +17,7 @@ final class PostgresStoreDatabase: StoreDatabase {
     /// and relay nodes starting together take turns to migrate under an advisory lock.
     static let dialect = SQLDialect(
         placeholderPrefix: "$", trueLiteral: "TRUE", falseLiteral: "FALSE", rowLock: " FOR UPDATE",
-        migrationLock: "SELECT pg_advisory_xact_lock(\(migrationLockKey))")
+        migrationLock: "SELECT pg_advisory_xact_lock(\(migrationLockKey))", now: "now()")
 
     let location: PostgresDatabaseURL
     private let client: PostgresClient

@@ -53,14 +53,35 @@ public protocol RelayStore: Sendable {
 
     // MARK: Presence
 
-    /// An agent's control connection was accepted by `relayNode`.
+    /// An agent's control connection was accepted by `relayNode`: claims the device's presence
+    /// and returns the claim's epoch, higher than every earlier claim's; `nil` when the device
+    /// is unknown.
+    @discardableResult
     func markOnline(deviceID: String, remoteAddress: String, agentVersion: String, relayNode: String, at: Date) async throws
-    /// The agent on `relayNode` was heard from.
-    func markSeen(deviceID: String, relayNode: String, at: Date) async throws
-    /// The agent's control connection on `relayNode` ended; a newer one on another node stays online.
-    func markOffline(deviceID: String, relayNode: String, at: Date) async throws
-    /// Every agent `relayNode` held is offline (the node starts or stops).
+        -> Int64?
+    /// The agent of the claim `epoch` was heard from; nothing when a newer claim was made.
+    func markSeen(deviceID: String, epoch: Int64, at: Date) async throws
+    /// The control connection of the claim `epoch` ended; a newer claim (on this node or
+    /// another) stays online. Returns whether the device went offline.
+    @discardableResult
+    func markOffline(deviceID: String, epoch: Int64, at: Date) async throws -> Bool
+    /// Every agent `relayNode` held is offline (an operator's reset of a node).
     func markNodeOffline(relayNode: String, at: Date) async throws
+
+    // MARK: Relay nodes
+
+    /// Records a starting node by the database's clock (a row of a name seen before is taken
+    /// over by `instance`), sets every agent the name held before offline, and forgets nodes
+    /// silent for `NodeLease.forgottenAfter`.
+    func registerNode(_ identity: NodeIdentity, instance: String) async throws
+    /// The node `instance` is alive, by the database's clock. False when another process has
+    /// registered the name since: this one no longer speaks for it.
+    func heartbeatNode(_ identity: NodeIdentity, instance: String) async throws -> Bool
+    /// A node stopping cleanly: its row goes, and its agents with it (unless another process
+    /// took the name meanwhile).
+    func removeNode(_ identity: NodeIdentity, instance: String) async throws
+    /// Every node in the table, with its heartbeat's age by the database's clock.
+    func nodes() async throws -> [NodeRecord]
 
     // MARK: Users and API keys
 

@@ -35,15 +35,15 @@ extension SQLRelayStore {
                     certificate_serial = excluded.certificate_serial, registered_at = excluded.registered_at,
                     revoked_at = NULL, pending_certificate_serial = ''
                 WHERE devices.registered_at IS NULL AND devices.customer = excluded.customer
-                RETURNING *
+                RETURNING id
                 """)
             let outcome: Result<DeviceRecord, StoreError>
-            if let device = try rows.first.map(Self.device(from:)) {
+            if !rows.isEmpty, let device = try await self.device(id: registration.deviceID, on: transaction) {
                 let customer = CustomerRecord(id: registration.customer, name: registration.customer, createdAt: at)
                 _ = try await Self.insertCustomer(customer, on: transaction)
                 outcome = .success(device)
             } else {
-                let existing = try await Self.device(id: registration.deviceID, on: transaction)
+                let existing = try await self.device(id: registration.deviceID, on: transaction)
                 outcome = .failure(registration.refusal(existing: existing))
             }
             try await Self.insertAudit(AuditEntry(registration, outcome: outcome), on: transaction)
@@ -54,16 +54,16 @@ extension SQLRelayStore {
 
     public func resetDevice(id: String, at: Date, by actor: String) async throws -> DeviceRecord {
         let reset: DeviceRecord? = try await database.transaction { transaction in
-            guard let before = try await Self.device(id: id, on: transaction, locked: true) else { return nil }
-            let rows = try await transaction.query(
+            guard let before = try await self.device(id: id, on: transaction, locked: true) else { return nil }
+            try await transaction.query(
                 """
                 UPDATE devices SET registered_at = NULL, certificate_serial = '', pending_certificate_serial = '',
                     revoked_at = COALESCE(revoked_at, \(at))
-                WHERE id = \(id) RETURNING *
+                WHERE id = \(id)
                 """)
             try await Self.insertAudit(
                 .reset(deviceID: id, certificateSerial: before.certificateSerial, at: at, actor: actor), on: transaction)
-            return try rows.first.map(Self.device(from:))
+            return try await self.device(id: id, on: transaction)
         }
         guard let reset else { throw StoreError.deviceNotFound(id) }
         return reset
@@ -86,11 +86,11 @@ extension SQLRelayStore {
             guard try await !transaction.query("SELECT id FROM customers WHERE id = \(customer)").isEmpty else {
                 return .failure(.customerNotFound(customer))
             }
-            guard let before = try await Self.device(id: id, on: transaction, locked: true) else { return .failure(.deviceNotFound(id)) }
+            guard let before = try await self.device(id: id, on: transaction, locked: true) else { return .failure(.deviceNotFound(id)) }
             guard before.customer != customer else { return .success(before) }
-            let rows = try await transaction.query("UPDATE devices SET customer = \(customer) WHERE id = \(id) RETURNING *")
+            try await transaction.query("UPDATE devices SET customer = \(customer) WHERE id = \(id)")
             try await Self.insertAudit(.moved(deviceID: id, from: before.customer, to: customer, at: at, actor: actor), on: transaction)
-            return try rows.first.map { .success(try Self.device(from: $0)) } ?? .failure(.deviceNotFound(id))
+            return try await self.device(id: id, on: transaction).map { .success($0) } ?? .failure(.deviceNotFound(id))
         }
         return try outcome.get()
     }
@@ -141,27 +141,34 @@ extension SQLRelayStore {
     }
 
     public func device(id: String) async throws -> DeviceRecord? {
-        try await Self.device(id: id, on: database)
+        try await device(id: id, on: database)
     }
 
+    /// Devices with what their presence needs: the heartbeat of the node holding each and the
+    /// database's clock.
+    static let devicesWithPresence: StoreStatement = """
+        SELECT devices.*, nodes.heartbeat_at AS node_heartbeat_at, \(.now) AS store_now
+        FROM devices LEFT JOIN nodes ON nodes.name = devices.relay_node
+        """
+
     public func devices() async throws -> [DeviceRecord] {
-        try await database.query("SELECT * FROM devices ORDER BY id").map(Self.device(from:))
+        try await database.query("\(Self.devicesWithPresence) ORDER BY devices.id").map(device(from:))
     }
 
     public func devices(visibleTo user: UserRecord) async throws -> [DeviceRecord] {
         if user.role == .admin { return try await devices() }
         return try await database.query(
             """
-            SELECT d.* FROM devices d JOIN user_customers uc ON uc.customer_id = d.customer
-            WHERE uc.user_id = \(user.id) ORDER BY d.id
+            \(Self.devicesWithPresence) JOIN user_customers uc ON uc.customer_id = devices.customer
+            WHERE uc.user_id = \(user.id) ORDER BY devices.id
             """
-        ).map(Self.device(from:))
+        ).map(device(from:))
     }
 
     /// The device with this ID, if any; in a transaction, `locked` holds its row until the end.
-    private static func device(id: String, on executor: any StoreExecutor, locked: Bool = false) async throws -> DeviceRecord? {
-        let lock: StoreStatement = locked ? .rowLock : ""
-        return try await executor.query("SELECT * FROM devices WHERE id = \(id)\(lock)").first.map(Self.device(from:))
+    private func device(id: String, on executor: any StoreExecutor, locked: Bool = false) async throws -> DeviceRecord? {
+        if locked { try await executor.query("SELECT id FROM devices WHERE id = \(id)\(StoreStatement.rowLock)") }
+        return try await executor.query("\(Self.devicesWithPresence) WHERE devices.id = \(id)").first.map(device(from:))
     }
 
     /// Inserts `customer` unless its ID exists; returns whether it did.

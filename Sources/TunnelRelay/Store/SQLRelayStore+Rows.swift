@@ -8,8 +8,11 @@ extension SQLRelayStore {
         CustomerRecord(id: try row.string("id"), name: try row.string("name"), createdAt: try row.date("created_at"))
     }
 
-    static func device(from row: StoreRow) throws -> DeviceRecord {
-        DeviceRecord(
+    /// A device from a row of `devicesWithPresence`: online only while the node holding it
+    /// heartbeats within the lease.
+    func device(from row: StoreRow) throws -> DeviceRecord {
+        let nodeLive = lease.isLive(heartbeatAt: try row.optionalDate("node_heartbeat_at"), now: try row.date("store_now"))
+        return DeviceRecord(
             id: try row.string("id"),
             customer: try row.string("customer"),
             createdAt: try row.date("created_at"),
@@ -18,11 +21,12 @@ extension SQLRelayStore {
             pendingCertificateSerial: try row.string("pending_certificate_serial"),
             registeredAt: try row.optionalDate("registered_at"),
             presence: DevicePresence(
-                online: try row.bool("online"),
+                online: try row.bool("online") && nodeLive,
                 lastSeenAt: try row.optionalDate("last_seen_at"),
                 remoteAddress: try row.optionalString("remote_address"),
                 agentVersion: try row.optionalString("agent_version"),
-                relayNode: try row.optionalString("relay_node")))
+                relayNode: try row.optionalString("relay_node"),
+                epoch: Int64(try row.int("presence_epoch"))))
     }
 
     static func session(from row: StoreRow) throws -> SessionRecord {

@@ -10,14 +10,17 @@ import Logging
 /// cannot both win; each change is written with its audit entry in one transaction.
 public final class SQLRelayStore: RelayStore {
     let database: any StoreDatabase
+    /// How long a node's heartbeat keeps its agents online (see `NodeLease`).
+    public let lease: NodeLease
 
-    init(database: any StoreDatabase) {
+    init(database: any StoreDatabase, lease: NodeLease = .standard) {
         self.database = database
+        self.lease = lease
     }
 
     /// Migrates `database` and returns the store over it; closes the database when that fails.
-    static func migrated(_ database: any StoreDatabase) async throws -> SQLRelayStore {
-        let store = SQLRelayStore(database: database)
+    static func migrated(_ database: any StoreDatabase, lease: NodeLease) async throws -> SQLRelayStore {
+        let store = SQLRelayStore(database: database, lease: lease)
         do {
             try await store.migrate()
         } catch {
@@ -64,17 +67,21 @@ public typealias PostgresRelayStore = SQLRelayStore
 
 extension SQLRelayStore {
     /// Opens (creating if needed) the SQLite store at `path` and migrates it.
-    public static func open(path: String, logger: Logger = Logger(label: "relay.store")) async throws -> SQLRelayStore {
-        try await migrated(SQLiteStoreDatabase.open(path: path, logger: logger))
+    public static func open(
+        path: String, lease: NodeLease = .standard, logger: Logger = Logger(label: "relay.store")
+    ) async throws -> SQLRelayStore {
+        try await migrated(SQLiteStoreDatabase.open(path: path, logger: logger), lease: lease)
     }
 
     /// Connects to the PostgreSQL database at `url` (see `PostgresDatabaseURL`) and migrates it.
     /// A server that cannot be reached, or a database that cannot be migrated, is
     /// `StoreError.unavailable` with the reason.
-    public static func open(url: String, logger: Logger = Logger(label: "relay.store")) async throws -> SQLRelayStore {
+    public static func open(
+        url: String, lease: NodeLease = .standard, logger: Logger = Logger(label: "relay.store")
+    ) async throws -> SQLRelayStore {
         let database = try await PostgresStoreDatabase.open(url: url, logger: logger)
         do {
-            return try await migrated(database)
+            return try await migrated(database, lease: lease)
         } catch {
             throw StoreError.unavailable("PostgreSQL at \(database.location): \(String(reflecting: error))")
         }

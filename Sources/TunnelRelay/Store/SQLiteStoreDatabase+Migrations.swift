@@ -110,5 +110,17 @@ extension SQLiteStoreDatabase {
         );
         CREATE INDEX diagnostics_by_device ON diagnostics(device_id, requested_at)
         """,
+        // 6: relay nodes sharing the store, and a counter per device that each claim of its
+        // presence raises (a write carrying an older value is stale and changes nothing).
+        """
+        CREATE TABLE nodes (
+            name TEXT PRIMARY KEY,
+            address TEXT NOT NULL,
+            instance TEXT NOT NULL,
+            started_at INTEGER NOT NULL,
+            heartbeat_at INTEGER NOT NULL
+        );
+        ALTER TABLE devices ADD COLUMN presence_epoch INTEGER NOT NULL DEFAULT 0
+        """,
     ]
 }

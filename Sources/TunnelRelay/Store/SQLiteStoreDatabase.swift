@@ -13,7 +13,10 @@ import SQLiteNIO
 final class SQLiteStoreDatabase: StoreDatabase {
     /// `?1`; 1 and 0 as the schema writes them (its partial index names `online = 1`); no row
     /// locks and no migration lock, since `BEGIN IMMEDIATE` takes the whole file's write lock.
-    static let dialect = SQLDialect(placeholderPrefix: "?", trueLiteral: "1", falseLiteral: "0", rowLock: "", migrationLock: nil)
+    static let dialect = SQLDialect(
+        placeholderPrefix: "?", trueLiteral: "1", falseLiteral: "0", rowLock: "", migrationLock: nil,
+        // Milliseconds since 1970, as the schema keeps times (julianday is exact to the millisecond).
+        now: "CAST(ROUND((julianday('now') - 2440587.5) * 86400000.0) AS INTEGER)")
 
     private let connection: SQLiteConnection
     private let gate = AsyncSerialGate()

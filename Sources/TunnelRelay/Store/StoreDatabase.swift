@@ -51,4 +51,7 @@ struct SQLDialect: Sendable {
     /// Run first in each migration's transaction so that processes migrating at once take
     /// turns; `nil` where a write transaction already excludes the others.
     var migrationLock: String?
+    /// The database's clock, in the schema's spelling of a time: every node reads the same
+    /// clock, so their own clocks' skew does not matter to heartbeats and leases.
+    var now: String
 }

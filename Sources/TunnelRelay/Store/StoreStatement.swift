@@ -9,6 +9,7 @@ struct StoreStatement: Sendable, ExpressibleByStringInterpolation {
         case value(StoreValue)
         case literal(Bool)
         case rowLock
+        case now
     }
 
     private(set) var parts: [Part]
@@ -16,6 +17,8 @@ struct StoreStatement: Sendable, ExpressibleByStringInterpolation {
     /// Locks the rows a SELECT in a transaction reads until the transaction ends (see
     /// `SQLDialect.rowLock`).
     static let rowLock = StoreStatement(parts: [.rowLock])
+    /// The database's clock (see `SQLDialect.now`).
+    static let now = StoreStatement(parts: [.now])
 
     private init(parts: [Part]) {
         self.parts = parts
@@ -89,6 +92,7 @@ struct StoreStatement: Sendable, ExpressibleByStringInterpolation {
                 sql += dialect.placeholderPrefix + String(binds.count)
             case .literal(let value): sql += value ? dialect.trueLiteral : dialect.falseLiteral
             case .rowLock: sql += dialect.rowLock
+            case .now: sql += dialect.now
             }
         }
         return (sql, binds)

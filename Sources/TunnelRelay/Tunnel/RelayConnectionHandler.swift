@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOTLS
 import SharedWire
@@ -15,6 +16,9 @@ final class RelayConnectionHandler: ChannelInboundHandler {
     private let relay: RelayContext
     private var connection = RelayConnection<any Channel>()
     private var handshakeTimer: Scheduled<Void>?
+    /// The epoch of this connection's claim of its device's presence, once the store has
+    /// answered; its later presence writes carry it, so they lose to any newer claim.
+    private let presenceEpoch = NIOLockedValueBox<Int64?>(nil)
     private var logger: Logger
     /// The session's capture, when the relay records sessions.
     private var capture: SessionCapture?
@@ -200,16 +204,21 @@ final class RelayConnectionHandler: ChannelInboundHandler {
         if let promoteSerial { renewals.promote(deviceID: deviceID, serial: promoteSerial, logger: logger) }
     }
 
-    /// Presence in the store: which node holds the agent, from where, which version.
+    /// Presence in the store: which node holds the agent, from where, which version. Going
+    /// online claims the device with a new epoch; going offline applies only while that claim
+    /// is the newest (the writes of one device run in order, so the claim has been answered).
     private func recordPresence(online: Bool, deviceID: String, software: String, remote: String) {
         let store = relay.store
         let node = relay.configuration.nodeName
         let at = Date()
+        let epoch = presenceEpoch
         relay.writes.enqueue(key: "device:\(deviceID)", "Presence update") {
             if online {
-                try await store.markOnline(deviceID: deviceID, remoteAddress: remote, agentVersion: software, relayNode: node, at: at)
-            } else {
-                try await store.markOffline(deviceID: deviceID, relayNode: node, at: at)
+                let claimed = try await store.markOnline(
+                    deviceID: deviceID, remoteAddress: remote, agentVersion: software, relayNode: node, at: at)
+                epoch.withLockedValue { $0 = claimed }
+            } else if let claimed = epoch.withLockedValue({ $0 }) {
+                try await store.markOffline(deviceID: deviceID, epoch: claimed, at: at)
             }
         }
     }
