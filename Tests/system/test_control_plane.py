@@ -191,7 +191,10 @@ def test_a_large_capture_is_streamed_to_the_client(tmp_path):
                 digest.update(chunk)
                 size += len(chunk)
         assert size == len(content) and digest.hexdigest() == hashlib.sha256(content).hexdigest()
-        assert stalled < 30_000, f"the relay holds {stalled} KiB more for a stalled download of {len(content) >> 20} MiB"
+        # Streamed, the relay holds its buffers and the socket's (18–22 MiB measured alone, up to 37 MiB
+        # on a loaded machine); buffered, it would hold the whole 90 MB and more: half of it tells them apart.
+        assert stalled < len(content) // 1024 // 2, \
+            f"the relay holds {stalled} KiB more for a stalled download of {len(content) >> 20} MiB"
     finally:
         relay.stop()
 
