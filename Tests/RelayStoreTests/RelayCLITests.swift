@@ -109,15 +109,7 @@ final class RelayCLITests: XCTestCase {
             ),
             (["--proxy-protocol-from", "10.0.0.5/32"], "--proxy-protocol-from needs --proxy-protocol"),
         ]
-        for (arguments, reason) in refused {
-            do {
-                _ = try RelayCommand.parseAsRoot(["serve"] + arguments + ["--data-dir", directory])
-                XCTFail("\(arguments) was taken")
-            } catch {
-                let message = RelayCommand.message(for: error)
-                XCTAssertTrue(message.contains(reason), "\(arguments): \(message)")
-            }
-        }
+        assertServeRefuses(refused)
         XCTAssertNoThrow(
             try RelayCommand.parseAsRoot(
                 ["serve", "--proxy-protocol", "tunnel,admin", "--proxy-protocol-from", "10.0.0.5/32, fd00::/64", "--data-dir", directory]))
@@ -129,17 +121,22 @@ final class RelayCLITests: XCTestCase {
             (["--node-name", "relay-a", "--node-address", "relay-a"], "--node-address \"relay-a\" must be host:port"),
             (["--node-name", "relay-a", "--node-address", "relay-a:70000"], "--node-address \"relay-a:70000\""),
         ]
-        for (arguments, reason) in refused {
-            do {
-                _ = try RelayCommand.parseAsRoot(["serve"] + arguments + ["--data-dir", directory])
-                XCTFail("\(arguments) was taken")
-            } catch {
-                let message = RelayCommand.message(for: error)
-                XCTAssertTrue(message.contains(reason), "\(arguments): \(message)")
-            }
-        }
+        assertServeRefuses(refused)
         XCTAssertNoThrow(
             try RelayCommand.parseAsRoot(
                 ["serve", "--node-name", "relay-b", "--node-address", "10.0.0.7:7443", "--data-dir", directory]))
+    }
+
+    /// Each `serve` command line is refused with an error containing its reason.
+    private func assertServeRefuses(_ refused: [([String], String)], file: StaticString = #filePath, line: UInt = #line) {
+        for (arguments, reason) in refused {
+            do {
+                _ = try RelayCommand.parseAsRoot(["serve"] + arguments + ["--data-dir", directory])
+                XCTFail("\(arguments) was taken", file: file, line: line)
+            } catch {
+                let message = RelayCommand.message(for: error)
+                XCTAssertTrue(message.contains(reason), "\(arguments): \(message)", file: file, line: line)
+            }
+        }
     }
 }
