@@ -178,7 +178,8 @@ def main() -> None:
         relay = start(BIN / "tunnel-relay", "serve", "--data-dir", data, "--listen", f"127.0.0.1:{relay_port}",
                       "--log-level", "error")
         wait_for(relay_port)
-        start(BIN / "tunnel-agent", "run", "--config", work / "agent" / "settings.json", "--log-level", "error")
+        start(BIN / "tunnel-agent", "run", "--config", work / "agent" / "settings.json",
+              "--state-dir", work / "agent" / "state", "--log-level", "error")
         time.sleep(1.0)
         runs: dict[str, list[dict[str, float]]] = {OURS: [], SER2NET_DEFAULT: [], SER2NET_OFF: []}
         for run in range(1, ARGS.runs + 1):
