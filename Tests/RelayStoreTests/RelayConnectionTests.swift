@@ -212,12 +212,56 @@ final class RelayConnectionTests: XCTestCase {
             refusal(.unexpectedFrame, "serialData is not allowed on an agent's control connection"))
     }
 
+    func testTheNodeRolesAreTakenOnlyOnTheNodeListenerAndOnlyThey() {
+        var onTunnel = Connection()
+        XCTAssertEqual(
+            onTunnel.received(.hello(.init(role: .nodeData, software: "tunnel-relay/2.0", sessionID: "5e55105", credential: "pack-1"))),
+            refusal(.authenticationFailed, "HELLO role 5 is for links between relay nodes"))
+        var agentOnNodes = Connection(listener: .nodes)
+        XCTAssertEqual(
+            agentOnNodes.received(.hello(.init(role: .agentControl, software: "tunnel-agent/2.0"))),
+            refusal(.authenticationFailed, "the node listener takes only other relay nodes (HELLO roles 4 and 5)"))
+        var badDevice = Connection(listener: .nodes)
+        guard
+            case .refuse(let bad) = badDevice.received(
+                .hello(.init(role: .nodeOpen, software: "tunnel-relay/2.0", sessionID: "5e55105", credential: "../etc")))
+        else { return XCTFail("a device ID that is not an identifier is refused") }
+        XCTAssertEqual(bad.code, .invalidIdentifier)
+    }
+
+    func testANodeCarriesAnAgentDataConnectionThatIsNotCarriedAgain() {
+        var connection = Connection(listener: .nodes)
+        XCTAssertEqual(
+            connection.received(.hello(.init(role: .nodeData, software: "tunnel-relay/2.0", sessionID: "5e55105", credential: "pack-1"))),
+            .joinSession(deviceID: "pack-1", sessionID: "5e55105", promoteSerial: nil, fromNode: true))
+        XCTAssertEqual(connection.agentJoined(sessionID: "5e55105", .success("client")), .welcomeAgentData(sessionID: "5e55105"))
+        let answer = ByteBuffer(string: "VR1,1,2,3,4,5,6,7,8,00\r\n")
+        XCTAssertEqual(connection.received(.serialData(answer)), .forward(.serialData(answer), to: "client", capture: .fromDevice))
+        XCTAssertEqual(
+            connection.received(.serialControl(.setBaudRate(9_600))),
+            refusal(.unexpectedFrame, "serialControl from the agent side is not allowed on a session's data connection"))
+    }
+
+    func testANodeOpenIsWelcomedOnceCarriedOutAndRefusedWithTheReasonOtherwise() {
+        var connection = Connection(listener: .nodes)
+        XCTAssertEqual(
+            connection.received(.hello(.init(role: .nodeOpen, software: "tunnel-relay/2.0", sessionID: "5e55105", credential: "pack-1"))),
+            .openForNode(sessionID: "5e55105", deviceID: "pack-1"))
+        XCTAssertEqual(connection.nodeOpenAnswered(sessionID: "5e55105", refusal: nil), .welcomeNodeAndClose(sessionID: "5e55105"))
+        XCTAssertEqual(connection.closed(), .none, "a node's open leaves no session to end")
+        var refused = Connection(listener: .nodes)
+        _ = refused.received(.hello(.init(role: .nodeOpen, software: "tunnel-relay/2.0", sessionID: "5e55105", credential: "pack-1")))
+        XCTAssertEqual(
+            refused.nodeOpenAnswered(sessionID: "5e55105", refusal: .init(code: .agentOffline, message: "not here")),
+            refusal(.agentOffline, "not here"))
+    }
+
     func testAnAgentDataConnectionJoinsItsSession() {
         var connection = Connection()
         _ = connection.received(.hello(.init(role: .agentData, software: "tunnel-agent/2.0", sessionID: "5e55105")))
         XCTAssertEqual(
             connection.agentLookedUp(deviceID: "pack-1", serial: "11", lookup: .success(device())),
-            .joinSession(deviceID: "pack-1", sessionID: "5e55105", promoteSerial: nil))
+            .joinSession(deviceID: "pack-1", sessionID: "5e55105", promoteSerial: nil, fromNode: false))
         XCTAssertEqual(connection.agentJoined(sessionID: "5e55105", .success("client")), .welcomeAgentData(sessionID: "5e55105"))
         let answer = ByteBuffer(string: "CV1,3,3300,3310,3305,3320,0,0,2A\r\n")
         XCTAssertEqual(connection.received(.serialData(answer)), .forward(.serialData(answer), to: "client", capture: .fromDevice))

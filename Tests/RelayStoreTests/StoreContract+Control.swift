@@ -47,7 +47,7 @@ extension StoreContract {
         try await store.createSession(session(for: "pack-1", token: token))
         try await store.endSession(
             id: token.sessionID, ending: SessionEnding(endedAt: t0 + 1, reason: "ended by erin", bytesToDevice: 0, bytesFromDevice: 0))
-        let claim = try await store.claimSession(id: token.sessionID, secretHash: token.secretHash, now: t0 + 2)
+        let claim = try await store.claimSession(id: token.sessionID, secretHash: token.secretHash, now: t0 + 2, node: "node-a")
         XCTAssertEqual(claim, .used)
         let stored = try await store.session(id: token.sessionID)
         XCTAssertNil(stored?.claimedAt)

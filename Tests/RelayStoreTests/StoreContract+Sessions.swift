@@ -21,7 +21,10 @@ extension StoreContract {
         let claims = try await withThrowingTaskGroup(of: SessionClaim.self) { group in
             for attempt in 0..<16 {
                 let store = stores[attempt % 2]
-                group.addTask { try await store.claimSession(id: token.sessionID, secretHash: token.secretHash, now: t0 + 1) }
+                group.addTask {
+                    try await store.claimSession(
+                        id: token.sessionID, secretHash: token.secretHash, now: t0 + 1, node: "node-\(attempt % 2)")
+                }
             }
             return try await group.reduce(into: [SessionClaim]()) { $0.append($1) }
         }
@@ -31,15 +34,19 @@ extension StoreContract {
         if case .claimed(let record)? = winners.first {
             XCTAssertEqual(record.claimedAt, t0 + 1)
             XCTAssertEqual(record.deviceID, "pack-1")
+            let stored = try await stores[1].session(id: token.sessionID)
+            XCTAssertEqual(stored?.clientNode, record.clientNode, "the winning claim's node is the one stored")
+            XCTAssertNotNil(record.clientNode)
         }
 
-        let wrongSecret = try await stores[0].claimSession(id: token.sessionID, secretHash: SessionToken.hash("guess"), now: t0 + 2)
+        let wrongSecret = try await stores[0].claimSession(
+            id: token.sessionID, secretHash: SessionToken.hash("guess"), now: t0 + 2, node: "node-a")
         XCTAssertEqual(wrongSecret, .unknown)
-        let noSuchSession = try await stores[0].claimSession(id: "ffff", secretHash: token.secretHash, now: t0 + 2)
+        let noSuchSession = try await stores[0].claimSession(id: "ffff", secretHash: token.secretHash, now: t0 + 2, node: "node-a")
         XCTAssertEqual(noSuchSession, .unknown)
         let late = SessionToken.generate()
         try await stores[0].createSession(session(for: "pack-1", token: late, mode: .monitor, ttl: 1))
-        let expired = try await stores[1].claimSession(id: late.sessionID, secretHash: late.secretHash, now: t0 + 1)
+        let expired = try await stores[1].claimSession(id: late.sessionID, secretHash: late.secretHash, now: t0 + 1, node: "node-a")
         XCTAssertEqual(expired, .expired)
 
         await assertThrows(StoreError.deviceNotFound("ghost")) {
@@ -64,7 +71,7 @@ extension StoreContract {
         try await store.registerDevice(registration("pack-1", serial: "01"))
         let token = SessionToken.generate()
         try await store.createSession(session(for: "pack-1", token: token, mode: .monitor))
-        _ = try await store.claimSession(id: token.sessionID, secretHash: token.secretHash, now: t0 + 2)
+        _ = try await store.claimSession(id: token.sessionID, secretHash: token.secretHash, now: t0 + 2, node: "node-a")
         let ending = SessionEnding(endedAt: t0 + 62, reason: "client left", bytesToDevice: 1_234, bytesFromDevice: 5_000_000_000)
         try await store.endSession(id: token.sessionID, ending: ending)
         try await store.endSession(

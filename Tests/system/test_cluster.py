@@ -30,6 +30,7 @@ class ClusterNode(admin.Relay):
         self.database_url = database_url
         super().__init__(folder)
         self.name = "node-a"
+        self.node_port = free_port()
 
     def cli(self, *args):
         return super().cli(*args, "--database-url", self.database_url)
@@ -41,6 +42,7 @@ class ClusterNode(admin.Relay):
         other.data = self.folder / f"relay-{name}"
         shutil.copytree(self.data, other.data)
         other.port, other.admin_port, other.log = free_port(), free_port(), self.folder / f"{name}.log"
+        other.node_port = free_port()
         return other
 
     def start(self):
@@ -48,7 +50,7 @@ class ClusterNode(admin.Relay):
             [self.bin / "tunnel-relay", "serve", "--data-dir", self.data, "--database-url", self.database_url,
              "--listen", f"127.0.0.1:{self.port}", "--public-address", f"127.0.0.1:{self.port}",
              "--admin-listen", f"127.0.0.1:{self.admin_port}", "--node-name", self.name,
-             "--node-address", f"127.0.0.1:{self.port}"], self.log)
+             "--node-listen", f"127.0.0.1:{self.node_port}", "--node-address", f"127.0.0.1:{self.node_port}"], self.log)
         wait_for(f"{self.name}'s admin API", lambda: self.request("GET", "/healthz")[0] == 200, timeout=30,
                  detail=lambda: read(self.log))
         return self

@@ -57,8 +57,11 @@ extension TunnelMessage.Hello {
     /// `invalidIdentifier` naming the field.
     public func checkIdentifiers() throws {
         try TunnelIdentifier.checkSoftware(software)
-        if role == .agentData || !sessionID.isEmpty {
+        if role == .agentData || role.isNode || !sessionID.isEmpty {
             try TunnelIdentifier.check(sessionID, field: "HELLO session ID")
+        }
+        if role.isNode {
+            try TunnelIdentifier.check(credential, field: "HELLO device ID")
         }
     }
 }

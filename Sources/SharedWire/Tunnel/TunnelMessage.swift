@@ -46,6 +46,17 @@ public enum TunnelMessage: Equatable, Sendable {
         case agentControl = 1
         case agentData = 2
         case client = 3
+        /// Relay node to relay node, on the node listener only: ask the node holding an
+        /// agent's control connection to send it `OPEN_SESSION` (`sessionID`; `credential` is
+        /// the device ID).
+        case nodeOpen = 4
+        /// Relay node to relay node, on the node listener only: this connection carries an
+        /// agent's data connection that reached another node (`sessionID`; `credential` is the
+        /// device ID that node authenticated). It is then handled as role 2.
+        case nodeData = 5
+
+        /// Whether the role is one relay nodes use between each other.
+        public var isNode: Bool { self == .nodeOpen || self == .nodeData }
     }
 
     /// How a session may use the serial port.

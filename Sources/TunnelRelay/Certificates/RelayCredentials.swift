@@ -112,6 +112,23 @@ public struct RelayCredentials: Sendable {
         return try deviceCA.issue(commonName: deviceID, publicKey: publicKey, purpose: .client, days: days, now: now)
     }
 
+    /// A relay node's certificates for the links between nodes, under the server CA that every
+    /// node of a cluster shares: one to serve the node listener with, one to dial the other
+    /// nodes with. Valid `days`; made at every start and kept in memory only.
+    func issueNodeCertificates(nodeName: String, days: Int = 30, now: Date = Date()) throws
+        -> (server: (Certificate, Certificate.PrivateKey), client: (Certificate, Certificate.PrivateKey))
+    {
+        let serverCA = try loadAuthority(certificate: "server-ca.pem", key: "server-ca-key.pem")
+        let serverKey = Certificate.PrivateKey(P256.Signing.PrivateKey())
+        let clientKey = Certificate.PrivateKey(P256.Signing.PrivateKey())
+        let server = try serverCA.issue(
+            commonName: "relay node \(nodeName)", publicKey: serverKey.publicKey, purpose: .server(dnsNames: [], ipAddresses: []),
+            days: days, now: now)
+        let client = try serverCA.issue(
+            commonName: "relay node \(nodeName)", publicKey: clientKey.publicKey, purpose: .client, days: days, now: now)
+        return ((server, serverKey), (client, clientKey))
+    }
+
     public var provisioningKeyPath: String { path("provisioning.key") }
 
     /// The key provisioning secrets are signed with: 32 random bytes, made on first use.

@@ -51,14 +51,26 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(
         help: ArgumentHelp(
-            "host:port at which the other relay nodes reach this one (default: <node-name>:<listen port>).", valueName: "host:port"))
+            "host:port at which the other relay nodes reach this one (default: <node-name>:<node-listen port>).",
+            valueName: "host:port"))
     var nodeAddress: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "Where this node listens for the other relay nodes of a cluster, or off.",
+            discussion:
+                "Sessions whose client and agent reach different nodes are paired through it (mutual TLS under the server CA). See docs/CLUSTER.md.",
+            valueName: "host:port"))
+    var nodeListen: String = "off"
 
     func validate() throws {
         do {
             _ = try nodeIdentity()
         } catch let error as NodeIdentityError {
             throw ValidationError(error.description)
+        }
+        if nodeListen != "off", (try? RelayAddress(parsing: nodeListen)) == nil {
+            throw ValidationError("--node-listen \"\(nodeListen.prefix(80))\" must be host:port (or [v6]:port), or off")
         }
         do {
             _ = try proxyProtocolConfiguration()
@@ -75,6 +87,7 @@ struct ServeCommand: AsyncParsableCommand {
             publicAddress: publicAddress ?? "localhost:\(address.port)", threads: threads,
             pingInterval: .seconds(pingInterval), peerTimeout: .seconds(peerTimeout), captureSessions: capture,
             nodeName: try nodeIdentity().name, nodeAddress: try nodeIdentity().address,
+            nodeListen: try nodeListenAddress().map { ($0.host, $0.port) },
             proxyProtocol: try proxyProtocolConfiguration())
         let logger = Logger(label: "tunnel-relay")
         let store = try await options.openStore()
@@ -102,10 +115,15 @@ struct ServeCommand: AsyncParsableCommand {
         try await store.close()
     }
 
+    /// `--node-listen`, unless off.
+    private func nodeListenAddress() throws -> RelayAddress? {
+        nodeListen == "off" ? nil : try RelayAddress(parsing: nodeListen)
+    }
+
     /// `--node-name` and `--node-address`, checked; the address defaults to the name and the
-    /// tunnel port.
+    /// node listener's port (the tunnel port without one).
     private func nodeIdentity() throws -> NodeIdentity {
-        let port = (try? RelayAddress(parsing: listen))?.port ?? 7443
+        let port = (try? nodeListenAddress())??.port ?? (try? RelayAddress(parsing: listen))?.port ?? 7443
         return try NodeIdentity(name: nodeName, address: nodeAddress ?? NodeIdentity.defaultAddress(name: nodeName, listenPort: port))
     }
 

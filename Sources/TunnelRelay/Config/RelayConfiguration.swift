@@ -35,6 +35,9 @@ public struct RelayConfiguration: Sendable {
     public let nodeName: String
     /// `host:port` at which the other nodes reach this one, kept in the `nodes` table.
     public let nodeAddress: String
+    /// Where the node listener binds (`host`, `port`): the other nodes of a cluster pair
+    /// sessions through it. `nil`: no listener, sessions pair only on this node.
+    public let nodeListen: (host: String, port: Int)?
     /// Which listeners take a PROXY protocol v2 header from a load balancer, and from where.
     /// The header must arrive within `handshakeTimeout`.
     public let proxyProtocol: ProxyProtocolConfiguration
@@ -55,12 +58,14 @@ public struct RelayConfiguration: Sendable {
         revocationCheckInterval: TimeAmount = .seconds(1),
         nodeName: String = NodeIdentity.defaultName(),
         nodeAddress: String? = nil,
+        nodeListen: (host: String, port: Int)? = nil,
         proxyProtocol: ProxyProtocolConfiguration = .init()
     ) {
         self.proxyProtocol = proxyProtocol
         self.revocationCheckInterval = revocationCheckInterval
         self.nodeName = nodeName
-        self.nodeAddress = nodeAddress ?? NodeIdentity.defaultAddress(name: nodeName, listenPort: listenPort)
+        self.nodeListen = nodeListen
+        self.nodeAddress = nodeAddress ?? NodeIdentity.defaultAddress(name: nodeName, listenPort: nodeListen?.port ?? listenPort)
         self.captureSessions = captureSessions
         self.sourceLimits = sourceLimits
         self.shutdownGrace = shutdownGrace

@@ -25,6 +25,12 @@ public final class RelayMetrics: Sendable {
     /// Connections closed for not starting with a valid PROXY protocol header, by listener.
     let proxyHeaderRefusalsTunnel: CoreMetrics.Counter
     let proxyHeaderRefusalsAdmin: CoreMetrics.Counter
+    /// Sessions whose agent's data connection reached another node and was carried here (counted
+    /// on the client's node), and the frames' serial bytes this node passed between an agent
+    /// and another node, by direction (counted on the agent's node).
+    let crossNodeSessions: CoreMetrics.Counter
+    let nodeBytesToAgent: CoreMetrics.Counter
+    let nodeBytesFromAgent: CoreMetrics.Counter
     /// Admin API requests, and how long store operations take.
     let adminRequests: CoreMetrics.Counter
     let storeLatency: CoreMetrics.Timer
@@ -52,6 +58,11 @@ public final class RelayMetrics: Sendable {
             label: "relay_proxy_header_refusals_total", dimensions: [("listener", "tunnel")], factory: factory)
         proxyHeaderRefusalsAdmin = CoreMetrics.Counter(
             label: "relay_proxy_header_refusals_total", dimensions: [("listener", "admin")], factory: factory)
+        crossNodeSessions = CoreMetrics.Counter(label: "relay_cross_node_sessions_total", factory: factory)
+        nodeBytesToAgent = CoreMetrics.Counter(
+            label: "relay_node_forwarded_bytes_total", dimensions: [("direction", "to_device")], factory: factory)
+        nodeBytesFromAgent = CoreMetrics.Counter(
+            label: "relay_node_forwarded_bytes_total", dimensions: [("direction", "from_device")], factory: factory)
         adminRequests = CoreMetrics.Counter(label: "relay_admin_requests_total", factory: factory)
         storeLatency = CoreMetrics.Timer(label: "relay_store_operation_seconds", factory: factory)
     }

@@ -122,5 +122,10 @@ extension PostgresStoreDatabase {
         );
         ALTER TABLE devices ADD COLUMN presence_epoch BIGINT NOT NULL DEFAULT 0
         """,
+        // 7: the node where a session's client claimed it, so that the node an agent's data
+        // connection reaches can forward it there.
+        """
+        ALTER TABLE sessions ADD COLUMN client_node TEXT
+        """,
     ]
 }

@@ -102,8 +102,8 @@ public protocol RelayStore: Sendable {
     /// Stores a new session and audits its creation; throws `StoreError.deviceNotFound`.
     func createSession(_ session: SessionRecord) async throws
     /// Claims a session with its token secret: succeeds once, before expiry, for the right
-    /// secret. Claims and refusals are audited.
-    func claimSession(id: String, secretHash: [UInt8], now: Date) async throws -> SessionClaim
+    /// secret, and records `node` as the node the client is on. Claims and refusals are audited.
+    func claimSession(id: String, secretHash: [UInt8], now: Date, node: String) async throws -> SessionClaim
     func session(id: String) async throws -> SessionRecord?
     /// A page of sessions (see `SessionQuery`), oldest first.
     func sessions(_ query: SessionQuery) async throws -> [SessionRecord]

@@ -39,7 +39,7 @@ extension SQLRelayStore {
             expiresAt: try row.date("expires_at"),
             tokenHash: try row.bytes("token_hash"),
             claimedAt: try row.optionalDate("claimed_at"),
-            takeOver: try row.bool("take_over"))
+            takeOver: try row.bool("take_over"), clientNode: try row.optionalString("client_node"))
         if let ended = try row.optionalDate("ended_at") {
             record.ending = SessionEnding(
                 endedAt: ended, reason: try row.optionalString("end_reason") ?? "",

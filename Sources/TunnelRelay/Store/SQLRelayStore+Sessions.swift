@@ -16,7 +16,7 @@ extension SQLRelayStore {
         }
     }
 
-    public func claimSession(id: String, secretHash: [UInt8], now: Date) async throws -> SessionClaim {
+    public func claimSession(id: String, secretHash: [UInt8], now: Date, node: String) async throws -> SessionClaim {
         try await database.transaction { transaction in
             let session = try await Self.session(id: id, on: transaction)
             var claim = SessionClaim(session: session, secretHash: secretHash, now: now)
@@ -25,8 +25,12 @@ extension SQLRelayStore {
                 // past the checks above, in this process or another, on any node, one changes
                 // the row and the others then match nothing.
                 let won = try await transaction.query(
-                    "UPDATE sessions SET claimed_at = \(now) WHERE id = \(id) AND claimed_at IS NULL AND ended_at IS NULL RETURNING id")
+                    """
+                    UPDATE sessions SET claimed_at = \(now), client_node = \(node)
+                    WHERE id = \(id) AND claimed_at IS NULL AND ended_at IS NULL RETURNING id
+                    """)
                 claimed.claimedAt = now.storedPrecision
+                claimed.clientNode = node
                 claim = won.isEmpty ? .used : .claimed(claimed)
             }
             try await Self.insertAudit(.sessionClaim(claim, sessionID: id, session: session, at: now), on: transaction)

@@ -16,13 +16,16 @@ public struct SessionRecord: Sendable, Equatable {
     public var ending: SessionEnding?
     /// An administrator's control session that ends the one holding the device.
     public var takeOver: Bool
+    /// The relay node where the client claimed the session; `nil` before the claim.
+    public var clientNode: String?
 
     public init(
         id: String, deviceID: String, mode: TunnelMessage.SessionMode, createdBy: String,
         createdAt: Date, expiresAt: Date, tokenHash: [UInt8], claimedAt: Date? = nil, ending: SessionEnding? = nil,
-        takeOver: Bool = false
+        takeOver: Bool = false, clientNode: String? = nil
     ) {
         self.takeOver = takeOver
+        self.clientNode = clientNode
         self.id = id
         self.deviceID = deviceID
         self.mode = mode

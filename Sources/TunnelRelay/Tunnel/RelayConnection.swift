@@ -40,8 +40,13 @@ struct RelayConnection<Partner> {
         /// Admit the agent's control connection: register it, record presence, send `WELCOME`
         /// and the sessions waiting for it. `promoteSerial` is the renewed certificate it uses.
         case acceptAgentControl(deviceID: String, software: String, promoteSerial: String?)
-        /// Hand the agent's data connection to the broker, then call `agentJoined`.
-        case joinSession(deviceID: String, sessionID: String, promoteSerial: String?)
+        /// Hand the agent's data connection to the broker, then call `agentJoined`. `fromNode`:
+        /// another node carries it here (role `nodeData`), so it is not carried on again.
+        case joinSession(deviceID: String, sessionID: String, promoteSerial: String?, fromNode: Bool)
+        /// Another node asks this one to send its agent `OPEN_SESSION`; then call `nodeOpenAnswered`.
+        case openForNode(sessionID: String, deviceID: String)
+        /// The other node's `nodeOpen` was carried out: send `WELCOME`, then close.
+        case welcomeNodeAndClose(sessionID: String)
         /// Send the agent's data connection its `WELCOME`.
         case welcomeAgentData(sessionID: String)
         /// Send the client `WELCOME` and `SESSION_STATUS` waiting, then hand it to the broker
@@ -69,6 +74,16 @@ struct RelayConnection<Partner> {
         case agentGone(deviceID: String)
         /// One side of a session ended: the broker ends the session with these figures.
         case sessionSideEnded(sessionID: String, side: SessionBroker.Side, bytes: UInt64, reason: String)
+    }
+
+    /// Which listener the connection came to: the tunnel port (agents and clients) or the node
+    /// listener (other relay nodes, roles `nodeOpen` and `nodeData` only).
+    enum Listener { case tunnel, nodes }
+
+    let listener: Listener
+
+    init(listener: Listener = .tunnel) {
+        self.listener = listener
     }
 
     private(set) var state = State.awaitingHello
@@ -145,8 +160,17 @@ struct RelayConnection<Partner> {
         } catch {
             return refuse(.protocolError, "\(error)")
         }
+        guard hello.role.isNode == (listener == .nodes) else {
+            return listener == .nodes
+                ? refuse(.authenticationFailed, "the node listener takes only other relay nodes (HELLO roles 4 and 5)")
+                : refuse(.authenticationFailed, "HELLO role \(hello.role.rawValue) is for links between relay nodes")
+        }
         state = .authenticating(hello)
         switch hello.role {
+        case .nodeOpen:
+            return .openForNode(sessionID: hello.sessionID, deviceID: hello.credential)
+        case .nodeData:
+            return .joinSession(deviceID: hello.credential, sessionID: hello.sessionID, promoteSerial: nil, fromNode: true)
         case .agentControl, .agentData:
             return .authenticateAgent
         case .client:
@@ -231,7 +255,7 @@ struct RelayConnection<Partner> {
                 state = .agentControl(deviceID: deviceID)
                 return .acceptAgentControl(deviceID: deviceID, software: hello.software, promoteSerial: promote)
             }
-            return .joinSession(deviceID: deviceID, sessionID: hello.sessionID, promoteSerial: promote)
+            return .joinSession(deviceID: deviceID, sessionID: hello.sessionID, promoteSerial: promote, fromNode: false)
         }
     }
 
@@ -245,6 +269,14 @@ struct RelayConnection<Partner> {
         case .failure(let refusal):
             return refuse(refusal.code, refusal.message)
         }
+    }
+
+    /// The agent was sent the other node's `OPEN_SESSION`, or `refusal` says why not.
+    mutating func nodeOpenAnswered(sessionID: String, refusal: RelayRefusal?) -> Action {
+        guard isAuthenticating else { return .none }
+        if let refusal { return refuse(refusal.code, refusal.message) }
+        state = .closed
+        return .welcomeNodeAndClose(sessionID: sessionID)
     }
 
     /// The store's answer to a client's token.

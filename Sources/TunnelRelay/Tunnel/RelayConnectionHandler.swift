@@ -14,7 +14,7 @@ final class RelayConnectionHandler: ChannelInboundHandler {
     typealias OutboundOut = TunnelMessage
 
     private let relay: RelayContext
-    private var connection = RelayConnection<any Channel>()
+    private var connection: RelayConnection<any Channel>
     private var handshakeTimer: Scheduled<Void>?
     /// The epoch of this connection's claim of its device's presence, once the store has
     /// answered; its later presence writes carry it, so they lose to any newer claim.
@@ -24,9 +24,12 @@ final class RelayConnectionHandler: ChannelInboundHandler {
     private var capture: SessionCapture?
     /// Certificate requests of an agent's control connection.
     private var renewals: CertificateRenewalDesk
+    /// The link to the session's client node, when this agent data connection is carried there.
+    private var nodeLink: (any Channel)?
 
-    init(relay: RelayContext) {
+    init(relay: RelayContext, listener: RelayConnection<any Channel>.Listener = .tunnel) {
         self.relay = relay
+        self.connection = RelayConnection(listener: listener)
         self.logger = relay.logger
         self.renewals = CertificateRenewalDesk(renewer: relay.renewer, writes: relay.writes)
     }
@@ -115,14 +118,26 @@ final class RelayConnectionHandler: ChannelInboundHandler {
             claimSession(context, token)
         case .acceptAgentControl(let deviceID, let software, let promoteSerial):
             acceptAgentControl(context, deviceID: deviceID, software: software, promoteSerial: promoteSerial)
-        case .joinSession(let deviceID, let sessionID, let promoteSerial):
+        case .joinSession(let deviceID, let sessionID, let promoteSerial, let fromNode):
             admitted(deviceID: deviceID, promoteSerial: promoteSerial)
+            if !fromNode, let nodes = relay.nodes, !relay.broker.isWaiting(sessionID: sessionID) {
+                return carryToClientNode(context, nodes: nodes, deviceID: deviceID, sessionID: sessionID)
+            }
             let joined = relay.broker.agentArrived(sessionID: sessionID, deviceID: deviceID, agent: context.channel).map {
                 client, capture in
                 self.capture = capture
                 return client
             }
+            if fromNode, case .success = joined { relay.metrics.crossNodeSessions.increment() }
             perform(connection.agentJoined(sessionID: sessionID, joined), context)
+        case .openForNode(let sessionID, let deviceID):
+            openForNode(context, sessionID: sessionID, deviceID: deviceID)
+        case .welcomeNodeAndClose(let sessionID):
+            handshakeTimer?.cancel()
+            let channel = context.channel
+            context.writeAndFlush(
+                wrapOutboundOut(.welcome(.init(identity: sessionID, pingIntervalMilliseconds: pingMilliseconds)))
+            ).whenComplete { _ in channel.close(promise: nil) }
         case .welcomeAgentData(let sessionID):
             handshakeTimer?.cancel()
             context.writeAndFlush(
@@ -158,6 +173,12 @@ final class RelayConnectionHandler: ChannelInboundHandler {
             }
             logger.info("Agent disconnected", metadata: ["device.id": "\(deviceID)"])
         case .sessionSideEnded(let sessionID, let side, let bytes, let reason):
+            if let link = nodeLink {
+                // The session is recorded on the client's node; this one only tells it the agent left.
+                relay.metrics.nodeBytesFromAgent.increment(by: Int64(clamping: bytes))
+                link.closeWithGoingAway(.agentLost, "the agent's connection ended: \(reason)")
+                return
+            }
             relay.broker.sideEnded(sessionID: sessionID, side: side, bytes: bytes, reason: reason)
         }
     }
@@ -243,13 +264,60 @@ final class RelayConnectionHandler: ChannelInboundHandler {
         context.flush()
     }
 
+    // MARK: - Other relay nodes
+
+    /// An agent's data connection for a session claimed on another node: carried there.
+    private func carryToClientNode(_ context: ChannelHandlerContext, nodes: NodeLinks, deviceID: String, sessionID: String) {
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        nodes.carryData(sessionID: sessionID, deviceID: deviceID, agent: context.channel).whenComplete { result in
+            let (handler, context) = loopBound.value
+            let joined = result.mapError { error in
+                (error as? TunnelProtocolError)
+                    ?? TunnelProtocolError(.sessionEnded, "the relay node of session \(sessionID)'s client did not take it: \(error)")
+            }
+            if case .success(let link) = joined { handler.nodeLink = link }
+            handler.perform(handler.connection.agentJoined(sessionID: sessionID, joined), context)
+            // The agent's connection ended while the link was being made: the link goes too.
+            if case .success(let link) = joined, handler.connection.partner == nil {
+                link.closeWithGoingAway(.agentLost, "the agent's connection ended")
+            }
+        }
+    }
+
+    /// Another node's client claimed a session for the agent whose control connection is here.
+    private func openForNode(_ context: ChannelHandlerContext, sessionID: String, deviceID: String) {
+        let (store, agents, node) = (relay.store, relay.agents, relay.configuration.nodeName)
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        context.eventLoop.makeFutureWithTask { try await store.session(id: sessionID) }.whenComplete { result in
+            let (handler, context) = loopBound.value
+            let refusal: RelayRefusal?
+            switch result {
+            case .failure(let error):
+                refusal = RelayRefusal(code: .sessionEnded, message: "session lookup failed: \(error)")
+            case .success(let session):
+                if let session, session.deviceID == deviceID, session.claimedAt != nil, session.ending == nil {
+                    if let agent = agents.entry(deviceID: deviceID) {
+                        agent.channel.writeAndFlush(TunnelMessage.openSession(SessionBroker.open(session)), promise: nil)
+                        refusal = nil
+                    } else {
+                        refusal = RelayRefusal(code: .agentOffline, message: "the agent of \(deviceID) is not connected to node \(node)")
+                    }
+                } else {
+                    refusal = RelayRefusal(code: .sessionEnded, message: "session \(sessionID) of \(deviceID) is not waiting for its agent")
+                }
+            }
+            handler.perform(handler.connection.nodeOpenAnswered(sessionID: sessionID, refusal: refusal), context)
+        }
+    }
+
     // MARK: - Clients
 
     private func claimSession(_ context: ChannelHandlerContext, _ token: SessionToken) {
         let store = relay.store
+        let node = relay.configuration.nodeName
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         context.eventLoop.makeFutureWithTask {
-            try await store.claimSession(id: token.sessionID, secretHash: token.secretHash, now: Date())
+            try await store.claimSession(id: token.sessionID, secretHash: token.secretHash, now: Date(), node: node)
         }.whenComplete { result in
             let (handler, context) = loopBound.value
             handler.perform(handler.connection.sessionClaimed(result), context)

@@ -13,5 +13,7 @@ struct RelayContext: Sendable {
     let telemetry: LiveTelemetry
     let renewer: CertificateRenewer
     let diagnostics: DiagnosticsDesk
+    /// The other nodes of a cluster, when this node has a node listener.
+    let nodes: NodeLinks?
     let logger: Logger
 }

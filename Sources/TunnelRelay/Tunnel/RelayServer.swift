@@ -29,6 +29,9 @@ public final class RelayServer: Service, Sendable {
     private let bound: EventLoopPromise<SocketAddress>
     private let limiter: NIOLockedValueBox<SourceLimiter>
     private let renewer: CertificateRenewer
+    /// The node listener's TLS and the links to the other nodes, with `--node-listen`.
+    private let nodeTLS: NodeTLS?
+    private let nodes: NodeLinks?
 
     /// Builds a relay from its configuration, store and TLS material (see `RelayCredentials`).
     public init(configuration: RelayConfiguration, store: any RelayStore, logger: Logger = Logger(label: "tunnel-relay")) throws {
@@ -41,10 +44,19 @@ public final class RelayServer: Service, Sendable {
             numberOfThreads: configuration.threads > 0 ? configuration.threads : System.coreCount)
         self.logger = logger
         self.writes = StoreWrites(logger: logger)
+        let nodeTLS = try configuration.nodeListen.map { _ in try NodeTLS(credentials: credentials, nodeName: configuration.nodeName) }
+        self.nodeTLS = nodeTLS
+        let metrics = self.metrics
+        let nodes = nodeTLS.map {
+            NodeLinks(
+                nodeName: configuration.nodeName, tls: $0, store: store, metrics: metrics,
+                keepalive: .init(interval: configuration.pingInterval, timeout: configuration.peerTimeout), logger: logger)
+        }
+        self.nodes = nodes
         self.broker = SessionBroker(
             agents: agents, store: store, writes: writes, setupTimeout: configuration.sessionSetupTimeout,
             captureDirectory: configuration.captureSessions ? configuration.captureDirectory : nil, metrics: metrics,
-            steering: AcceptSteering(group: group), logger: logger)
+            steering: AcceptSteering(group: group), nodes: nodes, logger: logger)
         self.bound = group.any().makePromise(of: SocketAddress.self)
         self.limiter = NIOLockedValueBox(SourceLimiter(configuration: configuration.sourceLimits))
         self.renewer = CertificateRenewer(credentials: credentials, store: store)
@@ -90,7 +102,7 @@ public final class RelayServer: Service, Sendable {
     public func run() async throws {
         let context = RelayContext(
             configuration: configuration, store: store, writes: writes, agents: agents, broker: broker, limiter: limiter, metrics: metrics,
-            telemetry: telemetry, renewer: renewer, diagnostics: diagnostics, logger: logger)
+            telemetry: telemetry, renewer: renewer, diagnostics: diagnostics, nodes: nodes, logger: logger)
         let limiter = self.limiter
         let logger = self.logger
         let tls = self.tls
@@ -127,6 +139,15 @@ public final class RelayServer: Service, Sendable {
             try? await group.shutdownGracefully()
             throw error
         }
+        let nodeChannel: (any Channel)?
+        do {
+            nodeChannel = try await bindNodeListener(context: context, keepalive: keepalive)
+        } catch {
+            bound.fail(error)
+            try? await channel.close()
+            try? await group.shutdownGracefully()
+            throw error
+        }
         bound.succeed(channel.localAddress!)
         logger.info("Relay listening", metadata: ["address": "\(channel.localAddress!)"])
         let watch = RevocationWatch(
@@ -140,11 +161,24 @@ public final class RelayServer: Service, Sendable {
                 try? await channel.closeFuture.get()
             } onGracefulShutdown: {
                 channel.close(promise: nil)
+                nodeChannel?.close(promise: nil)
             }
+            nodeChannel?.close(promise: nil)
             tasks.cancelAll()
         }
         await drain()
         try? await group.shutdownGracefully()
+    }
+
+    /// The node listener, with `--node-listen`.
+    private func bindNodeListener(context: RelayContext, keepalive: KeepaliveHandler.Configuration) async throws -> (any Channel)? {
+        guard let listen = configuration.nodeListen, let nodeTLS else { return nil }
+        let channel = try await NodeListener.bind(
+            host: listen.host, port: listen.port, group: group, tls: nodeTLS.listener, relay: context, keepalive: keepalive)
+        logger.info(
+            "Node listener up",
+            metadata: ["address": "\(channel.localAddress.map { "\($0)" } ?? "?")", "node.address": "\(configuration.nodeAddress)"])
+        return channel
     }
 
     /// After the listener closed: agents are told to go (they redial with backoff), sessions

@@ -52,14 +52,17 @@ public final class SessionBroker: Sendable {
     private let metrics: RelayMetrics
     /// Puts an agent's data connection on its client's event loop, when it can.
     private let steering: AcceptSteering?
+    /// The other nodes of a cluster, when this node has a node listener.
+    private let nodes: NodeLinks?
     private let logger: Logger
 
     init(
         agents: AgentDirectory, store: any RelayStore, writes: StoreWrites, setupTimeout: TimeAmount, captureDirectory: String?,
         metrics: RelayMetrics,
-        steering: AcceptSteering? = nil, logger: Logger
+        steering: AcceptSteering? = nil, nodes: NodeLinks? = nil, logger: Logger
     ) {
         self.steering = steering
+        self.nodes = nodes
         self.metrics = metrics
         self.agents = agents
         self.store = store
@@ -134,8 +137,15 @@ public final class SessionBroker: Sendable {
         if let agent = agents.entry(deviceID: deviceID) {
             agent.channel.writeAndFlush(TunnelMessage.openSession(Self.open(session)), promise: nil)
             steering?.nextAccept(on: client.eventLoop)
+        } else {
+            nodes?.openElsewhere(session, on: client.eventLoop)
         }
         return nil
+    }
+
+    /// Whether a client here waits for the agent's data connection of `sessionID`.
+    func isWaiting(sessionID: String) -> Bool {
+        state.withLockedValue { $0.pending[sessionID] != nil }
     }
 
     /// An agent's control connection came up: the sessions waiting for it.
@@ -334,7 +344,7 @@ public final class SessionBroker: Sendable {
         }
     }
 
-    private static func open(_ session: SessionRecord) -> TunnelMessage.OpenSession {
+    static func open(_ session: SessionRecord) -> TunnelMessage.OpenSession {
         TunnelMessage.OpenSession(sessionID: session.id, mode: session.mode, serial: SerialParameters(), takeOver: session.takeOver)
     }
 }

@@ -1,0 +1,108 @@
+import Logging
+import NIOCore
+import ProgramSupport
+import SharedWire
+import TunnelTransport
+
+/// What a node asks of the other nodes of its cluster, over mutual TLS to their node listeners
+/// (`--node-listen`; see docs/CLUSTER.md, "Pairing across nodes"):
+///
+/// - a client claimed a session here for an agent whose control connection another node holds:
+///   that node is asked to send the agent `OPEN_SESSION` (role `nodeOpen`);
+/// - an agent's data connection reached this node for a session whose client is on another
+///   node: the data connection is carried there (role `nodeData`), and this node only passes
+///   frames between the two.
+///
+/// Where the other nodes are comes from the store (`nodes`, with their leases), so a node
+/// added or removed needs no change here.
+final class NodeLinks: Sendable {
+    let nodeName: String
+    private let tls: NodeTLS
+    private let store: any RelayStore
+    private let metrics: RelayMetrics
+    private let keepalive: KeepaliveHandler.Configuration
+    private let logger: Logger
+
+    init(
+        nodeName: String, tls: NodeTLS, store: any RelayStore, metrics: RelayMetrics, keepalive: KeepaliveHandler.Configuration,
+        logger: Logger
+    ) {
+        self.nodeName = nodeName
+        self.tls = tls
+        self.store = store
+        self.metrics = metrics
+        self.keepalive = keepalive
+        self.logger = logger
+    }
+
+    /// The address of `node` when it is another node whose lease holds.
+    func liveAddress(of node: String?) async throws -> String? {
+        guard let node, node != nodeName else { return nil }
+        return try await store.nodes().first { $0.name == node && $0.isLive }?.address
+    }
+
+    /// Asks the node holding the agent of `session` to send it `OPEN_SESSION`. Does nothing when
+    /// no other live node holds it (the agent may still connect here, where the session waits).
+    func openElsewhere(_ session: SessionRecord, on eventLoop: any EventLoop) {
+        let logger = self.logger
+        Task {
+            do {
+                let device = try await store.device(id: session.deviceID)
+                guard let address = try await liveAddress(of: device?.presence.relayNode) else { return }
+                let hello = TunnelMessage.Hello(
+                    role: .nodeOpen, software: ProductVersion.software("tunnel-relay"), sessionID: session.id, credential: session.deviceID)
+                let (channel, _) = try await dial(address, hello: hello, on: eventLoop) { NodeOpenAnswerHandler() }.get()
+                channel.close(promise: nil)
+                logger.debug(
+                    "Session opened through another node",
+                    metadata: ["session.id": "\(session.id)", "node": "\(device?.presence.relayNode ?? "")"])
+            } catch {
+                logger.warning(
+                    "Another node could not open the session; it waits for the agent",
+                    metadata: ["session.id": "\(session.id)", "device.id": "\(session.deviceID)", "error": "\(error)"])
+            }
+        }
+    }
+
+    /// Carries the agent data connection `agent` of `sessionID` to the node where the session's
+    /// client is; the future is the link to that node, once it accepted the session.
+    func carryData(
+        sessionID: String, deviceID: String, agent: any Channel
+    ) -> EventLoopFuture<any Channel> {
+        let eventLoop = agent.eventLoop
+        let metrics = self.metrics
+        return eventLoop.makeFutureWithTask { [self] in
+            guard let session = try await store.session(id: sessionID), session.deviceID == deviceID,
+                session.claimedAt != nil, session.ending == nil
+            else {
+                throw TunnelProtocolError(.sessionEnded, "session \(sessionID) is not waiting for an agent")
+            }
+            guard let address = try await liveAddress(of: session.clientNode) else {
+                throw TunnelProtocolError(.sessionEnded, "session \(sessionID) is not waiting for an agent on any live node")
+            }
+            return address
+        }.flatMap { [self] address in
+            let hello = TunnelMessage.Hello(
+                role: .nodeData, software: ProductVersion.software("tunnel-relay"), sessionID: sessionID, credential: deviceID)
+            return dial(address, hello: hello, on: eventLoop) { NodeDataHandler(agent: agent, metrics: metrics) }.map { $0.0 }
+        }
+    }
+
+    private func dial(
+        _ address: String, hello: TunnelMessage.Hello, on eventLoop: any EventLoop,
+        makeHandler: @escaping @Sendable () -> any ChannelHandler
+    ) -> EventLoopFuture<(any Channel, TunnelMessage.Welcome)> {
+        do {
+            let dialer = TunnelDialer(
+                relay: try RelayAddress(parsing: address), tls: tls.dialer, keepalive: keepalive, connectTimeout: .seconds(3))
+            return dialer.dial(on: eventLoop, hello: hello, makeHandler: makeHandler)
+        } catch {
+            return eventLoop.makeFailedFuture(error)
+        }
+    }
+}
+
+/// The end of a `nodeOpen` link: nothing follows `WELCOME`.
+private final class NodeOpenAnswerHandler: ChannelInboundHandler, Sendable {
+    typealias InboundIn = TunnelMessage
+}

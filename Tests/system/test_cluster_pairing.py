@@ -1,0 +1,191 @@
+"""Sessions paired across relay nodes (real `tunnel-relay serve` processes on one real
+PostgreSQL, linked over their node listeners with mutual TLS): a client on node A reaches an
+agent whose connections are on node B, byte-exact, and a monitor on node C sees that control
+session's traffic; the session is recorded once, on the client's node, and each node's
+metrics count what crossed. Then the same through a real HAProxy in round robin in front of
+three nodes, where every connection lands wherever the balancer sends it."""
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from mqtt_fixtures import free_port, port_open, read, wait_for
+from test_cluster import ClusterNode, postgres  # noqa: F401  (the fixture)
+from test_proxy_protocol import g1_crc, haproxy_binary
+
+VR1 = b"VR1,?,D7\r\n"
+
+
+def start_agent(node: ClusterNode, folder: Path, relay_port: int, device="p1"):
+    """`device`'s agent with its own simulated BMS, dialling `relay_port`."""
+    sim_link = folder / f"{device}.pty"
+    node.processes.start([node.bin / "bms-sim", "--pty", sim_link], folder / f"sim-{device}.log")
+    wait_for("the simulated BMS", lambda: sim_link.is_symlink(), timeout=20)
+    settings = node.folder / device / "settings.json"
+    settings.write_text(json.dumps({"serial": {"device": str(sim_link)},
+                                    "tunnel": {"relay": f"127.0.0.1:{relay_port}", "cert": "device.pem",
+                                               "key": "device-key.pem", "ca": "relay-ca.pem"}}))
+    log = folder / f"agent-{device}.log"
+    node.processes.start([node.bin / "tunnel-agent", "run", "--config", settings, "--state-dir", folder / f"state-{device}"], log)
+    wait_for(f"{device} online", lambda: node.device(device).get("online"), timeout=30, detail=lambda: read(log))
+    return log
+
+
+def connect(node: ClusterNode, device: str, relay_port: int, admin_port: int, log: Path, mode="control"):
+    """tunnel-connect creating a `mode` session through `admin_port`, on a local TCP port."""
+    port = free_port()
+    handle = open(log, "wb")
+    process = subprocess.Popen(
+        [str(a) for a in [node.bin / "tunnel-connect", "--device", device, "--mode", mode,
+                          "--relay", f"127.0.0.1:{relay_port}", "--admin-url", f"https://127.0.0.1:{admin_port}",
+                          "--ca", node.data / "tls" / "server-ca.pem", "--tcp", f"127.0.0.1:{port}"]],
+        env=dict(os.environ, TUNNEL_API_KEY=node.keys["admin" if mode == "control" else "viewer"]),
+        stdout=handle, stderr=subprocess.STDOUT, start_new_session=True)
+    node.processes.started.append(process)
+    wait_for("the session", lambda: "Connected to device" in read(log), timeout=30, detail=lambda: read(log))
+    return process, port
+
+
+def ask_vr1(port: int) -> bytes:
+    """Sends VR1 through the session's local port and reads until its answer is among the
+    simulator's broadcasts (or 5 s pass)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        sock.sendall(VR1)
+        received, deadline = b"", time.time() + 5
+        while not re.search(rb"VR1,[^?][^\r]*\r\n", received) and time.time() < deadline:
+            received += sock.recv(4096)
+    return received
+
+
+def vr1_answer(received: bytes) -> bytes:
+    """The VR1 answer among the simulator's broadcasts, its CRC checked."""
+    answers = [line for line in received.split(b"\r\n") if line.startswith(b"VR1,") and line + b"\r\n" != VR1]
+    assert answers, received
+    line = answers[0]
+    body, crc = line[:line.rindex(b",") + 1], line[line.rindex(b",") + 1:]
+    assert int(crc, 16) == g1_crc(body), f"the answer's CRC does not match its bytes: {line!r}"
+    return line
+
+
+def ended_sessions(node: ClusterNode, count: int) -> list:
+    """The ended sessions node reads from the store, once there are `count`."""
+    def ended():
+        found = [s for s in node.request("GET", "/v1/sessions?limit=100", "admin")[1] if s["state"] == "ended"]
+        return found if len(found) >= count else None
+    return wait_for(f"{count} ended sessions", ended, timeout=10)
+
+
+def metric(node: ClusterNode, name: str) -> float:
+    text = node.request("GET", "/metrics")[1]
+    found = re.findall(r"^" + re.escape(name) + r" (\S+)$", text, re.M)
+    return float(found[0]) if found else 0.0
+
+
+def test_a_client_on_one_node_reaches_an_agent_on_another_and_a_monitor_on_a_third_sees_it(postgres, tmp_path):  # noqa: F811
+    node_a = ClusterNode(tmp_path, postgres.url)
+    node_b, node_c = node_a.node("node-b"), node_a.node("node-c")
+    try:
+        for node in (node_a, node_b, node_c):
+            node.start()
+        agent_log = start_agent(node_b, tmp_path, node_b.port)
+        assert node_a.device()["relayNode"] == "node-b"
+
+        control, control_port = connect(node_a, "p1", node_a.port, node_a.admin_port, tmp_path / "control.log")
+        monitor, monitor_port = connect(node_c, "p1", node_c.port, node_c.admin_port, tmp_path / "monitor.log", "monitor")
+        watch = socket.create_connection(("127.0.0.1", monitor_port), timeout=5)
+        vr1_answer(ask_vr1(control_port))
+        # The monitor on node C gets the control session's answer from the agent's serial line.
+        seen, deadline = b"", time.time() + 5
+        while not re.search(rb"VR1,[^?][^\r]*\r\n", seen) and time.time() < deadline:
+            seen += watch.recv(4096)
+        watch.close()
+        vr1_answer(seen)
+
+        sessions = [s for s in node_b.request("GET", "/v1/sessions?deviceId=p1", "admin")[1] if s["state"] == "running"]
+        assert len(sessions) == 2, sessions
+        assert metric(node_a, "relay_cross_node_sessions_total") == 1
+        assert metric(node_c, "relay_cross_node_sessions_total") == 1
+        assert metric(node_b, "relay_cross_node_sessions_total") == 0
+
+        for process in (control, monitor):
+            process.send_signal(signal.SIGINT)
+            process.wait(timeout=10)
+        ended = ended_sessions(node_c, 2)
+        control_record = next(s for s in ended if s["mode"] == "control")
+        assert control_record["bytesToDevice"] == len(VR1), control_record
+        assert control_record["bytesFromDevice"] > 0, control_record
+        audit = node_a.request("GET", "/v1/audit?deviceId=p1", "admin")[1]
+        ends = [e for e in audit if e["event"] == "session.ended" and e.get("sessionId") == control_record["id"]]
+        assert len(ends) == 1, f"one record of the session's end: {ends}"
+        assert metric(node_b, 'relay_node_forwarded_bytes_total{direction="to_device"}') >= len(VR1)
+        assert metric(node_b, 'relay_node_forwarded_bytes_total{direction="from_device"}') > 0
+    finally:
+        for node in (node_a, node_b, node_c):
+            node.stop()
+        print(read(node_a.log)[-3000:], read(node_b.log)[-3000:], read(node_c.log)[-2000:], read(agent_log)[-2000:])
+
+
+def haproxy_round_robin(folder: Path, nodes, front: int) -> str:
+    servers = "\n".join(f"    server {n.name} 127.0.0.1:{n.port} check inter 1s" for n in nodes)
+    return f"""
+global
+    log stdout format raw local0
+    maxconn 2000
+
+defaults
+    mode tcp
+    log global
+    timeout connect 5s
+    timeout client 5m
+    timeout server 5m
+
+frontend tunnel
+    bind 127.0.0.1:{front}
+    default_backend relays
+
+backend relays
+    balance roundrobin
+{servers}
+"""
+
+
+def test_sessions_through_a_round_robin_balancer_answer_whatever_node_each_connection_lands_on(postgres, tmp_path):  # noqa: F811
+    haproxy = haproxy_binary()
+    node_a = ClusterNode(tmp_path, postgres.url)
+    nodes = [node_a, node_a.node("node-b"), node_a.node("node-c")]
+    front = free_port()
+    try:
+        for node in nodes:
+            node.start()
+        config = tmp_path / "haproxy.cfg"
+        config.write_text(haproxy_round_robin(tmp_path, nodes, front))
+        haproxy_log = tmp_path / "haproxy.log"
+        node_a.processes.start([haproxy, "-db", "-f", config], haproxy_log)
+        wait_for("HAProxy's front", lambda: port_open(front), timeout=20, detail=lambda: read(haproxy_log))
+        for device in ("p1", "p3"):  # two agents, of two customers (acme, beta)
+            start_agent(node_a, tmp_path, front, device)
+        holders = {node_a.device(d)["relayNode"] for d in ("p1", "p3")}
+        rounds = 9
+        for round in range(rounds):
+            device = ("p1", "p3")[round % 2]
+            admin_node = nodes[round % 3]
+            log = tmp_path / f"connect-{round}.log"
+            process, port = connect(node_a, device, front, admin_node.admin_port, log)
+            vr1_answer(ask_vr1(port))
+            process.send_signal(signal.SIGINT)
+            process.wait(timeout=10)
+        crossed = sum(metric(n, "relay_cross_node_sessions_total") for n in nodes)
+        print(f"{rounds} sessions, agents held by {sorted(holders)}, {crossed:.0f} carried across nodes")
+        assert crossed > 0, "round robin put no session's two connections on different nodes"
+        ended = ended_sessions(node_a, rounds)
+        assert all(s["bytesToDevice"] == len(VR1) and s["bytesFromDevice"] > 0 for s in ended), ended
+    finally:
+        for node in nodes:
+            node.stop()
+        print(*(read(n.log)[-1500:] for n in nodes))
