@@ -1,0 +1,91 @@
+"""Cross-node against same-node sessions on one relay cluster, in one run: two real
+`tunnel-relay serve` nodes on a throwaway PostgreSQL, one agent with a simulated BMS on node
+B, and G1 round trips (VR1 request to VR1 answer, through tunnel-connect's TCP port) over a
+session whose client is on node B (same node) and one whose client is on node A (its agent's
+data connection carried A to B over the node link). Sessions alternate in rounds so that
+both see the same machine. Also: session setup time (tunnel-connect's start to "Connected")
+for each kind.
+
+    /usr/bin/python3 scripts/bench_cluster.py <folder with the programs> [round trips per round] [rounds]
+"""
+import re
+import signal
+import socket
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "Tests" / "system"))
+
+import os  # noqa: E402
+
+os.environ["TUNNEL_BIN_DIR"] = str(Path(sys.argv[1]).resolve())
+
+from test_cluster import ClusterNode  # noqa: E402
+from test_cluster_pairing import VR1, connect, start_agent  # noqa: E402
+from throwaway_postgres import ThrowawayPostgres  # noqa: E402
+
+ANSWER = re.compile(rb"VR1,[^?][^\r]*\r\n")
+
+
+def round_trips(port: int, count: int) -> list[float]:
+    """Microseconds from sending VR1 to reading its answer, `count` times on one socket."""
+    times = []
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        for _ in range(count):
+            received = b""
+            start = time.perf_counter()
+            sock.sendall(VR1)
+            while not ANSWER.search(received):
+                received += sock.recv(4096)
+            times.append((time.perf_counter() - start) * 1e6)
+    return times
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+def main():
+    count = int(sys.argv[2]) if len(sys.argv) > 2 else 500
+    rounds = int(sys.argv[3]) if len(sys.argv) > 3 else 4
+    folder = Path(tempfile.mkdtemp(prefix="bench-cluster."))
+    postgres = ThrowawayPostgres().start()
+    node_a = ClusterNode(folder, postgres.url)
+    node_b = node_a.node("node-b")
+    results = {"same node": [], "cross node": []}
+    setups = {"same node": [], "cross node": []}
+    try:
+        node_a.start()
+        node_b.start()
+        start_agent(node_b, folder, node_b.port)
+        for round in range(rounds):
+            for kind, node in (("same node", node_b), ("cross node", node_a)):
+                started = time.perf_counter()
+                process, port = connect(node, "p1", node.port, node.admin_port, folder / f"connect-{round}-{kind[0]}.log")
+                setups[kind].append((time.perf_counter() - started) * 1e3)
+                round_trips(port, 20)  # warm-up
+                results[kind] += round_trips(port, count)
+                process.send_signal(signal.SIGINT)
+                process.wait(timeout=10)
+                time.sleep(0.5)
+    finally:
+        node_a.stop()
+        node_b.stop()
+        postgres.stop()
+    print(f"G1 round trip VR1 → answer, {rounds} rounds × {count} per kind, µs")
+    print(f"{'kind':<12}{'p50':>10}{'p90':>10}{'p99':>10}{'mean':>10}{'setup p50 ms':>15}")
+    for kind, values in results.items():
+        print(f"{kind:<12}{percentile(values, 50):>10.0f}{percentile(values, 90):>10.0f}{percentile(values, 99):>10.0f}"
+              f"{statistics.mean(values):>10.0f}{statistics.median(setups[kind]):>15.0f}")
+    added = percentile(results["cross node"], 50) - percentile(results["same node"], 50)
+    print(f"cross node adds {added:.0f} µs at p50 (target ≤ 60 µs on loopback)")
+
+
+if __name__ == "__main__":
+    main()
