@@ -32,6 +32,7 @@ final class PostgresRelayStoreTests: XCTestCase {
     func testANodeStartingResetsOnlyItsOwnAgents() async throws { try await StoreContract.perNodeReset(factory) }
     func testSilentNodesAreForgotten() async throws { try await StoreContract.silentNodesAreForgotten(factory) }
     func testSessionTokenSingleUse() async throws { try await StoreContract.sessionTokenSingleUse(factory) }
+    func testOneControlSessionPerDeviceAcrossNodes() async throws { try await StoreContract.controlSessionsAcrossNodes(factory) }
     func testSessionEndIsRecordedOnce() async throws { try await StoreContract.sessionEndIsRecordedOnce(factory) }
     func testRolesAndCustomerScoping() async throws { try await StoreContract.rolesAndCustomerScoping(factory) }
     func testAPIKeysVerifyAndRevoke() async throws { try await StoreContract.apiKeysVerifyAndRevoke(factory) }

@@ -7,8 +7,12 @@ public struct AuditEntry: Sendable, Equatable {
     public var id: Int64?
     public var at: Date
     public var event: AuditEvent
-    /// Who acted: a user, `cli` (the relay host's operator), `relay`, or a device.
+    /// Who acted: a user, `cli` (the relay host's operator), `relay`, `relay:takeover` (an
+    /// administrator's control session on another node took a device over), or a device.
     public var actor: String
+
+    /// The actor of the `session.end_requested` entries a take-over on another node writes.
+    public static let takeOverActor = "relay:takeover"
     /// The user concerned (the session's user, the key's owner).
     public var userID: String?
     public var deviceID: String?

@@ -9,8 +9,14 @@ extension SQLRelayStore {
         try await database.transaction { transaction in
             let now = try await Self.storeNow(on: transaction)
             try await transaction.query("DELETE FROM nodes WHERE heartbeat_at < \(lease.forgetBefore(now: now))")
-            // The name's agents from before (a crash, a restart) are gone with their connections.
+            // The name's agents and sessions from before (a crash, a restart) are gone with
+            // their connections.
             try await Self.markNodeOffline(relayNode: identity.name, on: transaction)
+            try await transaction.query(
+                """
+                UPDATE sessions SET ended_at = \(.now), end_reason = 'the relay node stopped before the session ended'
+                WHERE client_node = \(identity.name) AND claimed_at IS NOT NULL AND ended_at IS NULL
+                """)
             try await transaction.query(
                 """
                 INSERT INTO nodes (name, address, instance, started_at, heartbeat_at)

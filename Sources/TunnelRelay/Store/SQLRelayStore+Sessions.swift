@@ -1,4 +1,5 @@
 import Foundation
+import SharedWire
 
 /// Sessions: created, claimed once with their token, ended once, listed a page at a time.
 extension SQLRelayStore {
@@ -17,8 +18,14 @@ extension SQLRelayStore {
     }
 
     public func claimSession(id: String, secretHash: [UInt8], now: Date, node: String) async throws -> SessionClaim {
-        try await database.transaction { transaction in
+        let lease = self.lease
+        return try await database.transaction { transaction in
             let session = try await Self.session(id: id, on: transaction)
+            if let session, session.mode == .control {
+                // Control claims of one device wait for each other here, on every node: each
+                // then sees the ones before it (PostgreSQL; SQLite runs one writer at a time).
+                try await transaction.query("SELECT id FROM devices WHERE id = \(session.deviceID)\(.rowLock)")
+            }
             var claim = SessionClaim(session: session, secretHash: secretHash, now: now)
             if case .claimed(var claimed) = claim {
                 // The conditional update is what makes the token single-use: of claims racing
@@ -32,10 +39,51 @@ extension SQLRelayStore {
                 claimed.claimedAt = now.storedPrecision
                 claimed.clientNode = node
                 claim = won.isEmpty ? .used : .claimed(claimed)
+                if !won.isEmpty, claimed.mode == .control {
+                    claim = try await Self.holdersElsewhere(of: claimed, lease: lease, now: now, on: transaction)
+                }
             }
             try await Self.insertAudit(.sessionClaim(claim, sessionID: id, session: session, at: now), on: transaction)
             return claim
         }
+    }
+
+    /// A control session just claimed on `session.clientNode`, against the control sessions of
+    /// its device that other live nodes run (the node's own are its broker's to judge): refused
+    /// and ended while one runs, unless it takes over, in which case each one's node is asked
+    /// to end it (`session.end_requested`, followed by every node). Sessions of a node whose
+    /// lease ran out do not count: their node is gone.
+    private static func holdersElsewhere(
+        of session: SessionRecord, lease: NodeLease, now: Date, on transaction: any StoreExecutor
+    ) async throws -> SessionClaim {
+        let storeNow = try await storeNow(on: transaction)
+        let liveSince = storeNow.addingTimeInterval(-lease.duration.inSeconds)
+        let holders = try await transaction.query(
+            """
+            SELECT s.id, s.created_by, s.claimed_at, s.client_node FROM sessions s JOIN nodes n ON n.name = s.client_node
+            WHERE s.device_id = \(session.deviceID) AND s.mode = \(Int(TunnelMessage.SessionMode.control.rawValue))
+                AND s.claimed_at IS NOT NULL AND s.ended_at IS NULL AND s.id <> \(session.id)
+                AND s.client_node <> \(session.clientNode ?? "") AND n.heartbeat_at >= \(liveSince)
+            ORDER BY s.claimed_at
+            """)
+        guard let first = holders.first else { return .claimed(session) }
+        if session.takeOver {
+            let reason = "\(session.createdBy) (administrator) took over the control session"
+            for holder in holders {
+                try await insertAudit(
+                    AuditEntry(
+                        at: now, event: .sessionEndRequested, actor: AuditEntry.takeOverActor, deviceID: session.deviceID,
+                        sessionID: try holder.string("id"), reason: reason),
+                    on: transaction)
+            }
+            return .claimed(session)
+        }
+        let holder =
+            "device \(session.deviceID) has a control session by \(try first.string("created_by")) since "
+            + "\(try first.date("claimed_at")) on relay node \(try first.string("client_node"))"
+        try await transaction.query(
+            "UPDATE sessions SET ended_at = \(now), end_reason = \("refused: " + holder) WHERE id = \(session.id)")
+        return .busy(holder)
     }
 
     public func session(id: String) async throws -> SessionRecord? {

@@ -59,6 +59,9 @@ public enum SessionClaim: Sendable, Equatable {
     case unknown
     case expired
     case used
+    /// A control session, while another relay node runs a control session of the device: says
+    /// whose. The session is ended with this reason; its token is spent.
+    case busy(String)
 
     /// Why a claim was refused, for the audit log; `nil` for `.claimed`.
     var refusal: String? {
@@ -67,6 +70,7 @@ public enum SessionClaim: Sendable, Equatable {
         case .unknown: "no session matches the token"
         case .expired: "the session token has expired"
         case .used: "the session token was already used, or its session was ended"
+        case .busy(let holder): holder
         }
     }
 }

@@ -287,6 +287,7 @@ struct RelayConnection<Partner> {
         case .success(.unknown): return refuse(.tokenUnknown, "no session matches this token")
         case .success(.expired): return refuse(.tokenExpired, "the session token has expired; ask for a new session")
         case .success(.used): return refuse(.tokenUsed, "the session token was already used; tokens work once")
+        case .success(.busy(let holder)): return refuse(.serialBusy, holder)
         case .success(.claimed(let session)):
             state = .waitingForAgent(session)
             return .acceptClient(session)

@@ -61,7 +61,8 @@ struct RevocationWatch: Sendable {
             cut(deviceID: deviceID, reason: entry.event == .deviceRevoked ? "revoked" : "reset")
         case .sessionEndRequested:
             guard let sessionID = entry.sessionID else { return }
-            broker.closeSession(id: sessionID, code: .sessionEnded, message: entry.reason)
+            let code: TunnelErrorCode = entry.actor == AuditEntry.takeOverActor ? .sessionTakenOver : .sessionEnded
+            broker.closeSession(id: sessionID, code: code, message: entry.reason)
         default:
             return
         }
