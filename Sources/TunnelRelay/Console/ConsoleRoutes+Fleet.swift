@@ -9,10 +9,11 @@ extension ConsoleRoutes {
         let started = ContinuousClock.now
         let query = try Self.fleetQuery(request.uri.queryParameters, user: user)
         let page = try await store.fleetPage(query)
-        let customers = user.role == .admin ? try await store.customers().map(\.id) : user.customers
+        let names = Dictionary(try await store.customers().map { ($0.id, $0.name) }, uniquingKeysWith: { first, _ in first })
+        let customers = user.role == .admin ? names.keys.sorted() : user.customers
         var values = Self.pageValues("Fleet", user: user, session: session)
         values["query"] = ["search": query.search ?? ""]
-        values["customers"] = customers.map { ["id": $0, "selected": $0 == query.customer] }
+        values["customers"] = customers.map { ["id": $0, "name": names[$0] ?? $0, "selected": $0 == query.customer] }
         values["presenceOptions"] = [("", "any", nil), ("online", "online", true), ("offline", "offline", false)].map {
             ["value": $0.0, "label": $0.1, "selected": $0.2 == query.online]
         }
@@ -22,7 +23,8 @@ extension ConsoleRoutes {
         }
         values["rows"] = page.rows.map { row in
             [
-                "id": row.device.id, "customer": row.device.customer, "presence": row.device.presence.online ? "online" : "offline",
+                "id": row.device.id, "customer": row.device.customer, "customerName": names[row.device.customer] ?? row.device.customer,
+                "presence": row.device.presence.online ? "online" : "offline",
                 "lastSeen": Self.time(row.device.presence.lastSeenAt), "agentVersion": row.device.presence.agentVersion ?? "—",
                 "firmwareVersion": "—", "activeSessions": row.activeSessions,
             ] as [String: Any]
@@ -107,8 +109,9 @@ extension ConsoleRoutes {
         let sessions = try await store.sessions(
             SessionQuery(deviceID: device.id, visibleTo: user.role == .admin ? nil : user.id, limit: 20))
         var values = Self.pageValues(device.id, user: user, session: session)
+        let customerName = try await store.customers().first { $0.id == device.customer }?.name ?? device.customer
         values["device"] = [
-            "id": device.id, "customer": device.customer, "presence": device.presence.online ? "online" : "offline",
+            "id": device.id, "customer": device.customer, "customerName": customerName, "presence": device.presence.online ? "online" : "offline",
             "lastSeen": Self.time(device.presence.lastSeenAt), "remoteAddress": device.presence.remoteAddress ?? "—",
             "relayNode": device.presence.relayNode ?? "—", "agentVersion": device.presence.agentVersion ?? "—",
             "firmwareVersion": "—", "registeredAt": Self.time(device.registeredAt), "revokedAt": Self.time(device.revokedAt),
