@@ -20,7 +20,7 @@ final class ConsoleTests: XCTestCase {
         XCTAssertEqual(ConsoleSessionPolicy.verdict(for: fresh, now: t0.addingTimeInterval(30 * 60)), .expired, "idle 30 minutes")
         // Used a minute ago, but signed in 12 hours ago: over, however busy.
         let busy = session(createdAt: t0, lastUsedAt: t0.addingTimeInterval(12 * 3600 - 60))
-        XCTAssertEqual(ConsoleSessionPolicy.verdict(for: busy, now: t0.addingTimeInterval(12 * 3600 - 1)), .valid(touch: true))
+        XCTAssertEqual(ConsoleSessionPolicy.verdict(for: busy, now: t0.addingTimeInterval(12 * 3600 - 1)), .valid(touch: false))
         XCTAssertEqual(ConsoleSessionPolicy.verdict(for: busy, now: t0.addingTimeInterval(12 * 3600)), .expired)
     }
 
@@ -86,7 +86,8 @@ final class ConsoleTests: XCTestCase {
         let html = pages.render(
             "fleet",
             [
-                "title": "Fleet", "rows": [["id": "bms-1", "customer": "acme", "customerName": name + " a&b", "presence": "online"]], "total": 1, "page": 1,
+                "title": "Fleet", "rows": [["id": "bms-1", "customer": "acme", "customerName": name + " a&b", "presence": "online"]],
+                "total": 1, "page": 1,
                 "pageCount": 1, "user": ["id": "\"><img src=x onerror=alert(2)>", "role": "admin"], "csrf": "t",
             ])
         XCTAssertFalse(html.contains(name))

@@ -75,7 +75,8 @@ extension StoreContract {
         XCTAssertEqual(filtered.total, 0, "a filter never widens what the user may see")
 
         try await store.registerNode(try NodeIdentity(name: "node-a", address: "relay-a:7443"), instance: "a1")
-        try await store.markOnline(deviceID: "bms-042", remoteAddress: "192.0.2.1:1", agentVersion: "tunnel-agent/1.0", relayNode: "node-a", at: t0)
+        try await store.markOnline(
+            deviceID: "bms-042", remoteAddress: "192.0.2.1:1", agentVersion: "tunnel-agent/1.0", relayNode: "node-a", at: t0)
         let online = try await store.fleetPage(FleetQuery(visibleTo: admin, online: true))
         XCTAssertEqual(online.rows.map(\.device.id), ["bms-042"])
         XCTAssertEqual(online.rows.first?.device.presence.agentVersion, "tunnel-agent/1.0")

@@ -111,7 +111,8 @@ extension ConsoleRoutes {
         var values = Self.pageValues(device.id, user: user, session: session)
         let customerName = try await store.customers().first { $0.id == device.customer }?.name ?? device.customer
         values["device"] = [
-            "id": device.id, "customer": device.customer, "customerName": customerName, "presence": device.presence.online ? "online" : "offline",
+            "id": device.id, "customer": device.customer, "customerName": customerName,
+            "presence": device.presence.online ? "online" : "offline",
             "lastSeen": Self.time(device.presence.lastSeenAt), "remoteAddress": device.presence.remoteAddress ?? "—",
             "relayNode": device.presence.relayNode ?? "—", "agentVersion": device.presence.agentVersion ?? "—",
             "firmwareVersion": "—", "registeredAt": Self.time(device.registeredAt), "revokedAt": Self.time(device.revokedAt),

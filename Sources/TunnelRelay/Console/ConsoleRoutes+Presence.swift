@@ -19,7 +19,8 @@ extension ConsoleRoutes {
         let text = request.uri.queryParameters.get("ids") ?? ""
         let ids = text.split(separator: ",").map(String.init)
         guard !ids.isEmpty, ids.count <= FleetQuery.pageSize else {
-            throw ConsoleRefusal(.badRequest, "ids: expected 1 to \(FleetQuery.pageSize) device IDs separated by commas, found \(ids.count)")
+            throw ConsoleRefusal(
+                .badRequest, "ids: expected 1 to \(FleetQuery.pageSize) device IDs separated by commas, found \(ids.count)")
         }
         for id in ids {
             do { try DeviceRecord.validate(id: id) } catch { throw ConsoleRefusal(.badRequest, "ids: \(error)") }

@@ -44,7 +44,9 @@ extension ConsoleRoutes {
                 .tooManyAttempts(wait: seconds),
                 "too many failed sign-ins from this address or for this user; try again in \(seconds) seconds")
         }
-        let outcome = apiKey.isEmpty ? try await checkPassword(user: userName, password: form["password"] ?? "")
+        let outcome =
+            apiKey.isEmpty
+            ? try await checkPassword(user: userName, password: form["password"] ?? "")
             : try await checkAPIKey(apiKey)
         switch outcome {
         case .failure(let reason):
@@ -53,7 +55,8 @@ extension ConsoleRoutes {
                 AuditEntry(
                     at: Date(), event: .consoleSignInRefused, actor: "console", userID: userName.isEmpty ? nil : userName,
                     reason: reason, source: context.source))
-            return signInForm(request, message: "Sign-in failed: wrong user, password or API key.", userName: userName, status: .unauthorized)
+            return signInForm(
+                request, message: "Sign-in failed: wrong user, password or API key.", userName: userName, status: .unauthorized)
         case .success(let (user, how)):
             let token = ConsoleToken.random()
             let now = Date()
@@ -63,7 +66,8 @@ extension ConsoleRoutes {
                 expiredBefore: now.addingTimeInterval(-ConsoleSessionPolicy.absoluteTimeout),
                 idleBefore: now.addingTimeInterval(-ConsoleSessionPolicy.idleTimeout))
             try await store.appendAudit(
-                AuditEntry(at: now, event: .consoleSignIn, actor: "console:\(user.id)", userID: user.id, reason: how, source: context.source))
+                AuditEntry(
+                    at: now, event: .consoleSignIn, actor: "console:\(user.id)", userID: user.id, reason: how, source: context.source))
             return Self.redirect("/console", cookies: [ConsoleSessionPolicy.cookie(token: token)])
         }
     }
