@@ -9,6 +9,7 @@ import Logging
 struct ConsoleMiddleware: RouterMiddleware {
     typealias Context = AdminRequestContext
     let pages: ConsolePages
+    let logger: Logger
 
     static let contentSecurityPolicy =
         "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
@@ -19,6 +20,14 @@ struct ConsoleMiddleware: RouterMiddleware {
             response = try await next(request, context)
         } catch let refusal as ConsoleRefusal {
             response = self.response(for: refusal)
+        } catch let error as any HTTPResponseError {
+            // Hummingbird's own refusals (a body too large, say) keep their status.
+            response = page(status: error.status, heading: "Refused", message: "the request was refused (\(error.status))")
+        } catch {
+            logger.error("Console request failed", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
+            response = page(
+                status: .internalServerError, heading: "Something went wrong",
+                message: "the relay could not answer this page; its log has the reason")
         }
         response.headers[.contentSecurityPolicy] = Self.contentSecurityPolicy
         response.headers[.xContentTypeOptions] = "nosniff"
@@ -34,15 +43,20 @@ struct ConsoleMiddleware: RouterMiddleware {
             headers.append(HTTPField(name: .setCookie, value: ConsoleSessionPolicy.clearingCookie))
             return Response(status: .seeOther, headers: headers)
         }
-        var headers: HTTPFields = [.contentType: "text/html; charset=utf-8"]
-        var heading = "Refused"
-        if case .tooManyAttempts(let wait) = refusal.kind {
-            headers[.retryAfter] = String(wait)
-            heading = "Too many attempts"
+        guard case .tooManyAttempts(let wait) = refusal.kind else {
+            return page(status: refusal.status, heading: "Refused", message: refusal.message)
         }
+        var response = page(status: refusal.status, heading: "Too many attempts", message: refusal.message)
+        response.headers[.retryAfter] = String(wait)
+        return response
+    }
+
+    /// A page with a heading, a message and a way back.
+    func page(status: HTTPResponse.Status, heading: String, message: String) -> Response {
         let html = pages.render(
-            "message", ["title": heading, "heading": heading, "message": refusal.message, "back": "/console", "backLabel": "Back"])
-        return Response(status: refusal.status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: html)))
+            "message", ["title": heading, "heading": heading, "message": message, "back": "/console", "backLabel": "Back"])
+        return Response(
+            status: status, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: html)))
     }
 }
 

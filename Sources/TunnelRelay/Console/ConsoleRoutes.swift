@@ -25,7 +25,7 @@ struct ConsoleRoutes: Sendable {
 
     /// Adds the console's routes to the admin API's router (before its API-key check).
     func add(to router: Router<AdminRequestContext>) {
-        let console = router.group("console").add(middleware: ConsoleMiddleware(pages: pages))
+        let console = router.group("console").add(middleware: ConsoleMiddleware(pages: pages, logger: logger))
         console.get("assets/:name") { _, context in try asset(context) }
         console.get("sign-in") { request, _ in signInForm(request, message: nil, userName: "") }
         console.post("sign-in") { request, context in try await signIn(request, context) }
