@@ -82,6 +82,11 @@ extension StoreContract {
         XCTAssertEqual(online.rows.first?.device.presence.agentVersion, "tunnel-agent/1.0")
         let offline = try await store.fleetPage(FleetQuery(visibleTo: admin, online: false))
         XCTAssertEqual(offline.total, 61)
+        let some = try await store.devices(ids: ["xa1", "bms-042", "nobody"])
+        XCTAssertEqual(some.map(\.id), ["bms-042", "xa1"])
+        XCTAssertEqual(some.first?.presence.online, true)
+        let none = try await store.devices(ids: [])
+        XCTAssertEqual(none, [])
         let onlineFirst = try await store.fleetPage(FleetQuery(visibleTo: admin, sort: .online, descending: true))
         XCTAssertEqual(onlineFirst.rows.first?.device.id, "bms-042")
     }

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import NIOConcurrencyHelpers
 import NIOCore
 
 /// Live presence for the rows of a page, as server-sent events.
@@ -13,6 +14,8 @@ extension ConsoleRoutes {
     static let presencePollInterval = Duration.seconds(1)
     /// A comment line this often keeps proxies from closing a quiet stream.
     static let presenceKeepAliveEvery = 15
+    /// Live presence streams a relay node serves at once: each reads the store once a second.
+    static let maxPresenceStreams = 256
 
     func presenceEvents(_ request: Request, _ context: AdminRequestContext) async throws -> Response {
         let (user, session) = try await signedIn(request)
@@ -27,7 +30,19 @@ extension ConsoleRoutes {
         }
         let store = self.store
         let tokenHash = session.tokenHash
-        let body = ResponseBody { writer in
+        let body = ResponseBody { [streams] writer in
+            // A slot per open stream, given back however the stream ends.
+            let admitted = streams.withLockedValue { open -> Bool in
+                guard open < Self.maxPresenceStreams else { return false }
+                open += 1
+                return true
+            }
+            guard admitted else {
+                try await writer.write(ByteBuffer(string: "retry: 10000\n: too many live presence streams on this relay\n\n"))
+                try await writer.finish(nil)
+                return
+            }
+            defer { streams.withLockedValue { $0 -= 1 } }
             var last: [String: Bool] = [:]
             var ticks = 0
             while !Task.isCancelled {
@@ -36,12 +51,9 @@ extension ConsoleRoutes {
                     ConsoleSessionPolicy.verdict(for: current, now: Date()) != .expired
                 else { break }
                 var events = ""
-                for id in ids {
-                    guard let device = try await store.device(id: id), user.maySee(device) else { continue }
-                    let online = device.presence.online
-                    guard last[id] != online else { continue }
-                    last[id] = online
-                    events += Self.presenceEvent(id: id, online: online, lastSeen: device.presence.lastSeenAt)
+                for device in try await store.devices(ids: ids) where user.maySee(device) && last[device.id] != device.presence.online {
+                    last[device.id] = device.presence.online
+                    events += Self.presenceEvent(id: device.id, online: device.presence.online, lastSeen: device.presence.lastSeenAt)
                 }
                 ticks += 1
                 if events.isEmpty && ticks % Self.presenceKeepAliveEvery == 0 { events = ": keep-alive\n\n" }

@@ -13,6 +13,8 @@ struct ConsoleRoutes: Sendable {
     let relay: RelayServer
     let pages: ConsolePages
     let limiter: NIOLockedValueBox<SignInLimiter>
+    /// Live presence streams open now (at most `maxPresenceStreams`).
+    let streams: NIOLockedValueBox<Int>
     let logger: Logger
 
     init(store: any RelayStore, relay: RelayServer, logger: Logger) throws {
@@ -20,6 +22,7 @@ struct ConsoleRoutes: Sendable {
         self.relay = relay
         self.pages = try ConsolePages()
         self.limiter = NIOLockedValueBox(SignInLimiter())
+        self.streams = NIOLockedValueBox(0)
         self.logger = logger
     }
 

@@ -141,6 +141,8 @@ public protocol RelayStore: Sendable {
     func deleteConsoleSession(tokenHash: [UInt8]) async throws
     /// One page of the devices `query.visibleTo` may see, searched, filtered and sorted.
     func fleetPage(_ query: FleetQuery) async throws -> FleetPage
+    /// The devices among `ids` that exist, by ID, in one query (the console's live presence).
+    func devices(ids: [String]) async throws -> [DeviceRecord]
 
     // MARK: Audit
 

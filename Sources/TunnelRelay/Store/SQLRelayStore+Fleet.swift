@@ -50,6 +50,13 @@ extension SQLRelayStore {
             total: total)
     }
 
+    public func devices(ids: [String]) async throws -> [DeviceRecord] {
+        guard !ids.isEmpty else { return [] }
+        let list = StoreStatement.joined(ids.map { "\($0)" }, separator: ", ")
+        return try await database.query("\(Self.devicesWithPresence) WHERE devices.id IN (\(list)) ORDER BY devices.id").map(
+            device(from:))
+    }
+
     /// `text` with LIKE's wildcards (and the escape character `!`) taken literally.
     static func likeEscaped(_ text: String) -> String {
         var escaped = ""
