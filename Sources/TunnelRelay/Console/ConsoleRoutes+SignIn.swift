@@ -93,9 +93,9 @@ extension ConsoleRoutes {
             return .failure("no valid user name or no password given")
         }
         let stored = try await store.passwordHash(userID: userName)
-        let hash = stored ?? Self.absentPasswordHash
-        // bcrypt takes a few hundred milliseconds by design: off the event loops.
-        let matches = try await NIOThreadPool.singleton.runIfActive { Bcrypt.verify(password, hash: hash) }
+        // bcrypt takes a few hundred milliseconds by design: off the event loops (the fixed
+        // hash too, made on first use).
+        let matches = try await NIOThreadPool.singleton.runIfActive { Bcrypt.verify(password, hash: stored ?? Self.absentPasswordHash) }
         guard stored != nil else { return .failure("user has no password or does not exist") }
         guard matches, let user = try await store.user(id: userName) else { return .failure("wrong password") }
         return .success((user, "password"))
