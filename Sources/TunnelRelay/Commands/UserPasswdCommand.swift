@@ -27,16 +27,16 @@ extension UserCommand {
             if isatty(STDIN_FILENO) != 0 {
                 let first = try Self.readHidden(prompt: "New password for \(userID): ")
                 let second = try Self.readHidden(prompt: "Again: ")
-                guard first == second else { throw ValidationError("the two passwords differ; nothing was changed") }
+                guard first == second else { throw CommandRefusal("the two passwords differ; nothing was changed") }
                 password = first
             } else {
                 guard let line = readLine(strippingNewline: true) else {
-                    throw ValidationError("no password on standard input: give it as the first line")
+                    throw CommandRefusal("no password on standard input: give it as the first line")
                 }
                 password = line
             }
             let hash: String
-            do { hash = try PasswordPolicy.hash(password) } catch { throw ValidationError("\(error); nothing was changed") }
+            do { hash = try PasswordPolicy.hash(password) } catch { throw CommandRefusal("\(error); nothing was changed") }
             try await options.withStore { try await $0.setPassword(userID: userID, hash: hash, at: Date(), by: cliActor) }
             print("Set the console password of \(userID)")
         }
@@ -53,7 +53,7 @@ extension UserCommand {
                 tcsetattr(STDIN_FILENO, TCSANOW, &saved)
                 FileHandle.standardError.write(Data("\n".utf8))
             }
-            guard let line = readLine(strippingNewline: true) else { throw ValidationError("no password was typed") }
+            guard let line = readLine(strippingNewline: true) else { throw CommandRefusal("no password was typed") }
             return line
         }
     }
