@@ -106,4 +106,18 @@ final class ConsoleTests: XCTestCase {
         let name = String(assets.stylesheetPath.dropFirst("/console/assets/".count))
         XCTAssertEqual(ConsoleAssets.servedName("console", "css", assets.byName[name]?.bytes ?? []), name)
     }
+
+    /// docs/CONSOLE.md states the numbers the code uses.
+    func testTheDocumentStatesTheCodesNumbers() throws {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../docs/CONSOLE.md")
+        let document = try String(contentsOf: url, encoding: .utf8)
+        let stated = [
+            "**\(Int(ConsoleSessionPolicy.idleTimeout / 60)) minutes without a request**",
+            "**\(Int(ConsoleSessionPolicy.absoluteTimeout / 3600)) hours after sign-in**",
+            "at least \(PasswordPolicy.minimumLength) characters", "cost \(PasswordPolicy.bcryptCost)",
+            "\(SignInLimiter.maxFailures) per minute", "\(FleetQuery.pageSize) to a page",
+            "at most \(ConsoleRoutes.maxPresenceStreams) such streams", ConsoleMiddleware.contentSecurityPolicy,
+        ]
+        for text in stated { XCTAssertTrue(document.contains(text), "docs/CONSOLE.md should say \"\(text)\"") }
+    }
 }
