@@ -47,6 +47,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        // The console's password hashes (bcrypt) and its HTML templates (escape by default).
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
     ],
     targets: [
         // Every wire format. Pure: no sockets, no files, no clocks.
@@ -85,7 +88,15 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"), .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"), .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "NIOTLS", package: "swift-nio"),
-            ] + nio + tls + certificates + service
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "Mustache", package: "swift-mustache"),
+            ] + nio + tls + certificates + service,
+            // The web console's templates, stylesheet and script, compiled into the binary: the
+            // Debian package installs only the binary.
+            resources: [
+                .embedInCode("Console/Templates"),
+                .embedInCode("Console/Assets"),
+            ]
         ),
         // The admin API's HTTPS client, for the programs that call it.
         .target(

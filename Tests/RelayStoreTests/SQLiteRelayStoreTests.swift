@@ -38,6 +38,8 @@ final class SQLiteRelayStoreTests: XCTestCase {
     func testSessionPages() async throws { try await StoreContract.sessionPages(factory) }
     func testOutOfRangeNumbersAreClamped() async throws { try await StoreContract.outOfRangeNumbersAreClamped(factory) }
     func testDiagnosticsEndOnceAndAreBounded() async throws { try await StoreContract.diagnosticsEndOnceAndAreBounded(factory) }
+    func testConsolePasswordsAndSessions() async throws { try await StoreContract.consolePasswordsAndSessions(factory) }
+    func testFleetPages() async throws { try await StoreContract.fleetPages(factory) }
 
     func testMigrationsAreIdempotent() async throws {
         try await StoreContract.migrationsAreIdempotent(factory, expectedVersion: SQLiteStoreDatabase.migrations.count)

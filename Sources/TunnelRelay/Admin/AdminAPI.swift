@@ -54,7 +54,8 @@ public final class AdminAPI: Service, Sendable {
         self.served = served
         let routes = AdminRoutes(
             store: store, relay: relay, metrics: relay.metrics, publicAddress: configuration.publicAddress,
-            limiter: NIOLockedValueBox(SourceLimiter(configuration: relay.configuration.sourceLimits)))
+            limiter: NIOLockedValueBox(SourceLimiter(configuration: relay.configuration.sourceLimits)),
+            console: try ConsoleRoutes(store: store, relay: relay, logger: logger))
         self.logger = logger
         let bound = MultiThreadedEventLoopGroup.singleton.any().makePromise(of: Int.self)
         let settled = boundSettled

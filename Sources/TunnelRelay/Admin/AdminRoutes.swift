@@ -12,6 +12,8 @@ struct AdminRoutes: Sendable {
     let metrics: RelayMetrics
     let publicAddress: String
     let limiter: NIOLockedValueBox<SourceLimiter>
+    /// The web console's pages under `/console` (docs/CONSOLE.md).
+    var console: ConsoleRoutes? = nil
 
     /// One route: method, path (`:name` for a parameter), whether it needs an API key, handler.
     struct Endpoint: Sendable {
@@ -69,6 +71,8 @@ struct AdminRoutes: Sendable {
         let open = endpoints.filter { !$0.authenticated }
         let keyed = endpoints.filter(\.authenticated)
         for endpoint in open { router.on(RouterPath(endpoint.path), method: endpoint.method, use: endpoint.handle) }
+        // The console signs in with its own cookie, not an API key.
+        console?.add(to: router)
         router.add(middleware: AdminAuthenticator(store: store, limiter: limiter, metrics: metrics))
         for endpoint in keyed { router.on(RouterPath(endpoint.path), method: endpoint.method, use: endpoint.handle) }
         return router

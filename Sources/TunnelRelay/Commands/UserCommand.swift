@@ -4,12 +4,12 @@ import Foundation
 /// `tunnel-relay user …`: the people and programs that act through API keys.
 struct UserCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "user", abstract: "Add and list users.",
+        commandName: "user", abstract: "Add and list users, and set their console passwords.",
         discussion: """
             Roles: admin (everything, every customer), engineer (control and monitor sessions on \
             their customers' devices), viewer (monitor sessions on their customers' devices).
             """,
-        subcommands: [Add.self, List.self])
+        subcommands: [Add.self, List.self, Passwd.self])
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Add a user with a role, scoped to customers.")

@@ -98,6 +98,12 @@ public struct AuditEvent: RawRepresentable, Hashable, Sendable, CustomStringConv
     public static let apiKeyRevoked = AuditEvent(rawValue: "api_key.revoked")
     /// A presented API key was unknown, wrong or revoked.
     public static let apiKeyRefused = AuditEvent(rawValue: "api_key.refused")
+    /// A user's console password was set (`tunnel-relay user passwd`).
+    public static let passwordSet = AuditEvent(rawValue: "user.password_set")
+    /// Someone signed in to the web console, failed to, or signed out.
+    public static let consoleSignIn = AuditEvent(rawValue: "console.sign_in")
+    public static let consoleSignInRefused = AuditEvent(rawValue: "console.sign_in_refused")
+    public static let consoleSignOut = AuditEvent(rawValue: "console.sign_out")
     public static let sessionCreated = AuditEvent(rawValue: "session.created")
     public static let sessionClaimed = AuditEvent(rawValue: "session.claimed")
     public static let sessionEnded = AuditEvent(rawValue: "session.ended")

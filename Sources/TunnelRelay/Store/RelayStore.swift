@@ -123,6 +123,27 @@ public protocol RelayStore: Sendable {
     /// The archive of a received bundle.
     func diagnosticContent(id: String) async throws -> [UInt8]?
 
+    // MARK: Web console
+
+    /// Sets a user's console password (its bcrypt hash), ends the user's console sessions and
+    /// audits it; throws `StoreError.userNotFound`.
+    func setPassword(userID: String, hash: String, at: Date, by actor: String) async throws
+    /// The user's password hash; `nil` when the user has none or does not exist.
+    func passwordHash(userID: String) async throws -> String?
+    /// Stores a signed-in session, first deleting every session created before `expiredBefore`
+    /// or idle since before `idleBefore`.
+    func createConsoleSession(_ session: ConsoleSessionRecord, expiredBefore: Date, idleBefore: Date) async throws
+    /// The session whose cookie token hashes to `tokenHash`.
+    func consoleSession(tokenHash: [UInt8]) async throws -> ConsoleSessionRecord?
+    /// Notes a request made with the session.
+    func touchConsoleSession(tokenHash: [UInt8], at: Date) async throws
+    /// Signs the session out (nothing when it is gone already).
+    func deleteConsoleSession(tokenHash: [UInt8]) async throws
+    /// One page of the devices `query.visibleTo` may see, searched, filtered and sorted.
+    func fleetPage(_ query: FleetQuery) async throws -> FleetPage
+    /// The devices among `ids` that exist, by ID, in one query (the console's live presence).
+    func devices(ids: [String]) async throws -> [DeviceRecord]
+
     // MARK: Audit
 
     /// Appends an entry for an event the store does not see itself (a refused agent, say).

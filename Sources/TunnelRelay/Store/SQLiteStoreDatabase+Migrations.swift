@@ -127,5 +127,18 @@ extension SQLiteStoreDatabase {
         """
         ALTER TABLE sessions ADD COLUMN client_node TEXT
         """,
+        // 8: the web console: a user's password (bcrypt, in its own text form) and the signed-in
+        // browser sessions, by the SHA-256 of their cookie token so every node knows them.
+        """
+        ALTER TABLE users ADD COLUMN password_hash TEXT;
+        CREATE TABLE console_sessions (
+            token_hash BLOB PRIMARY KEY,
+            user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+            csrf_token TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            last_used_at INTEGER NOT NULL
+        );
+        CREATE INDEX console_sessions_by_user ON console_sessions(user_id)
+        """,
     ]
 }
