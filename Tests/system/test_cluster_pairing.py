@@ -37,18 +37,21 @@ def start_agent(node: ClusterNode, folder: Path, relay_port: int, device="p1"):
     return log
 
 
-def connect(node: ClusterNode, device: str, relay_port: int, admin_port: int, log: Path, mode="control"):
-    """tunnel-connect creating a `mode` session through `admin_port`, on a local TCP port."""
+def connect(node: ClusterNode, device: str, relay_port: int, admin_port: int, log: Path, mode="control", role=None,
+            extra=(), wait=True):
+    """tunnel-connect creating a `mode` session through `admin_port`, on a local TCP port;
+    waits until it is connected unless `wait` is false."""
     port = free_port()
     handle = open(log, "wb")
     process = subprocess.Popen(
         [str(a) for a in [node.bin / "tunnel-connect", "--device", device, "--mode", mode,
                           "--relay", f"127.0.0.1:{relay_port}", "--admin-url", f"https://127.0.0.1:{admin_port}",
-                          "--ca", node.data / "tls" / "server-ca.pem", "--tcp", f"127.0.0.1:{port}"]],
-        env=dict(os.environ, TUNNEL_API_KEY=node.keys["admin" if mode == "control" else "viewer"]),
+                          "--ca", node.data / "tls" / "server-ca.pem", "--tcp", f"127.0.0.1:{port}", *extra]],
+        env=dict(os.environ, TUNNEL_API_KEY=node.keys[role or ("admin" if mode == "control" else "viewer")]),
         stdout=handle, stderr=subprocess.STDOUT, start_new_session=True)
     node.processes.started.append(process)
-    wait_for("the session", lambda: "Connected to device" in read(log), timeout=30, detail=lambda: read(log))
+    if wait:
+        wait_for("the session", lambda: "Connected to device" in read(log), timeout=30, detail=lambda: read(log))
     return process, port
 
 
@@ -129,6 +132,44 @@ def test_a_client_on_one_node_reaches_an_agent_on_another_and_a_monitor_on_a_thi
         for node in (node_a, node_b, node_c):
             node.stop()
         print(read(node_a.log)[-3000:], read(node_b.log)[-3000:], read(node_c.log)[-2000:], read(agent_log)[-2000:])
+
+
+def test_one_control_session_per_device_across_nodes_and_an_administrator_takes_it_over_from_another(postgres, tmp_path):  # noqa: F811
+    node_a = ClusterNode(tmp_path, postgres.url)
+    node_b, node_c = node_a.node("node-b"), node_a.node("node-c")
+    try:
+        for node in (node_a, node_b, node_c):
+            node.start()
+        start_agent(node_b, tmp_path, node_b.port)
+        held, held_port = connect(node_a, "p1", node_a.port, node_a.admin_port, tmp_path / "held.log", role="engineer")
+        vr1_answer(ask_vr1(held_port))
+
+        refused_log = tmp_path / "refused.log"
+        refused, _ = connect(node_c, "p1", node_c.port, node_c.admin_port, refused_log, role="engineer", wait=False)
+        assert refused.wait(timeout=30) != 0, read(refused_log)
+        assert "device p1 has a control session by eng since" in read(refused_log), read(refused_log)
+        assert "on relay node node-a" in read(refused_log), read(refused_log)
+        assert held.poll() is None, "the session holding the device goes on"
+        vr1_answer(ask_vr1(held_port))
+
+        started = time.monotonic()
+        taking, taking_port = connect(node_c, "p1", node_c.port, node_c.admin_port, tmp_path / "take-over.log",
+                                      role="admin", extra=["--take-over"])
+        wait_for("the held session ended by node A", lambda: held.poll() is not None, timeout=5, interval=0.05,
+                 detail=lambda: read(tmp_path / "held.log") + read(node_a.log)[-2000:])
+        elapsed = time.monotonic() - started
+        print(f"the session on node A ended {elapsed:.2f} s after the take-over through node C began")
+        # Whichever tells it first: the agent (the take-over's OPEN_SESSION) or node A (the store's request).
+        ended = read(tmp_path / "held.log").splitlines()[-1]
+        assert re.fullmatch(r"Session ended: (the agent's connection ended: an administrator took the session over"
+                            r"|boss \(administrator\) took over the control session)", ended), ended
+        vr1_answer(ask_vr1(taking_port))
+        taking.send_signal(signal.SIGINT)
+        taking.wait(timeout=10)
+    finally:
+        for node in (node_a, node_b, node_c):
+            node.stop()
+        print(read(node_a.log)[-2000:], read(node_c.log)[-2000:])
 
 
 def haproxy_round_robin(folder: Path, nodes, front: int) -> str:

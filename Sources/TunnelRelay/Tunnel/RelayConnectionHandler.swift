@@ -176,7 +176,8 @@ final class RelayConnectionHandler: ChannelInboundHandler {
             if let link = nodeLink {
                 // The session is recorded on the client's node; this one only tells it the agent left.
                 relay.metrics.nodeBytesFromAgent.increment(by: Int64(clamping: bytes))
-                link.closeWithGoingAway(.agentLost, "the agent's connection ended: \(reason)")
+                // The client's node words it ("the agent's connection ended: …") as for its own agents.
+                link.closeWithGoingAway(.agentLost, reason)
                 return
             }
             relay.broker.sideEnded(sessionID: sessionID, side: side, bytes: bytes, reason: reason)
