@@ -22,11 +22,13 @@ from test_proxy_protocol import g1_crc, haproxy_binary
 VR1 = b"VR1,?,D7\r\n"
 
 
-def start_agent(node: ClusterNode, folder: Path, relay_port: int, device="p1"):
-    """`device`'s agent with its own simulated BMS, dialling `relay_port`."""
+def start_agent(node: ClusterNode, folder: Path, relay_port: int, device="p1", simulator=True):
+    """`device`'s agent with its own simulated BMS (or a serial port that does not exist),
+    dialling `relay_port`."""
     sim_link = folder / f"{device}.pty"
-    node.processes.start([node.bin / "bms-sim", "--pty", sim_link], folder / f"sim-{device}.log")
-    wait_for("the simulated BMS", lambda: sim_link.is_symlink(), timeout=20)
+    if simulator:
+        node.processes.start([node.bin / "bms-sim", "--pty", sim_link], folder / f"sim-{device}.log")
+        wait_for("the simulated BMS", lambda: sim_link.is_symlink(), timeout=20)
     settings = node.folder / device / "settings.json"
     settings.write_text(json.dumps({"serial": {"device": str(sim_link)},
                                     "tunnel": {"relay": f"127.0.0.1:{relay_port}", "cert": "device.pem",
@@ -170,6 +172,29 @@ def test_one_control_session_per_device_across_nodes_and_an_administrator_takes_
         for node in (node_a, node_b, node_c):
             node.stop()
         print(read(node_a.log)[-2000:], read(node_c.log)[-2000:])
+
+
+def test_an_agent_refusing_a_session_of_another_node_is_told_to_that_nodes_client(postgres, tmp_path):  # noqa: F811
+    node_a = ClusterNode(tmp_path, postgres.url)
+    node_b = node_a.node("node-b")
+    try:
+        node_a.start()
+        node_b.start()
+        start_agent(node_b, tmp_path, node_b.port, simulator=False)  # its serial port does not exist
+        log = tmp_path / "connect.log"
+        started = time.monotonic()
+        process, _ = connect(node_a, "p1", node_a.port, node_a.admin_port, log, role="engineer", wait=False)
+        assert process.wait(timeout=20) != 0, read(log)
+        elapsed = time.monotonic() - started
+        print(f"the client on node A heard the agent's refusal on node B after {elapsed:.2f} s")
+        assert "the agent refused the session: " in read(log), read(log)
+        assert elapsed < 10, "told, not left to wait for the 30 s setup timeout"
+        ended = ended_sessions(node_a, 1)[0]
+        assert ended["endReason"].startswith("the agent refused the session: "), ended
+    finally:
+        node_a.stop()
+        node_b.stop()
+        print(read(node_a.log)[-2000:], read(node_b.log)[-2000:])
 
 
 def haproxy_round_robin(folder: Path, nodes, front: int) -> str:

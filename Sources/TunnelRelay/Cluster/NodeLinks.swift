@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import NIOCore
 import ProgramSupport
@@ -85,6 +86,25 @@ final class NodeLinks: Sendable {
             let hello = TunnelMessage.Hello(
                 role: .nodeData, software: ProductVersion.software("tunnel-relay"), sessionID: sessionID, credential: deviceID)
             return dial(address, hello: hello, on: eventLoop) { NodeDataHandler(agent: agent, metrics: metrics) }.map { $0.0 }
+        }
+    }
+
+    /// The agent refused a session this node does not run: if a client waits for it on another
+    /// node, that node is asked to end it with the agent's reason (a `session.end_requested`
+    /// entry by `relay:agent-refused`, which every node follows). Only a claimed, unended session
+    /// of the agent's own device is touched: an agent cannot end another device's sessions.
+    func passRefusal(sessionID: String, deviceID: String, code: TunnelErrorCode, message: String, writes: StoreWrites) {
+        let store = self.store
+        let nodeName = self.nodeName
+        let reason = "the agent refused the session: \(message.isEmpty ? code.summary : message)"
+        writes.enqueue(key: "session:\(sessionID)", "Passing an agent's refusal on") {
+            guard let session = try await store.session(id: sessionID), session.deviceID == deviceID, session.claimedAt != nil,
+                session.ending == nil, let node = session.clientNode, node != nodeName
+            else { return }
+            try await store.appendAudit(
+                AuditEntry(
+                    at: Date(), event: .sessionEndRequested, actor: AuditEntry.agentRefusalActor, deviceID: deviceID,
+                    sessionID: sessionID, reason: AuditEntry.bounded(reason, AuditEntry.maxReasonBytes)))
         }
     }
 

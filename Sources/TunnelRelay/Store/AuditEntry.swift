@@ -8,11 +8,15 @@ public struct AuditEntry: Sendable, Equatable {
     public var at: Date
     public var event: AuditEvent
     /// Who acted: a user, `cli` (the relay host's operator), `relay`, `relay:takeover` (an
-    /// administrator's control session on another node took a device over), or a device.
+    /// administrator's control session on another node took a device over),
+    /// `relay:agent-refused` (an agent refused a session of another node), or a device.
     public var actor: String
 
     /// The actor of the `session.end_requested` entries a take-over on another node writes.
     public static let takeOverActor = "relay:takeover"
+    /// The actor of the `session.end_requested` entry a node writes when an agent connected to
+    /// it refused a session whose client waits on another node.
+    public static let agentRefusalActor = "relay:agent-refused"
     /// The user concerned (the session's user, the key's owner).
     public var userID: String?
     public var deviceID: String?

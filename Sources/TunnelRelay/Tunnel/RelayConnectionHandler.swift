@@ -155,7 +155,9 @@ final class RelayConnectionHandler: ChannelInboundHandler {
             context.writeAndFlush(
                 wrapOutboundOut(.sessionStatus(.init(state: .connected, deviceID: session.deviceID, mode: session.mode))), promise: nil)
         case .agentRefusedSession(let sessionID, let deviceID, let code, let message):
-            relay.broker.agentRefused(sessionID: sessionID, deviceID: deviceID, code: code, message: message)
+            if !relay.broker.agentRefused(sessionID: sessionID, deviceID: deviceID, code: code, message: message) {
+                relay.nodes?.passRefusal(sessionID: sessionID, deviceID: deviceID, code: code, message: message, writes: relay.writes)
+            }
         case .telemetry(let deviceID, let record):
             relay.telemetry.received(deviceID: deviceID, record: Array(buffer: record))
         case .renewCertificate(let request, let deviceID):

@@ -213,15 +213,18 @@ public final class SessionBroker: Sendable {
     }
 
     /// The agent could not start the session (serial port busy or missing): tell the client.
-    func agentRefused(sessionID: String, deviceID: String, code: TunnelErrorCode, message: String) {
+    /// False when no client here waits for that session (it may wait on another node).
+    @discardableResult
+    func agentRefused(sessionID: String, deviceID: String, code: TunnelErrorCode, message: String) -> Bool {
         let pending = state.withLockedValue { state -> Pending? in
             guard state.pending[sessionID]?.session.deviceID == deviceID else { return nil }
             return state.pending.removeValue(forKey: sessionID)
         }
-        guard let pending else { return }
+        guard let pending else { return false }
         pending.timeout.cancel()
         pending.client.closeWithGoingAway(code, message.isEmpty ? code.summary : message)
         record(pending.session, reason: "agent refused: \(message.isEmpty ? code.summary : message)", toDevice: 0, fromDevice: 0)
+        return true
     }
 
     /// One side of a session closed: close the other with the reason, record the end once
