@@ -198,7 +198,7 @@ def test_an_agent_refusing_a_session_of_another_node_is_told_to_that_nodes_clien
 
 
 def haproxy_round_robin(folder: Path, nodes, front: int) -> str:
-    servers = "\n".join(f"    server {n.name} 127.0.0.1:{n.port} check inter 1s" for n in nodes)
+    servers = "\n".join(f"    server {n.name} 127.0.0.1:{n.port} check inter 500ms fall 2 rise 2" for n in nodes)
     return f"""
 global
     log stdout format raw local0
@@ -207,7 +207,9 @@ global
 defaults
     mode tcp
     log global
-    timeout connect 5s
+    option redispatch
+    retries 3
+    timeout connect 1s
     timeout client 5m
     timeout server 5m
 
@@ -251,6 +253,68 @@ def test_sessions_through_a_round_robin_balancer_answer_whatever_node_each_conne
         assert crossed > 0, "round robin put no session's two connections on different nodes"
         ended = ended_sessions(node_a, rounds)
         assert all(s["bytesToDevice"] == len(VR1) and s["bytesFromDevice"] > 0 for s in ended), ended
+    finally:
+        for node in nodes:
+            node.stop()
+        print(*(read(n.log)[-1500:] for n in nodes))
+
+
+def data_node(nodes, session_id: str, client_node: ClusterNode) -> ClusterNode:
+    """Where the session's agent data connection landed: the node that logged carrying it, or
+    the client's node when none did."""
+    for node in nodes:
+        if any("carried to the client's node" in line and f"session.id={session_id}" in line for line in read(node.log).splitlines()):
+            return node
+    return client_node
+
+
+def test_a_node_killed_under_load_loses_only_what_ran_through_it_and_its_agents_come_back_elsewhere(postgres, tmp_path):  # noqa: F811
+    haproxy = haproxy_binary()
+    node_a = ClusterNode(tmp_path, postgres.url)
+    devices = ["p1", "p2", "p3", "p4", "p5", "p6"]
+    for device in devices[3:]:
+        node_a.cli("device", "add", device, "--customer", "acme", "--bundle", tmp_path / device)
+    nodes = [node_a, node_a.node("node-b"), node_a.node("node-c")]
+    front = free_port()
+    try:
+        for node in nodes:
+            node.start()
+        config = tmp_path / "haproxy.cfg"
+        config.write_text(haproxy_round_robin(tmp_path, nodes, front))
+        haproxy_log = tmp_path / "haproxy.log"
+        node_a.processes.start([haproxy, "-db", "-f", config], haproxy_log)
+        wait_for("HAProxy's front", lambda: port_open(front), timeout=20, detail=lambda: read(haproxy_log))
+        for device in devices:
+            start_agent(node_a, tmp_path, front, device)
+        sessions = []  # (device, process, port, session id, client node)
+        for index, device in enumerate(devices):
+            client = nodes[index % 3]
+            log = tmp_path / f"connect-{device}.log"
+            process, port = connect(client, device, client.port, client.admin_port, log)
+            vr1_answer(ask_vr1(port))
+            session_id = re.search(r"Session (\w+) opened", read(log)).group(1)
+            sessions.append((device, process, port, session_id, client))
+
+        holders = {d: node_a.device(d)["relayNode"] for d in devices}
+        victim = max(nodes, key=lambda n: list(holders.values()).count(n.name))
+        moved = [d for d, holder in holders.items() if holder == victim.name]
+        survivors = [s for s in sessions if s[4] is not victim and data_node(nodes, s[3], s[4]) is not victim]
+        others = [n for n in nodes if n is not victim]
+        victim.process.send_signal(signal.SIGKILL)
+        killed = time.monotonic()
+        victim.process.wait(timeout=10)
+
+        def back_elsewhere():
+            return all(others[0].device(d).get("online") and others[0].device(d)["relayNode"] != victim.name for d in moved)
+        wait_for(f"{moved} online again on another node", back_elsewhere, timeout=15, interval=0.1,
+                 detail=lambda: read(others[0].log)[-2000:])
+        back_after = time.monotonic() - killed
+        print(f"killed {victim.name} holding {moved}: back on other nodes after {back_after:.1f} s; "
+              f"{len(survivors)} of {len(sessions)} sessions ran through other nodes only")
+        assert back_after <= 10, back_after
+        for device, process, port, session_id, client in survivors:
+            assert process.poll() is None, f"{device}'s session through {client.name} was disturbed"
+            vr1_answer(ask_vr1(port))
     finally:
         for node in nodes:
             node.stop()

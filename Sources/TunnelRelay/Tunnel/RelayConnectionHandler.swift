@@ -278,7 +278,12 @@ final class RelayConnectionHandler: ChannelInboundHandler {
                 (error as? TunnelProtocolError)
                     ?? TunnelProtocolError(.sessionEnded, "the relay node of session \(sessionID)'s client did not take it: \(error)")
             }
-            if case .success(let link) = joined { handler.nodeLink = link }
+            if case .success(let link) = joined {
+                handler.nodeLink = link
+                handler.logger.info(
+                    "Agent data connection carried to the client's node",
+                    metadata: ["session.id": "\(sessionID)", "node.address": "\(link.remoteAddress.map { "\($0)" } ?? "?")"])
+            }
             handler.perform(handler.connection.agentJoined(sessionID: sessionID, joined), context)
             // The agent's connection ended while the link was being made: the link goes too.
             if case .success(let link) = joined, handler.connection.partner == nil {
