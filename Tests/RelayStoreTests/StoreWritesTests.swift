@@ -21,6 +21,35 @@ final class StoreWritesTests: XCTestCase {
         XCTAssertEqual(writes.pendingCount, 0)
     }
 
+    func testAWriteTheStoreCouldNotTakeIsTriedAgainBeforeTheNextOfItsKey() async {
+        let attempts = NIOLockedValueBox(0)
+        let log = NIOLockedValueBox<[String]>([])
+        writes.enqueue(key: "session:s1", "end") {
+            let attempt = attempts.withLockedValue { count -> Int in
+                count += 1
+                return count
+            }
+            if attempt < 3 { throw StoreError.unavailable("PostgreSQL is away") }
+            log.withLockedValue { $0.append("end") }
+        }
+        writes.enqueue(key: "session:s1", "audit") { log.withLockedValue { $0.append("audit") } }
+        await writes.drain(within: .seconds(10))
+        XCTAssertEqual(attempts.withLockedValue { $0 }, 3, "tried again after 0.5 s and 1 s")
+        XCTAssertEqual(log.withLockedValue { $0 }, ["end", "audit"])
+    }
+
+    func testAWriteIsGivenUpAfterItsRetryWindow() async {
+        let brief = StoreWrites(logger: Logger(label: "test"), retryWindow: .milliseconds(800))
+        let attempts = NIOLockedValueBox(0)
+        brief.enqueue(key: "session:s1", "end") {
+            attempts.withLockedValue { $0 += 1 }
+            throw StoreError.unavailable("PostgreSQL is away")
+        }
+        let left = await brief.drain(within: .seconds(10))
+        XCTAssertEqual(left, 0)
+        XCTAssertEqual(attempts.withLockedValue { $0 }, 2, "once, then once after 0.5 s; 1 s more would pass the window")
+    }
+
     func testAnotherKeyDoesNotWaitForASlowOne() async throws {
         let log = NIOLockedValueBox<[String]>([])
         writes.enqueue(key: "device:slow", "slow") {

@@ -319,3 +319,49 @@ def test_a_node_killed_under_load_loses_only_what_ran_through_it_and_its_agents_
         for node in nodes:
             node.stop()
         print(*(read(n.log)[-1500:] for n in nodes))
+
+
+def test_with_the_store_away_sessions_go_on_new_ones_are_refused_clearly_and_all_recovers(postgres, tmp_path):  # noqa: F811
+    node_a = ClusterNode(tmp_path, postgres.url)
+    node_b = node_a.node("node-b")
+    try:
+        node_a.start()
+        node_b.start()
+        start_agent(node_b, tmp_path, node_b.port)
+        running, port = connect(node_a, "p1", node_a.port, node_a.admin_port, tmp_path / "running.log", role="engineer")
+        vr1_answer(ask_vr1(port))
+
+        postgres.pause()
+        away = time.monotonic()
+        refused_log = tmp_path / "refused.log"
+        refused, _ = connect(node_b, "p1", node_b.port, node_b.admin_port, refused_log, mode="monitor", wait=False)
+        assert refused.wait(timeout=30) != 0, read(refused_log)
+        print("a new session while the store is away:", read(refused_log).strip().splitlines()[-1])
+        assert "store" in read(refused_log).lower(), read(refused_log)
+        while time.monotonic() - away < 6:  # the session through both nodes goes on meanwhile
+            vr1_answer(ask_vr1(port))
+        assert running.poll() is None
+        running.send_signal(signal.SIGINT)  # its end is written once the store is back
+        running.wait(timeout=10)
+
+        postgres.resume()
+        back = time.monotonic()
+
+        def new_session_works():
+            log = tmp_path / f"after-{time.monotonic():.0f}.log"
+            process, monitor_port = connect(node_b, "p1", node_b.port, node_b.admin_port, log, mode="monitor", wait=False)
+            try:
+                wait_for("the session", lambda: "Connected to device" in read(log) or process.poll() is not None, timeout=30)
+                return process.poll() is None
+            finally:
+                process.send_signal(signal.SIGINT)
+                process.wait(timeout=10)
+        wait_for("a new session once the store is back", new_session_works, timeout=60, interval=1)
+        print(f"new sessions worked again {time.monotonic() - back:.1f} s after the store came back")
+        ended = ended_sessions(node_a, 2)
+        mine = [s for s in ended if s["id"] in read(tmp_path / "running.log")]
+        assert mine and mine[0]["bytesToDevice"] >= len(VR1) and mine[0]["endReason"] == "the engineer closed tunnel-connect", ended
+    finally:
+        node_a.stop()
+        node_b.stop()
+        print(read(node_a.log)[-3000:], read(node_b.log)[-3000:])

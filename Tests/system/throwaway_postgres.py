@@ -38,13 +38,23 @@ class ThrowawayPostgres:
                                  "--no-sync"], capture_output=True, text=True, timeout=120)
         if initdb.returncode != 0:
             missing_peer(f"initdb failed: {initdb.stdout}{initdb.stderr}")
+        self.resume()
+        return self
+
+    def resume(self):
+        """Starts the server (again) on its folder and port."""
         options = f"-c listen_addresses=127.0.0.1 -c port={self.port} -c unix_socket_directories={self.folder} -c fsync=off"
-        started = subprocess.run([*self.run_as, self.bin / "pg_ctl", "-D", data, "-l", self.folder / "server.log", "-w", "-t", "60",
-                                  "-o", options, "start"], capture_output=True, text=True, timeout=90)
+        started = subprocess.run([*self.run_as, self.bin / "pg_ctl", "-D", self.folder / "data", "-l", self.folder / "server.log",
+                                  "-w", "-t", "60", "-o", options, "start"], capture_output=True, text=True, timeout=90)
         if started.returncode != 0:
             missing_peer(f"PostgreSQL did not start: {started.stderr}{(self.folder / 'server.log').read_text(errors='replace')}")
         self.started = True
-        return self
+
+    def pause(self):
+        """Stops the server as a crash would (`-m immediate`), keeping its data for `resume`."""
+        subprocess.run([*self.run_as, self.bin / "pg_ctl", "-D", self.folder / "data", "-m", "immediate", "-w", "stop"],
+                       capture_output=True, timeout=60, check=True)
+        self.started = False
 
     def stop(self):
         if self.started:

@@ -11,6 +11,10 @@ final class PostgresStoreDatabase: StoreDatabase {
     static let maximumConnections = 16
     /// Time to open one connection before giving up on it.
     static let connectTimeout: Duration = .seconds(10)
+    /// Time a statement or a transaction has to finish, waiting for a connection included:
+    /// with the server away the pool would keep callers waiting while it retries, and an
+    /// engineer's request or a session's claim would hang instead of being told.
+    static let answerTimeout: Duration = .seconds(5)
     /// Key of the advisory lock that lets one process migrate at a time.
     static let migrationLockKey: Int64 = 0x7265_6C61_7973_746F  // "relaysto"
     /// `$1`; `TRUE` and `FALSE`; `SELECT … FOR UPDATE` holds a row read before it is changed,
@@ -69,11 +73,17 @@ final class PostgresStoreDatabase: StoreDatabase {
     }
 
     func query(_ sql: String, _ binds: [StoreValue]) async throws -> [StoreRow] {
-        try await Self.rows(of: client.query(Self.query(sql, binds), logger: logger))
+        let (client, logger) = (self.client, self.logger)
+        return try await answering { try await Self.rows(of: client.query(Self.query(sql, binds), logger: logger)) }
     }
 
-    func transaction<T: Sendable>(_ body: (any StoreExecutor) async throws -> T) async throws -> T {
-        try await client.withConnection { connection in
+    func transaction<T: Sendable>(_ body: @escaping @Sendable (any StoreExecutor) async throws -> T) async throws -> T {
+        try await answering { [self] in try await migrationTransaction(body) }
+    }
+
+    func migrationTransaction<T: Sendable>(_ body: @escaping @Sendable (any StoreExecutor) async throws -> T) async throws -> T {
+        let (client, logger) = (self.client, self.logger)
+        return try await client.withConnection { connection in
             let transaction = Transaction(connection: connection, logger: logger)
             try await transaction.query("BEGIN", [])
             do {
@@ -84,6 +94,21 @@ final class PostgresStoreDatabase: StoreDatabase {
                 _ = try? await transaction.query("ROLLBACK", [])
                 throw error
             }
+        }
+    }
+
+    /// `operation`, or `StoreError.unavailable` once `answerTimeout` passed (the operation is
+    /// then cancelled: a transaction's connection rolls back when the server sees it go).
+    private func answering<T: Sendable>(_ operation: @escaping @Sendable () async throws -> T) async throws -> T {
+        let location = self.location
+        return try await withThrowingTaskGroup(of: T.self) { group in
+            group.addTask { try await operation() }
+            group.addTask {
+                try await Task.sleep(for: Self.answerTimeout)
+                throw StoreError.unavailable("PostgreSQL at \(location) did not answer within \(Self.answerTimeout)")
+            }
+            defer { group.cancelAll() }
+            return try await group.next()!
         }
     }
 

@@ -33,7 +33,7 @@ public final class SQLRelayStore: RelayStore {
     public func migrate() async throws {
         for (index, script) in database.migrations.enumerated() {
             let version = index + 1
-            try await database.transaction { transaction in
+            try await database.migrationTransaction { transaction in
                 if let lock = transaction.dialect.migrationLock { try await transaction.query(lock, []) }
                 try await transaction.query("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
                 // Read inside the transaction: another process may have migrated meanwhile.

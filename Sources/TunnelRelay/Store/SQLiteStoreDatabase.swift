@@ -48,7 +48,11 @@ final class SQLiteStoreDatabase: StoreDatabase {
         try await serialized { try await Self.run(sql, binds, on: connection) }
     }
 
-    func transaction<T: Sendable>(_ body: (any StoreExecutor) async throws -> T) async throws -> T {
+    func migrationTransaction<T: Sendable>(_ body: @escaping @Sendable (any StoreExecutor) async throws -> T) async throws -> T {
+        try await transaction(body)
+    }
+
+    func transaction<T: Sendable>(_ body: @escaping @Sendable (any StoreExecutor) async throws -> T) async throws -> T {
         try await serialized {
             _ = try await connection.query("BEGIN IMMEDIATE", [])
             do {

@@ -30,7 +30,10 @@ protocol StoreDatabase: StoreExecutor {
     /// Runs `body` in a write transaction: committed when it returns, rolled back when it
     /// throws. Other writers, in this process or another, wait or are waited for as the
     /// database decides; `body`'s statements run on `body`'s executor, not the database.
-    func transaction<T: Sendable>(_ body: (any StoreExecutor) async throws -> T) async throws -> T
+    func transaction<T: Sendable>(_ body: @escaping @Sendable (any StoreExecutor) async throws -> T) async throws -> T
+    /// `transaction` without the time limit a database may put on transactions: for
+    /// migrations, which may take long on a large store or wait for another node's.
+    func migrationTransaction<T: Sendable>(_ body: @escaping @Sendable (any StoreExecutor) async throws -> T) async throws -> T
 
     func close() async throws
 }

@@ -24,18 +24,25 @@ public final class StoreWrites: Sendable {
 
     private let state = NIOLockedValueBox(State())
     private let logger: Logger
+    /// How long a write the store could not take (`StoreError.unavailable`: PostgreSQL away)
+    /// is tried again, at intervals from 0.5 s doubling to 10 s, before it is given up.
+    private let retryWindow: Duration
 
-    public init(logger: Logger) {
+    public init(logger: Logger, retryWindow: Duration = .seconds(120)) {
         self.logger = logger
+        self.retryWindow = retryWindow
     }
 
     /// Writes not finished yet.
     public var pendingCount: Int { state.withLockedValue { $0.running.count } }
 
-    /// Starts `write` after every earlier write with `key`. A failure is logged as
-    /// "`what` failed" with the error; it does not stop later writes.
+    /// Starts `write` after every earlier write with `key`. A store that is unavailable is
+    /// tried again within `retryWindow` (the later writes of the key wait meanwhile); any other
+    /// failure, or the last, is logged as "`what` failed" with the error and does not stop
+    /// later writes.
     public func enqueue(key: String, _ what: String, _ write: @escaping @Sendable () async throws -> Void) {
         let logger = self.logger
+        let retryWindow = self.retryWindow
         // Under the lock, so that the order of calls is the order of the chain, and the
         // write cannot finish (and remove itself) before it is recorded.
         state.withLockedValue { state in
@@ -44,10 +51,20 @@ public final class StoreWrites: Sendable {
             let previous = state.newest[key]?.task
             let task = Task {
                 await previous?.value
-                do {
-                    try await write()
-                } catch {
-                    logger.warning("\(what) failed", metadata: ["key": "\(key)", "error": "\(error)"])
+                let deadline = ContinuousClock.now + retryWindow
+                var delay = Duration.milliseconds(500)
+                while true {
+                    do {
+                        try await write()
+                    } catch StoreError.unavailable(let reason) where ContinuousClock.now + delay < deadline && !Task.isCancelled {
+                        logger.notice("\(what) waits for the store", metadata: ["key": "\(key)", "error": "\(reason)"])
+                        try? await Task.sleep(for: delay)
+                        delay = min(delay * 2, .seconds(10))
+                        continue
+                    } catch {
+                        logger.warning("\(what) failed", metadata: ["key": "\(key)", "error": "\(error)"])
+                    }
+                    break
                 }
                 self.finished(key: key, id: id)
             }
