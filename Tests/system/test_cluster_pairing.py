@@ -20,6 +20,7 @@ from test_cluster import ClusterNode, postgres  # noqa: F401  (the fixture)
 from test_proxy_protocol import g1_crc, haproxy_binary
 
 VR1 = b"VR1,?,D7\r\n"
+ANSWER = re.compile(rb"VR1,[^?][^\r]*\r\n")  # an answer, not the request
 
 
 def start_agent(node: ClusterNode, folder: Path, relay_port: int, device="p1", simulator=True):
@@ -63,7 +64,7 @@ def ask_vr1(port: int) -> bytes:
     with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
         sock.sendall(VR1)
         received, deadline = b"", time.time() + 5
-        while not re.search(rb"VR1,[^?][^\r]*\r\n", received) and time.time() < deadline:
+        while not ANSWER.search(received) and time.time() < deadline:
             received += sock.recv(4096)
     return received
 
@@ -107,7 +108,7 @@ def test_a_client_on_one_node_reaches_an_agent_on_another_and_a_monitor_on_a_thi
         vr1_answer(ask_vr1(control_port))
         # The monitor on node C gets the control session's answer from the agent's serial line.
         seen, deadline = b"", time.time() + 5
-        while not re.search(rb"VR1,[^?][^\r]*\r\n", seen) and time.time() < deadline:
+        while not ANSWER.search(seen) and time.time() < deadline:
             seen += watch.recv(4096)
         watch.close()
         vr1_answer(seen)
