@@ -366,3 +366,48 @@ def test_with_the_store_away_sessions_go_on_new_ones_are_refused_clearly_and_all
         node_a.stop()
         node_b.stop()
         print(read(node_a.log)[-3000:], read(node_b.log)[-3000:])
+
+
+def test_a_node_told_to_stop_sends_its_agents_elsewhere_at_once_and_tells_its_sessions_why(postgres, tmp_path):  # noqa: F811
+    haproxy = haproxy_binary()
+    node_a = ClusterNode(tmp_path, postgres.url)
+    devices = ["p1", "p2", "p3", "p4"]
+    node_a.cli("device", "add", "p4", "--customer", "acme", "--bundle", tmp_path / "p4")
+    nodes = [node_a, node_a.node("node-b")]
+    front = free_port()
+    try:
+        for node in nodes:
+            node.start()
+        config = tmp_path / "haproxy.cfg"
+        config.write_text(haproxy_round_robin(tmp_path, nodes, front))
+        haproxy_log = tmp_path / "haproxy.log"
+        node_a.processes.start([haproxy, "-db", "-f", config], haproxy_log)
+        wait_for("HAProxy's front", lambda: port_open(front), timeout=20, detail=lambda: read(haproxy_log))
+        for device in devices:
+            start_agent(node_a, tmp_path, front, device)
+        holders = {d: node_a.device(d)["relayNode"] for d in devices}
+        victim = max(nodes, key=lambda n: list(holders.values()).count(n.name))
+        other = next(n for n in nodes if n is not victim)
+        moved = [d for d, holder in holders.items() if holder == victim.name]
+        log = tmp_path / "on-victim.log"
+        session, port = connect(victim, moved[0], victim.port, victim.admin_port, log)
+        vr1_answer(ask_vr1(port))
+
+        victim.process.send_signal(signal.SIGTERM)
+        told = time.monotonic()
+        wait_for(f"{moved} online on {other.name}", lambda: all(
+            other.device(d).get("online") and other.device(d)["relayNode"] == other.name for d in moved), timeout=10, interval=0.1)
+        back_after = time.monotonic() - told
+        vr1_answer(ask_vr1(port))  # the session runs on within the grace period
+        session.wait(timeout=20)
+        ended_after = time.monotonic() - told
+        print(f"SIGTERM to {victim.name}: its agents {moved} online on {other.name} after {back_after:.2f} s; "
+              f"its session ended after {ended_after:.1f} s: {read(log).strip().splitlines()[-1]}")
+        assert back_after <= 3, back_after
+        assert "the relay is shutting down" in read(log).strip().splitlines()[-1], read(log)
+        assert victim.process.wait(timeout=20) == 0
+        assert "Relay node removed" in read(victim.log)
+    finally:
+        for node in nodes:
+            node.stop()
+        print(*(read(n.log)[-1500:] for n in nodes))

@@ -178,6 +178,7 @@ final class RelayConnectionHandler: ChannelInboundHandler {
             if let link = nodeLink {
                 // The session is recorded on the client's node; this one only tells it the agent left.
                 relay.metrics.nodeBytesFromAgent.increment(by: Int64(clamping: bytes))
+                relay.broker.carriedEnded(sessionID: sessionID)
                 // The client's node words it ("the agent's connection ended: …") as for its own agents.
                 link.closeWithGoingAway(.agentLost, reason)
                 return
@@ -280,6 +281,7 @@ final class RelayConnectionHandler: ChannelInboundHandler {
             }
             if case .success(let link) = joined {
                 handler.nodeLink = link
+                handler.relay.broker.carrying(sessionID: sessionID, agent: context.channel)
                 handler.logger.info(
                     "Agent data connection carried to the client's node",
                     metadata: ["session.id": "\(sessionID)", "node.address": "\(link.remoteAddress.map { "\($0)" } ?? "?")"])

@@ -187,11 +187,11 @@ public final class RelayServer: Service, Sendable {
     /// those ends made (sessions, presence, audit) are waited for.
     private func drain() async {
         let reason = "the relay is shutting down"
-        logger.info("Relay stopping", metadata: ["sessions": "\(broker.activeCount)"])
+        logger.info("Relay stopping", metadata: ["sessions": "\(broker.activeCount)", "carried": "\(broker.carriedCount)"])
         var closing = agents.all.map { $0.channel.closeWithGoingAway(.relayShutdown, reason) }
         closing += broker.closePending(code: .relayShutdown, message: reason)
         let deadline = ContinuousClock.now + .nanoseconds(configuration.shutdownGrace.nanoseconds)
-        while broker.activeCount > 0, ContinuousClock.now < deadline {
+        while broker.activeCount + broker.carriedCount > 0, ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(50))
         }
         closing += broker.closeAll(code: .relayShutdown, message: reason)

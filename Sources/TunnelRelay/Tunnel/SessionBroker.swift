@@ -37,6 +37,9 @@ public final class SessionBroker: Sendable {
     private struct State {
         var pending: [String: Pending] = [:]
         var active: [String: Active] = [:]
+        /// Agent data connections this node carries to another node (the session is that
+        /// node's), by session: closed at shutdown like the sessions run here.
+        var carried: [String: any Channel] = [:]
     }
 
     /// Which side of a session a connection is.
@@ -73,6 +76,19 @@ public final class SessionBroker: Sendable {
     }
 
     public var activeCount: Int { state.withLockedValue { $0.active.count } }
+
+    /// Agent data connections carried to other nodes now.
+    public var carriedCount: Int { state.withLockedValue { $0.carried.count } }
+
+    /// This node carries the agent data connection `agent` of `sessionID` to another node.
+    func carrying(sessionID: String, agent: any Channel) {
+        state.withLockedValue { $0.carried[sessionID] = agent }
+    }
+
+    /// The carried agent data connection of `sessionID` ended.
+    func carriedEnded(sessionID: String) {
+        state.withLockedValue { $0.carried[sessionID] = nil }
+    }
 
     /// Who holds a control session on `deviceID` now, and since when.
     public func controlHolder(deviceID: String) -> (user: String, since: Date?)? {
@@ -319,7 +335,7 @@ public final class SessionBroker: Sendable {
     @discardableResult
     func closeAll(code: TunnelErrorCode, message: String) -> [EventLoopFuture<Void>] {
         let channels = state.withLockedValue { state in
-            state.pending.values.map(\.client) + state.active.values.flatMap { [$0.client, $0.agent] }
+            state.pending.values.map(\.client) + state.active.values.flatMap { [$0.client, $0.agent] } + state.carried.values
         }
         return channels.map { $0.closeWithGoingAway(code, message) }
     }
