@@ -220,7 +220,7 @@ final class RelayConnectionTests: XCTestCase {
         var agentOnNodes = Connection(listener: .nodes)
         XCTAssertEqual(
             agentOnNodes.received(.hello(.init(role: .agentControl, software: "tunnel-agent/2.0"))),
-            refusal(.authenticationFailed, "the node listener takes only other relay nodes (HELLO roles 4 and 5)"))
+            refusal(.authenticationFailed, "the node listener takes only other relay nodes (HELLO roles 4 to 6)"))
         var badDevice = Connection(listener: .nodes)
         guard
             case .refuse(let bad) = badDevice.received(
@@ -240,6 +240,17 @@ final class RelayConnectionTests: XCTestCase {
         XCTAssertEqual(
             connection.received(.serialControl(.setBaudRate(9_600))),
             refusal(.unexpectedFrame, "serialControl from the agent side is not allowed on a session's data connection"))
+    }
+
+    func testATelemetryLinkTakesNoFramesButGoingAway() {
+        var connection = Connection(listener: .nodes)
+        XCTAssertEqual(
+            connection.received(.hello(.init(role: .nodeTelemetry, software: "tunnel-relay/2.0", credential: "pack-1"))),
+            .feedTelemetry(deviceID: "pack-1"))
+        XCTAssertEqual(
+            connection.received(.serialData(ByteBuffer(string: "x"))),
+            refusal(.unexpectedFrame, "serialData is not allowed on a telemetry link"))
+        XCTAssertEqual(connection.closed(), .none)
     }
 
     func testANodeOpenIsWelcomedOnceCarriedOutAndRefusedWithTheReasonOtherwise() {

@@ -411,3 +411,50 @@ def test_a_node_told_to_stop_sends_its_agents_elsewhere_at_once_and_tells_its_se
         for node in nodes:
             node.stop()
         print(*(read(n.log)[-1500:] for n in nodes))
+
+
+def test_any_node_answers_the_live_telemetry_of_an_agent_held_by_another(postgres, tmp_path):  # noqa: F811
+    import urllib.request
+    from mqtt_fixtures import Broker, mosquitto_path
+    from peers import missing_peer
+    if mosquitto_path() is None:
+        missing_peer("no mosquitto broker (Debian package mosquitto)")
+    node_a = ClusterNode(tmp_path, postgres.url)
+    node_b = node_a.node("node-b")
+    try:
+        node_a.start()
+        node_b.start()
+        broker = Broker(node_a.processes, tmp_path / "broker").start()
+        sim_link = tmp_path / "bms.pty"
+        node_a.processes.start([node_a.bin / "bms-sim", "--pty", sim_link], tmp_path / "sim.log")
+        wait_for("the simulated BMS", lambda: sim_link.is_symlink(), timeout=20)
+        settings = node_a.folder / "p1" / "settings.json"
+        settings.write_text(json.dumps({
+            "serial": {"device": str(sim_link)}, "mqtt": {"uri": f"mqtt://127.0.0.1:{broker.port}"},
+            "tunnel": {"relay": f"127.0.0.1:{node_b.port}", "cert": "device.pem", "key": "device-key.pem",
+                       "ca": "relay-ca.pem", "live_telemetry_period": 1}}))
+        node_a.processes.start([node_a.bin / "tunnel-agent", "run", "--config", settings, "--state-dir", tmp_path / "state"],
+                               tmp_path / "agent.log")
+        wait_for("p1 held by node B", lambda: node_a.device().get("online") and node_a.device()["relayNode"] == "node-b", timeout=30)
+
+        def latest(node):
+            values = node.request("GET", "/v1/devices/p1/telemetry", "engineer")[1].get("values", {})
+            return values if "packVoltage" in values else None
+        on_b = wait_for("live telemetry on node B", lambda: latest(node_b), timeout=30, detail=lambda: read(tmp_path / "agent.log")[-2000:])
+        on_a = latest(node_a)
+        assert on_a and 40 < on_a["packVoltage"]["value"] < 70, on_a
+        assert on_a["packVoltage"]["ts"] >= on_b["packVoltage"]["ts"] - 5000, (on_a, on_b)
+
+        request = urllib.request.Request(f"https://127.0.0.1:{node_a.admin_port}/v1/devices/p1/telemetry/stream")
+        request.add_header("Authorization", f"Bearer {node_a.keys['viewer']}")
+        with urllib.request.urlopen(request, context=node_a.context, timeout=10) as stream:
+            assert stream.headers["Content-Type"].startswith("text/event-stream")
+            line = stream.readline().decode()
+            while not line.startswith("data: "):
+                line = stream.readline().decode()
+        record = json.loads(line[len("data: "):])
+        assert record["ts"] > 0 and record["values"], record
+    finally:
+        node_a.stop()
+        node_b.stop()
+        print(read(node_a.log)[-2000:], read(node_b.log)[-2000:])

@@ -57,7 +57,7 @@ extension TunnelMessage.Hello {
     /// `invalidIdentifier` naming the field.
     public func checkIdentifiers() throws {
         try TunnelIdentifier.checkSoftware(software)
-        if role == .agentData || role.isNode || !sessionID.isEmpty {
+        if role == .agentData || role == .nodeOpen || role == .nodeData || !sessionID.isEmpty {
             try TunnelIdentifier.check(sessionID, field: "HELLO session ID")
         }
         if role.isNode {

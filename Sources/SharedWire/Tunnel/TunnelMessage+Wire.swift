@@ -67,7 +67,7 @@ extension TunnelMessage {
             }
             let rawRole: UInt8 = try p.readTunnelInteger("hello role")
             guard let role = Role(rawValue: rawRole) else {
-                throw TunnelProtocolError(.protocolError, "hello role \(rawRole) is unknown, expected 1 to 5")
+                throw TunnelProtocolError(.protocolError, "hello role \(rawRole) is unknown, expected 1 to 6")
             }
             return .hello(
                 Hello(

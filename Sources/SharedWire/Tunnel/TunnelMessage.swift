@@ -54,9 +54,12 @@ public enum TunnelMessage: Equatable, Sendable {
         /// agent's data connection that reached another node (`sessionID`; `credential` is the
         /// device ID that node authenticated). It is then handled as role 2.
         case nodeData = 5
+        /// Relay node to relay node, on the node listener only: send me the live telemetry of
+        /// the device whose agent you hold (`credential` is the device ID; no session).
+        case nodeTelemetry = 6
 
         /// Whether the role is one relay nodes use between each other.
-        public var isNode: Bool { self == .nodeOpen || self == .nodeData }
+        public var isNode: Bool { self == .nodeOpen || self == .nodeData || self == .nodeTelemetry }
     }
 
     /// How a session may use the serial port.

@@ -4,6 +4,7 @@ import Hummingbird
 import NIOConcurrencyHelpers
 import NIOCore
 import SharedWire
+import TunnelTransport
 
 /// The admin API's routes and what each may do for whom.
 struct AdminRoutes: Sendable {
@@ -152,7 +153,13 @@ struct AdminRoutes: Sendable {
     /// value is the JSON the agent sent, kept as it came (a number, a string, a list).
     private func latestTelemetry(_ context: AdminRequestContext) async throws -> Response {
         let device = try await visibleDevice(context)
-        let snapshot = relay.telemetry.snapshot(deviceID: device.id) ?? .init()
+        let snapshot: LiveTelemetry.Snapshot
+        if let elsewhere = try await telemetryElsewhere(device) {
+            elsewhere.close()
+            snapshot = elsewhere.latest
+        } else {
+            snapshot = relay.telemetry.snapshot(deviceID: device.id) ?? .init()
+        }
         let values = snapshot.values.sorted { $0.key < $1.key }.map { key, value in
             "\(AdminError.quoted(key)):{\"value\":\(value.json),\"ts\":\(value.ts)}"
         }
@@ -161,9 +168,30 @@ struct AdminRoutes: Sendable {
         return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: body)))
     }
 
+    /// The device's telemetry from the node holding its agent, when another node does; what
+    /// that node answers, or that it could not be reached, in the API's terms.
+    private func telemetryElsewhere(_ device: DeviceRecord) async throws -> NodeTelemetryFeed? {
+        do {
+            return try await relay.telemetryElsewhere(device)
+        } catch let refusal as TunnelTransport.RelayRefusal where refusal.code == .limitReached {
+            throw AdminError(.tooManyRequests, "tooManyStreams", refusal.message)
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw AdminError(
+                .conflict, "agentOffline",
+                "the relay node holding the agent of \(device.id) (\(device.presence.relayNode ?? "?")) could not be reached: \(error)")
+        }
+    }
+
     /// Server-sent events: one `data:` line per record the device reports, until the client goes.
     private func telemetryStream(_ context: AdminRequestContext) async throws -> Response {
         let device = try await visibleDevice(context)
+        if let elsewhere = try await telemetryElsewhere(device) {
+            return Response(
+                status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-store"],
+                body: .init(asyncSequence: elsewhere.records.map { ByteBuffer(string: "data: \($0)\n\n") }))
+        }
         guard let stream = relay.telemetry.stream(deviceID: device.id) else {
             throw AdminError(
                 .tooManyRequests, "tooManyStreams", "device \(device.id) has \(LiveTelemetry.maxStreamsPerDevice) live streams open already"

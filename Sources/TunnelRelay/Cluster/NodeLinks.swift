@@ -89,6 +89,28 @@ final class NodeLinks: Sendable {
         }
     }
 
+    /// The live telemetry of `device` when another live node holds its agent: the latest values,
+    /// and each record from now on until the stream is dropped (which closes the link); nil
+    /// when no other live node holds it.
+    func telemetry(of device: DeviceRecord, on eventLoop: any EventLoop) async throws -> NodeTelemetryFeed? {
+        guard device.presence.online, let address = try await liveAddress(of: device.presence.relayNode) else { return nil }
+        let snapshot = eventLoop.makePromise(of: LiveTelemetry.Snapshot.self)
+        let (records, continuation) = AsyncStream.makeStream(of: String.self, bufferingPolicy: .bufferingNewest(LiveTelemetry.streamBuffer))
+        let hello = TunnelMessage.Hello(role: .nodeTelemetry, software: ProductVersion.software("tunnel-relay"), credential: device.id)
+        let deviceID = device.id
+        let link: any Channel
+        do {
+            (link, _) = try await dial(address, hello: hello, on: eventLoop) {
+                NodeTelemetryHandler(deviceID: deviceID, snapshot: snapshot, records: continuation)
+            }.get()
+        } catch {
+            snapshot.fail(error)
+            throw error
+        }
+        continuation.onTermination = { _ in link.close(promise: nil) }
+        return NodeTelemetryFeed(latest: try await snapshot.futureResult.get(), records: records, link: link)
+    }
+
     /// The agent refused a session this node does not run: if a client waits for it on another
     /// node, that node is asked to end it with the agent's reason (a `session.end_requested`
     /// entry by `relay:agent-refused`, which every node follows). Only a claimed, unended session
@@ -120,6 +142,17 @@ final class NodeLinks: Sendable {
             return eventLoop.makeFailedFuture(error)
         }
     }
+}
+
+/// A device's live telemetry read from the node holding its agent.
+struct NodeTelemetryFeed: Sendable {
+    let latest: LiveTelemetry.Snapshot
+    /// Each record from now on; dropping the iteration closes the link.
+    let records: AsyncStream<String>
+    let link: any Channel
+
+    /// Ends the link (when only `latest` was wanted).
+    func close() { link.close(promise: nil) }
 }
 
 /// The end of a `nodeOpen` link: nothing follows `WELCOME`.

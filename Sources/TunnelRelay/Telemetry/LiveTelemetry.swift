@@ -111,3 +111,28 @@ public final class LiveTelemetry: Sendable {
     /// Streams open now, for tests and metrics.
     public var streamCount: Int { state.withLockedValue { $0.streams.values.reduce(0) { $0 + $1.count } } }
 }
+
+extension LiveTelemetry.Snapshot {
+    /// The snapshot as records of the agent's form (`{"ts": …, "values": {…}}`, one per
+    /// timestamp, split so that none passes `limit` bytes), which `LiveTelemetry.received`
+    /// puts back together: how a node hands a device's latest values to another node.
+    func records(limit: Int = 60_000) -> [String] {
+        var records: [String] = []
+        for (ts, group) in Dictionary(grouping: values, by: { $0.value.ts }).sorted(by: { $0.key < $1.key }) {
+            var parts: [String] = []
+            var size = 0
+            for (key, value) in group.sorted(by: { $0.key < $1.key }) {
+                guard let name = try? JSONSerialization.data(withJSONObject: key, options: [.fragmentsAllowed]) else { continue }
+                let part = "\(String(decoding: name, as: UTF8.self)):\(value.json)"
+                if size + part.utf8.count > limit, !parts.isEmpty {
+                    records.append("{\"ts\":\(ts),\"values\":{\(parts.joined(separator: ","))}}")
+                    (parts, size) = ([], 0)
+                }
+                parts.append(part)
+                size += part.utf8.count + 1
+            }
+            if !parts.isEmpty { records.append("{\"ts\":\(ts),\"values\":{\(parts.joined(separator: ","))}}") }
+        }
+        return records
+    }
+}

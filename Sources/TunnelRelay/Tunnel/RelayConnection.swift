@@ -16,6 +16,8 @@ struct RelayConnection<Partner> {
         case authenticating(TunnelMessage.Hello)
         case agentControl(deviceID: String)
         case waitingForAgent(SessionRecord)
+        /// Another node reads this device's live telemetry (role `nodeTelemetry`).
+        case feedingTelemetry(deviceID: String)
         case forwarding(sessionID: String, side: SessionBroker.Side, partner: Partner)
         case closed
     }
@@ -47,6 +49,9 @@ struct RelayConnection<Partner> {
         case openForNode(sessionID: String, deviceID: String)
         /// The other node's `nodeOpen` was carried out: send `WELCOME`, then close.
         case welcomeNodeAndClose(sessionID: String)
+        /// Another node reads the device's live telemetry: send `WELCOME`, the latest values
+        /// as records, an empty `TELEMETRY` frame, then every record as it comes.
+        case feedTelemetry(deviceID: String)
         /// Send the agent's data connection its `WELCOME`.
         case welcomeAgentData(sessionID: String)
         /// Send the client `WELCOME` and `SESSION_STATUS` waiting, then hand it to the broker
@@ -120,7 +125,7 @@ struct RelayConnection<Partner> {
             return .cutUnfinishedTLS
         case .awaitingHello, .authenticating:
             return refuse(.handshakeTimeout, "no HELLO within the handshake timeout")
-        case .agentControl, .waitingForAgent, .forwarding, .closed:
+        case .agentControl, .waitingForAgent, .forwarding, .feedingTelemetry, .closed:
             return .none
         }
     }
@@ -137,6 +142,9 @@ struct RelayConnection<Partner> {
             return refuse(.unexpectedFrame, "\(message.frameType) sent before the relay answered HELLO")
         case .agentControl(let deviceID):
             return receivedOnControl(message, deviceID: deviceID)
+        case .feedingTelemetry:
+            if case .goingAway(let reason) = message { return peerLeft(reason) }
+            return refuse(.unexpectedFrame, "\(message.frameType) is not allowed on a telemetry link")
         case .waitingForAgent:
             if case .goingAway(let reason) = message { return peerLeft(reason) }
             // Data sent before SESSION_STATUS connected has nowhere to go; see PROTOCOL.md.
@@ -162,7 +170,7 @@ struct RelayConnection<Partner> {
         }
         guard hello.role.isNode == (listener == .nodes) else {
             return listener == .nodes
-                ? refuse(.authenticationFailed, "the node listener takes only other relay nodes (HELLO roles 4 and 5)")
+                ? refuse(.authenticationFailed, "the node listener takes only other relay nodes (HELLO roles 4 to 6)")
                 : refuse(.authenticationFailed, "HELLO role \(hello.role.rawValue) is for links between relay nodes")
         }
         state = .authenticating(hello)
@@ -171,6 +179,9 @@ struct RelayConnection<Partner> {
             return .openForNode(sessionID: hello.sessionID, deviceID: hello.credential)
         case .nodeData:
             return .joinSession(deviceID: hello.credential, sessionID: hello.sessionID, promoteSerial: nil, fromNode: true)
+        case .nodeTelemetry:
+            state = .feedingTelemetry(deviceID: hello.credential)
+            return .feedTelemetry(deviceID: hello.credential)
         case .agentControl, .agentData:
             return .authenticateAgent
         case .client:
@@ -330,7 +341,7 @@ struct RelayConnection<Partner> {
             action = .sessionSideEnded(sessionID: session.id, side: .client, bytes: 0, reason: reason)
         case .forwarding(let sessionID, let side, _):
             action = .sessionSideEnded(sessionID: sessionID, side: side, bytes: bytesDelivered, reason: reason)
-        case .awaitingHello, .authenticating, .closed: action = .none
+        case .awaitingHello, .authenticating, .feedingTelemetry, .closed: action = .none
         }
         state = .closed
         return action

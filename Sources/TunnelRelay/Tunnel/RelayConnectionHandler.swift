@@ -132,6 +132,8 @@ final class RelayConnectionHandler: ChannelInboundHandler {
             perform(connection.agentJoined(sessionID: sessionID, joined), context)
         case .openForNode(let sessionID, let deviceID):
             openForNode(context, sessionID: sessionID, deviceID: deviceID)
+        case .feedTelemetry(let deviceID):
+            feedTelemetry(context, deviceID: deviceID)
         case .welcomeNodeAndClose(let sessionID):
             handshakeTimer?.cancel()
             let channel = context.channel
@@ -292,6 +294,30 @@ final class RelayConnectionHandler: ChannelInboundHandler {
                 link.closeWithGoingAway(.agentLost, "the agent's connection ended")
             }
         }
+    }
+
+    /// Another node's admin API reads the live telemetry of a device whose agent is here.
+    private func feedTelemetry(_ context: ChannelHandlerContext, deviceID: String) {
+        guard let stream = relay.telemetry.stream(deviceID: deviceID) else {
+            return refuse(
+                context,
+                RelayRefusal(
+                    code: .limitReached, message: "device \(deviceID) has \(LiveTelemetry.maxStreamsPerDevice) live streams open already"))
+        }
+        handshakeTimer?.cancel()
+        context.write(wrapOutboundOut(.welcome(.init(identity: deviceID, pingIntervalMilliseconds: pingMilliseconds))), promise: nil)
+        for record in relay.telemetry.snapshot(deviceID: deviceID)?.records() ?? [] {
+            context.write(wrapOutboundOut(.telemetry(ByteBuffer(string: record))), promise: nil)
+        }
+        context.writeAndFlush(wrapOutboundOut(.telemetry(ByteBuffer())), promise: nil)
+        let channel = context.channel
+        let feed = Task {
+            for await record in stream {
+                guard channel.isActive else { break }
+                try? await channel.writeAndFlush(TunnelMessage.telemetry(ByteBuffer(string: record)))
+            }
+        }
+        channel.closeFuture.whenComplete { _ in feed.cancel() }
     }
 
     /// Another node's client claimed a session for the agent whose control connection is here.

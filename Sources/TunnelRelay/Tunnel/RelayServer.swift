@@ -87,6 +87,13 @@ public final class RelayServer: Service, Sendable {
         agents.entry(deviceID: deviceID)?.channel.closeWithGoingAway(.deviceRevoked, reason)
     }
 
+    /// The live telemetry of `device` from the node holding its agent, when that is another
+    /// live node of the cluster; nil otherwise (this node's own `telemetry` is the answer).
+    func telemetryElsewhere(_ device: DeviceRecord) async throws -> NodeTelemetryFeed? {
+        guard let nodes, agents.entry(deviceID: device.id) == nil else { return nil }
+        return try await nodes.telemetry(of: device, on: group.any())
+    }
+
     /// Asks a connected agent to renew its certificate now; false when it is not connected here.
     public func requestCertificateRenewal(deviceID: String, reason: String) -> Bool {
         guard let channel = agents.entry(deviceID: deviceID)?.channel else { return false }
