@@ -10,7 +10,7 @@ struct BenchRoot: AsyncParsableCommand {
         subcommands: [
             BenchCommand.self, CodecBenchCommand.self, UplinkBenchCommand.self,
             FaultsCommand.self,
-            PeersBenchCommand.self,
+            PeersBenchCommand.self, PresenceBenchCommand.self,
         ],
         defaultSubcommand: BenchCommand.self)
 }

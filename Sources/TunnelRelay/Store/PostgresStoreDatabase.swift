@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import PostgresNIO
 
@@ -11,10 +12,11 @@ final class PostgresStoreDatabase: StoreDatabase {
     static let maximumConnections = 16
     /// Time to open one connection before giving up on it.
     static let connectTimeout: Duration = .seconds(10)
-    /// Time a statement or a transaction has to finish, waiting for a connection included:
-    /// with the server away the pool would keep callers waiting while it retries, and an
-    /// engineer's request or a session's claim would hang instead of being told.
-    static let answerTimeout: Duration = .seconds(5)
+    /// Time a statement or a transaction may wait for a connection: with the server away the
+    /// pool would keep callers waiting while it retries, and an engineer's request or a
+    /// session's claim would hang instead of being told. Once a connection is had, the work
+    /// takes as long as it takes (a server that goes away then fails it at once).
+    static let connectionWait: Duration = .seconds(5)
     /// Key of the advisory lock that lets one process migrate at a time.
     static let migrationLockKey: Int64 = 0x7265_6C61_7973_746F  // "relaysto"
     /// `$1`; `TRUE` and `FALSE`; `SELECT … FOR UPDATE` holds a row read before it is changed,
@@ -73,17 +75,25 @@ final class PostgresStoreDatabase: StoreDatabase {
     }
 
     func query(_ sql: String, _ binds: [StoreValue]) async throws -> [StoreRow] {
-        let (client, logger) = (self.client, self.logger)
-        return try await answering { try await Self.rows(of: client.query(Self.query(sql, binds), logger: logger)) }
+        let logger = self.logger
+        return try await leasing(wait: Self.connectionWait) { connection in
+            try await Self.rows(of: connection.query(Self.query(sql, binds), logger: logger))
+        }
     }
 
     func transaction<T: Sendable>(_ body: @escaping @Sendable (any StoreExecutor) async throws -> T) async throws -> T {
-        try await answering { [self] in try await migrationTransaction(body) }
+        try await inTransaction(wait: Self.connectionWait, body)
     }
 
     func migrationTransaction<T: Sendable>(_ body: @escaping @Sendable (any StoreExecutor) async throws -> T) async throws -> T {
-        let (client, logger) = (self.client, self.logger)
-        return try await client.withConnection { connection in
+        try await inTransaction(wait: nil, body)
+    }
+
+    private func inTransaction<T: Sendable>(
+        wait: Duration?, _ body: @escaping @Sendable (any StoreExecutor) async throws -> T
+    ) async throws -> T {
+        let logger = self.logger
+        return try await leasing(wait: wait) { connection in
             let transaction = Transaction(connection: connection, logger: logger)
             try await transaction.query("BEGIN", [])
             do {
@@ -97,18 +107,34 @@ final class PostgresStoreDatabase: StoreDatabase {
         }
     }
 
-    /// `operation`, or `StoreError.unavailable` once `answerTimeout` passed (the operation is
-    /// then cancelled: a transaction's connection rolls back when the server sees it go).
-    private func answering<T: Sendable>(_ operation: @escaping @Sendable () async throws -> T) async throws -> T {
+    /// `body` on a pooled connection; `StoreError.unavailable` when none could be had within
+    /// `wait` (nil: no limit). Only the wait is bounded, not `body`.
+    private func leasing<T: Sendable>(
+        wait: Duration?, _ body: @escaping @Sendable (PostgresConnection) async throws -> T
+    ) async throws -> T {
+        let client = self.client
+        guard let wait else { return try await client.withConnection(body) }
+        let leased = NIOLockedValueBox(false)
         let location = self.location
-        return try await withThrowingTaskGroup(of: T.self) { group in
-            group.addTask { try await operation() }
+        return try await withThrowingTaskGroup(of: T?.self) { group in
             group.addTask {
-                try await Task.sleep(for: Self.answerTimeout)
-                throw StoreError.unavailable("PostgreSQL at \(location) did not answer within \(Self.answerTimeout)")
+                try await client.withConnection { connection in
+                    leased.withLockedValue { $0 = true }
+                    return try await body(connection)
+                }
+            }
+            group.addTask {
+                try await Task.sleep(for: wait)
+                guard leased.withLockedValue({ $0 }) else {
+                    throw StoreError.unavailable("PostgreSQL at \(location) gave no connection within \(wait)")
+                }
+                return nil
             }
             defer { group.cancelAll() }
-            return try await group.next()!
+            while let result = try await group.next() {
+                if let result { return result }
+            }
+            throw StoreError.unavailable("PostgreSQL at \(location) gave no answer")
         }
     }
 
