@@ -8,6 +8,7 @@ import json
 import re
 import shutil
 import signal
+import subprocess
 import time
 from pathlib import Path
 
@@ -147,3 +148,15 @@ def test_a_killed_nodes_agent_shows_offline_after_the_lease_and_online_again_on_
         node_a.stop()
         print(read(node_a.log)[-3000:])
         print(read(node_b.log)[-3000:])
+
+
+def test_presence_benchmark_smoke_run_prints_its_figures(postgres, tmp_path):
+    """`tunnel-bench presence` on a small fleet: every figure line is there (a smoke run of the
+    benchmark, not a measurement)."""
+    from programs import bin_path
+    result = subprocess.run([str(bin_path(["tunnel-bench"]) / "tunnel-bench"), "presence", "--database-url", postgres.url,
+                             "--agents", "200", "--writers", "8"], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    for figure in ["claims (agents online)", "offline writes", "heartbeats", "device list with leases (200 devices)"]:
+        line = next((l for l in result.stdout.splitlines() if figure in l), None)
+        assert line and re.search(r"\d+\.\d /s\s+p50\s+\d+\.\d\d ms\s+p99\s+\d+\.\d\d ms", line), result.stdout
