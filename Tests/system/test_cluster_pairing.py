@@ -458,3 +458,26 @@ def test_any_node_answers_the_live_telemetry_of_an_agent_held_by_another(postgre
         node_a.stop()
         node_b.stop()
         print(read(node_a.log)[-2000:], read(node_b.log)[-2000:])
+
+
+def test_a_session_waiting_on_one_node_starts_when_its_agent_connects_to_another(postgres, tmp_path):  # noqa: F811
+    node_a = ClusterNode(tmp_path, postgres.url)
+    node_b = node_a.node("node-b")
+    try:
+        node_a.start()
+        node_b.start()
+        log = tmp_path / "waiting.log"
+        waiting, port = connect(node_a, "p1", node_a.port, node_a.admin_port, log, role="engineer", wait=False)
+        wait_for("the session waiting for its agent", lambda: "Waiting for the agent" in read(log), timeout=30, detail=lambda: read(log))
+        start_agent(node_b, tmp_path, node_b.port)
+        started = time.monotonic()
+        wait_for("the session connected", lambda: "Connected to device" in read(log), timeout=10, interval=0.1,
+                 detail=lambda: read(log) + read(node_a.log)[-2000:])
+        print(f"the session waiting on node A connected {time.monotonic() - started:.2f} s after p1's agent was online on node B")
+        vr1_answer(ask_vr1(port))
+        waiting.send_signal(signal.SIGINT)
+        waiting.wait(timeout=10)
+    finally:
+        node_a.stop()
+        node_b.stop()
+        print(read(node_a.log)[-2000:])

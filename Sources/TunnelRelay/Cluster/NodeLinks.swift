@@ -42,14 +42,15 @@ final class NodeLinks: Sendable {
         return try await store.nodes().first { $0.name == node && $0.isLive }?.address
     }
 
-    /// Asks the node holding the agent of `session` to send it `OPEN_SESSION`. Does nothing when
-    /// no other live node holds it (the agent may still connect here, where the session waits).
-    func openElsewhere(_ session: SessionRecord, on eventLoop: any EventLoop) {
+    /// Asks the node holding the agent of `session` to send it `OPEN_SESSION`, then tells
+    /// `done` whether a node did. No other live node holding it is a no (the agent may still
+    /// connect here, where the session waits, or to another node: the caller asks again).
+    func openElsewhere(_ session: SessionRecord, on eventLoop: any EventLoop, done: @escaping @Sendable (Bool) -> Void) {
         let logger = self.logger
         Task {
             do {
                 let device = try await store.device(id: session.deviceID)
-                guard let address = try await liveAddress(of: device?.presence.relayNode) else { return }
+                guard let address = try await liveAddress(of: device?.presence.relayNode) else { return done(false) }
                 let hello = TunnelMessage.Hello(
                     role: .nodeOpen, software: ProductVersion.software("tunnel-relay"), sessionID: session.id, credential: session.deviceID)
                 let (channel, _) = try await dial(address, hello: hello, on: eventLoop) { NodeOpenAnswerHandler() }.get()
@@ -57,10 +58,12 @@ final class NodeLinks: Sendable {
                 logger.debug(
                     "Session opened through another node",
                     metadata: ["session.id": "\(session.id)", "node": "\(device?.presence.relayNode ?? "")"])
+                done(true)
             } catch {
-                logger.warning(
+                logger.info(
                     "Another node could not open the session; it waits for the agent",
                     metadata: ["session.id": "\(session.id)", "device.id": "\(session.deviceID)", "error": "\(error)"])
+                done(false)
             }
         }
     }

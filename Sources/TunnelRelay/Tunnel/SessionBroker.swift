@@ -154,9 +154,27 @@ public final class SessionBroker: Sendable {
             agent.channel.writeAndFlush(TunnelMessage.openSession(Self.open(session)), promise: nil)
             steering?.nextAccept(on: client.eventLoop)
         } else {
-            nodes?.openElsewhere(session, on: client.eventLoop)
+            openElsewhere(session, on: client.eventLoop)
         }
         return nil
+    }
+
+    /// How often a session waiting here for an agent that no node could be asked about (none
+    /// held it, or its node did not take the request) asks again: the agent may have
+    /// connected to another node meanwhile.
+    static let openElsewhereRetry = TimeAmount.seconds(1)
+
+    /// Asks the node holding the session's agent to open it; asks again every
+    /// `openElsewhereRetry` while the session waits and no node has taken the request.
+    private func openElsewhere(_ session: SessionRecord, on eventLoop: any EventLoop) {
+        guard let nodes else { return }
+        nodes.openElsewhere(session, on: eventLoop) { [self] opened in
+            guard !opened, isWaiting(sessionID: session.id), agents.entry(deviceID: session.deviceID) == nil else { return }
+            eventLoop.scheduleTask(in: Self.openElsewhereRetry) { [self] in
+                guard isWaiting(sessionID: session.id), agents.entry(deviceID: session.deviceID) == nil else { return }
+                openElsewhere(session, on: eventLoop)
+            }
+        }
     }
 
     /// Whether a client here waits for the agent's data connection of `sessionID`.
