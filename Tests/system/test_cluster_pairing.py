@@ -481,3 +481,27 @@ def test_a_session_waiting_on_one_node_starts_when_its_agent_connects_to_another
         node_a.stop()
         node_b.stop()
         print(read(node_a.log)[-2000:])
+
+
+def test_revoking_a_device_on_one_node_cuts_its_session_and_agent_on_the_others_within_2_s(postgres, tmp_path):  # noqa: F811
+    node_a = ClusterNode(tmp_path, postgres.url)
+    node_b, node_c = node_a.node("node-b"), node_a.node("node-c")
+    try:
+        for node in (node_a, node_b, node_c):
+            node.start()
+        agent_log = start_agent(node_b, tmp_path, node_b.port)
+        held, port = connect(node_a, "p1", node_a.port, node_a.admin_port, tmp_path / "held.log", role="engineer")
+        vr1_answer(ask_vr1(port))
+        started = time.monotonic()
+        status, body, _ = node_c.request("POST", "/v1/devices/p1/revoke", "admin")
+        assert status == 200, body
+        held.wait(timeout=5)
+        cut_after = time.monotonic() - started
+        wait_for("p1's agent cut by node B", lambda: "revoked" in read(agent_log), timeout=5, interval=0.05)
+        agent_after = time.monotonic() - started
+        print(f"revoked through node C: the session on node A ended after {cut_after:.2f} s, the agent on node B was cut after {agent_after:.2f} s")
+        assert cut_after <= 2.0 and agent_after <= 2.0, (cut_after, agent_after)
+        assert "revoked" in read(tmp_path / "held.log").strip().splitlines()[-1], read(tmp_path / "held.log")
+    finally:
+        for node in (node_a, node_b, node_c):
+            node.stop()
