@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from mqtt_fixtures import free_port, read, wait_for
+from mqtt_fixtures import build_binaries, free_port, read, wait_for
 from test_console import PASSWORDS, Relay, browser, form_token  # noqa: F401 (browser is a fixture)
 
 By = pytest.importorskip("selenium.webdriver.common.by").By
@@ -181,3 +181,35 @@ def test_the_audit_page_filters_and_exports_the_filtered_rows_as_csv(relay):
     assert all(row["event"] == "session.created" and row["device"] == "p1" for row in table), table
     status, _, text = relay.call("GET", "/console/audit?since=yesterday", cookies=cookies)
     assert status == 400 and "since:" in text, text
+
+
+def test_install_handler_registers_the_scheme_in_a_temporary_xdg_data_home(tmp_path):
+    import os
+    program = str(build_binaries(["tunnel-connect"]) / "tunnel-connect")
+    data = tmp_path / "data"
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "xdg-mime").write_text(f"#!/bin/sh\necho \"$@\" > {tmp_path / 'xdg-mime.args'}\n")
+    (fake / "xdg-mime").chmod(0o755)
+    entry = data / "applications" / "tunnel-connect-bmstunnel.desktop"
+
+    def run(*args, path):
+        env = dict(os.environ, XDG_DATA_HOME=str(data), PATH=path)
+        return subprocess.run([program, "install-handler", *args], env=env, capture_output=True, text=True, timeout=30)
+
+    dry = run("--dry-run", path=f"{fake}:/usr/bin:/bin")
+    assert dry.returncode == 0, dry.stdout + dry.stderr
+    assert f"Would write {entry}" in dry.stdout and "MimeType=x-scheme-handler/bmstunnel;" in dry.stdout, dry.stdout
+    assert not entry.exists() and not (tmp_path / "xdg-mime.args").exists(), "a dry run changes nothing"
+
+    done = run(path=f"{fake}:/usr/bin:/bin")
+    assert done.returncode == 0, done.stdout + done.stderr
+    text = entry.read_text()
+    assert f"\nExec={os.path.realpath(program)} %u\n" in text and "\nMimeType=x-scheme-handler/bmstunnel;\n" in text, text
+    assert (tmp_path / "xdg-mime.args").read_text().split() == [
+        "default", "tunnel-connect-bmstunnel.desktop", "x-scheme-handler/bmstunnel"]
+
+    entry.unlink()
+    without = run(path=str(tmp_path / "empty"))
+    assert without.returncode == 0 and entry.exists(), without.stdout + without.stderr
+    assert "xdg-mime is not installed" in without.stdout, without.stdout

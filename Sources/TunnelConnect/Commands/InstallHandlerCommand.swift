@@ -3,7 +3,7 @@ import Foundation
 
 /// `tunnel-connect install-handler`: registers `tunnel-connect` as the Linux desktop's handler
 /// of `bmstunnel://` links (see `SchemeHandler`).
-public struct InstallHandlerCommand: AsyncParsableCommand {
+public struct InstallHandlerCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "tunnel-connect install-handler",
         abstract: "Register tunnel-connect as the desktop's handler of bmstunnel:// links (Linux).",
@@ -22,7 +22,7 @@ public struct InstallHandlerCommand: AsyncParsableCommand {
 
     public init() {}
 
-    public func run() async throws {
+    public func run() throws {
         let handler = SchemeHandler(
             executable: try executable ?? Self.ownPath(),
             directory: try SchemeHandler.applicationsDirectory(environment: ProcessInfo.processInfo.environment))
