@@ -213,3 +213,26 @@ def test_install_handler_registers_the_scheme_in_a_temporary_xdg_data_home(tmp_p
     without = run(path=str(tmp_path / "empty"))
     assert without.returncode == 0 and entry.exists(), without.stdout + without.stderr
     assert "xdg-mime is not installed" in without.stdout, without.stdout
+
+
+def test_a_take_over_needs_a_reason_which_the_audit_page_and_csv_keep_inert(relay):
+    hostile = '=HYPERLINK("http://x")<script>alert(1)</script>'
+    cookies, token = relay.sign_in("boss", PASSWORDS["boss"])
+    form = {"csrf": token, "mode": "control", "takeOver": "yes"}
+    status, _, text = relay.call("POST", "/console/devices/p1/connect", dict(form, reason="  "), cookies=cookies)
+    assert status == 400 and "reason:" in text, (status, text)
+    status, _, page = relay.call("POST", "/console/devices/p1/connect", dict(form, reason=hostile), cookies=cookies)
+    assert status == 200, page
+    session = session_id_of(page)
+    assert relay.api(f"/v1/sessions/{session}")["takeOver"] is True
+    status, _, page = relay.call("GET", "/console/audit?event=session.take_over", cookies=cookies)
+    assert status == 200 and "<script>alert" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page, page[-3000:]
+    status, _, text = relay.call("GET", "/console/audit.csv?event=session.take_over", cookies=cookies)
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert [row["reason"] for row in rows] == ["'" + hostile] and rows[0]["session"] == session, text
+    # The engineer's page offers no take-over, and the server refuses it anyway.
+    cookies, token = relay.sign_in("eng", ENGINEER_PASSWORD)
+    assert "connect-take-over" not in relay.call("GET", "/console/devices/p1", cookies=cookies)[2]
+    status, _, text = relay.call("POST", "/console/devices/p1/connect", {"csrf": token, "mode": "control", "takeOver": "yes",
+                                                                          "reason": "mine"}, cookies=cookies)
+    assert status == 403 and "only administrators may take a device over" in text, (status, text)
