@@ -81,11 +81,14 @@ extension StoreContract {
         try await store.registerDevice(registration("globex-1", serial: "02", customer: "globex"))
         try await store.addUser(UserRecord(id: "erin", role: .engineer, customers: ["acme"], createdAt: t0), by: "cli")
         var acme: [String] = []
+        var tokens: [SessionToken] = []
         for index in 0..<5 {
             let token = SessionToken.generate()
             var record = session(for: index % 2 == 0 ? "acme-1" : "globex-1", token: token)
             record.createdAt = t0 + TimeInterval(index)
+            record.createdBy = index == 4 ? "erin" : "olga"
             try await store.createSession(record)
+            tokens.append(token)
             if index % 2 == 0 { acme.append(record.id) }
         }
         let everything = try await store.sessions(SessionQuery(limit: 100))
@@ -101,5 +104,18 @@ extension StoreContract {
         XCTAssertEqual(erinPage.map(\.id), [acme[1]], "a full page of visible ones, not a page cut by filtering")
         let oneDevice = try await store.sessions(SessionQuery(deviceID: "globex-1", limit: 100))
         XCTAssertEqual(oneDevice.count, 2)
+
+        // By creator and by state (the console's sessions page).
+        let erinMade = try await store.sessions(SessionQuery(limit: 100, createdBy: "erin"))
+        XCTAssertEqual(erinMade.map(\.id), [acme[2]])
+        _ = try await store.claimSession(id: tokens[0].sessionID, secretHash: tokens[0].secretHash, now: t0 + 10, node: "n1")
+        try await store.endSession(
+            id: tokens[1].sessionID, ending: SessionEnding(endedAt: t0 + 11, reason: "done", bytesToDevice: 1, bytesFromDevice: 2))
+        let live = try await store.sessions(SessionQuery(limit: 100, state: .live))
+        XCTAssertEqual(live.map(\.id), [tokens[0].sessionID])
+        let ended = try await store.sessions(SessionQuery(limit: 100, state: .ended))
+        XCTAssertEqual(ended.map(\.id), [tokens[1].sessionID])
+        let waiting = try await store.sessions(SessionQuery(limit: 100, state: .waiting))
+        XCTAssertEqual(waiting.map(\.id), [2, 3, 4].map { tokens[$0].sessionID })
     }
 }

@@ -33,6 +33,9 @@ public struct ConnectCommand: AsyncParsableCommand {
             Windows virtual COM port (com0com with hub4com's com2tcp-rfc2217). The TCP and \
             RFC 2217 ports take one client at a time, and the session stays open while it reconnects \
             (at once, too); a second client meanwhile reads one line saying why it is turned away.
+
+            `tunnel-connect install-handler` registers this program for bmstunnel:// links \
+            on a Linux desktop (see `tunnel-connect install-handler --help`).
             """,
         version: ProductVersion.number)
 

@@ -55,7 +55,7 @@ public final class AdminAPI: Service, Sendable {
         let routes = AdminRoutes(
             store: store, relay: relay, metrics: relay.metrics, publicAddress: configuration.publicAddress,
             limiter: NIOLockedValueBox(SourceLimiter(configuration: relay.configuration.sourceLimits)),
-            console: try ConsoleRoutes(store: store, relay: relay, logger: logger))
+            console: try ConsoleRoutes(store: store, relay: relay, publicAddress: configuration.publicAddress, logger: logger))
         self.logger = logger
         let bound = MultiThreadedEventLoopGroup.singleton.any().makePromise(of: Int.self)
         let settled = boundSettled

@@ -13,6 +13,9 @@ struct ConsolePages: Sendable {
         ("header", PackageResources.header_mustache), ("footer", PackageResources.footer_mustache),
         ("signin", PackageResources.signin_mustache), ("message", PackageResources.message_mustache),
         ("fleet", PackageResources.fleet_mustache), ("device", PackageResources.device_mustache),
+        ("sessions", PackageResources.sessions_mustache), ("sessiontable", PackageResources.sessiontable_mustache),
+        ("session", PackageResources.session_mustache), ("audit", PackageResources.audit_mustache),
+        ("connect", PackageResources.connect_mustache),
     ]
 
     /// A template that does not parse is a build mistake, reported with its name.

@@ -118,11 +118,12 @@ extension ConsoleRoutes {
             "firmwareVersion": "—", "registeredAt": Self.time(device.registeredAt), "revokedAt": Self.time(device.revokedAt),
             "certificateSerial": device.certificateSerial.isEmpty ? "—" : device.certificateSerial,
         ]
-        values["sessions"] = sessions.reversed().map { record in
-            [
-                "id": record.id, "mode": "\(record.mode)", "createdBy": record.createdBy, "createdAt": Self.time(record.createdAt),
-                "ended": record.ending.map { "\(Self.time($0.endedAt)) (\($0.reason))" } ?? "—",
-            ]
+        values["rows"] = sessions.reversed().map { Self.sessionValues($0) }
+        values["allSessions"] = Self.link("/console/sessions", [("device", device.id)])
+        if device.isAccepted {
+            values["mayControl"] = user.mayOpen(.control, on: device)
+            values["mayMonitor"] = user.mayOpen(.monitor, on: device)
+            values["mayTakeOver"] = user.mayTakeOver
         }
         // The audit log is an administrator's, as in the admin API.
         if user.role == .admin {

@@ -11,13 +11,16 @@ import NIOCore
 struct ConsoleRoutes: Sendable {
     let store: any RelayStore
     let relay: RelayServer
+    /// host:port put in connect URLs (`bmstunnel://<publicAddress>/<token>`).
+    let publicAddress: String
     let pages: ConsolePages
     let limiter: NIOLockedValueBox<SignInLimiter>
     /// Live presence streams open now (at most `maxPresenceStreams`).
     let streams: NIOLockedValueBox<Int>
     let logger: Logger
 
-    init(store: any RelayStore, relay: RelayServer, logger: Logger) throws {
+    init(store: any RelayStore, relay: RelayServer, publicAddress: String, logger: Logger) throws {
+        self.publicAddress = publicAddress
         self.store = store
         self.relay = relay
         self.pages = try ConsolePages()
@@ -37,6 +40,12 @@ struct ConsoleRoutes: Sendable {
         console.get("fleet") { request, context in try await fleet(request, context) }
         console.get("devices/:id") { request, context in try await devicePage(request, context) }
         console.post("devices/:id/revoke") { request, context in try await revoke(request, context) }
+        console.post("devices/:id/connect") { request, context in try await connect(request, context) }
+        console.get("sessions") { request, context in try await sessionsPage(request, context) }
+        console.get("sessions/:id") { request, context in try await sessionPage(request, context) }
+        console.post("sessions/:id/end") { request, context in try await endSession(request, context) }
+        console.get("audit") { request, context in try await auditPage(request, context) }
+        console.get("audit.csv") { request, context in try await auditCSV(request, context) }
         console.get("events/presence") { request, context in try await presenceEvents(request, context) }
     }
 
@@ -87,7 +96,10 @@ struct ConsoleRoutes: Sendable {
 
     /// The values every signed-in page's header needs.
     static func pageValues(_ title: String, user: UserRecord, session: ConsoleSessionRecord) -> [String: Any] {
-        ["title": title, "user": ["id": user.id, "role": user.role.rawValue], "csrf": session.csrfToken]
+        [
+            "title": title, "user": ["id": user.id, "role": user.role.rawValue, "isAdmin": user.role == .admin] as [String: Any],
+            "csrf": session.csrfToken,
+        ]
     }
 
     func html(_ text: String, status: HTTPResponse.Status = .ok, serverTime: Duration? = nil) -> Response {

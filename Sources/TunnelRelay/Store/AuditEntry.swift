@@ -110,6 +110,8 @@ public struct AuditEvent: RawRepresentable, Hashable, Sendable, CustomStringConv
     public static let consoleSignOut = AuditEvent(rawValue: "console.sign_out")
     public static let sessionCreated = AuditEvent(rawValue: "session.created")
     public static let sessionClaimed = AuditEvent(rawValue: "session.claimed")
+    /// An administrator opened a take-over session in the web console, with the reason given.
+    public static let sessionTakeOver = AuditEvent(rawValue: "session.take_over")
     public static let sessionEnded = AuditEvent(rawValue: "session.ended")
     /// An operator asked for a running session to end (`tunnel-relay session end`); the relay
     /// holding it closes it.
@@ -138,11 +140,14 @@ public struct AuditQuery: Sendable, Equatable {
     /// At most this many entries: the newest of those that match (still returned oldest
     /// first), or with `afterID` the oldest.
     public var limit: Int
+    /// Only entries of this event (its raw value, such as `session.created`).
+    public var event: String?
 
     public init(
         deviceID: String? = nil, userID: String? = nil, since: Date? = nil, until: Date? = nil, afterID: Int64? = nil,
-        beforeID: Int64? = nil, limit: Int = 1_000
+        beforeID: Int64? = nil, limit: Int = 1_000, event: String? = nil
     ) {
+        self.event = event
         self.deviceID = deviceID
         self.userID = userID
         self.since = since

@@ -11,6 +11,7 @@ extension SQLRelayStore {
         var conditions: [StoreStatement] = []
         if let deviceID = query.deviceID { conditions.append("device_id = \(deviceID)") }
         if let userID = query.userID { conditions.append("(user_id = \(userID) OR actor = \(userID))") }
+        if let event = query.event { conditions.append("event = \(event)") }
         if let since = query.since { conditions.append("at >= \(since)") }
         if let until = query.until { conditions.append("at < \(until)") }
         if let afterID = query.afterID { conditions.append("id > \(afterID)") }

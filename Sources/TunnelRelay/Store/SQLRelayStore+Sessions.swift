@@ -93,6 +93,13 @@ extension SQLRelayStore {
     public func sessions(_ query: SessionQuery) async throws -> [SessionRecord] {
         var conditions: [StoreStatement] = []
         if let deviceID = query.deviceID { conditions.append("device_id = \(deviceID)") }
+        if let createdBy = query.createdBy { conditions.append("created_by = \(createdBy)") }
+        switch query.state {
+        case nil: break
+        case .waiting?: conditions.append("claimed_at IS NULL AND ended_at IS NULL")
+        case .live?: conditions.append("claimed_at IS NOT NULL AND ended_at IS NULL")
+        case .ended?: conditions.append("ended_at IS NOT NULL")
+        }
         if let user = query.visibleTo {
             conditions.append(
                 "device_id IN (SELECT d.id FROM devices d JOIN user_customers uc ON uc.customer_id = d.customer WHERE uc.user_id = \(user))"

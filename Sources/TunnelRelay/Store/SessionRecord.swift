@@ -85,8 +85,27 @@ public struct SessionQuery: Sendable, Equatable {
     public var beforeID: String?
     /// At most this many: the newest of those that match, returned oldest first.
     public var limit: Int
+    /// Only sessions created by this user.
+    public var createdBy: String?
+    /// Only sessions in this state.
+    public var state: State?
 
-    public init(deviceID: String? = nil, visibleTo: String? = nil, beforeID: String? = nil, limit: Int = 100) {
+    /// Where a session is in its life, as the store can tell from its record.
+    public enum State: String, Sendable, Equatable, CaseIterable {
+        /// Created, its token not yet presented, not ended.
+        case waiting
+        /// Claimed by a client and not ended.
+        case live
+        /// Ended (by either side, a refusal or an administrator).
+        case ended
+    }
+
+    public init(
+        deviceID: String? = nil, visibleTo: String? = nil, beforeID: String? = nil, limit: Int = 100, createdBy: String? = nil,
+        state: State? = nil
+    ) {
+        self.createdBy = createdBy
+        self.state = state
         self.deviceID = deviceID
         self.visibleTo = visibleTo
         self.beforeID = beforeID
