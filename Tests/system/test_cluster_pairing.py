@@ -13,8 +13,6 @@ import subprocess
 import time
 from pathlib import Path
 
-import pytest
-
 from mqtt_fixtures import free_port, port_open, read, wait_for
 from test_cluster import ClusterNode, postgres  # noqa: F401  (the fixture)
 from test_proxy_protocol import g1_crc, haproxy_binary
@@ -224,19 +222,41 @@ backend relays
 """
 
 
+class BalancedCluster:
+    """`count` nodes (node-a, node-b, …) on the test's PostgreSQL, with `extra_devices` added
+    for customer acme, behind a real HAProxy in round robin at `front`; stopped on leaving."""
+
+    def __init__(self, postgres, folder: Path, count=3, extra_devices=()):
+        self.haproxy = haproxy_binary()
+        first = ClusterNode(folder, postgres.url)
+        for device in extra_devices:
+            first.cli("device", "add", device, "--customer", "acme", "--bundle", folder / device)
+        self.nodes = [first] + [first.node(f"node-{chr(ord('b') + index)}") for index in range(count - 1)]
+        self.folder, self.front = folder, free_port()
+
+    def __enter__(self) -> "BalancedCluster":
+        try:
+            for node in self.nodes:
+                node.start()
+            config = self.folder / "haproxy.cfg"
+            config.write_text(haproxy_round_robin(self.folder, self.nodes, self.front))
+            log = self.folder / "haproxy.log"
+            self.nodes[0].processes.start([self.haproxy, "-db", "-f", config], log)
+            wait_for("HAProxy's front", lambda: port_open(self.front), timeout=20, detail=lambda: read(log))
+        except BaseException:
+            self.__exit__()
+            raise
+        return self
+
+    def __exit__(self, *failure):
+        for node in self.nodes:
+            node.stop()
+        print(*(read(n.log)[-1500:] for n in self.nodes))
+
+
 def test_sessions_through_a_round_robin_balancer_answer_whatever_node_each_connection_lands_on(postgres, tmp_path):  # noqa: F811
-    haproxy = haproxy_binary()
-    node_a = ClusterNode(tmp_path, postgres.url)
-    nodes = [node_a, node_a.node("node-b"), node_a.node("node-c")]
-    front = free_port()
-    try:
-        for node in nodes:
-            node.start()
-        config = tmp_path / "haproxy.cfg"
-        config.write_text(haproxy_round_robin(tmp_path, nodes, front))
-        haproxy_log = tmp_path / "haproxy.log"
-        node_a.processes.start([haproxy, "-db", "-f", config], haproxy_log)
-        wait_for("HAProxy's front", lambda: port_open(front), timeout=20, detail=lambda: read(haproxy_log))
+    with BalancedCluster(postgres, tmp_path) as cluster:
+        nodes, front, node_a = cluster.nodes, cluster.front, cluster.nodes[0]
         for device in ("p1", "p3"):  # two agents, of two customers (acme, beta)
             start_agent(node_a, tmp_path, front, device)
         holders = {node_a.device(d)["relayNode"] for d in ("p1", "p3")}
@@ -254,10 +274,6 @@ def test_sessions_through_a_round_robin_balancer_answer_whatever_node_each_conne
         assert crossed > 0, "round robin put no session's two connections on different nodes"
         ended = ended_sessions(node_a, rounds)
         assert all(s["bytesToDevice"] == len(VR1) and s["bytesFromDevice"] > 0 for s in ended), ended
-    finally:
-        for node in nodes:
-            node.stop()
-        print(*(read(n.log)[-1500:] for n in nodes))
 
 
 def data_node(nodes, session_id: str, client_node: ClusterNode) -> ClusterNode:
@@ -270,21 +286,9 @@ def data_node(nodes, session_id: str, client_node: ClusterNode) -> ClusterNode:
 
 
 def test_a_node_killed_under_load_loses_only_what_ran_through_it_and_its_agents_come_back_elsewhere(postgres, tmp_path):  # noqa: F811
-    haproxy = haproxy_binary()
-    node_a = ClusterNode(tmp_path, postgres.url)
     devices = ["p1", "p2", "p3", "p4", "p5", "p6"]
-    for device in devices[3:]:
-        node_a.cli("device", "add", device, "--customer", "acme", "--bundle", tmp_path / device)
-    nodes = [node_a, node_a.node("node-b"), node_a.node("node-c")]
-    front = free_port()
-    try:
-        for node in nodes:
-            node.start()
-        config = tmp_path / "haproxy.cfg"
-        config.write_text(haproxy_round_robin(tmp_path, nodes, front))
-        haproxy_log = tmp_path / "haproxy.log"
-        node_a.processes.start([haproxy, "-db", "-f", config], haproxy_log)
-        wait_for("HAProxy's front", lambda: port_open(front), timeout=20, detail=lambda: read(haproxy_log))
+    with BalancedCluster(postgres, tmp_path, extra_devices=devices[3:]) as cluster:
+        nodes, front, node_a = cluster.nodes, cluster.front, cluster.nodes[0]
         for device in devices:
             start_agent(node_a, tmp_path, front, device)
         sessions = []  # (device, process, port, session id, client node)
@@ -316,10 +320,6 @@ def test_a_node_killed_under_load_loses_only_what_ran_through_it_and_its_agents_
         for device, process, port, session_id, client in survivors:
             assert process.poll() is None, f"{device}'s session through {client.name} was disturbed"
             vr1_answer(ask_vr1(port))
-    finally:
-        for node in nodes:
-            node.stop()
-        print(*(read(n.log)[-1500:] for n in nodes))
 
 
 def test_with_the_store_away_sessions_go_on_new_ones_are_refused_clearly_and_all_recovers(postgres, tmp_path):  # noqa: F811
@@ -369,20 +369,9 @@ def test_with_the_store_away_sessions_go_on_new_ones_are_refused_clearly_and_all
 
 
 def test_a_node_told_to_stop_sends_its_agents_elsewhere_at_once_and_tells_its_sessions_why(postgres, tmp_path):  # noqa: F811
-    haproxy = haproxy_binary()
-    node_a = ClusterNode(tmp_path, postgres.url)
     devices = ["p1", "p2", "p3", "p4"]
-    node_a.cli("device", "add", "p4", "--customer", "acme", "--bundle", tmp_path / "p4")
-    nodes = [node_a, node_a.node("node-b")]
-    front = free_port()
-    try:
-        for node in nodes:
-            node.start()
-        config = tmp_path / "haproxy.cfg"
-        config.write_text(haproxy_round_robin(tmp_path, nodes, front))
-        haproxy_log = tmp_path / "haproxy.log"
-        node_a.processes.start([haproxy, "-db", "-f", config], haproxy_log)
-        wait_for("HAProxy's front", lambda: port_open(front), timeout=20, detail=lambda: read(haproxy_log))
+    with BalancedCluster(postgres, tmp_path, count=2, extra_devices=["p4"]) as cluster:
+        nodes, front, node_a = cluster.nodes, cluster.front, cluster.nodes[0]
         for device in devices:
             start_agent(node_a, tmp_path, front, device)
         holders = {d: node_a.device(d)["relayNode"] for d in devices}
@@ -407,10 +396,6 @@ def test_a_node_told_to_stop_sends_its_agents_elsewhere_at_once_and_tells_its_se
         assert "the relay is shutting down" in read(log).strip().splitlines()[-1], read(log)
         assert victim.process.wait(timeout=20) == 0
         assert "Relay node removed" in read(victim.log)
-    finally:
-        for node in nodes:
-            node.stop()
-        print(*(read(n.log)[-1500:] for n in nodes))
 
 
 def test_any_node_answers_the_live_telemetry_of_an_agent_held_by_another(postgres, tmp_path):  # noqa: F811

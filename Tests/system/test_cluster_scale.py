@@ -8,10 +8,9 @@ import json
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from mqtt_fixtures import free_port, port_open, read, wait_for
-from test_cluster import ClusterNode, postgres  # noqa: F401  (the fixture)
-from test_cluster_pairing import VR1, ANSWER, haproxy_round_robin, metric, vr1_answer
-from test_proxy_protocol import haproxy_binary
+from mqtt_fixtures import wait_for
+from test_cluster import postgres  # noqa: F401  (the fixture)
+from test_cluster_pairing import ANSWER, VR1, BalancedCluster, metric, vr1_answer
 from tunnel_client import TunnelSession
 
 AGENTS = 50
@@ -19,21 +18,9 @@ SESSIONS_PER_AGENT = 4
 
 
 def test_fifty_agents_and_two_hundred_sessions_answer_whatever_node_each_connection_lands_on(postgres, tmp_path):  # noqa: F811
-    haproxy = haproxy_binary()
     devices = [f"s{index:02d}" for index in range(AGENTS)]
-    node_a = ClusterNode(tmp_path, postgres.url)
-    for device in devices:
-        node_a.cli("device", "add", device, "--customer", "acme", "--bundle", tmp_path / device)
-    nodes = [node_a, node_a.node("node-b"), node_a.node("node-c")]
-    front = free_port()
-    try:
-        for node in nodes:
-            node.start()
-        config = tmp_path / "haproxy.cfg"
-        config.write_text(haproxy_round_robin(tmp_path, nodes, front))
-        haproxy_log = tmp_path / "haproxy.log"
-        node_a.processes.start([haproxy, "-db", "-f", config], haproxy_log)
-        wait_for("HAProxy's front", lambda: port_open(front), timeout=20, detail=lambda: read(haproxy_log))
+    with BalancedCluster(postgres, tmp_path, extra_devices=devices) as cluster:
+        nodes, front, node_a = cluster.nodes, cluster.front, cluster.nodes[0]
 
         for device in devices:  # a quiet simulator each (answers only), and its agent through the balancer
             pty = tmp_path / f"{device}.pty"
@@ -84,7 +71,3 @@ def test_fifty_agents_and_two_hundred_sessions_answer_whatever_node_each_connect
         assert len(durations) == AGENTS * SESSIONS_PER_AGENT
         assert len(holders) == 3, f"round robin put the agents on every node: {holders}"
         assert crossed > 0
-    finally:
-        for node in nodes:
-            node.stop()
-        print(*(read(n.log)[-1500:] for n in nodes))
