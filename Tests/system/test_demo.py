@@ -62,7 +62,8 @@ def test_demo_runs_until_ctrl_c_then_stops_everything():
                 pytest.fail("no VR1 answer through the tunnel")
 
         os.killpg(demo.pid, signal.SIGINT)
-        assert demo.wait(timeout=30) == 0
+        status = demo.wait(timeout=30)
+        assert status == 0, "".join(lines) + demo.stdout.read()
     finally:
         if demo.poll() is None:  # the test failed before Ctrl-C: stop what the demo started
             os.killpg(demo.pid, signal.SIGKILL)
