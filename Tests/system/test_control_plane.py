@@ -169,7 +169,7 @@ def test_a_large_capture_is_streamed_to_the_client(tmp_path):
         captures = relay.data / "captures"
         captures.mkdir(exist_ok=True)
         line = json.dumps({"t": 0, "dir": "from_device", "hex": "41" * 200}) + "\n"
-        content = (line * 200_000).encode()  # about 90 MB
+        content = (line * 450_000).encode()  # about 200 MB: far above what streaming holds
         (captures / f"{session}.jsonl").write_bytes(content)
         pid = next(p.pid for p in relay.processes.started)
 
@@ -191,8 +191,8 @@ def test_a_large_capture_is_streamed_to_the_client(tmp_path):
                 digest.update(chunk)
                 size += len(chunk)
         assert size == len(content) and digest.hexdigest() == hashlib.sha256(content).hexdigest()
-        # Streamed, the relay holds its buffers and the socket's (18–22 MiB measured alone, up to 37 MiB
-        # on a loaded machine); buffered, it would hold the whole 90 MB and more: half of it tells them apart.
+        # Streamed, the relay holds its buffers and the socket's (18–22 MiB measured alone, up to 59 MiB
+        # on a loaded machine); buffered, it would hold the whole 200 MB and more: half of it tells them apart.
         assert stalled < len(content) // 1024 // 2, \
             f"the relay holds {stalled} KiB more for a stalled download of {len(content) >> 20} MiB"
     finally:
