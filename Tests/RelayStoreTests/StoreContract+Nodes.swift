@@ -89,11 +89,19 @@ extension StoreContract {
         XCTAssertEqual(nodes[0].address, "node-a.internal:7443")
         XCTAssertGreaterThanOrEqual(nodes[0].heartbeatAge, 16)
         XCTAssertLessThan(nodes[1].heartbeatAge, 5)
+        let addressOfA = try await store.liveNodeAddress(name: "node-a")
+        let addressOfB = try await store.liveNodeAddress(name: "node-b")
+        let addressOfNobody = try await store.liveNodeAddress(name: "node-never-registered")
+        XCTAssertNil(addressOfA, "a node past its lease is not reached")
+        XCTAssertEqual(addressOfB, "node-b.internal:7443")
+        XCTAssertNil(addressOfNobody)
 
         // Node a was only slow: its next heartbeat brings its agent back.
         try await XCTAssertTrueAsync(try await store.heartbeatNode(node("node-a"), instance: "a1"))
         let back = try await store.device(id: "pack-a")?.presence.online
         XCTAssertEqual(back, true)
+        let addressAgain = try await store.liveNodeAddress(name: "node-a")
+        XCTAssertEqual(addressAgain, "node-a.internal:7443")
     }
 
     static func perNodeReset(_ factory: some StoreFactory) async throws {

@@ -39,7 +39,7 @@ final class NodeLinks: Sendable {
     /// The address of `node` when it is another node whose lease holds.
     func liveAddress(of node: String?) async throws -> String? {
         guard let node, node != nodeName else { return nil }
-        return try await store.nodes().first { $0.name == node && $0.isLive }?.address
+        return try await store.liveNodeAddress(name: node)
     }
 
     /// Asks the node holding the agent of `session` to send it `OPEN_SESSION`, then tells

@@ -82,6 +82,9 @@ public protocol RelayStore: Sendable {
     func removeNode(_ identity: NodeIdentity, instance: String) async throws
     /// Every node in the table, with its heartbeat's age by the database's clock.
     func nodes() async throws -> [NodeRecord]
+    /// The address of node `name` while its lease holds (nil otherwise): one row, for pairing
+    /// sessions across nodes, without `nodes()`'s count of each node's agents.
+    func liveNodeAddress(name: String) async throws -> String?
 
     // MARK: Users and API keys
 

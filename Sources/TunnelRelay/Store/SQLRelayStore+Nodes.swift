@@ -52,6 +52,12 @@ extension SQLRelayStore {
         }
     }
 
+    public func liveNodeAddress(name: String) async throws -> String? {
+        guard let row = try await database.query("SELECT address, heartbeat_at, \(.now) AS store_now FROM nodes WHERE name = \(name)").first
+        else { return nil }
+        return lease.isLive(heartbeatAt: try row.date("heartbeat_at"), now: try row.date("store_now")) ? try row.string("address") : nil
+    }
+
     public func nodes() async throws -> [NodeRecord] {
         let rows = try await database.query(
             """
