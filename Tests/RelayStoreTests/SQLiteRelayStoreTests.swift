@@ -40,6 +40,7 @@ final class SQLiteRelayStoreTests: XCTestCase {
     func testDiagnosticsEndOnceAndAreBounded() async throws { try await StoreContract.diagnosticsEndOnceAndAreBounded(factory) }
     func testConsolePasswordsAndSessions() async throws { try await StoreContract.consolePasswordsAndSessions(factory) }
     func testFleetPages() async throws { try await StoreContract.fleetPages(factory) }
+    func testFollowedWritesAreAnnouncedWhereTheStoreCan() async throws { try await StoreContract.changesAreAnnounced(factory) }
 
     func testMigrationsAreIdempotent() async throws {
         try await StoreContract.migrationsAreIdempotent(factory, expectedVersion: SQLiteStoreDatabase.migrations.count)

@@ -28,7 +28,9 @@ public struct RelayConfiguration: Sendable {
     public let sourceLimits: SourceLimiter.Configuration
     /// How long sessions may go on after SIGTERM before they are closed.
     public let shutdownGrace: TimeAmount
-    /// How often the relay looks for devices revoked or reset by an operator, to cut them.
+    /// How often the relay looks for devices revoked or reset by an operator, to cut them, and
+    /// for sessions to end, on a store that cannot announce them (SQLite); on PostgreSQL they
+    /// are announced, and read at once (`RevocationWatch`).
     public let revocationCheckInterval: TimeAmount
     /// This relay's name in the presence records (which node holds which agent) and the
     /// `nodes` table; unique among the nodes sharing a store.

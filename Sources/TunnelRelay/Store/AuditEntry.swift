@@ -116,6 +116,11 @@ public struct AuditEvent: RawRepresentable, Hashable, Sendable, CustomStringConv
     /// An operator asked for a running session to end (`tunnel-relay session end`); the relay
     /// holding it closes it.
     public static let sessionEndRequested = AuditEvent(rawValue: "session.end_requested")
+
+    /// The events every relay node acts on when another node or a command wrote them: it cuts
+    /// a revoked or reset device's connections and ends the sessions it runs that were asked
+    /// to end. Writing one tells the other nodes at once where the store can (`changeNotice`).
+    public static let followedByEveryNode: Set<AuditEvent> = [.deviceRevoked, .deviceReset, .sessionEndRequested]
     /// A presented session token was unknown, expired or used.
     public static let sessionRefused = AuditEvent(rawValue: "session.refused")
     /// A monitor session's client asked for a serial control operation that changes the line;

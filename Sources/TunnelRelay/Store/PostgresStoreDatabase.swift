@@ -19,11 +19,16 @@ final class PostgresStoreDatabase: StoreDatabase {
     static let connectionWait: Duration = .seconds(5)
     /// Key of the advisory lock that lets one process migrate at a time.
     static let migrationLockKey: Int64 = 0x7265_6C61_7973_746F  // "relaysto"
+    /// The notification channel on which a write that every node follows is announced.
+    static let changeChannel = "relay_changes"
+    /// Time between attempts to listen again after the listening connection failed.
+    static let relistenDelay: Duration = .seconds(1)
     /// `$1`; `TRUE` and `FALSE`; `SELECT … FOR UPDATE` holds a row read before it is changed,
     /// and relay nodes starting together take turns to migrate under an advisory lock.
     static let dialect = SQLDialect(
         placeholderPrefix: "$", trueLiteral: "TRUE", falseLiteral: "FALSE", rowLock: " FOR UPDATE",
-        migrationLock: "SELECT pg_advisory_xact_lock(\(migrationLockKey))", now: "now()")
+        migrationLock: "SELECT pg_advisory_xact_lock(\(migrationLockKey))", now: "now()",
+        changeNotice: "SELECT pg_notify('\(changeChannel)', '')")
 
     let location: PostgresDatabaseURL
     private let client: PostgresClient
@@ -135,6 +140,39 @@ final class PostgresStoreDatabase: StoreDatabase {
                 if let result { return result }
             }
             throw StoreError.unavailable("PostgreSQL at \(location) gave no answer")
+        }
+    }
+
+    /// Listens on a connection of its own, outside the pool (a pooled one would be taken from
+    /// the store's work for good), and listens again after it fails.
+    func followChanges(_ onChange: @escaping @Sendable () -> Void) async {
+        var told = false  // that listening failed, once until it works again
+        while !Task.isCancelled {
+            do {
+                var configuration = try location.connectionConfiguration()
+                configuration.options.connectTimeout = .seconds(Self.connectTimeout.components.seconds)
+                let connection = try await PostgresConnection.connect(configuration: configuration, id: 1, logger: logger)
+                do {
+                    try await connection.listen(on: Self.changeChannel) { notices in
+                        told = false
+                        onChange()
+                        for try await _ in notices { onChange() }
+                    }
+                    try? await connection.close()
+                } catch {
+                    try? await connection.close()
+                    throw error
+                }
+            } catch {
+                if Task.isCancelled { return }
+                if !told {
+                    logger.warning(
+                        "Listening for revocations and ends failed; they are read from the audit log meanwhile",
+                        metadata: ["error": "\(String(reflecting: error))"])
+                    told = true
+                }
+            }
+            try? await Task.sleep(for: Self.relistenDelay)
         }
     }
 

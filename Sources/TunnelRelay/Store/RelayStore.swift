@@ -153,6 +153,13 @@ public protocol RelayStore: Sendable {
     func appendAudit(_ entry: AuditEntry) async throws
     /// Entries matching `query`, oldest first.
     func auditEntries(_ query: AuditQuery) async throws -> [AuditEntry]
+    /// Whether `followChanges` hears of other processes' writes (PostgreSQL's notifications).
+    var announcesChanges: Bool { get }
+    /// Calls `onChange` soon after an entry of `AuditEvent.followedByEveryNode` is written by
+    /// any process, and once whenever it starts listening, until the task is cancelled; the
+    /// entries themselves are read with `auditEntries`. Returns at once where
+    /// `announcesChanges` is false.
+    func followChanges(_ onChange: @escaping @Sendable () -> Void) async
 }
 
 extension RelayStore {

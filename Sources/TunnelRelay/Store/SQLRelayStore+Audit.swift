@@ -32,6 +32,12 @@ extension SQLRelayStore {
         return try await database.query(statement).map(Self.auditEntry(from:))
     }
 
+    public var announcesChanges: Bool { database.dialect.changeNotice != nil }
+
+    public func followChanges(_ onChange: @escaping @Sendable () -> Void) async {
+        await database.followChanges(onChange)
+    }
+
     static func insertAudit(_ entry: AuditEntry, on executor: any StoreExecutor) async throws {
         try await executor.query(
             """
@@ -41,5 +47,8 @@ extension SQLRelayStore {
                 \(entry.mode?.description), \(entry.reason), \(entry.source), \(entry.startedAt),
                 \(entry.bytesToDevice.map { Int(clamping: $0) }), \(entry.bytesFromDevice.map { Int(clamping: $0) }))
             """)
+        if AuditEvent.followedByEveryNode.contains(entry.event), let notice = executor.dialect.changeNotice {
+            try await executor.query(notice, [])
+        }
     }
 }

@@ -16,7 +16,7 @@ final class SQLiteStoreDatabase: StoreDatabase {
     static let dialect = SQLDialect(
         placeholderPrefix: "?", trueLiteral: "1", falseLiteral: "0", rowLock: "", migrationLock: nil,
         // Milliseconds since 1970, as the schema keeps times (julianday is exact to the millisecond).
-        now: "CAST(ROUND((julianday('now') - 2440587.5) * 86400000.0) AS INTEGER)")
+        now: "CAST(ROUND((julianday('now') - 2440587.5) * 86400000.0) AS INTEGER)", changeNotice: nil)
 
     private let connection: SQLiteConnection
     private let gate = AsyncSerialGate()
@@ -65,6 +65,9 @@ final class SQLiteStoreDatabase: StoreDatabase {
             }
         }
     }
+
+    /// SQLite cannot tell one process of another's writes: the audit log is read instead.
+    func followChanges(_ onChange: @escaping @Sendable () -> Void) async {}
 
     func close() async throws {
         try await connection.close()

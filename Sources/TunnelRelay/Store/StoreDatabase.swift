@@ -35,6 +35,12 @@ protocol StoreDatabase: StoreExecutor {
     /// migrations, which may take long on a large store or wait for another node's.
     func migrationTransaction<T: Sendable>(_ body: @escaping @Sendable (any StoreExecutor) async throws -> T) async throws -> T
 
+    /// Calls `onChange` each time a transaction that ran `dialect.changeNotice` commits, in
+    /// this process or any other, and once each time it starts listening (what was written
+    /// while it was not is for the caller to read); runs until the task is cancelled. Returns
+    /// at once where the database cannot tell (`changeNotice` is nil).
+    func followChanges(_ onChange: @escaping @Sendable () -> Void) async
+
     func close() async throws
 }
 
@@ -57,4 +63,8 @@ struct SQLDialect: Sendable {
     /// The database's clock, in the schema's spelling of a time: every node reads the same
     /// clock, so their own clocks' skew does not matter to heartbeats and leases.
     var now: String
+    /// Run after writing an audit entry that every node follows, in the same transaction, so
+    /// that the nodes listening hear of it when it commits (`StoreDatabase.followChanges`);
+    /// `nil` where the database cannot tell other processes.
+    var changeNotice: String?
 }

@@ -159,7 +159,9 @@ public final class RelayServer: Service, Sendable {
         logger.info("Relay listening", metadata: ["address": "\(channel.localAddress!)"])
         let watch = RevocationWatch(
             store: store, agents: agents, broker: broker,
-            interval: .nanoseconds(configuration.revocationCheckInterval.nanoseconds), logger: logger)
+            interval: store.announcesChanges
+                ? RevocationWatch.announcedInterval : .nanoseconds(configuration.revocationCheckInterval.nanoseconds),
+            logger: logger)
         let trimmer = MemoryTrimmer(limiter: limiter, interval: .seconds(15))
         await withTaskGroup(of: Void.self) { tasks in
             tasks.addTask { await watch.run() }

@@ -5,32 +5,46 @@ import SharedWire
 /// Cuts the live connections of devices that were revoked or reset, and ends sessions an
 /// operator asked to end. The operator's commands and the other nodes write the store, not
 /// this relay, so the relay follows the audit log for those events, by entry id (`AuditCursor`),
-/// not by time: a clock step or two writes in one millisecond cannot hide an entry.
+/// not by time: a clock step or two writes in one millisecond cannot hide an entry. It reads
+/// the log when the store announces such an entry (PostgreSQL's notifications) and every
+/// `interval` besides, which is all there is where the store cannot announce (SQLite).
 struct RevocationWatch: Sendable {
     let store: any RelayStore
     let agents: AgentDirectory
     let broker: SessionBroker
-    /// How often the audit log is read.
+    /// How often the audit log is read without an announcement.
     let interval: Duration
     let logger: Logger
 
     /// Most entries read at once; more wait for the next read, which comes at once.
     static let batch = 1_000
+    /// `interval` where the store announces the entries: a notice missed while the listening
+    /// connection was down is read when it listens again, so this read only backs that up.
+    static let announcedInterval: Duration = .seconds(10)
 
     /// Runs until the task is cancelled.
     func run() async {
         guard var cursor = await start() else { return }
+        let (wakes, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        await withTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { [store] in await store.followChanges { wake.yield() } }
+            tasks.addTask { [interval] in
+                while (try? await Task.sleep(for: interval)) != nil { wake.yield() }
+            }
+            for await _ in wakes { await read(after: &cursor) }
+            tasks.cancelAll()
+        }
+    }
+
+    /// Acts on every entry after `cursor`, in batches.
+    private func read(after cursor: inout AuditCursor) async {
         while !Task.isCancelled {
             do {
                 let entries = try await store.auditEntries(AuditQuery(afterID: cursor.afterID, limit: Self.batch))
                 for entry in cursor.take(entries, now: Date()) { act(on: entry) }
-                if entries.count == Self.batch { continue }
+                if entries.count < Self.batch { return }
             } catch {
                 logger.warning("Reading the audit log failed", metadata: ["error": "\(error)"])
-            }
-            do {
-                try await Task.sleep(for: interval)
-            } catch {
                 return
             }
         }
