@@ -67,6 +67,34 @@ final class TelemetryPacerTests: XCTestCase {
         XCTAssertEqual(pacer.usage(now: 0.6), [18])
     }
 
+    func testADownloadAndTelemetryEachKeepTheirHalfOfTheMessagesWindows() throws {
+        var pacer = TelemetryPacer(limits: try limits(messages: "20:1"), publishRate: 0)
+        let telemetry = TelemetryPacer.Cost.telemetry(dataPoints: 1, records: 1)
+        // Telemetry alone has the whole allowance of 18.
+        XCTAssertEqual(try drain(&pacer, telemetry, count: 18), Array(repeating: 0, count: 18))
+        // A download starting then waits only for the window, not for telemetry to stop...
+        let window = TelemetryPacer.margin(1)
+        XCTAssertEqual(pacer.earliest(.background, now: 0.5), window)
+        // ...and from then on each side gets 9 of the 18 a window, however much the other wants.
+        var now = window
+        var sends: [(at: Double, background: Bool)] = []
+        while now < 5 * window {
+            let nextTelemetry = try XCTUnwrap(pacer.earliest(telemetry, now: now))
+            let nextRequest = try XCTUnwrap(pacer.earliest(.background, now: now))
+            let background = nextRequest <= nextTelemetry
+            now = min(nextTelemetry, nextRequest)
+            pacer.record(background ? .background : telemetry, at: now)
+            sends.append((now, background))
+        }
+        for start in stride(from: window, to: 4 * window, by: window) {
+            let inWindow = sends.filter { $0.at >= start && $0.at < start + window }
+            XCTAssertEqual(inWindow.filter(\.background).count, 9, "chunk requests in the window from \(start)")
+            XCTAssertEqual(inWindow.filter { !$0.background }.count, 9, "telemetry in the window from \(start)")
+        }
+        XCTAssertEqual(busiest(sends.map(\.at), seconds: 1), 18, "never more than the allowance together")
+        XCTAssertNil(TelemetryPacer(limits: try limits(messages: "1:1"), publishRate: 0).earliest(TelemetryPacer.Cost(messages: 2), now: 0))
+    }
+
     func testPublishRateIsOneMoreWindowOfRecords() throws {
         var pacer = TelemetryPacer(limits: try limits(), publishRate: 50)
         XCTAssertEqual(pacer.largest(.records), 50)

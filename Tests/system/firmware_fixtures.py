@@ -13,7 +13,10 @@ import time
 import zlib
 from pathlib import Path
 
-from mqtt_fixtures import ATTRIBUTES, TELEMETRY, wait_for
+from mqtt_fixtures import ATTRIBUTES, TELEMETRY, ThingsBoardDouble, wait_for
+
+# What ThingsBoard 3.6 answers to getSessionLimits on its default tenant profile: no rate limits.
+DEFAULT_LIMITS = {"maxPayloadSize": 65536, "maxInflightMessages": 100, "rateLimits": {}}
 
 FW_KEYS = ("fw_title", "fw_version", "fw_size", "fw_checksum", "fw_checksum_algorithm")
 
@@ -48,8 +51,12 @@ def sign(image: bytes, folder: Path) -> tuple[bytes, Path]:
 
 class FirmwarePortal:
     def __init__(self, system, broker, image: bytes, *, title="tunnel-agent", version="9.9.9-test",
-                 algorithm="SHA256", checksum_text=None, serve_bytes=None, size=None):
+                 algorithm="SHA256", checksum_text=None, serve_bytes=None, size=None, limits=DEFAULT_LIMITS):
         self.image = image
+        # The server's side of the session limits (None: silent, as a server before 3.6), and
+        # the record of every message the device sent against them.
+        self.server = ThingsBoardDouble(broker, limits).start()
+        system.observers.append(self.server.observer)
         self.serve_bytes = len(image) if serve_bytes is None else serve_bytes
         self.attributes = {"fw_title": title, "fw_version": version, "fw_size": len(image) if size is None else size,
                            "fw_checksum": checksum_text or checksum(image, algorithm), "fw_checksum_algorithm": algorithm}

@@ -304,7 +304,7 @@ class ThingsBoardDouble:
     payload size at the broker too."""
 
     DEVICE_TOPICS = ("v1/devices/me/telemetry", "v1/devices/me/attributes", "v1/devices/me/rpc/request/+",
-                     "v1/devices/me/rpc/response/+", "v1/devices/me/attributes/request/+")
+                     "v1/devices/me/rpc/response/+", "v1/devices/me/attributes/request/+", "v2/fw/request/+/chunk/+")
 
     def __init__(self, broker: Broker, limits: dict | None):
         self.limits = limits

@@ -254,7 +254,41 @@ def test_updates_are_off_without_the_ota_switch(system):
     flowing(portal, time.time())
 
 
-# MARK: 4. A full disk
+# MARK: 4. Pacing
+
+def test_a_download_at_the_default_pacing_keeps_telemetry_flowing_within_the_servers_limits(system):
+    broker = system.broker()
+    limits = {"maxPayloadSize": 65536, "maxInflightMessages": 20,
+              "rateLimits": {"messages": "20:1,600:60", "telemetryMessages": "20:1,600:60",
+                             "telemetryDataPoints": "2000:1,60000:60"}}
+    image = os.urandom(512 * 1024)  # 32 chunks of 16 KiB; not an executable, so refused after its checks
+    portal = FirmwarePortal(system, broker, image, version="9.9.9-paced", limits=limits)
+    _, _, agent = start_gateway(system, broker, ota={})
+    agent.wait_log("Session limits from the server", timeout=60)
+    flowing(portal, 0, count=20)
+    before = time.time()
+    time.sleep(5)
+    portal.assign()
+    portal.wait_state("DOWNLOADING", agent=agent)
+    started = time.time()
+    portal.wait_state("DOWNLOADED", agent=agent, timeout=120)
+    ended = time.time()
+    failed = portal.wait_state("FAILED", agent=agent)
+    assert "not a Linux executable" in failed["fw_error"], failed
+    time.sleep(2)
+
+    def rate(start, end):
+        return len([r for r in portal.telemetry_records() if start * 1000 <= r["ts"] <= end * 1000]) / (end - start)
+    print(f"{len(portal.chunk_requests())} chunks in {ended - started:.1f} s under messages 20:1; "
+          f"telemetry {rate(before, before + 5):.1f} records/s before, {rate(started, ended):.1f} during")
+    assert len(portal.chunk_requests()) == 32
+    assert portal.server.violations() == [], portal.server.violations()
+    # The chunk requests take at most half of each window: the download's pace is the limits'.
+    assert ended - started >= 32 / 10 - 1, ended - started
+    assert rate(started, ended) >= 0.5 * rate(before, before + 5), "telemetry kept flowing during the download"
+
+
+# MARK: 5. A full disk
 
 def test_a_full_disk_fails_the_update_and_telemetry_goes_on(system, bin_dir):
     probe = subprocess.run(["unshare", "--map-root-user", "--mount", "true"], capture_output=True, text=True)

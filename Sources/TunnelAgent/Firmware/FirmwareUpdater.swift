@@ -23,6 +23,8 @@ actor FirmwareUpdater {
     private let logger: Logger
 
     private var client: MosquittoClient?
+    /// Waits until a chunk request may go within the uplink's pacing, and counts it.
+    private var pace: (@Sendable () async -> Void)?
     /// The fw_* shared attributes as last received.
     private var values: [String: JSONValue] = [:]
     private var download: FirmwareDownload?
@@ -34,6 +36,8 @@ actor FirmwareUpdater {
     private var onAcknowledgement: [Int32: Acknowledged] = [:]
     /// Data points of the reports not yet acknowledged, so the uplink's pacer counts them as telemetry.
     private var reportsInFlight: [Int32: Int] = [:]
+    /// Chunk requests not yet acknowledged: the pacer counted them when they went.
+    private var chunkRequestsInFlight: Set<Int32> = []
     private var installing = false
     /// Bytes appended to the download since it was last flushed.
     private var unflushed = 0
@@ -67,9 +71,11 @@ actor FirmwareUpdater {
 
     // MARK: Connection
 
-    /// After every CONNACK: the current version, how the last update ended, and the download resumed.
-    func connected(_ client: MosquittoClient) {
+    /// After every CONNACK: the current version, how the last update ended, and the download
+    /// resumed; each chunk request waits for `pace`.
+    func connected(_ client: MosquittoClient, pace: @escaping @Sendable () async -> Void) {
         self.client = client
+        self.pace = pace
         var report = FirmwareTelemetry(currentTitle: currentTitle, currentVersion: currentVersion)
         var acknowledged: Acknowledged?
         if let trial = slots.trial, let running, trial.slot == running.name {
@@ -95,13 +101,16 @@ actor FirmwareUpdater {
         // libmosquitto sends unacknowledged reports again after a reconnect, under the same IDs;
         // a handful at most, kept bounded all the same.
         if reportsInFlight.count > 64 { reportsInFlight.removeAll() }
+        chunkRequestsInFlight.removeAll()
     }
 
-    /// A PUBACK: carries out what waited for it, and returns the data points when it was a
-    /// firmware report (telemetry for the server's rate limits), nil for anything else.
-    func acknowledged(_ messageID: Int32) -> Int? {
+    /// A PUBACK: carries out what waited for it, and returns what the message costs in the
+    /// uplink's pacer: a firmware report counts as telemetry for the server's rate limits, a
+    /// chunk request nothing more (counted when it went); nil when it was not firmware's.
+    func acknowledged(_ messageID: Int32) -> TelemetryPacer.Cost? {
         defer { afterAcknowledgement(messageID) }
-        return reportsInFlight.removeValue(forKey: messageID)
+        if chunkRequestsInFlight.remove(messageID) != nil { return TelemetryPacer.Cost(messages: 0) }
+        return reportsInFlight.removeValue(forKey: messageID).map { .telemetry(dataPoints: $0, records: 0) }
     }
 
     private func afterAcknowledgement(_ messageID: Int32) {
@@ -223,7 +232,7 @@ actor FirmwareUpdater {
         case .fail(let reason):
             fail(target, reason)
         case .request(let requestID, let chunk):
-            request(requestID, chunk: chunk)
+            Task { await self.request(requestID, chunk: chunk) }
         case .append(let bytes, let after):
             do {
                 try append(bytes, flush: after == .complete)
@@ -237,15 +246,22 @@ actor FirmwareUpdater {
                 let interval = settings?.chunkIntervalMilliseconds ?? 0
                 Task {
                     if interval > 0 { try? await Task.sleep(for: .milliseconds(interval)) }
-                    self.request(requestID, chunk: chunk)
+                    await self.request(requestID, chunk: chunk)
                 }
             }
         }
     }
 
-    private func request(_ requestID: Int, chunk: Int) {
+    /// Asks for `chunk` once the uplink's pacing lets a request go, unless the download moved on meanwhile.
+    private func request(_ requestID: Int, chunk: Int) async {
+        guard let pace, download?.requestID == requestID else { return }
+        await pace()
         guard let client, let download, download.requestID == requestID else { return }
-        _ = try? client.publish(topic: FirmwareTopic.request(requestID, chunk: chunk), payload: String(download.chunkSize), qos: 1)
+        guard
+            let id = try? client.publish(topic: FirmwareTopic.request(requestID, chunk: chunk), payload: String(download.chunkSize), qos: 1)
+        else { return }
+        if chunkRequestsInFlight.count > 64 { chunkRequestsInFlight.removeAll() }
+        chunkRequestsInFlight.insert(id)
     }
 
     /// Appends to the download; flushed to disk every `flushInterval` bytes and at the end, so

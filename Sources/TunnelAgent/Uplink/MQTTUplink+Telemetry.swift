@@ -189,4 +189,21 @@ extension MQTTUplink {
         }
         return false
     }
+
+    /// Waits until a background message (a firmware chunk request) fits its share of the
+    /// windows (`TelemetryPacer.backgroundShare`), and counts it as sent: a download then never
+    /// takes the room telemetry needs, nor breaks the server's limits itself.
+    func paceBackgroundMessage() async {
+        while !Task.isCancelled {
+            let now = Self.now
+            let wait = state.withLockedValue { state -> Double? in
+                let at = state.pacer.earliest(.background, now: now) ?? now
+                guard at <= now else { return at - now }
+                state.pacer.record(.background, at: now)
+                return nil
+            }
+            guard let wait else { return }
+            try? await Task.sleep(for: .seconds(wait))
+        }
+    }
 }

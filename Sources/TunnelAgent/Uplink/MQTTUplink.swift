@@ -210,7 +210,7 @@ public final class MQTTUplink: Service, Sendable {
                 logger.info("MQTT connected", metadata: ["broker": "\(broker)"])
                 subscribeAndAsk(client)
                 askSessionLimits(client, generation: generation)
-                await firmware.connected(client)
+                await firmware.connected(client) { [weak self] in await self?.paceBackgroundMessage() }
                 for status in portal.unreportedRollbacks() {
                     _ = try? client.publish(topic: ThingsBoardTopic.attributes, payload: status, qos: 1)
                 }
@@ -231,14 +231,14 @@ public final class MQTTUplink: Service, Sendable {
                 await firmware.disconnected()
                 if code != 0 { logger.warning("MQTT connection lost", metadata: ["broker": "\(broker)", "reason": "\(reason)"]) }
             case .published(let messageID):
-                let firmwareReport = await firmware.acknowledged(messageID)
+                let firmwareCost = await firmware.acknowledged(messageID)
                 let now = Self.now
                 let acknowledgement = state.withLockedValue { state in
                     let acknowledgement = state.publisher.acknowledge(messageID)
-                    // Attributes, RPC answers, requests, firmware chunk requests and reports:
-                    // counted when acknowledged, never held back.
+                    // Attributes, RPC answers, requests and firmware reports: counted when
+                    // acknowledged, never held back (chunk requests were counted when they went).
                     if acknowledgement == .other {
-                        state.pacer.record(firmwareReport.map { .telemetry(dataPoints: $0, records: 0) } ?? .other, at: now)
+                        state.pacer.record(firmwareCost ?? .other, at: now)
                     }
                     return acknowledgement
                 }

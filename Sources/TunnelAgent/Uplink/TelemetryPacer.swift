@@ -11,6 +11,9 @@ struct TelemetryPacer: Sendable {
         var telemetryMessages = 0
         var dataPoints = 0
         var records = 0
+        /// A message that may wait as long as the download it belongs to (a firmware chunk
+        /// request): it gets `backgroundShare` of each messages window, telemetry the rest.
+        var isBackground = false
 
         /// A telemetry message of `records` records holding `dataPoints` keys in all.
         static func telemetry(dataPoints: Int, records: Int) -> Cost {
@@ -19,6 +22,8 @@ struct TelemetryPacer: Sendable {
 
         /// Any other message (attributes, RPC, requests).
         static let other = Cost()
+        /// A firmware chunk request.
+        static let background = Cost(isBackground: true)
 
         func amount(_ dimension: Dimension) -> Int {
             switch dimension {
@@ -80,25 +85,54 @@ struct TelemetryPacer: Sendable {
         windows.filter { $0.dimension == dimension }.map(\.allowance).min()
     }
 
-    /// When a telemetry message costing `cost` may go: `now`, or the moment enough of what was
-    /// sent has left its windows. Nil when it never can (it costs more than a window's allowance).
+    /// The share of each messages window's allowance that background messages get while they
+    /// are being sent; telemetry gets the rest then, and all of it otherwise. Each side has its
+    /// half whatever the other wants: a download cannot starve telemetry, nor telemetry a download.
+    static let backgroundShare = 0.5
+
+    /// When a message costing `cost` may go: `now`, or the moment enough of what was sent has
+    /// left its windows. Nil when it never can (it costs more than a window's allowance).
     func earliest(_ cost: Cost, now: Double) -> Double? {
         var at = now
         for window in windows {
             let amount = cost.amount(window.dimension)
             guard amount > 0 else { continue }
-            guard amount <= window.allowance else { return nil }
-            // From the newest back: the send that must leave the window before this one fits.
-            var total = amount
-            var index = sent.count - 1
-            while index >= first {
-                total += sent[index].cost.amount(window.dimension)
-                if total > window.allowance { break }
-                index -= 1
+            guard let fits = earliest(amount, within: window.allowance, of: window, counting: { $0.amount(window.dimension) })
+            else { return nil }
+            at = max(at, fits)
+            guard window.dimension == .messages else { continue }
+            let background = max(1, Int(Double(window.allowance) * Self.backgroundShare))
+            if cost.isBackground {
+                guard let fits = earliest(amount, within: background, of: window, counting: { $0.isBackground ? $0.messages : 0 })
+                else { return nil }
+                at = max(at, fits)
+            } else if window.allowance > background, sendsBackground(within: window, now: now) {
+                let rest = window.allowance - background
+                guard let fits = earliest(amount, within: rest, of: window, counting: { $0.isBackground ? 0 : $0.messages })
+                else { return nil }
+                at = max(at, fits)
             }
-            if index >= first { at = max(at, sent[index].at + window.seconds) }
         }
         return at
+    }
+
+    /// When `amount` more fits within `limit` of what `counting` counts in `window`; nil never.
+    private func earliest(_ amount: Int, within limit: Int, of window: Window, counting: (Cost) -> Int) -> Double? {
+        guard amount <= limit else { return nil }
+        // From the newest back: the send that must leave the window before this one fits.
+        var total = amount
+        var index = sent.count - 1
+        while index >= first {
+            total += counting(sent[index].cost)
+            if total > limit { return sent[index].at + window.seconds }
+            index -= 1
+        }
+        return -Double.infinity
+    }
+
+    /// Whether a background message was sent within `window` before `now`.
+    private func sendsBackground(within window: Window, now: Double) -> Bool {
+        sent[first...].reversed().prefix { $0.at > now - window.seconds }.contains { $0.cost.isBackground }
     }
 
     /// `cost` was sent at `now` (telemetry when `earliest` allowed it; anything else when it went).
