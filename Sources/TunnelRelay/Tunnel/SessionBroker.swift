@@ -168,6 +168,9 @@ public final class SessionBroker: Sendable {
     /// `openElsewhereRetry` while the session waits and no node has taken the request.
     private func openElsewhere(_ session: SessionRecord, on eventLoop: any EventLoop) {
         guard let nodes else { return }
+        // The agent's data connection comes back as a link the node listener accepts (this
+        // node's own link to the other is dialled, not accepted): beside the client, if it can.
+        steering?.nextAccept(on: eventLoop)
         nodes.openElsewhere(session, on: eventLoop) { [self] opened in
             guard !opened, isWaiting(sessionID: session.id), agents.entry(deviceID: session.deviceID) == nil else { return }
             eventLoop.scheduleTask(in: Self.openElsewhereRetry) { [self] in
