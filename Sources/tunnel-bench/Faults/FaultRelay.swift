@@ -52,7 +52,7 @@ final class FaultRelay: @unchecked Sendable {
     var pid: Int32? { process?.processIdentifier }
 
     func start() throws {
-        FileManager.default.createFile(atPath: log, contents: nil)  // no-op when present
+        _ = FileManager.default.createFile(atPath: log, contents: nil)  // no-op when present
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
         handle.seekToEndOfFile()
         let process = Process()
