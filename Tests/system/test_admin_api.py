@@ -153,6 +153,7 @@ MATRIX = [
     ("POST", "/v1/sessions", {"deviceId": "p1", "mode": "control", "takeOver": True}, (401, 403, 403, 201)),
     ("GET", "/v1/sessions", None, (401, 200, 200, 200)),
     ("GET", "/v1/audit", None, (401, 403, 403, 200)),
+    ("GET", "/v1/nodes", None, (401, 403, 403, 200)),
     ("POST", "/v1/devices/nope/revoke", None, (401, 403, 403, 404)),
     ("POST", "/v1/devices/nope/reset", None, (401, 403, 403, 404)),
     ("POST", "/v1/devices/nope/certificate/renew", None, (401, 403, 403, 404)),
@@ -170,6 +171,12 @@ def test_every_role_against_every_endpoint(relay, method, path, body, expected):
         assert got == status, f"{role or 'no key'}: {method} {path} {body} → {got} {reply}, expected {status}"
         if got >= 400:
             assert set(reply["error"]) == {"code", "message"} and reply["error"]["message"], reply
+
+
+def test_a_single_relay_lists_itself_as_the_one_live_node(relay):
+    status, nodes, _ = relay.request("GET", "/v1/nodes", "admin")
+    assert status == 200 and len(nodes) == 1, nodes
+    assert nodes[0]["live"] and nodes[0]["answering"] and nodes[0]["heartbeatAgeSeconds"] <= 4, nodes
 
 
 def test_viewers_and_engineers_see_only_their_customers(relay):

@@ -3,7 +3,8 @@ test's own): an agent on node A shows online on node B, owned by A; after A is k
 SIGKILL (no clean stop, no last write) B shows the device offline once A's lease (15 s) has
 run out, and not before (while A lives, its heartbeats keep the device online past one
 lease); the agent reconnecting to B claims the device with a higher epoch.
-B's /metrics gives A's heartbeat age, and `tunnel-relay device list` agrees with the API."""
+B's /metrics and GET /v1/nodes give A's heartbeat age and lease, and `tunnel-relay device list`
+agrees with the API."""
 import json
 import re
 import shutil
@@ -65,6 +66,12 @@ class ClusterNode(admin.Relay):
         """`device`'s line in `tunnel-relay device list` on this node's store."""
         return next(line for line in self.cli("device", "list").splitlines() if line.split() and line.split()[0] == device)
 
+    def nodes(self) -> list:
+        """GET /v1/nodes as an administrator."""
+        status, body, _ = self.request("GET", "/v1/nodes", "admin")
+        assert status == 200, body
+        return body
+
     def heartbeat_age(self, of: str):
         """`relay_node_heartbeat_age_seconds{node=of}` from this node's /metrics, or None."""
         text = self.request("GET", "/metrics")[1]
@@ -111,6 +118,15 @@ def test_a_killed_nodes_agent_shows_offline_after_the_lease_and_online_again_on_
         assert node_b.heartbeat_age("node-b") is None, "a node gives the others' ages, not its own"
         listed = node_b.listed("p1")
         assert "\tonline (" in listed and "on node-a)" in listed, listed
+        nodes = node_b.nodes()
+        assert [(n["name"], n["live"], n["agents"], n["answering"]) for n in nodes] == \
+            [("node-a", True, 1, False), ("node-b", True, 0, True)], nodes
+        assert nodes[0]["address"] == f"127.0.0.1:{node_a.node_port}" and nodes[0]["heartbeatAgeSeconds"] <= HEARTBEAT + 1, nodes
+        from_a = node_a.nodes()
+        assert from_a == [dict(n, answering=not n["answering"], heartbeatAgeSeconds=m["heartbeatAgeSeconds"])
+                          for n, m in zip(nodes, from_a)], "both nodes list the same"
+        status, body, _ = node_b.request("GET", "/v1/nodes", "engineer")
+        assert status == 403, (status, body)
 
         # Past one lease since A registered, A's heartbeats (not its registration) keep p1 online.
         time.sleep(max(0.0, LEASE + 2 - (time.monotonic() - a_started)))
@@ -131,6 +147,9 @@ def test_a_killed_nodes_agent_shows_offline_after_the_lease_and_online_again_on_
         gone = node_b.device()
         assert gone["relayNode"] == "node-a" and gone["presenceEpoch"] == first["presenceEpoch"], gone
         assert node_b.heartbeat_age("node-a") > LEASE
+        dead = node_b.nodes()[0]
+        assert dead["name"] == "node-a" and not dead["live"] and dead["agents"] == 0, dead
+        assert dead["heartbeatAgeSeconds"] > LEASE, dead
         listed = node_b.listed("p1")
         assert "\toffline, last seen" in listed and "on node-a)" in listed, listed
 

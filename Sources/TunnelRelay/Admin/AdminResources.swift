@@ -160,6 +160,33 @@ enum AdminResource {
         }
     }
 
+    /// A relay node sharing the store, as `GET /v1/nodes` lists it.
+    struct Node: ResponseCodable {
+        let name: String
+        let address: String
+        let startedAt: Date
+        let heartbeatAt: Date
+        /// Seconds since its newest heartbeat, by the store's clock.
+        let heartbeatAgeSeconds: Double
+        /// Whether its lease holds (its agents count as online).
+        let live: Bool
+        /// Agents whose control connection it holds.
+        let agents: Int
+        /// Whether it is the node that answered.
+        let answering: Bool
+
+        init(_ record: NodeRecord, answering: String) {
+            name = record.name
+            address = record.address
+            startedAt = record.startedAt
+            heartbeatAt = record.heartbeatAt
+            heartbeatAgeSeconds = (record.heartbeatAge * 1000).rounded() / 1000
+            live = record.isLive
+            agents = record.agents
+            self.answering = record.name == answering
+        }
+    }
+
     struct Health: ResponseCodable {
         let status: String
         let checks: [String: String]?

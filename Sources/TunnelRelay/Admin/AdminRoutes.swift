@@ -63,6 +63,7 @@ struct AdminRoutes: Sendable {
             route(.delete, "/v1/sessions/:id") { _, context in try await endSession(context) },
             route(.get, "/v1/sessions/:id/capture") { _, context in try await capture(context) },
             route(.get, "/v1/audit") { request, context in try await audit(request, context) },
+            route(.get, "/v1/nodes") { _, context in try await nodes(context) },
         ]
     }
 
@@ -365,5 +366,14 @@ struct AdminRoutes: Sendable {
             beforeID: try AdminPaging.entryID(parameters.get("before"), name: "before"),
             limit: try AdminPaging.limit(parameters.get("limit"), default: 1_000, maximum: 10_000))
         return try await metrics.timed { try await store.auditEntries(query) }.map(AdminResource.AuditRecord.init)
+    }
+
+    // MARK: Nodes
+
+    /// The relay nodes sharing the store, live or not yet forgotten, each with its lease.
+    private func nodes(_ context: AdminRequestContext) async throws -> [AdminResource.Node] {
+        _ = try context.administrator()
+        let ownName = relay.configuration.nodeName
+        return try await metrics.timed { try await store.nodes() }.map { AdminResource.Node($0, answering: ownName) }
     }
 }
