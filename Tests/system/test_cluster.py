@@ -125,6 +125,10 @@ def test_a_killed_nodes_agent_shows_offline_after_the_lease_and_online_again_on_
         from_a = node_a.nodes()
         assert from_a == [dict(n, answering=not n["answering"], heartbeatAgeSeconds=m["heartbeatAgeSeconds"])
                           for n, m in zip(nodes, from_a)], "both nodes list the same"
+        listed_nodes = [line.split("\t") for line in node_b.cli("node", "list").splitlines()]
+        assert [(n[0], n[1], n[2], n[3]) for n in listed_nodes] == \
+            [("node-a", f"127.0.0.1:{node_a.node_port}", "live", "1 agents"), ("node-b", f"127.0.0.1:{node_b.node_port}", "live", "0 agents")], \
+            listed_nodes
         status, body, _ = node_b.request("GET", "/v1/nodes", "engineer")
         assert status == 403, (status, body)
 
@@ -150,6 +154,7 @@ def test_a_killed_nodes_agent_shows_offline_after_the_lease_and_online_again_on_
         dead = node_b.nodes()[0]
         assert dead["name"] == "node-a" and not dead["live"] and dead["agents"] == 0, dead
         assert dead["heartbeatAgeSeconds"] > LEASE, dead
+        assert node_b.cli("node", "list").splitlines()[0].split("\t")[2] == "gone"
         listed = node_b.listed("p1")
         assert "\toffline, last seen" in listed and "on node-a)" in listed, listed
 

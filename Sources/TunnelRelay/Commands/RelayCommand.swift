@@ -17,7 +17,7 @@ public struct RelayCommand: AsyncParsableCommand {
         version: ProductVersion.number,
         subcommands: [
             InitCommand.self, ServeCommand.self, DeviceCommand.self, SessionCommand.self, CaptureCommand.self,
-            CustomerCommand.self, UserCommand.self, KeyCommand.self, AuditCommand.self,
+            CustomerCommand.self, UserCommand.self, KeyCommand.self, AuditCommand.self, NodeCommand.self,
         ])
 
     public init() {}
