@@ -490,3 +490,29 @@ def test_revoking_a_device_on_one_node_cuts_its_session_and_agent_on_the_others_
     finally:
         for node in (node_a, node_b, node_c):
             node.stop()
+
+
+def test_a_certificate_renewal_asked_of_one_node_reaches_the_agent_on_another(postgres, tmp_path):  # noqa: F811
+    node_a = ClusterNode(tmp_path, postgres.url)
+    node_b = node_a.node("node-b")
+    try:
+        node_a.start()
+        node_b.start()
+        agent_log = start_agent(node_b, tmp_path, node_b.port)
+        started = time.monotonic()
+        status, body, _ = node_a.request("POST", "/v1/devices/p1/certificate/renew", "admin")
+        assert status == 202 and body["id"] == "p1", (status, body)
+        wait_for("p1's certificate renewed", lambda: "Device certificate renewed" in read(agent_log), timeout=10,
+                 detail=lambda: read(agent_log)[-2000:] + read(node_b.log)[-2000:])
+        print(f"a renewal asked through node A was done by p1's agent on node B {time.monotonic() - started:.2f} s later")
+        def events():
+            return node_a.request("GET", "/v1/audit?deviceId=p1", "admin")[1]
+        wait_for("the old certificate retired", lambda: "device.credential_changed" in [e["event"] for e in events()],
+                 timeout=10, detail=lambda: events())
+        assert [e["actor"] for e in events() if e["event"] == "device.renewal_requested"] == ["boss"], events()
+        # No node holds p2's agent: refused, and nothing is written for another node to act on.
+        status, body, _ = node_a.request("POST", "/v1/devices/p2/certificate/renew", "admin")
+        assert status == 409 and body["error"]["code"] == "agentOffline", (status, body)
+    finally:
+        node_a.stop()
+        node_b.stop()

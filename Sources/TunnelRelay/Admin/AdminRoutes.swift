@@ -239,13 +239,21 @@ struct AdminRoutes: Sendable {
 
     /// Asks the device's connected agent to renew its certificate now (a new key, over the
     /// tunnel, without a reconnect); the outcome is in the audit log.
+    /// Asks the device's agent to renew its certificate: directly when this node holds its
+    /// control connection, through the audit log (which every node follows) when another live
+    /// node does.
     private func renewCertificate(_ request: Request, _ context: AdminRequestContext) async throws -> Response {
         let admin = try context.administrator()
         let device = try await visibleDevice(context)
-        guard relay.requestCertificateRenewal(deviceID: device.id, reason: "requested by \(admin.id)") else {
-            throw AdminError(
-                .conflict, "agentOffline",
-                "the agent of device \(device.id) is not connected to this relay node (\(relay.configuration.nodeName))")
+        let reason = "requested by \(admin.id)"
+        if !relay.requestCertificateRenewal(deviceID: device.id, reason: reason) {
+            guard device.presence.online, let node = device.presence.relayNode, node != relay.configuration.nodeName else {
+                throw AdminError(.conflict, "agentOffline", "the agent of device \(device.id) is not connected to any relay node")
+            }
+            try await metrics.timed {
+                try await store.appendAudit(
+                    AuditEntry(at: Date(), event: .renewalRequested, actor: admin.id, deviceID: device.id, reason: reason))
+            }
         }
         var response = try AdminResource.Device(device).response(from: request, context: context)
         response.status = .accepted

@@ -89,6 +89,9 @@ public struct AuditEvent: RawRepresentable, Hashable, Sendable, CustomStringConv
     public static let certificateIssued = AuditEvent(rawValue: "device.certificate_issued")
     /// An administrator asked a device's agent for a diagnostic bundle; it arrived; it did not.
     public static let diagnosticsRequested = AuditEvent(rawValue: "device.diagnostics_requested")
+    /// An administrator asked, through another relay node, for a device's agent to renew its
+    /// certificate; the node holding the agent's control connection passes it on.
+    public static let renewalRequested = AuditEvent(rawValue: "device.renewal_requested")
     public static let diagnosticsReceived = AuditEvent(rawValue: "device.diagnostics_received")
     public static let diagnosticsFailed = AuditEvent(rawValue: "device.diagnostics_failed")
     public static let deviceReset = AuditEvent(rawValue: "device.reset")
@@ -118,9 +121,11 @@ public struct AuditEvent: RawRepresentable, Hashable, Sendable, CustomStringConv
     public static let sessionEndRequested = AuditEvent(rawValue: "session.end_requested")
 
     /// The events every relay node acts on when another node or a command wrote them: it cuts
-    /// a revoked or reset device's connections and ends the sessions it runs that were asked
-    /// to end. Writing one tells the other nodes at once where the store can (`changeNotice`).
-    public static let followedByEveryNode: Set<AuditEvent> = [.deviceRevoked, .deviceReset, .sessionEndRequested]
+    /// a revoked or reset device's connections, ends the sessions it runs that were asked to
+    /// end, and passes renewal requests on to the agents it holds. Writing one tells the other nodes at once where the store can (`changeNotice`).
+    public static let followedByEveryNode: Set<AuditEvent> = [
+        .deviceRevoked, .deviceReset, .sessionEndRequested, .renewalRequested,
+    ]
     /// A presented session token was unknown, expired or used.
     public static let sessionRefused = AuditEvent(rawValue: "session.refused")
     /// A monitor session's client asked for a serial control operation that changes the line;

@@ -2,8 +2,8 @@ import Foundation
 import Logging
 import SharedWire
 
-/// Cuts the live connections of devices that were revoked or reset, and ends sessions an
-/// operator asked to end. The operator's commands and the other nodes write the store, not
+/// Cuts the live connections of devices that were revoked or reset, ends sessions an
+/// operator asked to end, and passes on certificate renewals asked through another node. The operator's commands and the other nodes write the store, not
 /// this relay, so the relay follows the audit log for those events, by entry id (`AuditCursor`),
 /// not by time: a clock step or two writes in one millisecond cannot hide an entry. It reads
 /// the log when the store announces such an entry (PostgreSQL's notifications) and every
@@ -77,6 +77,10 @@ struct RevocationWatch: Sendable {
             guard let sessionID = entry.sessionID else { return }
             let code: TunnelErrorCode = entry.actor == AuditEntry.takeOverActor ? .sessionTakenOver : .sessionEnded
             broker.closeSession(id: sessionID, code: code, message: entry.reason)
+        case .renewalRequested:
+            guard let deviceID = entry.deviceID, let agent = agents.entry(deviceID: deviceID) else { return }
+            logger.notice("Passing a certificate renewal request on", metadata: ["device.id": "\(deviceID)", "by": "\(entry.actor)"])
+            agent.channel.writeAndFlush(TunnelMessage.renewRequested(entry.reason), promise: nil)
         default:
             return
         }
