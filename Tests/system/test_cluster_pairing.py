@@ -11,6 +11,7 @@ import signal
 import socket
 import subprocess
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 from mqtt_fixtures import free_port, port_open, read, wait_for
@@ -19,6 +20,23 @@ from test_proxy_protocol import g1_crc, haproxy_binary
 
 VR1 = b"VR1,?,D7\r\n"
 ANSWER = re.compile(rb"VR1,[^?][^\r]*\r\n")  # an answer, not the request
+
+
+@contextmanager
+def running_nodes(postgres, folder: Path, *others: str):
+    """node-a and `others` (by name) started on one store; each is stopped afterwards, and the
+    end of its log printed (shown when the test failed)."""
+    node_a = ClusterNode(folder, postgres.url)
+    nodes = (node_a, *(node_a.node(name) for name in others))
+    try:
+        for node in nodes:
+            node.start()
+        yield nodes
+    finally:
+        for node in nodes:
+            node.stop()
+        for node in nodes:
+            print(f"--- {node.name}", read(node.log)[-2000:])
 
 
 def start_agent(node: ClusterNode, folder: Path, relay_port: int, device="p1", simulator=True):
@@ -92,11 +110,7 @@ def metric(node: ClusterNode, name: str) -> float:
 
 
 def test_a_client_on_one_node_reaches_an_agent_on_another_and_a_monitor_on_a_third_sees_it(postgres, tmp_path):  # noqa: F811
-    node_a = ClusterNode(tmp_path, postgres.url)
-    node_b, node_c = node_a.node("node-b"), node_a.node("node-c")
-    try:
-        for node in (node_a, node_b, node_c):
-            node.start()
+    with running_nodes(postgres, tmp_path, "node-b", "node-c") as (node_a, node_b, node_c):
         agent_log = start_agent(node_b, tmp_path, node_b.port)
         assert node_a.device()["relayNode"] == "node-b"
 
@@ -129,18 +143,10 @@ def test_a_client_on_one_node_reaches_an_agent_on_another_and_a_monitor_on_a_thi
         assert len(ends) == 1, f"one record of the session's end: {ends}"
         assert metric(node_b, 'relay_node_forwarded_bytes_total{direction="to_device"}') >= len(VR1)
         assert metric(node_b, 'relay_node_forwarded_bytes_total{direction="from_device"}') > 0
-    finally:
-        for node in (node_a, node_b, node_c):
-            node.stop()
-        print(read(node_a.log)[-3000:], read(node_b.log)[-3000:], read(node_c.log)[-2000:], read(agent_log)[-2000:])
 
 
 def test_one_control_session_per_device_across_nodes_and_an_administrator_takes_it_over_from_another(postgres, tmp_path):  # noqa: F811
-    node_a = ClusterNode(tmp_path, postgres.url)
-    node_b, node_c = node_a.node("node-b"), node_a.node("node-c")
-    try:
-        for node in (node_a, node_b, node_c):
-            node.start()
+    with running_nodes(postgres, tmp_path, "node-b", "node-c") as (node_a, node_b, node_c):
         start_agent(node_b, tmp_path, node_b.port)
         held, held_port = connect(node_a, "p1", node_a.port, node_a.admin_port, tmp_path / "held.log", role="engineer")
         vr1_answer(ask_vr1(held_port))
@@ -167,18 +173,10 @@ def test_one_control_session_per_device_across_nodes_and_an_administrator_takes_
         vr1_answer(ask_vr1(taking_port))
         taking.send_signal(signal.SIGINT)
         taking.wait(timeout=10)
-    finally:
-        for node in (node_a, node_b, node_c):
-            node.stop()
-        print(read(node_a.log)[-2000:], read(node_c.log)[-2000:])
 
 
 def test_an_agent_refusing_a_session_of_another_node_is_told_to_that_nodes_client(postgres, tmp_path):  # noqa: F811
-    node_a = ClusterNode(tmp_path, postgres.url)
-    node_b = node_a.node("node-b")
-    try:
-        node_a.start()
-        node_b.start()
+    with running_nodes(postgres, tmp_path, "node-b") as (node_a, node_b):
         start_agent(node_b, tmp_path, node_b.port, simulator=False)  # its serial port does not exist
         log = tmp_path / "connect.log"
         started = time.monotonic()
@@ -190,10 +188,6 @@ def test_an_agent_refusing_a_session_of_another_node_is_told_to_that_nodes_clien
         assert elapsed < 10, "told, not left to wait for the 30 s setup timeout"
         ended = ended_sessions(node_a, 1)[0]
         assert ended["endReason"].startswith("the agent refused the session: "), ended
-    finally:
-        node_a.stop()
-        node_b.stop()
-        print(read(node_a.log)[-2000:], read(node_b.log)[-2000:])
 
 
 def haproxy_round_robin(folder: Path, nodes, front: int) -> str:
@@ -323,11 +317,7 @@ def test_a_node_killed_under_load_loses_only_what_ran_through_it_and_its_agents_
 
 
 def test_with_the_store_away_sessions_go_on_new_ones_are_refused_clearly_and_all_recovers(postgres, tmp_path):  # noqa: F811
-    node_a = ClusterNode(tmp_path, postgres.url)
-    node_b = node_a.node("node-b")
-    try:
-        node_a.start()
-        node_b.start()
+    with running_nodes(postgres, tmp_path, "node-b") as (node_a, node_b):
         start_agent(node_b, tmp_path, node_b.port)
         running, port = connect(node_a, "p1", node_a.port, node_a.admin_port, tmp_path / "running.log", role="engineer")
         vr1_answer(ask_vr1(port))
@@ -362,10 +352,6 @@ def test_with_the_store_away_sessions_go_on_new_ones_are_refused_clearly_and_all
         ended = ended_sessions(node_a, 2)
         mine = [s for s in ended if s["id"] in read(tmp_path / "running.log")]
         assert mine and mine[0]["bytesToDevice"] >= len(VR1) and mine[0]["endReason"] == "the engineer closed tunnel-connect", ended
-    finally:
-        node_a.stop()
-        node_b.stop()
-        print(read(node_a.log)[-3000:], read(node_b.log)[-3000:])
 
 
 def test_a_node_told_to_stop_sends_its_agents_elsewhere_at_once_and_tells_its_sessions_why(postgres, tmp_path):  # noqa: F811
@@ -404,11 +390,7 @@ def test_any_node_answers_the_live_telemetry_of_an_agent_held_by_another(postgre
     from peers import missing_peer
     if mosquitto_path() is None:
         missing_peer("no mosquitto broker (Debian package mosquitto)")
-    node_a = ClusterNode(tmp_path, postgres.url)
-    node_b = node_a.node("node-b")
-    try:
-        node_a.start()
-        node_b.start()
+    with running_nodes(postgres, tmp_path, "node-b") as (node_a, node_b):
         broker = Broker(node_a.processes, tmp_path / "broker").start()
         sim_link = tmp_path / "bms.pty"
         node_a.processes.start([node_a.bin / "bms-sim", "--pty", sim_link], tmp_path / "sim.log")
@@ -439,18 +421,10 @@ def test_any_node_answers_the_live_telemetry_of_an_agent_held_by_another(postgre
                 line = stream.readline().decode()
         record = json.loads(line[len("data: "):])
         assert record["ts"] > 0 and record["values"], record
-    finally:
-        node_a.stop()
-        node_b.stop()
-        print(read(node_a.log)[-2000:], read(node_b.log)[-2000:])
 
 
 def test_a_session_waiting_on_one_node_starts_when_its_agent_connects_to_another(postgres, tmp_path):  # noqa: F811
-    node_a = ClusterNode(tmp_path, postgres.url)
-    node_b = node_a.node("node-b")
-    try:
-        node_a.start()
-        node_b.start()
+    with running_nodes(postgres, tmp_path, "node-b") as (node_a, node_b):
         log = tmp_path / "waiting.log"
         waiting, port = connect(node_a, "p1", node_a.port, node_a.admin_port, log, role="engineer", wait=False)
         wait_for("the session waiting for its agent", lambda: "Waiting for the agent" in read(log), timeout=30, detail=lambda: read(log))
@@ -462,18 +436,10 @@ def test_a_session_waiting_on_one_node_starts_when_its_agent_connects_to_another
         vr1_answer(ask_vr1(port))
         waiting.send_signal(signal.SIGINT)
         waiting.wait(timeout=10)
-    finally:
-        node_a.stop()
-        node_b.stop()
-        print(read(node_a.log)[-2000:])
 
 
 def test_revoking_a_device_on_one_node_cuts_its_session_and_agent_on_the_others_within_2_s(postgres, tmp_path):  # noqa: F811
-    node_a = ClusterNode(tmp_path, postgres.url)
-    node_b, node_c = node_a.node("node-b"), node_a.node("node-c")
-    try:
-        for node in (node_a, node_b, node_c):
-            node.start()
+    with running_nodes(postgres, tmp_path, "node-b", "node-c") as (node_a, node_b, node_c):
         agent_log = start_agent(node_b, tmp_path, node_b.port)
         held, port = connect(node_a, "p1", node_a.port, node_a.admin_port, tmp_path / "held.log", role="engineer")
         vr1_answer(ask_vr1(port))
@@ -487,17 +453,10 @@ def test_revoking_a_device_on_one_node_cuts_its_session_and_agent_on_the_others_
         print(f"revoked through node C: the session on node A ended after {cut_after:.2f} s, the agent on node B was cut after {agent_after:.2f} s")
         assert cut_after <= 2.0 and agent_after <= 2.0, (cut_after, agent_after)
         assert "revoked" in read(tmp_path / "held.log").strip().splitlines()[-1], read(tmp_path / "held.log")
-    finally:
-        for node in (node_a, node_b, node_c):
-            node.stop()
 
 
 def test_a_certificate_renewal_asked_of_one_node_reaches_the_agent_on_another(postgres, tmp_path):  # noqa: F811
-    node_a = ClusterNode(tmp_path, postgres.url)
-    node_b = node_a.node("node-b")
-    try:
-        node_a.start()
-        node_b.start()
+    with running_nodes(postgres, tmp_path, "node-b") as (node_a, node_b):
         agent_log = start_agent(node_b, tmp_path, node_b.port)
         started = time.monotonic()
         status, body, _ = node_a.request("POST", "/v1/devices/p1/certificate/renew", "admin")
@@ -513,6 +472,3 @@ def test_a_certificate_renewal_asked_of_one_node_reaches_the_agent_on_another(po
         # No node holds p2's agent: refused, and nothing is written for another node to act on.
         status, body, _ = node_a.request("POST", "/v1/devices/p2/certificate/renew", "admin")
         assert status == 409 and body["error"]["code"] == "agentOffline", (status, body)
-    finally:
-        node_a.stop()
-        node_b.stop()

@@ -122,7 +122,8 @@ public struct AuditEvent: RawRepresentable, Hashable, Sendable, CustomStringConv
 
     /// The events every relay node acts on when another node or a command wrote them: it cuts
     /// a revoked or reset device's connections, ends the sessions it runs that were asked to
-    /// end, and passes renewal requests on to the agents it holds. Writing one tells the other nodes at once where the store can (`changeNotice`).
+    /// end, and passes renewal requests on to the agents it holds. Writing one tells the other
+    /// nodes at once where the store can (`changeNotice`).
     public static let followedByEveryNode: Set<AuditEvent> = [
         .deviceRevoked, .deviceReset, .sessionEndRequested, .renewalRequested,
     ]
