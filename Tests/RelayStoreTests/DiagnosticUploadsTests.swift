@@ -101,4 +101,19 @@ final class DiagnosticUploadsTests: XCTestCase {
             [.init(requestID: "dg-1", deviceID: "pack-1", outcome: .failed("the agent disconnected before the bundle was complete"))])
         XCTAssertEqual(Set(uploads.pending.keys), ["dg-2"])
     }
+
+    /// A request passed between nodes is named in an audit entry's reason; only an ID the
+    /// relay could have made is taken from it.
+    func testTheRequestIDIsReadBackFromItsAuditReasonAndNothingElseIs() {
+        let id = DiagnosticRecord.newID()
+        XCTAssertEqual(DiagnosticRecord.id(in: DiagnosticRecord.auditReason(id: id)), id)
+        for reason in [
+            "", "bundle", "bundle dg-", "bundle dg-0123456789abcdef0123456", "bundle dg-0123456789abcdef012345678",
+            "bundle dg-0123456789ABCDEF01234567", "bundle dg-0123456789abcdef0123456g", "bundle dg-../../etc/passwd00000000",
+            "bundle dg-0123456789abcdef01234567, 10 bytes", "Bundle dg-0123456789abcdef01234567",
+        ] {
+            XCTAssertNil(DiagnosticRecord.id(in: reason), reason)
+        }
+        XCTAssertEqual(DiagnosticRecord.id(in: "bundle dg-0123456789abcdef01234567"), "dg-0123456789abcdef01234567")
+    }
 }

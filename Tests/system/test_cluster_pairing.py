@@ -4,6 +4,7 @@ agent whose connections are on node B, byte-exact, and a monitor on node C sees 
 session's traffic; the session is recorded once, on the client's node, and each node's
 metrics count what crossed. Then the same through a real HAProxy in round robin in front of
 three nodes, where every connection lands wherever the balancer sends it."""
+import hashlib
 import json
 import os
 import re
@@ -11,6 +12,7 @@ import signal
 import socket
 import subprocess
 import time
+import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -453,6 +455,37 @@ def test_revoking_a_device_on_one_node_cuts_its_session_and_agent_on_the_others_
         print(f"revoked through node C: the session on node A ended after {cut_after:.2f} s, the agent on node B was cut after {agent_after:.2f} s")
         assert cut_after <= 2.0 and agent_after <= 2.0, (cut_after, agent_after)
         assert "revoked" in read(tmp_path / "held.log").strip().splitlines()[-1], read(tmp_path / "held.log")
+
+
+def test_a_diagnostic_bundle_asked_of_one_node_comes_from_the_agent_on_another(postgres, tmp_path):  # noqa: F811
+    with running_nodes(postgres, tmp_path, "node-b") as (node_a, node_b):
+        start_agent(node_b, tmp_path, node_b.port)
+        started = time.monotonic()
+        status, body, _ = node_a.request("POST", "/v1/devices/p1/diagnostics", "admin")
+        assert status == 202 and body["status"] == "requested" and body["requestedBy"] == "boss", (status, body)
+        bundle = body["id"]
+        status, body, _ = node_a.request("POST", "/v1/devices/p1/diagnostics", "admin")
+        assert status == 409 and body["error"]["code"] == "diagnosticsPending", (status, body)
+
+        def arrived():
+            listed = node_a.request("GET", "/v1/devices/p1/diagnostics", "admin")[1]
+            mine = next(item for item in listed if item["id"] == bundle)
+            assert mine["status"] != "failed", mine
+            return mine if mine["status"] == "received" else None
+        wait_for("the bundle to arrive", arrived, timeout=60, interval=0.05, detail=lambda: read(node_b.log)[-3000:])
+        print(f"a bundle asked through node A came from p1's agent on node B {time.monotonic() - started:.2f} s later")
+        record = arrived()
+        request = urllib.request.Request(f"https://127.0.0.1:{node_a.admin_port}/v1/devices/p1/diagnostics/{bundle}",
+                                         headers={"Authorization": f"Bearer {node_a.keys['admin']}"})
+        with urllib.request.urlopen(request, context=node_a.context, timeout=10) as response:
+            archive = response.read()
+        assert len(archive) == record["size"] and hashlib.sha256(archive).hexdigest() == record["sha256"], record
+        events = [e["event"] for e in node_a.request("GET", "/v1/audit?deviceId=p1", "admin")[1]]
+        assert {"device.diagnostics_requested", "device.diagnostics_forwarded", "device.diagnostics_received"} <= set(events), events
+        # No node holds p2's agent: refused, and nothing is written for another node to act on.
+        status, body, _ = node_a.request("POST", "/v1/devices/p2/diagnostics", "admin")
+        assert status == 409 and body["error"]["code"] == "agentOffline", (status, body)
+        assert node_a.request("GET", "/v1/devices/p2/diagnostics", "admin")[1] == []
 
 
 def test_a_certificate_renewal_asked_of_one_node_reaches_the_agent_on_another(postgres, tmp_path):  # noqa: F811

@@ -3,18 +3,23 @@ import Hummingbird
 import NIOCore
 
 /// Remote diagnostics: an administrator asks a device's agent for its diagnostic bundle, which
-/// the agent uploads over its tunnel; the bundles are kept with the device's audit.
+/// the agent uploads over its tunnel to the node holding it, through any node of a cluster;
+/// the bundles are kept in the store with the device's audit.
 extension AdminRoutes {
     func requestDiagnostics(_ request: Request, _ context: AdminRequestContext) async throws -> Response {
         let admin = try context.administrator()
         let device = try await visibleDevice(context)
         let asked: DiagnosticRecord
         do {
-            asked = try await relay.diagnostics.request(deviceID: device.id, by: admin.id)
-        } catch DiagnosticsDesk.Refusal.agentOffline {
-            throw AdminError(
-                .conflict, "agentOffline",
-                "the agent of device \(device.id) is not connected to this relay node (\(relay.configuration.nodeName))")
+            do {
+                asked = try await relay.diagnostics.request(deviceID: device.id, by: admin.id)
+            } catch DiagnosticsDesk.Refusal.agentOffline {
+                // Another live node may hold the agent: the request goes there through the store.
+                guard device.presence.online, let node = device.presence.relayNode, node != relay.configuration.nodeName else {
+                    throw AdminError(.conflict, "agentOffline", "the agent of device \(device.id) is not connected to any relay node")
+                }
+                asked = try await metrics.timed { try await relay.diagnostics.requestThroughAnotherNode(deviceID: device.id, by: admin.id) }
+            }
         } catch DiagnosticsDesk.Refusal.alreadyPending(let id) {
             throw AdminError(.conflict, "diagnosticsPending", "bundle \(id) of device \(device.id) is on its way; wait for it")
         } catch DiagnosticsDesk.Refusal.busy {

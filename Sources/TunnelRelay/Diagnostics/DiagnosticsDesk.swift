@@ -22,7 +22,7 @@ public final class DiagnosticsDesk: Sendable {
     }
 
     public enum Refusal: Error, Equatable {
-        /// The agent is not connected to this relay node.
+        /// The agent is not connected to this relay node (another may hold it: `requestThroughAnotherNode`).
         case agentOffline
         /// A bundle of this device is on its way (the request's ID).
         case alreadyPending(String)
@@ -35,7 +35,7 @@ public final class DiagnosticsDesk: Sendable {
     public func request(deviceID: String, by administrator: String, now: Date = Date()) async throws -> DiagnosticRecord {
         guard let channel = agents.entry(deviceID: deviceID)?.channel else { throw Refusal.agentOffline }
         let asked = DiagnosticRecord(
-            id: "dg-" + RandomText.hex(bytes: 12), deviceID: deviceID, requestedBy: administrator, requestedAt: now.storedPrecision)
+            id: DiagnosticRecord.newID(), deviceID: deviceID, requestedBy: administrator, requestedAt: now.storedPrecision)
         switch uploads.withLockedValue({ $0.begin(requestID: asked.id, deviceID: deviceID, now: now) }) {
         case .failure(.alreadyPending(let id)): throw Refusal.alreadyPending(id)
         case .failure(.tooManyPending): throw Refusal.busy
@@ -50,6 +50,65 @@ public final class DiagnosticsDesk: Sendable {
         channel.writeAndFlush(TunnelMessage.diagnoseRequested(asked.id), promise: nil)
         logger.notice("Diagnostic bundle requested", metadata: ["device.id": "\(deviceID)", "bundle": "\(asked.id)"])
         return asked
+    }
+
+    /// Asks for `deviceID`'s bundle when another relay node holds its agent: the request is
+    /// written to the store with a `device.diagnostics_forwarded` entry, which the holding node
+    /// follows (`pass`) and whose bundle it records; every node lists and serves it. Nobody
+    /// here waits for the upload, so a request no node took up is failed after the timeout.
+    public func requestThroughAnotherNode(deviceID: String, by administrator: String, now: Date = Date()) async throws
+        -> DiagnosticRecord
+    {
+        let waiting = try await store.diagnostics(deviceID: deviceID).first {
+            $0.status == .requested && $0.requestedAt > now - DiagnosticUploads.timeout
+        }
+        if let waiting { throw Refusal.alreadyPending(waiting.id) }
+        let asked = DiagnosticRecord(
+            id: DiagnosticRecord.newID(), deviceID: deviceID, requestedBy: administrator, requestedAt: now.storedPrecision)
+        try await store.addDiagnosticRequest(asked)
+        do {
+            try await store.appendAudit(
+                AuditEntry(
+                    at: now, event: .diagnosticsForwarded, actor: administrator, userID: administrator, deviceID: deviceID,
+                    reason: DiagnosticRecord.auditReason(id: asked.id)))
+        } catch {
+            _ = try? await store.finishDiagnostic(
+                id: asked.id, outcome: .failed("the request could not be passed to the node holding the agent: \(error)"), at: Date())
+            throw error
+        }
+        logger.notice("Diagnostic bundle requested through another node", metadata: ["device.id": "\(deviceID)", "bundle": "\(asked.id)"])
+        failIfNotTakenUp(asked)
+        return asked
+    }
+
+    /// Fails a forwarded request that is still waiting after the timeout (its node lost the
+    /// agent before the request reached it, or stopped); a bundle that arrived is left alone.
+    private func failIfNotTakenUp(_ asked: DiagnosticRecord) {
+        let store = self.store
+        Task {
+            try? await Task.sleep(for: .seconds(DiagnosticUploads.timeout))
+            _ = try? await store.finishDiagnostic(
+                id: asked.id, outcome: .failed("no bundle within \(Int(DiagnosticUploads.timeout)) s of the request"), at: Date())
+        }
+    }
+
+    /// A request written by another node for an agent this node holds: asks the agent, or
+    /// records why it cannot (a bundle of the device on its way, as many uploads as it takes).
+    func pass(requestID: String, deviceID: String, now: Date = Date()) {
+        guard let channel = agents.entry(deviceID: deviceID)?.channel else { return }
+        func failed(_ why: String) -> [DiagnosticUploads.Finished] {
+            [DiagnosticUploads.Finished(requestID: requestID, deviceID: deviceID, outcome: .failed(why))]
+        }
+        switch uploads.withLockedValue({ $0.begin(requestID: requestID, deviceID: deviceID, now: now) }) {
+        case .failure(.alreadyPending(let id)):
+            record(failed("bundle \(id) of the device is on its way; ask again once it has arrived"))
+        case .failure(.tooManyPending):
+            record(failed("the relay node holding the agent is receiving \(DiagnosticUploads.maxPending) bundles already"))
+        case .success(let expired):
+            record(expired)
+            channel.writeAndFlush(TunnelMessage.diagnoseRequested(requestID), promise: nil)
+            logger.notice("Passing a diagnostic bundle request on", metadata: ["device.id": "\(deviceID)", "bundle": "\(requestID)"])
+        }
     }
 
     /// A piece of a bundle from the control connection of `deviceID`.

@@ -92,6 +92,9 @@ public struct AuditEvent: RawRepresentable, Hashable, Sendable, CustomStringConv
     /// An administrator asked, through another relay node, for a device's agent to renew its
     /// certificate; the node holding the agent's control connection passes it on.
     public static let renewalRequested = AuditEvent(rawValue: "device.renewal_requested")
+    /// An administrator asked, through another relay node, for a device's diagnostic bundle;
+    /// the node holding the agent's control connection passes it on (the reason names the bundle).
+    public static let diagnosticsForwarded = AuditEvent(rawValue: "device.diagnostics_forwarded")
     public static let diagnosticsReceived = AuditEvent(rawValue: "device.diagnostics_received")
     public static let diagnosticsFailed = AuditEvent(rawValue: "device.diagnostics_failed")
     public static let deviceReset = AuditEvent(rawValue: "device.reset")
@@ -122,10 +125,10 @@ public struct AuditEvent: RawRepresentable, Hashable, Sendable, CustomStringConv
 
     /// The events every relay node acts on when another node or a command wrote them: it cuts
     /// a revoked or reset device's connections, ends the sessions it runs that were asked to
-    /// end, and passes renewal requests on to the agents it holds. Writing one tells the other
-    /// nodes at once where the store can (`changeNotice`).
+    /// end, and passes renewal and diagnostic bundle requests on to the agents it holds.
+    /// Writing one tells the other nodes at once where the store can (`changeNotice`).
     public static let followedByEveryNode: Set<AuditEvent> = [
-        .deviceRevoked, .deviceReset, .sessionEndRequested, .renewalRequested,
+        .deviceRevoked, .deviceReset, .sessionEndRequested, .renewalRequested, .diagnosticsForwarded,
     ]
     /// A presented session token was unknown, expired or used.
     public static let sessionRefused = AuditEvent(rawValue: "session.refused")

@@ -37,6 +37,24 @@ public struct DiagnosticRecord: Sendable, Equatable {
     }
 }
 
+extension DiagnosticRecord {
+    /// A new request's ID: `dg-` and 24 hex digits.
+    static func newID() -> String { "dg-" + RandomText.hex(bytes: 12) }
+
+    /// The text of the audit entries that name a request.
+    static func auditReason(id: String) -> String { "bundle \(id)" }
+
+    /// The request ID an audit entry's reason names (`bundle dg-…`), or nil when the text is
+    /// anything else: it comes from the store, which other nodes write.
+    static func id(in reason: String) -> String? {
+        guard reason.hasPrefix("bundle dg-") else { return nil }
+        let id = reason.dropFirst("bundle ".count)
+        let digits = id.dropFirst("dg-".count)
+        guard digits.count == 24, digits.allSatisfy({ $0.isHexDigit && ($0.isNumber || $0.isLowercase) }) else { return nil }
+        return String(id)
+    }
+}
+
 /// How a diagnostic request ended.
 public enum DiagnosticOutcome: Sendable, Equatable {
     /// The archive arrived whole: its bytes and their SHA-256 (hex).

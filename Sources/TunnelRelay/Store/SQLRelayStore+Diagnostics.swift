@@ -15,7 +15,7 @@ extension SQLRelayStore {
             try await Self.insertAudit(
                 AuditEntry(
                     at: request.requestedAt, event: .diagnosticsRequested, actor: request.requestedBy,
-                    userID: request.requestedBy, deviceID: request.deviceID, reason: "bundle \(request.id)"),
+                    userID: request.requestedBy, deviceID: request.deviceID, reason: DiagnosticRecord.auditReason(id: request.id)),
                 on: transaction)
         }
     }

@@ -158,7 +158,7 @@ public final class RelayServer: Service, Sendable {
         bound.succeed(channel.localAddress!)
         logger.info("Relay listening", metadata: ["address": "\(channel.localAddress!)"])
         let watch = RevocationWatch(
-            store: store, agents: agents, broker: broker,
+            store: store, agents: agents, broker: broker, diagnostics: diagnostics,
             interval: store.announcesChanges
                 ? RevocationWatch.announcedInterval : .nanoseconds(configuration.revocationCheckInterval.nanoseconds),
             logger: logger)

@@ -3,8 +3,9 @@ import Logging
 import SharedWire
 
 /// Cuts the live connections of devices that were revoked or reset, ends sessions an
-/// operator asked to end, and passes on certificate renewals asked through another node. The operator's commands and the other nodes write the store, not
-/// this relay, so the relay follows the audit log for those events, by entry id (`AuditCursor`),
+/// operator asked to end, and passes on certificate renewals and diagnostic bundle requests
+/// asked through another node. The operator's commands and the other nodes write the store,
+/// not this relay, so the relay follows the audit log for those events, by entry id (`AuditCursor`),
 /// not by time: a clock step or two writes in one millisecond cannot hide an entry. It reads
 /// the log when the store announces such an entry (PostgreSQL's notifications) and every
 /// `interval` besides, which is all there is where the store cannot announce (SQLite).
@@ -12,6 +13,7 @@ struct RevocationWatch: Sendable {
     let store: any RelayStore
     let agents: AgentDirectory
     let broker: SessionBroker
+    let diagnostics: DiagnosticsDesk
     /// How often the audit log is read without an announcement.
     let interval: Duration
     let logger: Logger
@@ -81,6 +83,9 @@ struct RevocationWatch: Sendable {
             guard let deviceID = entry.deviceID, let agent = agents.entry(deviceID: deviceID) else { return }
             logger.notice("Passing a certificate renewal request on", metadata: ["device.id": "\(deviceID)", "by": "\(entry.actor)"])
             agent.channel.writeAndFlush(TunnelMessage.renewRequested(entry.reason), promise: nil)
+        case .diagnosticsForwarded:
+            guard let deviceID = entry.deviceID, let requestID = DiagnosticRecord.id(in: entry.reason) else { return }
+            diagnostics.pass(requestID: requestID, deviceID: deviceID)
         default:
             return
         }
