@@ -35,13 +35,31 @@ final class SQLiteStoreDatabase: StoreDatabase {
             on: MultiThreadedEventLoopGroup.singleton.any())
         do {
             _ = try await connection.query("PRAGMA busy_timeout = 5000", [])
-            _ = try await connection.query("PRAGMA journal_mode = WAL", [])
+            try await switchToWAL(connection)
             _ = try await connection.query("PRAGMA foreign_keys = ON", [])
         } catch {
-            try? await connection.close()
+            // The future's close, not the async one: that one is skipped when the task is
+            // cancelled (a sibling `async let` failed), and SQLiteNIO asserts on a connection
+            // dropped open.
+            let closing: EventLoopFuture<Void> = connection.close()
+            try? await closing.get()
             throw error
         }
         return SQLiteStoreDatabase(connection: connection)
+    }
+
+    /// Write-ahead logging, so readers never wait for the writer. Changing the journal mode
+    /// needs the file to itself for a moment, and SQLite answers "busy" at once rather than
+    /// waiting when another connection is opening it too: that is tried again for a while.
+    private static func switchToWAL(_ connection: SQLiteConnection) async throws {
+        for attempt in 1... {
+            do {
+                _ = try await connection.query("PRAGMA journal_mode = WAL", [])
+                return
+            } catch let error as SQLiteError where (error.reason == .busy || error.reason == .locked) && attempt < 50 {
+                try await Task.sleep(for: .milliseconds(100))
+            }
+        }
     }
 
     func query(_ sql: String, _ binds: [StoreValue]) async throws -> [StoreRow] {
