@@ -1,7 +1,8 @@
 """The relay's web console (docs/CONSOLE.md) against a real `tunnel-relay serve`, a real agent,
 over real HTTPS, in a real headless Chromium: password sign-in and sign-out, what a viewer
 sees, a hostile customer name shown as text, the anti-forgery check, expired and unknown
-cookies, live presence within 2 s, and the sign-in limit with its audit entries."""
+cookies, live presence within 2 s, the sign-in limit with its audit entries, and a device's
+live telemetry with its chart (real mosquitto, simulated BMS and agent)."""
 import hashlib
 import http.client
 import json
@@ -314,3 +315,69 @@ def test_repeated_wrong_passwords_are_limited_and_audited(tmp_path):
         assert len(refused) == 5 and all(e["source"] == "127.0.0.1" for e in refused), refused
     finally:
         relay.stop()
+
+
+def test_live_telemetry_and_its_chart_follow_the_agent_on_the_device_page(relay, browser, tmp_path):
+    from mqtt_fixtures import Broker, mosquitto_path
+    if mosquitto_path() is None:
+        missing_peer("no mosquitto broker (Debian package mosquitto)")
+    broker = Broker(relay.processes, tmp_path / "broker").start()
+    sim_link = tmp_path / "bms.pty"
+    sim = relay.processes.start([relay.bin / "bms-sim", "--pty", sim_link], tmp_path / "sim.log")
+    wait_for("the simulated BMS", lambda: sim_link.is_symlink(), timeout=20)
+    settings = relay.folder / "p1" / "settings-live.json"
+    settings.write_text(json.dumps({
+        "serial": {"device": str(sim_link)}, "mqtt": {"uri": f"mqtt://127.0.0.1:{broker.port}"},
+        "tunnel": {"relay": f"127.0.0.1:{relay.port}", "cert": "device.pem", "key": "device-key.pem",
+                   "ca": "relay-ca.pem", "live_telemetry_period": 1}}))
+    agent = relay.processes.start([relay.bin / "tunnel-agent", "run", "--config", settings, "--state-dir",
+                                   tmp_path / "state"], tmp_path / "agent.log")
+    try:
+        # A viewer of acme watches p1.
+        browser_sign_in(browser, relay, "vic")
+        browser.get(relay.url + "/console/devices/p1")
+
+        def reading(name):
+            for card in browser.find_elements(By.CSS_SELECTOR, "dl[data-readings] div"):
+                try:
+                    if card.find_element(By.TAG_NAME, "dt").text == name:
+                        return card.find_element(By.TAG_NAME, "dd").text
+                except exceptions.StaleElementReferenceException:
+                    return None
+            return None
+
+        voltage = wait_for("the pack voltage on the page", lambda: reading("Pack voltage"), timeout=30,
+                           detail=lambda: read(tmp_path / "agent.log")[-3000:])
+        assert voltage.endswith(" V") and 40 < float(voltage[:-2]) < 70, voltage
+        assert reading("Cell spread").endswith(" V") and reading("State of charge").endswith(" %")
+
+        def chart_points():
+            try:
+                caption = browser.find_element(By.CSS_SELECTOR, 'figure[data-chart="packVoltage"] figcaption').text
+            except (exceptions.NoSuchElementException, exceptions.StaleElementReferenceException):
+                return 0
+            return int(re.search(r"(\d+) points\)", caption).group(1))
+
+        before = wait_for("the pack voltage chart", chart_points, timeout=10)
+        waited = time.monotonic()
+        wait_for("a new point on the chart", lambda: chart_points() > before, timeout=2.5)
+        print(f"the chart grew from {before} points {time.monotonic() - waited:.2f} s later")
+        assert browser.find_element(By.CSS_SELECTOR, 'figure[data-chart="packVoltage"] polyline').get_attribute("points")
+        # The current chart is chosen by default; unticking a key removes its chart.
+        boxes = {box.find_element(By.XPATH, "..").text.strip(): box
+                 for box in browser.find_elements(By.CSS_SELECTOR, "[data-chart-keys] input[type=checkbox]")}
+        assert boxes["current"].is_selected() and not boxes["minCellVoltage"].is_selected(), list(boxes)
+        boxes["current"].click()
+        wait_for("the current chart to go", lambda: not browser.find_elements(By.CSS_SELECTOR, 'figure[data-chart="current"]'),
+                 timeout=5)
+
+        # The stream answers only a signed-in user who may see the device.
+        cookies = {"tunnel_console": browser.get_cookie("tunnel_console")["value"]}
+        assert relay.call("GET", "/console/devices/p2/telemetry", cookies=cookies)[0] == 404
+        status, headers, _ = relay.call("GET", "/console/devices/p1/telemetry")
+        assert status == 303 and "/console/sign-in" in headers.get("Location", ""), (status, headers)
+    finally:
+        Processes.stop(agent)
+        Processes.stop(sim)
+        broker.stop()
+        wait_for("p1 offline again", lambda: not relay.api("/v1/devices/p1").get("online"), timeout=20)

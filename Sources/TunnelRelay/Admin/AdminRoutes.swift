@@ -191,14 +191,14 @@ struct AdminRoutes: Sendable {
         if let elsewhere = try await telemetryElsewhere(device) {
             return Response(
                 status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-store"],
-                body: .init(asyncSequence: elsewhere.records.map { ByteBuffer(string: "data: \($0)\n\n") }))
+                body: .init(asyncSequence: elsewhere.records.map { ByteBuffer(string: ServerSentEvent.text(data: $0)) }))
         }
         guard let stream = relay.telemetry.stream(deviceID: device.id) else {
             throw AdminError(
                 .tooManyRequests, "tooManyStreams", "device \(device.id) has \(LiveTelemetry.maxStreamsPerDevice) live streams open already"
             )
         }
-        let events = stream.map { ByteBuffer(string: "data: \($0)\n\n") }
+        let events = stream.map { ByteBuffer(string: ServerSentEvent.text(data: $0)) }
         return Response(
             status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-store"],
             body: .init(asyncSequence: events))

@@ -9,6 +9,10 @@ struct ConsoleRefusal: Error, CustomStringConvertible {
         case badRequest
         case forbidden
         case notFound
+        /// The request cannot be served now (the node holding the agent is out of reach).
+        case conflict
+        /// A bound was reached (live streams of one device).
+        case tooManyRequests
         /// Too many failed sign-ins; try again after this many seconds.
         case tooManyAttempts(wait: Int)
     }
@@ -27,6 +31,8 @@ struct ConsoleRefusal: Error, CustomStringConvertible {
         case .badRequest: .badRequest
         case .forbidden: .forbidden
         case .notFound: .notFound
+        case .conflict: .conflict
+        case .tooManyRequests: .tooManyRequests
         case .tooManyAttempts: .tooManyRequests
         }
     }

@@ -47,6 +47,7 @@ struct ConsoleRoutes: Sendable {
         console.get("audit") { request, context in try await auditPage(request, context) }
         console.get("audit.csv") { request, context in try await auditCSV(request, context) }
         console.get("events/presence") { request, context in try await presenceEvents(request, context) }
+        console.get("devices/:id/telemetry") { request, context in try await telemetryEvents(request, context) }
     }
 
     // MARK: Sessions
