@@ -65,8 +65,8 @@ final class SerialControlTests: XCTestCase {
                     channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(panel) }
                 }
                 .connect(host: "127.0.0.1", port: port).get()
+            bms.collector.reset()  // before the request leaves: it may reach the BMS before the next line runs
             try await connection.writeAndFlush(ByteBuffer(string: "CV1,?,78\r\n"))
-            bms.collector.reset()
             let request = try await bms.collector.wait(forCount: 10)
             XCTAssertEqual(String(decoding: request, as: UTF8.self), "CV1,?,78\r\n", "attempt \(attempt)")
             try await bms.write("CV1,0000187B,FF83,,,,,,,,,C4\r\n")
