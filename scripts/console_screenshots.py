@@ -7,6 +7,7 @@ the light theme and the fleet again in the dark one."""
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -100,9 +101,10 @@ def main():
             processes.start([bin_dir / "tunnel-agent", "run", "--config", settings, "--state-dir", work / f"state-{device}"],
                             work / f"agent-{device}.log")
         connect_log = work / "connect.log"
+        panel_port = free_port()
         connect = subprocess.Popen(
             [str(bin_dir / "tunnel-connect"), "--device", "pack-0001", "--relay", f"127.0.0.1:{port}",
-             "--admin-url", url, "--ca", str(data / "tls" / "server-ca.pem"), "--tcp", f"127.0.0.1:{free_port()}"],
+             "--admin-url", url, "--ca", str(data / "tls" / "server-ca.pem"), "--tcp", f"127.0.0.1:{panel_port}"],
             env=dict(os.environ, TUNNEL_API_KEY=key), stdout=open(connect_log, "wb"), stderr=subprocess.STDOUT,
             start_new_session=True)
         processes.started.append(connect)
@@ -124,10 +126,20 @@ def main():
             driver.find_element(By.ID, "connect-monitor").click()
             wait_for("the connect page", lambda: "tunnel-connect" in driver.page_source, timeout=15)
             shoot(driver, "connect")
-            driver.get(url + "/console/sessions")
+            driver.get(url + "/console/sessions?state=live&device=pack-0001")
             shoot(driver, "sessions")
             driver.find_element(By.CSS_SELECTOR, "table a[href^='/console/sessions/']").click()
             shoot(driver, "session")
+            driver.find_element(By.ID, "watch-link").click()
+            wait_for("the watch page", lambda: "ana" in driver.find_element(By.CSS_SELECTOR, "[data-watchers]").text, timeout=10)
+            time.sleep(1)
+            with socket.create_connection(("127.0.0.1", panel_port), timeout=5) as panel:
+                for request in [b"VR1,?,D7\r\n", b"CV1,?,78\r\n", b"BV1,?,4F\r\n", b"BC1,?,E1\r\n"]:
+                    panel.sendall(request)
+                    time.sleep(0.4)
+            wait_for("sentences on the watch page", lambda: len(driver.find_elements(By.CSS_SELECTOR, "[data-sentences] tr")) >= 8,
+                     timeout=10)
+            shoot(driver, "watch")
             driver.get(url + "/console/audit")
             shoot(driver, "audit")
         finally:

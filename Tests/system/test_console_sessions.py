@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from mqtt_fixtures import build_binaries, free_port, read, wait_for
+from mqtt_fixtures import Processes, build_binaries, free_port, read, wait_for
 from test_console import PASSWORDS, Relay, browser, form_token  # noqa: F401 (browser is a fixture)
 
 By = pytest.importorskip("selenium.webdriver.common.by").By
@@ -105,9 +105,8 @@ def test_a_viewers_connect_button_opens_a_monitor_session(relay, browser):
     assert status == 403 and "may not open control sessions" in text, (status, text)
 
 
-def test_an_engineers_command_reaches_the_bms_and_an_administrator_ends_it(relay, browser, tmp_path):
-    page = connect(relay, "eng", "control")
-    session = session_id_of(page)
+def run_connect_command(relay, page, log: Path):
+    """Runs the connect page's TCP command (on a free port instead of 7000): (process, port)."""
     match = re.search(r'<pre class="command" id="command-tcp">([^<]+)</pre>', page)
     assert match, page[:3000]
     argv = shlex.split(html.unescape(match.group(1)))
@@ -116,21 +115,34 @@ def test_an_engineers_command_reaches_the_bms_and_an_administrator_ends_it(relay
     port = free_port()
     argv = [str(relay.bin / "tunnel-connect"), "--tcp", f"127.0.0.1:{port}", argv[3],
             "--ca", str(relay.data / "tls" / "server-ca.pem")]
-    log = tmp_path / "connect.log"
     with open(log, "wb") as handle:
         client = subprocess.Popen(argv, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True)
     relay.processes.started.append(client)
     wait_for("the session", lambda: "Connected to device" in read(log), timeout=30, detail=lambda: read(log))
+    return client, port
+
+
+def ask(sock, request: bytes, name: bytes) -> bytes:
+    """Sends a G1 request and reads until the BMS's answer of that name arrives."""
+    sock.sendall(request)
+    received = b""
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        received += sock.recv(4096)
+        lines = received.split(b"\n")
+        answer = next((line for line in lines[:-1] if line.startswith(name + b",") and not line.startswith(name + b",?")), None)
+        if answer:
+            return answer
+    raise AssertionError(f"no {name!r} answer: {received!r}")
+
+
+def test_an_engineers_command_reaches_the_bms_and_an_administrator_ends_it(relay, browser, tmp_path):
+    page = connect(relay, "eng", "control")
+    session = session_id_of(page)
+    log = tmp_path / "connect.log"
+    client, port = run_connect_command(relay, page, log)
     with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
-        sock.sendall(b"VR1,?,D7\r\n")
-        received = b""
-        deadline = time.time() + 10
-        answer = None
-        while answer is None and time.time() < deadline:
-            received += sock.recv(4096)
-            lines = received.split(b"\n")
-            answer = next((line for line in lines[:-1] if line.startswith(b"VR1,") and not line.startswith(b"VR1,?")), None)
-        assert answer, received
+        ask(sock, b"VR1,?,D7\r\n", b"VR1")
 
         # The sessions page lists it live; an administrator ends it, with a confirmation.
         browser_sign_in(browser, relay, "boss")
@@ -236,3 +248,62 @@ def test_a_take_over_needs_a_reason_which_the_audit_page_and_csv_keep_inert(rela
     status, _, text = relay.call("POST", "/console/devices/p1/connect", {"csrf": token, "mode": "control", "takeOver": "yes",
                                                                           "reason": "mine"}, cookies=cookies)
     assert status == 403 and "only administrators may take a device over" in text, (status, text)
+
+
+def test_a_viewer_watches_the_engineers_session_decoded_in_the_browser(relay, browser, tmp_path):
+    page = connect(relay, "eng", "control")
+    session = session_id_of(page)
+    client, port = run_connect_command(relay, page, tmp_path / "connect.log")
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+            browser_sign_in(browser, relay, "vic")
+            browser.get(relay.url + f"/console/sessions/{session}")
+            browser.find_element(By.ID, "watch-link").click()
+            wait_for("vic among the watchers", lambda: "vic" in browser.find_element(By.CSS_SELECTOR, "[data-watchers]").text,
+                     timeout=10, detail=lambda: browser.page_source[:3000])
+            cookies, _ = relay.sign_in("eng", ENGINEER_PASSWORD)
+            assert "Watching now: vic." in relay.call("GET", f"/console/sessions/{session}", cookies=cookies)[2]
+
+            def rows():
+                try:
+                    return [[cell.text for cell in row.find_elements(By.TAG_NAME, "td")]
+                            for row in browser.find_elements(By.CSS_SELECTOR, "[data-sentences] tr") if row.is_displayed()]
+                except Exception:  # a row replaced while read
+                    return []
+
+            ask(sock, b"VR1,?,D7\r\n", b"VR1")  # the BMS broadcasts other sentences meanwhile
+
+            def vr1_rows():
+                shown = [r for r in rows() if r[2] == "VR1"]
+                return shown if len(shown) >= 2 else None
+            shown = wait_for("the request and its answer, decoded", vr1_rows, timeout=5, detail=lambda: browser.page_source[-3000:])
+            assert shown[0][1:4] == ["→ BMS", "VR1", "VR1,?,D7"] and "VR1 request" in shown[0][4], shown
+            assert shown[1][1:3] == ["← BMS", "VR1"] and "firmware" in shown[1][4], shown
+            ask(sock, b"CV1,?,78\r\n", b"CV1")
+            wait_for("the CV1 answer", lambda: any(r[1] == "← BMS" and r[2] == "CV1" and "pack" in r[4] for r in rows()),
+                     timeout=5)
+
+            browser.find_element(By.CSS_SELECTOR, "[data-watch-filter]").send_keys("CV1")
+            wait_for("only CV1 rows", lambda: rows() and all(r[2] == "CV1" for r in rows()), timeout=5)
+            browser.find_element(By.CSS_SELECTOR, "[data-watch-filter]").clear()
+            browser.find_element(By.CSS_SELECTOR, "[data-watch-filter]").send_keys(" ")
+            browser.find_element(By.CSS_SELECTOR, "[data-watch-pause]").click()
+            before = len(rows())
+            ask(sock, b"VR1,?,D7\r\n", b"VR1")
+
+            def held():
+                match = re.search(r"(\d+) held back", browser.find_element(By.CSS_SELECTOR, "[data-watch-state]").text)
+                return int(match.group(1)) if match and int(match.group(1)) >= 2 else None
+            waiting = wait_for("the request and answer held back", held, timeout=5)
+            assert len(rows()) == before
+            browser.find_element(By.CSS_SELECTOR, "[data-watch-pause]").click()
+            wait_for("the held sentences shown", lambda: len(rows()) >= before + waiting, timeout=5)
+            assert [r[1] for r in rows() if r[2] == "VR1"][-2:] == ["→ BMS", "← BMS"]
+    finally:
+        Processes.stop(client)
+    wait_for("the watch page to say the session ended",
+             lambda: "The session ended." in browser.find_element(By.CSS_SELECTOR, "[data-watch-state]").text, timeout=10)
+    # Another customer's viewer cannot even see the session; a session that ended has nothing to watch.
+    assert relay.call("GET", f"/console/sessions/{session}/watch/events")[0] == 303
+    cookies, _ = relay.sign_in("vic", PASSWORDS["vic"])
+    assert relay.call("GET", f"/console/sessions/{session}/watch/events", cookies=cookies)[0] == 404

@@ -36,7 +36,7 @@ public enum CaptureTranscript {
     }
 
     /// What a line means, decoded where there is a typed reading.
-    static func annotation(of line: String) -> String {
+    public static func annotation(of line: String) -> String {
         let sentence: G1Sentence
         do {
             sentence = try G1Sentence(line: line)

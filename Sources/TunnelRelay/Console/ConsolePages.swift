@@ -15,7 +15,7 @@ struct ConsolePages: Sendable {
         ("fleet", PackageResources.fleet_mustache), ("device", PackageResources.device_mustache),
         ("sessions", PackageResources.sessions_mustache), ("sessiontable", PackageResources.sessiontable_mustache),
         ("session", PackageResources.session_mustache), ("audit", PackageResources.audit_mustache),
-        ("connect", PackageResources.connect_mustache),
+        ("connect", PackageResources.connect_mustache), ("watch", PackageResources.watch_mustache),
     ]
 
     /// A template that does not parse is a build mistake, reported with its name.

@@ -65,6 +65,12 @@ extension ConsoleRoutes {
         var values = Self.pageValues("Session \(record.id)", user: user, session: session)
         values["session"] = Self.sessionValues(record)
         values["mayEnd"] = user.role == .admin && record.ending == nil
+        if let tap = relay.broker.tap(sessionID: record.id) {
+            values["watch"] = [
+                "link": "/console/sessions/\(record.id)/watch",
+                "watchers": tap.watchers.isEmpty ? "nobody" : tap.watchers.joined(separator: ", "),
+            ]
+        }
         return html(pages.render("session", values))
     }
 

@@ -44,6 +44,8 @@ struct ConsoleRoutes: Sendable {
         console.get("sessions") { request, context in try await sessionsPage(request, context) }
         console.get("sessions/:id") { request, context in try await sessionPage(request, context) }
         console.post("sessions/:id/end") { request, context in try await endSession(request, context) }
+        console.get("sessions/:id/watch") { request, context in try await watchPage(request, context) }
+        console.get("sessions/:id/watch/events") { request, context in try await watchEvents(request, context) }
         console.get("audit") { request, context in try await auditPage(request, context) }
         console.get("audit.csv") { request, context in try await auditCSV(request, context) }
         console.get("events/presence") { request, context in try await presenceEvents(request, context) }

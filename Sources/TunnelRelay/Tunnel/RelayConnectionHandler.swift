@@ -22,6 +22,8 @@ final class RelayConnectionHandler: ChannelInboundHandler {
     private var logger: Logger
     /// The session's capture, when the relay records sessions.
     private var capture: SessionCapture?
+    /// The session's watchers in the browser.
+    private var tap: SessionTap?
     /// Certificate requests of an agent's control connection.
     private var renewals: CertificateRenewalDesk
     /// The link to the session's client node, when this agent data connection is carried there.
@@ -66,6 +68,7 @@ final class RelayConnectionHandler: ChannelInboundHandler {
         if case .handshakeCompleted? = event as? TLSUserEvent { connection.tlsHandshakeCompleted() }
         guard let paired = event as? SessionBroker.Paired else { return context.fireUserInboundEventTriggered(event) }
         capture = paired.capture
+        tap = paired.tap
         perform(connection.paired(with: paired.agent), context)
     }
 
@@ -88,7 +91,10 @@ final class RelayConnectionHandler: ChannelInboundHandler {
         case .none:
             break
         case .forward(let message, let partner, let direction):
-            if let direction, case .serialData(let data) = message { capture?.record(direction, data) }
+            if let direction, case .serialData(let data) = message {
+                capture?.record(direction, data)
+                tap?.observe(direction, data)
+            }
             partner.write(message, promise: nil)
         case .forwardMonitored(let allowed, let dropped, let partner):
             for line in dropped {
@@ -96,6 +102,7 @@ final class RelayConnectionHandler: ChannelInboundHandler {
             }
             if let allowed {
                 capture?.record(.toDevice, allowed)
+                tap?.observe(.toDevice, allowed)
                 partner.write(TunnelMessage.serialData(allowed), promise: nil)
             }
         case .dropBeforePairing(let frameType):
@@ -124,8 +131,9 @@ final class RelayConnectionHandler: ChannelInboundHandler {
                 return carryToClientNode(context, nodes: nodes, deviceID: deviceID, sessionID: sessionID)
             }
             let joined = relay.broker.agentArrived(sessionID: sessionID, deviceID: deviceID, agent: context.channel).map {
-                client, capture in
+                client, capture, tap in
                 self.capture = capture
+                self.tap = tap
                 return client
             }
             if fromNode, case .success = joined { relay.metrics.crossNodeSessions.increment() }

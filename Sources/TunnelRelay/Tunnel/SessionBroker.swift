@@ -15,6 +15,7 @@ public final class SessionBroker: Sendable {
     struct Paired {
         let agent: any Channel
         let capture: SessionCapture?
+        let tap: SessionTap
     }
 
     private struct Pending {
@@ -28,6 +29,7 @@ public final class SessionBroker: Sendable {
         let client: any Channel
         let agent: any Channel
         let capture: SessionCapture?
+        let tap: SessionTap
         var bytesToDevice: UInt64 = 0
         var bytesFromDevice: UInt64 = 0
         var endedSides = 0
@@ -196,11 +198,12 @@ public final class SessionBroker: Sendable {
     /// with, or the refusal.
     func agentArrived(
         sessionID: String, deviceID: String, agent: any Channel
-    ) -> Result<(client: any Channel, capture: SessionCapture?), TunnelProtocolError> {
+    ) -> Result<(client: any Channel, capture: SessionCapture?, tap: SessionTap), TunnelProtocolError> {
         // The capture is named after the session the relay made (its store row), never after
         // the agent's words, and only for a session that is waiting for this very agent.
         let waiting = state.withLockedValue { state in state.pending[sessionID]?.session }
         let capture = waiting.flatMap { session in session.deviceID == deviceID ? startCapture(sessionID: session.id) : nil }
+        let tap = SessionTap()
         let result: Result<Pending, TunnelProtocolError> = state.withLockedValue { state in
             guard let pending = state.pending[sessionID] else {
                 return .failure(TunnelProtocolError(.sessionEnded, "session \(sessionID) is not waiting for an agent"))
@@ -209,13 +212,14 @@ public final class SessionBroker: Sendable {
                 return .failure(TunnelProtocolError(.authenticationFailed, "session \(sessionID) belongs to another device"))
             }
             state.pending[sessionID] = nil
-            state.active[sessionID] = Active(session: pending.session, client: pending.client, agent: agent, capture: capture)
+            state.active[sessionID] = Active(
+                session: pending.session, client: pending.client, agent: agent, capture: capture, tap: tap)
             return .success(pending)
         }
         switch result {
         case .success(let pending):
             pending.timeout.cancel()
-            pending.client.pipeline.fireUserInboundEventTriggered(Paired(agent: agent, capture: capture))
+            pending.client.pipeline.fireUserInboundEventTriggered(Paired(agent: agent, capture: capture, tap: tap))
             logger.info(
                 "Session paired",
                 metadata: [
@@ -223,11 +227,16 @@ public final class SessionBroker: Sendable {
                     // One loop for both sides: frames cross without a hand-over between threads.
                     "one_loop": "\(pending.client.eventLoop === agent.eventLoop)",
                 ])
-            return .success((pending.client, capture))
+            return .success((pending.client, capture, tap))
         case .failure(let refusal):
             capture?.finish()
             return .failure(refusal)
         }
+    }
+
+    /// The tap of a session running on this node (its client's node), for watchers.
+    func tap(sessionID: String) -> SessionTap? {
+        state.withLockedValue { $0.active[sessionID]?.tap }
     }
 
     /// A capture for a session being paired, when the relay records sessions.
@@ -294,6 +303,7 @@ public final class SessionBroker: Sendable {
         }
         if let finished = outcome.finished {
             finished.capture?.finish()
+            finished.tap.finish()
             record(
                 finished.session, reason: finished.reason ?? reason,
                 toDevice: finished.bytesToDevice, fromDevice: finished.bytesFromDevice)

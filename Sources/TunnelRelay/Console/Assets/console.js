@@ -171,3 +171,94 @@ document.addEventListener("DOMContentLoaded", function () {
     if (!pending) { pending = true; setTimeout(render, 250); }
   });
 });
+
+// Watching a session (section[data-watch]): each G1 sentence that crosses the relay, with its
+// direction, time, name and meaning, as the relay's server-sent events bring them. Pause holds
+// them back, the filter hides rows that do not contain its text, and the transcript is every
+// sentence kept, as text. Lines come from the session: they are only ever set as text.
+document.addEventListener("DOMContentLoaded", function () {
+  var section = document.querySelector("section[data-watch]");
+  if (!section || !window.EventSource) { return; }
+  var MAX_ROWS = 2000, MAX_KEPT = 20000;
+  var kept = [], held = [], paused = false, ended = false;
+  var body = section.querySelector("[data-sentences]");
+  var state = section.querySelector("[data-watch-state]");
+  var watchers = section.querySelector("[data-watchers]");
+  var pause = section.querySelector("[data-watch-pause]");
+  var filter = section.querySelector("[data-watch-filter]");
+
+  function arrow(direction) { return direction === "to_device" ? "→ BMS" : "← BMS"; }
+  function clock(at) { return new Date(at).toISOString().slice(11, 23); }
+  function text(sentence) {
+    return clock(sentence.at) + " " + arrow(sentence.direction) + " " + sentence.line + "  " + sentence.meaning;
+  }
+  function matches(row) {
+    var wanted = filter.value.trim().toLowerCase();
+    return wanted === "" || row.textContent.toLowerCase().indexOf(wanted) !== -1;
+  }
+  function describe() {
+    var words = kept.length + " sentences";
+    if (paused) { words += ", paused with " + held.length + " held back"; }
+    if (ended) { words += ". The session ended."; }
+    state.textContent = words;
+  }
+  function show(sentence) {
+    var row = document.createElement("tr");
+    row.setAttribute("class", sentence.direction === "to_device" ? "to-device" : "from-device");
+    [clock(sentence.at), arrow(sentence.direction), sentence.name, sentence.line, sentence.meaning].forEach(function (value) {
+      var cell = document.createElement("td");
+      cell.textContent = value;
+      row.appendChild(cell);
+    });
+    row.hidden = !matches(row);
+    body.appendChild(row);
+    while (body.childElementCount > MAX_ROWS) { body.removeChild(body.firstElementChild); }
+  }
+
+  pause.addEventListener("click", function () {
+    paused = !paused;
+    pause.textContent = paused ? "Resume" : "Pause";
+    if (!paused) { held.forEach(show); held = []; }
+    describe();
+  });
+  filter.addEventListener("input", function () {
+    Array.prototype.forEach.call(body.children, function (row) { row.hidden = !matches(row); });
+  });
+  section.querySelector("[data-watch-download]").addEventListener("click", function () {
+    var link = document.createElement("a");
+    link.href = URL.createObjectURL(new Blob([kept.map(text).join("\n") + "\n"], { type: "text/plain" }));
+    link.download = "session-transcript.txt";
+    document.body.appendChild(link);
+    link.click();
+    link.remove();
+  });
+
+  var source = new EventSource(section.getAttribute("data-watch"));
+  source.addEventListener("sentence", function (event) {
+    var sentence;
+    try { sentence = JSON.parse(event.data); } catch (error) { return; }
+    if (!sentence || typeof sentence.line !== "string" || typeof sentence.at !== "number") { return; }
+    sentence.name = String(sentence.name || "");
+    sentence.meaning = String(sentence.meaning || "");
+    kept.push(sentence);
+    if (kept.length > MAX_KEPT) { kept.shift(); }
+    if (paused) {
+      held.push(sentence);
+      if (held.length > MAX_ROWS) { held.shift(); }
+    } else {
+      show(sentence);
+    }
+    describe();
+  });
+  source.addEventListener("watchers", function (event) {
+    var names;
+    try { names = JSON.parse(event.data); } catch (error) { return; }
+    if (Array.isArray(names)) { watchers.textContent = names.length ? names.map(String).join(", ") : "nobody"; }
+    if (!ended && kept.length === 0) { state.textContent = "Watching: no sentence yet."; }
+  });
+  source.addEventListener("ended", function () {
+    ended = true;
+    source.close();
+    describe();
+  });
+});
