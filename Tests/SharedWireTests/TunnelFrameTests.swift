@@ -31,6 +31,7 @@ final class TunnelFrameTests: XCTestCase {
         .certificate(.refused(.certificateRefused, "the request's common name is not pack-1")),
         .certificateInstalled("1a2b3c"),
         .renewRequested("operator asked"),
+        .watchers(["ana", "vic"]), .watchers([]),
         .diagnoseRequested("dg-0123456789abcdef"),
         .diagnosticData(.init(requestID: "dg-1", data: ByteBuffer(bytes: [0x1F, 0x8B, 0x08, 0x00]))),
         .diagnosticData(.init(requestID: "dg-1", data: ByteBuffer())),
@@ -145,6 +146,23 @@ final class CertificateRenewalFrameTests: XCTestCase {
         TunnelMessage.diagnosticEnd(.init(requestID: "d1", length: 2, sha256: [0xEE])).write(to: &buffer)
         XCTAssertEqual(
             Array(buffer.readableBytesView), [0x62, 0x01, 0, 0, 0, 15, 0, 2, 0x64, 0x31, 0, 0, 0, 0, 0, 0, 0, 2, 0, 1, 0xEE])
+    }
+
+    func testWatchersAreIgnorableLaidOutAsDocumentedAndBounded() throws {
+        var buffer = ByteBuffer()
+        TunnelMessage.watchers(["vic", "a"]).write(to: &buffer)
+        XCTAssertEqual(Array(buffer.readableBytesView), [0x13, 0x01, 0, 0, 0, 9, 2, 0, 3, 0x76, 0x69, 0x63, 0, 1, 0x61])
+        var payload = ByteBuffer()
+        payload.writeInteger(UInt8(TunnelLimits.maxWatchersListed + 1))
+        for _ in 0...TunnelLimits.maxWatchersListed { payload.writeBytes([0, 1, 0x61]) }
+        XCTAssertThrowsError(try TunnelMessage(frame: TunnelFrame(type: 0x13, flags: .ignorable, payload: payload))) { error in
+            XCTAssertEqual((error as? TunnelProtocolError)?.code, .protocolError)
+        }
+        buffer.clear()
+        TunnelMessage.watchers((0..<40).map { "user\($0)" }).write(to: &buffer)
+        let frame = try XCTUnwrap(try buffer.readTunnelFrame())
+        guard case .watchers(let names) = try TunnelMessage(frame: frame) else { return XCTFail("not WATCHERS") }
+        XCTAssertEqual(names.count, TunnelLimits.maxWatchersListed, "a longer list is cut to what may be sent")
     }
 
     func testCertificateAnswerLayout() throws {

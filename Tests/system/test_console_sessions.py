@@ -263,6 +263,9 @@ def test_a_viewer_watches_the_engineers_session_decoded_in_the_browser(relay, br
                      timeout=10, detail=lambda: browser.page_source[:3000])
             cookies, _ = relay.sign_in("eng", ENGINEER_PASSWORD)
             assert "Watching now: vic." in relay.call("GET", f"/console/sessions/{session}", cookies=cookies)[2]
+            wait_for("tunnel-connect to say who watches",
+                     lambda: "Watching this session in the browser: vic" in read(tmp_path / "connect.log"), timeout=5,
+                     detail=lambda: read(tmp_path / "connect.log"))
 
             def rows():
                 try:
@@ -299,6 +302,14 @@ def test_a_viewer_watches_the_engineers_session_decoded_in_the_browser(relay, br
             browser.find_element(By.CSS_SELECTOR, "[data-watch-pause]").click()
             wait_for("the held sentences shown", lambda: len(rows()) >= before + waiting, timeout=5)
             assert [r[1] for r in rows() if r[2] == "VR1"][-2:] == ["→ BMS", "← BMS"]
+            # The viewer leaves; the engineer is told.
+            browser.get(relay.url + f"/console/sessions/{session}")
+            wait_for("tunnel-connect to say nobody watches",
+                     lambda: "Nobody watches this session in the browser now" in read(tmp_path / "connect.log"), timeout=10,
+                     detail=lambda: read(tmp_path / "connect.log"))
+            browser.find_element(By.ID, "watch-link").click()
+            wait_for("vic watching again", lambda: "vic" in browser.find_element(By.CSS_SELECTOR, "[data-watchers]").text,
+                     timeout=10)
     finally:
         Processes.stop(client)
     wait_for("the watch page to say the session ended",

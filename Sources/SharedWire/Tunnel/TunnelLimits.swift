@@ -16,6 +16,9 @@ public enum TunnelLimits {
     /// Largest string field (tokens, identifiers, messages) in a control payload.
     public static let maxStringLength = 4_096
 
+    /// Most names in a `WATCHERS` frame.
+    public static let maxWatchersListed = 32
+
     /// Largest bytes field (a DER certificate or certificate signing request).
     public static let maxBytesFieldLength = 8_192
 

@@ -9,6 +9,7 @@ extension TunnelMessage {
         case .openSession: .openSession
         case .closeSession: .closeSession
         case .sessionStatus: .sessionStatus
+        case .watchers: .watchers
         case .serialData: .serialData
         case .serialControl: .serialControl
         case .serialControlResult: .serialControlResult
@@ -32,7 +33,7 @@ extension TunnelMessage {
     public var isIgnorable: Bool {
         switch self {
         case .telemetry, .renewCertificate, .certificateInstalled, .renewRequested, .diagnoseRequested, .diagnosticData,
-            .diagnosticEnd:
+            .diagnosticEnd, .watchers:
             true
         default: false
         }
@@ -114,6 +115,12 @@ extension TunnelMessage {
             return .certificateInstalled(try p.readTunnelString(field: "certificate serial"))
         case .renewRequested:
             return .renewRequested(try p.readTunnelString(field: "renewal reason"))
+        case .watchers:
+            let count: UInt8 = try p.readTunnelInteger("watcher count")
+            guard count <= TunnelLimits.maxWatchersListed else {
+                throw TunnelProtocolError(.protocolError, "\(count) watchers listed; at most \(TunnelLimits.maxWatchersListed) are allowed")
+            }
+            return .watchers(try (0..<count).map { _ in try p.readTunnelString(field: "watcher") })
         case .diagnoseRequested:
             return .diagnoseRequested(try p.readTunnelString(field: "diagnostic request id"))
         case .diagnosticData:
@@ -207,6 +214,9 @@ extension TunnelMessage {
             return b.writeTunnelString(serial)
         case .renewRequested(let reason):
             return b.writeTunnelString(reason)
+        case .watchers(let names):
+            let listed = names.prefix(TunnelLimits.maxWatchersListed)
+            return listed.reduce(b.writeInteger(UInt8(listed.count))) { written, name in written + b.writeTunnelString(name) }
         case .diagnoseRequested(let requestID):
             return b.writeTunnelString(requestID)
         case .diagnosticData(let piece):

@@ -10,6 +10,9 @@ public enum TunnelMessage: Equatable, Sendable {
     indirect case openSession(OpenSession)
     indirect case closeSession(CloseSession)
     indirect case sessionStatus(SessionStatus)
+    /// Relay → client: who watches this session in the browser now, the whole list each time
+    /// it changes (empty: nobody). Sent ignorable.
+    case watchers([String])
     case serialData(ByteBuffer)
     case serialControl(SerialControl)
     case serialControlResult(SerialControlResult)

@@ -60,6 +60,11 @@ final class ClientSession: Service, Sendable {
                         status(
                             "Connected to device \(s.deviceID) (\(s.mode) session). Point the Control Panel at \(localPlace.withLockedValue { $0 })"
                         )
+                    case .watchers(let names):
+                        status(
+                            names.isEmpty
+                                ? "Nobody watches this session in the browser now"
+                                : "Watching this session in the browser: \(names.joined(separator: ", "))")
                     case .serialControlResult(let result):
                         endpoint.controlReceiver?.tunnelAnswered(result)
                     case .serialState(let state):

@@ -39,8 +39,12 @@ public final class SessionTap: Sendable {
     }
 
     private let state = NIOLockedValueBox(State())
+    /// The session's client, told who is watching whenever that changes.
+    private let client: (any Channel)?
 
-    public init() {}
+    public init(client: (any Channel)? = nil) {
+        self.client = client
+    }
 
     /// Bytes that crossed the relay in `direction`.
     func observe(_ direction: CaptureRecord.Direction, _ bytes: ByteBuffer) {
@@ -66,28 +70,46 @@ public final class SessionTap: Sendable {
     public func watch(by user: String) -> AsyncStream<Sentence>? {
         let id = UUID()
         let (stream, continuation) = AsyncStream.makeStream(of: Sentence.self, bufferingPolicy: .bufferingNewest(Self.bufferPerWatcher))
-        let admitted = state.withLockedValue { state -> Bool in
-            guard !state.ended, state.watchers.count < Self.maxWatchers else { return false }
+        let change = state.withLockedValue { state -> [String]?? in
+            guard !state.ended, state.watchers.count < Self.maxWatchers else { return .none }
+            let before = Self.names(state)
             state.watchers[id] = Watcher(user: user, continuation: continuation)
-            return true
+            let after = Self.names(state)
+            return .some(after == before ? nil : after)
         }
-        guard admitted else { return nil }
+        guard case .some(let changed) = change else { return nil }
+        tell(changed)
         continuation.onTermination = { [weak self] _ in
-            self?.state.withLockedValue { state in
+            guard let self else { return }
+            let changed = self.state.withLockedValue { state -> [String]? in
+                let before = Self.names(state)
                 state.watchers[id] = nil
                 if state.watchers.isEmpty {
                     // A later watcher starts with whole lines, not the rest of this one's.
                     state.toDevice = G1LineAssembler()
                     state.fromDevice = G1LineAssembler()
                 }
+                let after = Self.names(state)
+                return state.ended || after == before ? nil : after
             }
+            self.tell(changed)
         }
         return stream
     }
 
     /// The users watching now, by name, each once.
     public var watchers: [String] {
-        state.withLockedValue { Set($0.watchers.values.map(\.user)).sorted() }
+        state.withLockedValue { Self.names($0) }
+    }
+
+    private static func names(_ state: State) -> [String] {
+        Set(state.watchers.values.map(\.user)).sorted()
+    }
+
+    /// Tells the client who watches now, when that changed.
+    private func tell(_ names: [String]?) {
+        guard let names, let client else { return }
+        client.writeAndFlush(TunnelMessage.watchers(names), promise: nil)
     }
 
     /// Whether the session ended.

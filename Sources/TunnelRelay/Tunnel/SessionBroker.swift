@@ -203,8 +203,7 @@ public final class SessionBroker: Sendable {
         // the agent's words, and only for a session that is waiting for this very agent.
         let waiting = state.withLockedValue { state in state.pending[sessionID]?.session }
         let capture = waiting.flatMap { session in session.deviceID == deviceID ? startCapture(sessionID: session.id) : nil }
-        let tap = SessionTap()
-        let result: Result<Pending, TunnelProtocolError> = state.withLockedValue { state in
+        let result: Result<(Pending, SessionTap), TunnelProtocolError> = state.withLockedValue { state in
             guard let pending = state.pending[sessionID] else {
                 return .failure(TunnelProtocolError(.sessionEnded, "session \(sessionID) is not waiting for an agent"))
             }
@@ -212,12 +211,13 @@ public final class SessionBroker: Sendable {
                 return .failure(TunnelProtocolError(.authenticationFailed, "session \(sessionID) belongs to another device"))
             }
             state.pending[sessionID] = nil
+            let tap = SessionTap(client: pending.client)
             state.active[sessionID] = Active(
                 session: pending.session, client: pending.client, agent: agent, capture: capture, tap: tap)
-            return .success(pending)
+            return .success((pending, tap))
         }
         switch result {
-        case .success(let pending):
+        case .success(let (pending, tap)):
             pending.timeout.cancel()
             pending.client.pipeline.fireUserInboundEventTriggered(Paired(agent: agent, capture: capture, tap: tap))
             logger.info(

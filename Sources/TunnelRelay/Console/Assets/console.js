@@ -261,4 +261,10 @@ document.addEventListener("DOMContentLoaded", function () {
     source.close();
     describe();
   });
+  source.addEventListener("error", function () {
+    // Refused (the session is not running here, or the sign-in ended): the browser gives up.
+    if (source.readyState === EventSource.CLOSED && !ended) {
+      state.textContent = "Not watching: the session is not running on this relay node, or you were signed out. Reload to try again.";
+    }
+  });
 });
