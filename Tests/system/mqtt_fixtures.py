@@ -543,3 +543,20 @@ def sequence_problems(records):
         if any(json.dumps(c, sort_keys=True) != json.dumps(copies[0], sort_keys=True) for c in copies[1:]):
             problems.append(f"sequence {seq} sent again with different content: {copies}")
     return problems, by_seq
+
+
+def start_live_agent(processes: Processes, bin_dir: Path, bundle: Path, relay_port: int, broker_port: int, work: Path,
+                     settings_name="settings.json"):
+    """A simulated BMS and the agent of `bundle` (device.pem, device-key.pem, relay-ca.pem) on it,
+    publishing to the broker and sending live telemetry to the relay every second: (agent, sim)."""
+    sim_link = work / "bms.pty"
+    sim = processes.start([bin_dir / "bms-sim", "--pty", sim_link], work / "sim.log")
+    wait_for("the simulated BMS", lambda: sim_link.is_symlink(), timeout=20)
+    settings = bundle / settings_name
+    settings.write_text(json.dumps({
+        "serial": {"device": str(sim_link)}, "mqtt": {"uri": f"mqtt://127.0.0.1:{broker_port}"},
+        "tunnel": {"relay": f"127.0.0.1:{relay_port}", "cert": "device.pem", "key": "device-key.pem",
+                   "ca": "relay-ca.pem", "live_telemetry_period": 1}}))
+    agent = processes.start([bin_dir / "tunnel-agent", "run", "--config", settings, "--state-dir", work / "state"],
+                            work / "agent.log")
+    return agent, sim

@@ -420,23 +420,13 @@ def test_wrong_provisioning_secrets_are_refused(relay, tmp_path, secret_for, dev
 
 
 def test_live_telemetry_of_a_device_latest_values_and_a_server_sent_event_stream(tmp_path):
-    from mqtt_fixtures import Broker, mosquitto_path
+    from mqtt_fixtures import Broker, mosquitto_path, start_live_agent
     if mosquitto_path() is None:
         missing_peer("no mosquitto broker (Debian package mosquitto)")
     relay = Relay(tmp_path).start()
     try:
         broker = Broker(relay.processes, tmp_path / "broker").start()
-        sim_link = tmp_path / "bms.pty"
-        relay.processes.start([relay.bin / "bms-sim", "--pty", sim_link], tmp_path / "sim.log")
-        wait_for("the simulated BMS", lambda: sim_link.is_symlink(), timeout=20)
-        settings = relay.folder / "p1" / "settings.json"
-        settings.write_text(json.dumps({
-            "serial": {"device": str(sim_link)},
-            "mqtt": {"uri": f"mqtt://127.0.0.1:{broker.port}"},
-            "tunnel": {"relay": f"127.0.0.1:{relay.port}", "cert": "device.pem", "key": "device-key.pem",
-                       "ca": "relay-ca.pem", "live_telemetry_period": 1}}))
-        relay.processes.start([relay.bin / "tunnel-agent", "run", "--config", settings, "--state-dir", tmp_path / "state"],
-                              tmp_path / "agent.log")
+        start_live_agent(relay.processes, relay.bin, relay.folder / "p1", relay.port, broker.port, tmp_path)
         latest = wait_for("live telemetry at the relay",
                           lambda: (lambda r: r if "packVoltage" in r.get("values", {}) else None)(
                               relay.request("GET", "/v1/devices/p1/telemetry", "engineer")[1]),

@@ -388,22 +388,13 @@ def test_a_node_told_to_stop_sends_its_agents_elsewhere_at_once_and_tells_its_se
 
 def test_any_node_answers_the_live_telemetry_of_an_agent_held_by_another(postgres, tmp_path):  # noqa: F811
     import urllib.request
-    from mqtt_fixtures import Broker, mosquitto_path
+    from mqtt_fixtures import Broker, mosquitto_path, start_live_agent
     from peers import missing_peer
     if mosquitto_path() is None:
         missing_peer("no mosquitto broker (Debian package mosquitto)")
     with running_nodes(postgres, tmp_path, "node-b") as (node_a, node_b):
         broker = Broker(node_a.processes, tmp_path / "broker").start()
-        sim_link = tmp_path / "bms.pty"
-        node_a.processes.start([node_a.bin / "bms-sim", "--pty", sim_link], tmp_path / "sim.log")
-        wait_for("the simulated BMS", lambda: sim_link.is_symlink(), timeout=20)
-        settings = node_a.folder / "p1" / "settings.json"
-        settings.write_text(json.dumps({
-            "serial": {"device": str(sim_link)}, "mqtt": {"uri": f"mqtt://127.0.0.1:{broker.port}"},
-            "tunnel": {"relay": f"127.0.0.1:{node_b.port}", "cert": "device.pem", "key": "device-key.pem",
-                       "ca": "relay-ca.pem", "live_telemetry_period": 1}}))
-        node_a.processes.start([node_a.bin / "tunnel-agent", "run", "--config", settings, "--state-dir", tmp_path / "state"],
-                               tmp_path / "agent.log")
+        start_live_agent(node_a.processes, node_a.bin, node_a.folder / "p1", node_b.port, broker.port, tmp_path)
         wait_for("p1 held by node B", lambda: node_a.device().get("online") and node_a.device()["relayNode"] == "node-b", timeout=30)
 
         def latest(node):

@@ -318,20 +318,12 @@ def test_repeated_wrong_passwords_are_limited_and_audited(tmp_path):
 
 
 def test_live_telemetry_and_its_chart_follow_the_agent_on_the_device_page(relay, browser, tmp_path):
-    from mqtt_fixtures import Broker, mosquitto_path
+    from mqtt_fixtures import Broker, mosquitto_path, start_live_agent
     if mosquitto_path() is None:
         missing_peer("no mosquitto broker (Debian package mosquitto)")
     broker = Broker(relay.processes, tmp_path / "broker").start()
-    sim_link = tmp_path / "bms.pty"
-    sim = relay.processes.start([relay.bin / "bms-sim", "--pty", sim_link], tmp_path / "sim.log")
-    wait_for("the simulated BMS", lambda: sim_link.is_symlink(), timeout=20)
-    settings = relay.folder / "p1" / "settings-live.json"
-    settings.write_text(json.dumps({
-        "serial": {"device": str(sim_link)}, "mqtt": {"uri": f"mqtt://127.0.0.1:{broker.port}"},
-        "tunnel": {"relay": f"127.0.0.1:{relay.port}", "cert": "device.pem", "key": "device-key.pem",
-                   "ca": "relay-ca.pem", "live_telemetry_period": 1}}))
-    agent = relay.processes.start([relay.bin / "tunnel-agent", "run", "--config", settings, "--state-dir",
-                                   tmp_path / "state"], tmp_path / "agent.log")
+    agent, sim = start_live_agent(relay.processes, relay.bin, relay.folder / "p1", relay.port, broker.port, tmp_path,
+                                  settings_name="settings-live.json")
     try:
         # A viewer of acme watches p1.
         browser_sign_in(browser, relay, "vic")
