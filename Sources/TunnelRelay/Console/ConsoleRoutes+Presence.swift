@@ -47,9 +47,7 @@ extension ConsoleRoutes {
             var ticks = 0
             while !Task.isCancelled {
                 // A signed-out or expired session ends the stream.
-                guard let current = try await store.consoleSession(tokenHash: tokenHash),
-                    ConsoleSessionPolicy.verdict(for: current, now: Date()) != .expired
-                else { break }
+                guard try await Self.signInHolds(store, tokenHash: tokenHash) else { break }
                 var events = ""
                 for device in try await store.devices(ids: ids) where user.maySee(device) && last[device.id] != device.presence.online {
                     last[device.id] = device.presence.online

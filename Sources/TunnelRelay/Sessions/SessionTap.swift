@@ -70,14 +70,14 @@ public final class SessionTap: Sendable {
     public func watch(by user: String) -> AsyncStream<Sentence>? {
         let id = UUID()
         let (stream, continuation) = AsyncStream.makeStream(of: Sentence.self, bufferingPolicy: .bufferingNewest(Self.bufferPerWatcher))
-        let change = state.withLockedValue { state -> [String]?? in
-            guard !state.ended, state.watchers.count < Self.maxWatchers else { return .none }
+        let (admitted, changed) = state.withLockedValue { state -> (Bool, [String]?) in
+            guard !state.ended, state.watchers.count < Self.maxWatchers else { return (false, nil) }
             let before = Self.names(state)
             state.watchers[id] = Watcher(user: user, continuation: continuation)
             let after = Self.names(state)
-            return .some(after == before ? nil : after)
+            return (true, after == before ? nil : after)
         }
-        guard case .some(let changed) = change else { return nil }
+        guard admitted else { return nil }
         tell(changed)
         continuation.onTermination = { [weak self] _ in
             guard let self else { return }
