@@ -86,7 +86,7 @@ def main():
         key = next(word for word in cli(bin_dir, data, "key", "create", "--user", "ana").split() if word.startswith("ak1."))
         relay_log = work / "relay.log"
         processes.start([bin_dir / "tunnel-relay", "serve", "--data-dir", data, "--listen", f"127.0.0.1:{port}",
-                         "--public-address", f"127.0.0.1:{port}", "--admin-listen", f"127.0.0.1:{admin_port}"], relay_log)
+                         "--public-address", f"127.0.0.1:{port}", "--admin-listen", f"127.0.0.1:{admin_port}", "--capture"], relay_log)
         url = f"https://127.0.0.1:{admin_port}"
         broker = Broker(processes, work / "broker").start()
         for device, _ in DEVICES[:5]:
@@ -130,6 +130,7 @@ def main():
             shoot(driver, "sessions")
             driver.find_element(By.CSS_SELECTOR, "table a[href^='/console/sessions/']").click()
             shoot(driver, "session")
+            session_page = driver.current_url
             driver.find_element(By.ID, "watch-link").click()
             wait_for("the watch page", lambda: "ana" in driver.find_element(By.CSS_SELECTOR, "[data-watchers]").text, timeout=10)
             time.sleep(1)
@@ -140,6 +141,11 @@ def main():
             wait_for("sentences on the watch page", lambda: len(driver.find_elements(By.CSS_SELECTOR, "[data-sentences] tr")) >= 8,
                      timeout=10)
             shoot(driver, "watch")
+            Processes.stop(connect)
+            driver.get(session_page + "/replay#t=100000")
+            wait_for("the replay", lambda: len(driver.find_elements(By.CSS_SELECTOR, "[data-sentences] tr")) >= 8, timeout=10)
+            driver.execute_script("window.scrollTo(0, 0)")
+            shoot(driver, "replay")
             driver.get(url + "/console/audit")
             shoot(driver, "audit")
         finally:

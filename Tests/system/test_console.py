@@ -65,10 +65,12 @@ class Relay:
         return subprocess.run([str(self.bin / "tunnel-relay"), *map(str, args), "--data-dir", str(self.data)],
                               capture_output=True, text=True, timeout=60, input=stdin if stdin is not None else "")
 
+    serve_options: list = []
+
     def start(self):
         self.processes.start([self.bin / "tunnel-relay", "serve", "--data-dir", self.data, "--listen",
                               f"127.0.0.1:{self.port}", "--public-address", f"127.0.0.1:{self.port}",
-                              "--admin-listen", f"127.0.0.1:{self.admin_port}"], self.log)
+                              "--admin-listen", f"127.0.0.1:{self.admin_port}", *self.serve_options], self.log)
         wait_for("the admin port", lambda: self.call("GET", "/healthz")[0] == 200, timeout=30,
                  detail=lambda: read(self.log))
         return self

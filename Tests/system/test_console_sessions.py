@@ -2,7 +2,8 @@
 simulated BMS, in a real headless Chromium: a viewer's connect button opens a monitor
 session; an engineer's connect page gives a command that this test runs and talks G1 through;
 the sessions page lists it live and an administrator ends it (tunnel-connect exits); a viewer's
-forged end is refused; the audit page filters and its CSV export holds the filtered rows."""
+forged end is refused; the audit page filters and its CSV export holds the filtered rows; a
+viewer watches a session live, and its creator replays its capture."""
 import csv
 import html
 import io
@@ -20,12 +21,16 @@ from mqtt_fixtures import Processes, build_binaries, free_port, read, wait_for
 from test_console import PASSWORDS, Relay, browser, form_token  # noqa: F401 (browser is a fixture)
 
 By = pytest.importorskip("selenium.webdriver.common.by").By
+Select = pytest.importorskip("selenium.webdriver.support.select").Select
 
 ENGINEER_PASSWORD = "engineer-password-789"
 
 
 class SessionsRelay(Relay):
-    """test_console's relay, plus an engineer eng of acme and p1's agent on a simulated BMS."""
+    """test_console's relay, recording sessions, plus an engineer eng of acme and p1's agent on
+    a simulated BMS."""
+
+    serve_options = ["--capture"]
 
     def __init__(self, folder: Path):
         super().__init__(folder)
@@ -318,3 +323,80 @@ def test_a_viewer_watches_the_engineers_session_decoded_in_the_browser(relay, br
     assert relay.call("GET", f"/console/sessions/{session}/watch/events")[0] == 303
     cookies, _ = relay.sign_in("vic", PASSWORDS["vic"])
     assert relay.call("GET", f"/console/sessions/{session}/watch/events", cookies=cookies)[0] == 404
+
+
+def test_the_sessions_creator_replays_its_capture_and_links_to_a_moment(relay, browser, tmp_path):
+    page = connect(relay, "eng", "control")
+    session = session_id_of(page)
+    client, port = run_connect_command(relay, page, tmp_path / "connect.log")
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+            ask(sock, b"VR1,?,D7\r\n", b"VR1")
+            ask(sock, b"CV1,?,78\r\n", b"CV1")
+    finally:
+        Processes.stop(client)
+    wait_for("the session's end", lambda: relay.api(f"/v1/sessions/{session}").get("endedAt"), timeout=10)
+    replay = f"/console/sessions/{session}/replay"
+
+    # Only its creator and administrators may replay it, as with the API's capture.
+    cookies, _ = relay.sign_in("vic", PASSWORDS["vic"])
+    assert 'id="replay-link"' not in relay.call("GET", f"/console/sessions/{session}", cookies=cookies)[2]
+    for path in [replay, f"/console/sessions/{session}/capture.json", f"/console/sessions/{session}/capture.jsonl"]:
+        status, _, text = relay.call("GET", path, cookies=cookies)
+        assert status == 403 and "only the session's creator (eng) or an administrator" in html.unescape(text), (path, status)
+    cookies, _ = relay.sign_in("boss", PASSWORDS["boss"])
+    assert relay.call("GET", replay, cookies=cookies)[0] == 200
+    cookies, _ = relay.sign_in("eng", ENGINEER_PASSWORD)
+    status, headers, text = relay.call("GET", f"/console/sessions/{session}/capture.jsonl", cookies=cookies)
+    assert status == 200 and "attachment" in headers["Content-Disposition"], (status, headers)
+    records = [json.loads(line) for line in text.splitlines()]
+    assert any("VR1,?,D7" in record["lines"] and record["dir"] == "to_device" for record in records), records[:5]
+
+    browser_sign_in(browser, relay, "eng")
+    browser.get(relay.url + f"/console/sessions/{session}")
+    browser.find_element(By.ID, "replay-link").click()
+    state = wait_for("the capture loaded", lambda: re.search(r"(\d+) sentences over",
+                                                             browser.find_element(By.CSS_SELECTOR, "[data-replay-state]").text),
+                     timeout=10, detail=lambda: browser.page_source[-3000:])
+    total = int(state.group(1))
+
+    def rows():
+        return [[cell.text for cell in row.find_elements(By.TAG_NAME, "td")]
+                for row in browser.find_elements(By.CSS_SELECTOR, "[data-sentences] tr") if row.is_displayed()]
+    assert len(rows()) == 1, "the replay starts at its first sentence"
+
+    # Played at 50×, every sentence appears in order, decoded; then it stops by itself.
+    Select(browser.find_element(By.CSS_SELECTOR, "[data-replay-speed]")).select_by_value("50")
+    browser.find_element(By.CSS_SELECTOR, "[data-replay-play]").click()
+    wait_for("the end of the replay", lambda: browser.find_element(By.CSS_SELECTOR, "[data-replay-play]").text == "Play"
+             and f"({total} of {total} sentences)" in browser.find_element(By.CSS_SELECTOR, "[data-replay-position]").text,
+             timeout=30, detail=lambda: browser.find_element(By.CSS_SELECTOR, "[data-replay-position]").text)
+    shown = rows()
+    assert len(shown) == total
+    request = next(index for index, row in enumerate(shown) if row[4] == "VR1,?,D7")
+    assert shown[request][2:4] == ["→ BMS", "VR1"] and "VR1 request" in shown[request][5], shown[request]
+    assert any(row[2:4] == ["← BMS", "VR1"] and "firmware" in row[5] for row in shown[request:]), shown
+    cv1 = next(index for index, row in enumerate(shown) if row[4] == "CV1,?,78")
+    assert any(row[2:4] == ["← BMS", "CV1"] and "pack" in row[5] for row in shown[cv1:]), shown
+
+    # A moment's link, opened afresh, shows the replay up to that moment and no further.
+    moment = browser.find_elements(By.CSS_SELECTOR, "[data-sentences] tr")[cv1].find_element(By.TAG_NAME, "a").get_attribute("href")
+    assert re.search(r"#t=\d+\.\d{3}$", moment), moment
+    browser.get("about:blank")
+    browser.get(moment)
+    wait_for("the replay at the linked moment", lambda: browser.find_elements(By.CSS_SELECTOR, "[data-sentences] tr.current"),
+             timeout=10, detail=lambda: browser.page_source[-3000:])
+    current = browser.find_element(By.CSS_SELECTOR, "[data-sentences] tr.current")
+    assert current.find_element(By.TAG_NAME, "a").get_attribute("href") == moment
+    at_moment = rows()
+    assert at_moment[-1][1] == shown[cv1][1] and len(at_moment) < total, (at_moment[-3:], total)
+    assert browser.find_element(By.CSS_SELECTOR, "[data-replay-link]").get_attribute("href") == moment
+
+    # Seeking back to the start shows the first sentence only; the filter narrows what is shown.
+    browser.execute_script("var bar = document.querySelector('[data-replay-seek]'); bar.value = '0';"
+                           "bar.dispatchEvent(new Event('input'));")
+    assert len(rows()) == 1
+    browser.get(relay.url + replay + "#t=100000")
+    wait_for("the whole replay", lambda: len(rows()) == total, timeout=10)
+    browser.find_element(By.CSS_SELECTOR, "[data-replay-filter]").send_keys("CV1")
+    wait_for("only CV1 rows", lambda: rows() and all("CV1" in " ".join(row) for row in rows()), timeout=5)

@@ -71,6 +71,9 @@ extension ConsoleRoutes {
                 "watchers": tap.watchers.isEmpty ? "nobody" : tap.watchers.joined(separator: ", "),
             ]
         }
+        if user.role == .admin || record.createdBy == user.id, captureExists(record) {
+            values["replay"] = "/console/sessions/\(record.id)/replay"
+        }
         return html(pages.render("session", values))
     }
 

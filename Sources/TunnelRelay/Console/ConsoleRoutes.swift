@@ -46,6 +46,9 @@ struct ConsoleRoutes: Sendable {
         console.post("sessions/:id/end") { request, context in try await endSession(request, context) }
         console.get("sessions/:id/watch") { request, context in try await watchPage(request, context) }
         console.get("sessions/:id/watch/events") { request, context in try await watchEvents(request, context) }
+        console.get("sessions/:id/replay") { request, context in try await replayPage(request, context) }
+        console.get("sessions/:id/capture.json") { request, context in try await replaySentences(request, context) }
+        console.get("sessions/:id/capture.jsonl") { request, context in try await captureDownload(request, context) }
         console.get("audit") { request, context in try await auditPage(request, context) }
         console.get("audit.csv") { request, context in try await auditCSV(request, context) }
         console.get("events/presence") { request, context in try await presenceEvents(request, context) }

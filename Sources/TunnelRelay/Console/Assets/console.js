@@ -172,6 +172,47 @@ document.addEventListener("DOMContentLoaded", function () {
   });
 });
 
+// A session's sentences as the watch and replay pages show them: a table row each, the
+// transcript as text, the filter, and the download. Lines come from the session: they are
+// only ever set as text.
+var Sentences = {
+  arrow: function (direction) { return direction === "to_device" ? "→ BMS" : "← BMS"; },
+  clock: function (at) { return new Date(at).toISOString().slice(11, 23); },
+  text: function (sentence) {
+    return Sentences.clock(sentence.at) + " " + Sentences.arrow(sentence.direction) + " " + sentence.line + "  " + sentence.meaning;
+  },
+  // A sentence from the relay's JSON, or null when it is not one.
+  checked: function (sentence) {
+    if (!sentence || typeof sentence.line !== "string" || typeof sentence.at !== "number") { return null; }
+    sentence.name = String(sentence.name || "");
+    sentence.meaning = String(sentence.meaning || "");
+    return sentence;
+  },
+  // A row of cells; a cell given as an element is put in as it is.
+  row: function (sentence, cells) {
+    var row = document.createElement("tr");
+    row.setAttribute("class", sentence.direction === "to_device" ? "to-device" : "from-device");
+    cells.forEach(function (value) {
+      var cell = document.createElement("td");
+      if (typeof value === "string") { cell.textContent = value; } else { cell.appendChild(value); }
+      row.appendChild(cell);
+    });
+    return row;
+  },
+  matches: function (row, filter) {
+    var wanted = filter.value.trim().toLowerCase();
+    return wanted === "" || row.textContent.toLowerCase().indexOf(wanted) !== -1;
+  },
+  download: function (sentences) {
+    var link = document.createElement("a");
+    link.href = URL.createObjectURL(new Blob([sentences.map(Sentences.text).join("\n") + "\n"], { type: "text/plain" }));
+    link.download = "session-transcript.txt";
+    document.body.appendChild(link);
+    link.click();
+    link.remove();
+  }
+};
+
 // Watching a session (section[data-watch]): each G1 sentence that crosses the relay, with its
 // direction, time, name and meaning, as the relay's server-sent events bring them. Pause holds
 // them back, the filter hides rows that do not contain its text, and the transcript is every
@@ -187,15 +228,6 @@ document.addEventListener("DOMContentLoaded", function () {
   var pause = section.querySelector("[data-watch-pause]");
   var filter = section.querySelector("[data-watch-filter]");
 
-  function arrow(direction) { return direction === "to_device" ? "→ BMS" : "← BMS"; }
-  function clock(at) { return new Date(at).toISOString().slice(11, 23); }
-  function text(sentence) {
-    return clock(sentence.at) + " " + arrow(sentence.direction) + " " + sentence.line + "  " + sentence.meaning;
-  }
-  function matches(row) {
-    var wanted = filter.value.trim().toLowerCase();
-    return wanted === "" || row.textContent.toLowerCase().indexOf(wanted) !== -1;
-  }
   function describe() {
     var words = kept.length + " sentences";
     if (paused) { words += ", paused with " + held.length + " held back"; }
@@ -203,14 +235,10 @@ document.addEventListener("DOMContentLoaded", function () {
     state.textContent = words;
   }
   function show(sentence) {
-    var row = document.createElement("tr");
-    row.setAttribute("class", sentence.direction === "to_device" ? "to-device" : "from-device");
-    [clock(sentence.at), arrow(sentence.direction), sentence.name, sentence.line, sentence.meaning].forEach(function (value) {
-      var cell = document.createElement("td");
-      cell.textContent = value;
-      row.appendChild(cell);
-    });
-    row.hidden = !matches(row);
+    var row = Sentences.row(sentence, [
+      Sentences.clock(sentence.at), Sentences.arrow(sentence.direction), sentence.name, sentence.line, sentence.meaning
+    ]);
+    row.hidden = !Sentences.matches(row, filter);
     body.appendChild(row);
     while (body.childElementCount > MAX_ROWS) { body.removeChild(body.firstElementChild); }
   }
@@ -222,24 +250,15 @@ document.addEventListener("DOMContentLoaded", function () {
     describe();
   });
   filter.addEventListener("input", function () {
-    Array.prototype.forEach.call(body.children, function (row) { row.hidden = !matches(row); });
+    Array.prototype.forEach.call(body.children, function (row) { row.hidden = !Sentences.matches(row, filter); });
   });
-  section.querySelector("[data-watch-download]").addEventListener("click", function () {
-    var link = document.createElement("a");
-    link.href = URL.createObjectURL(new Blob([kept.map(text).join("\n") + "\n"], { type: "text/plain" }));
-    link.download = "session-transcript.txt";
-    document.body.appendChild(link);
-    link.click();
-    link.remove();
-  });
+  section.querySelector("[data-watch-download]").addEventListener("click", function () { Sentences.download(kept); });
 
   var source = new EventSource(section.getAttribute("data-watch"));
   source.addEventListener("sentence", function (event) {
     var sentence;
-    try { sentence = JSON.parse(event.data); } catch (error) { return; }
-    if (!sentence || typeof sentence.line !== "string" || typeof sentence.at !== "number") { return; }
-    sentence.name = String(sentence.name || "");
-    sentence.meaning = String(sentence.meaning || "");
+    try { sentence = Sentences.checked(JSON.parse(event.data)); } catch (error) { return; }
+    if (!sentence) { return; }
     kept.push(sentence);
     if (kept.length > MAX_KEPT) { kept.shift(); }
     if (paused) {
@@ -266,5 +285,133 @@ document.addEventListener("DOMContentLoaded", function () {
     if (source.readyState === EventSource.CLOSED && !ended) {
       state.textContent = "Not watching: the session is not running on this relay node, or you were signed out. Reload to try again.";
     }
+  });
+});
+
+// Replaying a recorded session (section[data-replay]): the capture's sentences appear as they
+// did, at the chosen speed, with idle pauses cut short if asked. The position is a link
+// (#t=<seconds from the start>); opening one, or a row's "At" link, goes to that moment.
+document.addEventListener("DOMContentLoaded", function () {
+  var section = document.querySelector("section[data-replay]");
+  if (!section || !window.fetch) { return; }
+  var IDLE_MS = 1000, TICK_MS = 50;
+  var sentences = [], rows = [], shown = 0, cursor = 0, duration = 0, start = 0;
+  var playing = false, timer = null, lastTick = 0;
+  var state = section.querySelector("[data-replay-state]");
+  var body = section.querySelector("[data-sentences]");
+  var play = section.querySelector("[data-replay-play]");
+  var speed = section.querySelector("[data-replay-speed]");
+  var skip = section.querySelector("[data-replay-skip]");
+  var seekBar = section.querySelector("[data-replay-seek]");
+  var position = section.querySelector("[data-replay-position]");
+  var link = section.querySelector("[data-replay-link]");
+  var filter = section.querySelector("[data-replay-filter]");
+
+  function offset(index) { return sentences[index].at - start; }
+  function moment(ms) { return "#t=" + (ms / 1000).toFixed(3); }
+  function clockOf(ms) {
+    var minutes = Math.floor(ms / 60000), rest = ms - minutes * 60000;
+    var seconds = (rest / 1000).toFixed(3);
+    return minutes + ":" + (rest < 10000 ? "0" : "") + seconds;
+  }
+  // How many sentences happened at or before `ms` from the start.
+  function countAt(ms) {
+    var low = 0, high = sentences.length;
+    while (low < high) {
+      var middle = (low + high) >> 1;
+      if (offset(middle) <= ms) { low = middle + 1; } else { high = middle; }
+    }
+    return low;
+  }
+  function showUpTo(count) {
+    var index;
+    if (shown > 0) { rows[shown - 1].classList.remove("current"); }
+    for (index = shown; index < count; index++) { rows[index].hidden = !Sentences.matches(rows[index], filter); }
+    for (index = count; index < shown; index++) { rows[index].hidden = true; }
+    shown = count;
+    if (shown > 0) {
+      rows[shown - 1].classList.add("current");
+      if (playing) { rows[shown - 1].scrollIntoView({ block: "nearest" }); }
+    }
+  }
+  function seek(ms) {
+    cursor = Math.max(0, Math.min(duration, ms));
+    showUpTo(countAt(cursor));
+    seekBar.value = String(Math.round(cursor));
+    position.textContent = clockOf(cursor) + " / " + clockOf(duration) + " (" + shown + " of " + sentences.length + " sentences)";
+    link.setAttribute("href", moment(cursor));
+  }
+  function stop() {
+    playing = false;
+    if (timer) { clearInterval(timer); timer = null; }
+    play.textContent = "Play";
+  }
+  function tick() {
+    var now = performance.now();
+    var next = cursor + (now - lastTick) * Number(speed.value);
+    lastTick = now;
+    if (skip.checked && shown < sentences.length) {
+      var before = shown > 0 ? offset(shown - 1) : 0, after = offset(shown);
+      if (after - before > IDLE_MS && next > before + IDLE_MS && next < after) { next = after; }
+    }
+    seek(next);
+    if (cursor >= duration) { stop(); }
+  }
+  function goTo(hash) {
+    var match = /^#t=(\d+(?:\.\d+)?)$/.exec(hash);
+    if (!match || sentences.length === 0) { return false; }
+    stop();
+    seek(Number(match[1]) * 1000);
+    if (shown > 0) { rows[shown - 1].scrollIntoView({ block: "center" }); }
+    return true;
+  }
+
+  play.addEventListener("click", function () {
+    if (playing) { stop(); return; }
+    if (cursor >= duration) { seek(0); }
+    playing = true;
+    play.textContent = "Pause";
+    lastTick = performance.now();
+    timer = setInterval(tick, TICK_MS);
+  });
+  seekBar.addEventListener("input", function () { seek(Number(seekBar.value)); });
+  filter.addEventListener("input", function () {
+    rows.forEach(function (row, index) { row.hidden = index >= shown || !Sentences.matches(row, filter); });
+  });
+  section.querySelector("[data-replay-download]").addEventListener("click", function () { Sentences.download(sentences); });
+  window.addEventListener("hashchange", function () { goTo(location.hash); });
+
+  fetch(section.getAttribute("data-replay"), { credentials: "same-origin" }).then(function (response) {
+    if (!response.ok) { throw new Error("the relay answered " + response.status); }
+    return response.json();
+  }).then(function (replay) {
+    sentences = (Array.isArray(replay.sentences) ? replay.sentences : []).map(Sentences.checked).filter(Boolean);
+    if (sentences.length === 0) { state.textContent = "The capture holds no sentence."; return; }
+    start = sentences[0].at;
+    duration = offset(sentences.length - 1);
+    rows = sentences.map(function (sentence, index) {
+      var at = document.createElement("a");
+      at.setAttribute("href", moment(offset(index)));
+      at.textContent = "+" + (offset(index) / 1000).toFixed(3) + " s";
+      var row = Sentences.row(sentence, [
+        Sentences.clock(sentence.at), at, Sentences.arrow(sentence.direction), sentence.name, sentence.line, sentence.meaning
+      ]);
+      row.hidden = true;
+      return row;
+    });
+    var fragment = document.createDocumentFragment();
+    rows.forEach(function (row) { fragment.appendChild(row); });
+    body.appendChild(fragment);
+    var words = sentences.length + " sentences over " + clockOf(duration) + "; " + replay.bytesToDevice + " bytes to the BMS, " +
+      replay.bytesFromDevice + " from it.";
+    if (replay.truncated) { words += " The capture is longer: these are its first " + sentences.length + " sentences; download it for the rest."; }
+    if (replay.unreadable > 0) { words += " " + replay.unreadable + " lines of the file were not capture records and were skipped."; }
+    state.textContent = words;
+    seekBar.max = String(duration);
+    seekBar.disabled = false;
+    play.disabled = false;
+    if (!goTo(location.hash)) { seek(0); }
+  }).catch(function (error) {
+    state.textContent = "The capture could not be loaded: " + error.message + ". Reload to try again.";
   });
 });
