@@ -148,6 +148,10 @@ def main():
             shoot(driver, "replay")
             driver.get(url + "/console/audit")
             shoot(driver, "audit")
+            driver.get(url + "/console/admin")
+            shoot(driver, "admin")
+            driver.get(url + "/console/admin/users/ana")
+            shoot(driver, "user")
         finally:
             driver.quit()
         driver = browser(dark=True)

@@ -213,7 +213,8 @@ def test_a_viewer_sees_only_their_customers_devices(relay, browser):
     assert not browser.find_elements(By.CSS_SELECTOR, "button.danger")
     assert "Recent audit entries" not in browser.page_source
     cookies, token = relay.sign_in("vic", PASSWORDS["vic"])
-    status, _, text = relay.call("POST", "/console/devices/p1/revoke", {"csrf": token}, cookies=cookies)
+    status, _, text = relay.call("POST", "/console/devices/p1/revoke", {"csrf": token, "confirm": "yes"},
+                                 cookies=cookies)
     assert status == 403 and "only an administrator" in text, "the server refuses what the page hides"
     assert relay.api("/v1/devices/p1")["state"] != "revoked"
 
@@ -235,7 +236,7 @@ def test_state_changing_posts_need_the_sessions_token(relay):
     assert status == 200
     assert headers["Content-Security-Policy"] == CSP
     assert headers["X-Content-Type-Options"] == "nosniff" and headers["Referrer-Policy"] == "same-origin"
-    for form in [{}, {"csrf": "wrong-" + token}, {"csrf": ""}]:
+    for form in [{"confirm": "yes"}, {"csrf": "wrong-" + token, "confirm": "yes"}, {"csrf": "", "confirm": "yes"}]:
         status, _, text = relay.call("POST", "/console/sign-out", form, cookies=cookies)
         assert status == 403 and "anti-forgery token" in text, (form, status, text)
         status, _, text = relay.call("POST", "/console/devices/p2/revoke", form, cookies=cookies)

@@ -23,7 +23,9 @@ enum AdminResource {
         init(_ record: DeviceRecord) {
             id = record.id
             customer = record.customer
-            state = record.revokedAt != nil ? "revoked" : record.registeredAt == nil ? "reset" : "registered"
+            // A reset withdraws the certificate too (revokedAt is set); what matters is that
+            // the ID may register again.
+            state = record.registeredAt == nil ? "reset" : record.revokedAt != nil ? "revoked" : "registered"
             createdAt = record.createdAt
             registeredAt = record.registeredAt
             revokedAt = record.revokedAt

@@ -237,8 +237,6 @@ struct AdminRoutes: Sendable {
         }
     }
 
-    /// Asks the device's connected agent to renew its certificate now (a new key, over the
-    /// tunnel, without a reconnect); the outcome is in the audit log.
     /// Asks the device's agent to renew its certificate: directly when this node holds its
     /// control connection, through the audit log (which every node follows) when another live
     /// node does.

@@ -24,36 +24,13 @@ struct DeviceCommand: AsyncParsableCommand {
         var bundle: String
 
         func run() async throws {
-            try DeviceRecord.validate(id: deviceID)
-            if let customer { try CustomerRecord.validate(id: customer) }
-            let asked = customer
-            let customer = try await options.withStore { store -> String in
-                let existing = try await store.device(id: deviceID)
-                let customer = asked ?? existing?.customer ?? "default"
-                // Checked first so that a plain mistake writes no files; the registration
-                // itself is what decides, also against a racing `device add` or agent.
-                if let existing, existing.registeredAt != nil {
-                    try await store.appendAudit(
-                        AuditEntry(
-                            at: Date(), event: .registrationRefused, actor: cliActor, deviceID: deviceID,
-                            reason: "the device ID is already registered; an administrator must reset it first"))
-                    throw StoreError.deviceExists(deviceID)
-                }
-                let certificate = try RelayCredentials(dataDirectory: options.dataDirectory)
-                    .issueDeviceBundle(deviceID: deviceID, into: bundle)
-                do {
-                    try await store.registerDevice(
-                        DeviceRegistration(
-                            deviceID: deviceID, customer: customer, certificateSerial: "\(certificate.serialNumber)",
-                            at: Date(), actor: cliActor))
-                } catch {
-                    RelayCredentials.Bundle(directory: bundle).remove()
-                    throw error
-                }
-                return customer
+            let owner = try await options.withStore { store in
+                try await DeviceEnrollment.register(
+                    deviceID: deviceID, customer: customer, bundle: bundle, actor: cliActor, store: store,
+                    dataDirectory: options.dataDirectory)
             }
             let files = RelayCredentials.Bundle(directory: bundle)
-            print("Registered device \(deviceID) for customer \(customer)")
+            print("Registered device \(deviceID) for customer \(owner)")
             print("  certificate: \(files.certificatePath)")
             print("  key:         \(files.keyPath)")
             print("  relay CA:    \(files.caPath)")
@@ -150,12 +127,5 @@ extension DeviceCommand {
             }
             print("Device \(moved.id) now belongs to customer \(moved.customer)")
         }
-    }
-}
-
-extension RelayCredentials.Bundle {
-    /// Deletes the bundle's files, for a registration that lost.
-    fileprivate func remove() {
-        for path in [certificatePath, keyPath, caPath] { try? FileManager.default.removeItem(atPath: path) }
     }
 }

@@ -20,6 +20,11 @@ struct ConsoleMiddleware: RouterMiddleware {
             response = try await next(request, context)
         } catch let refusal as ConsoleRefusal {
             response = self.response(for: refusal)
+        } catch let error as StoreError {
+            if case .unavailable(let reason) = error {
+                logger.warning("Console request failed: the store is not answering", metadata: ["error": "\(reason)"])
+            }
+            response = self.response(for: ConsoleRefusal(error))
         } catch let error as any HTTPResponseError {
             // Hummingbird's own refusals (a body too large, say) keep their status.
             response = page(status: error.status, heading: "Refused", message: "the request was refused (\(error.status))")

@@ -16,7 +16,8 @@ struct ConsolePages: Sendable {
         ("sessions", PackageResources.sessions_mustache), ("sessiontable", PackageResources.sessiontable_mustache),
         ("session", PackageResources.session_mustache), ("audit", PackageResources.audit_mustache),
         ("connect", PackageResources.connect_mustache), ("watch", PackageResources.watch_mustache),
-        ("replay", PackageResources.replay_mustache),
+        ("replay", PackageResources.replay_mustache), ("admin", PackageResources.admin_mustache),
+        ("user", PackageResources.user_mustache), ("shownonce", PackageResources.shownonce_mustache),
     ]
 
     /// A template that does not parse is a build mistake, reported with its name.

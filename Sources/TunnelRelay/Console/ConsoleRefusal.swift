@@ -15,6 +15,8 @@ struct ConsoleRefusal: Error, CustomStringConvertible {
         case tooManyRequests
         /// Too many failed sign-ins; try again after this many seconds.
         case tooManyAttempts(wait: Int)
+        /// The store is not answering.
+        case unavailable
     }
 
     let kind: Kind
@@ -34,6 +36,18 @@ struct ConsoleRefusal: Error, CustomStringConvertible {
         case .conflict: .conflict
         case .tooManyRequests: .tooManyRequests
         case .tooManyAttempts: .tooManyRequests
+        case .unavailable: .serviceUnavailable
+        }
+    }
+
+    /// A store's refusal as the page shows it: what exists already is a conflict, what is
+    /// missing not found, a wrong value a bad request.
+    init(_ error: StoreError) {
+        switch error {
+        case .deviceExists, .deviceOfOtherCustomer, .customerExists, .userExists: self.init(.conflict, error.description)
+        case .deviceNotFound, .customerNotFound, .userNotFound, .apiKeyNotFound: self.init(.notFound, error.description)
+        case .invalid: self.init(.badRequest, error.description)
+        case .unavailable: self.init(.unavailable, "the relay's store is not answering; try again shortly")
         }
     }
 

@@ -132,16 +132,24 @@ extension ConsoleRoutes {
                 ["at": Self.time(entry.at), "event": entry.event.rawValue, "actor": entry.actor, "reason": entry.reason]
             }
         }
-        values["mayRevoke"] = user.role == .admin && device.revokedAt == nil
+        if user.role == .admin {
+            values["manage"] = [
+                "mayRevoke": device.revokedAt == nil, "mayReset": device.registeredAt != nil,
+                "customers": try await store.customers().map { ["id": $0.id, "selected": $0.id == device.customer] },
+            ]
+        }
         return html(pages.render("device", values))
     }
 
     /// Revokes a device and cuts its agent: an administrator's act, as in the admin API.
     func revoke(_ request: Request, _ context: AdminRequestContext) async throws -> Response {
         let (user, session) = try await signedIn(request)
-        _ = try await checkedForm(request, context, session: session)
+        let form = try await checkedForm(request, context, session: session)
         guard user.role == .admin else { throw ConsoleRefusal(.forbidden, "only an administrator may revoke a device") }
         let device = try await visibleDevice(context, user: user)
+        guard form["confirm"] == "yes" else {
+            throw ConsoleRefusal(.badRequest, "confirm: tick \"Yes, revoke this device\" to revoke device \(device.id)")
+        }
         try await store.revokeDevice(id: device.id, at: Date(), by: "console:\(user.id)")
         relay.disconnect(deviceID: device.id, reason: "the device was revoked by \(user.id)")
         return Self.redirect("/console/devices/\(device.id)")

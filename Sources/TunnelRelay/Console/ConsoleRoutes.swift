@@ -51,6 +51,15 @@ struct ConsoleRoutes: Sendable {
         console.get("sessions/:id/capture.jsonl") { request, context in try await captureDownload(request, context) }
         console.get("audit") { request, context in try await auditPage(request, context) }
         console.get("audit.csv") { request, context in try await auditCSV(request, context) }
+        console.get("admin") { request, context in try await adminPage(request, context) }
+        console.post("admin/customers") { request, context in try await addCustomer(request, context) }
+        console.post("admin/users") { request, context in try await addUser(request, context) }
+        console.get("admin/users/:id") { request, context in try await userPage(request, context) }
+        console.post("admin/users/:id/keys") { request, context in try await createKey(request, context) }
+        console.post("admin/keys/:id/revoke") { request, context in try await revokeKey(request, context) }
+        console.post("admin/devices") { request, context in try await addDevice(request, context) }
+        console.post("devices/:id/reset") { request, context in try await resetDevice(request, context) }
+        console.post("devices/:id/move") { request, context in try await moveDevice(request, context) }
         console.get("events/presence") { request, context in try await presenceEvents(request, context) }
         console.get("devices/:id/telemetry") { request, context in try await telemetryEvents(request, context) }
     }

@@ -140,5 +140,12 @@ extension SQLiteStoreDatabase {
         );
         CREATE INDEX console_sessions_by_user ON console_sessions(user_id)
         """,
+        // 9: the console's pages read these in order a page at a time: the audit log of one
+        // event, newest first (without it a rare event scanned the whole log), and every
+        // session, newest first (without it the sessions table was sorted for each page).
+        """
+        CREATE INDEX audit_by_event ON audit_log(event, at, id);
+        CREATE INDEX sessions_by_time ON sessions(created_at, id)
+        """,
     ]
 }
