@@ -2,7 +2,7 @@ import ArgumentParser
 
 /// `tunnel-bench`: the project's benchmarks. `tunnel` (the default) measures the tunnel on
 /// loopback; `codec` measures the wire decoders on one core; `uplink` the telemetry path to a
-/// real MQTT broker.
+/// real MQTT broker; `console-fixture` fills a relay store for the console's benchmark.
 struct BenchRoot: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tunnel-bench",
@@ -10,7 +10,7 @@ struct BenchRoot: AsyncParsableCommand {
         subcommands: [
             BenchCommand.self, CodecBenchCommand.self, UplinkBenchCommand.self,
             FaultsCommand.self,
-            PeersBenchCommand.self, PresenceBenchCommand.self,
+            PeersBenchCommand.self, PresenceBenchCommand.self, ConsoleFixtureCommand.self,
         ],
         defaultSubcommand: BenchCommand.self)
 }

@@ -30,20 +30,27 @@ extension SQLRelayStore {
         let from: StoreStatement = "FROM devices LEFT JOIN nodes ON nodes.name = devices.relay_node \(filter)"
         let total = try await database.query("SELECT COUNT(*) AS n \(from)").first?.int("n") ?? 0
         let direction: StoreStatement = query.descending ? "DESC" : "ASC"
+        // The order is the sort key, then the device ID, both in the page's direction.
         let key: StoreStatement
         switch query.sort {
         case .id: key = "devices.id"
-        case .customer: key = "devices.customer \(direction), devices.id"
-        case .lastSeen: key = "COALESCE(devices.last_seen_at, \(Date(timeIntervalSince1970: 0))) \(direction), devices.id"
-        case .online: key = "CASE WHEN \(online) THEN 1 ELSE 0 END \(direction), devices.id"
+        case .customer: key = "devices.customer"
+        case .lastSeen: key = "COALESCE(devices.last_seen_at, \(Date(timeIntervalSince1970: 0)))"
+        case .online: key = "CASE WHEN \(online) THEN 1 ELSE 0 END"
         }
+        // The page is chosen first and its active sessions counted after, for its rows only:
+        // counted in the same SELECT, they were counted for every row the offset skips too (and
+        // PostgreSQL, seeing that cost, compiled the query with its JIT on every page).
         let rows = try await database.query(
             """
-            SELECT devices.*, nodes.heartbeat_at AS node_heartbeat_at, \(.now) AS store_now,
-                (SELECT COUNT(*) FROM sessions WHERE sessions.device_id = devices.id
+            SELECT page.*, (SELECT COUNT(*) FROM sessions WHERE sessions.device_id = page.id
                     AND sessions.claimed_at IS NOT NULL AND sessions.ended_at IS NULL) AS active_sessions
-            \(from) ORDER BY \(key) \(direction)
-            LIMIT \(FleetQuery.pageSize) OFFSET \((query.page - 1) * FleetQuery.pageSize)
+            FROM (
+                SELECT devices.*, nodes.heartbeat_at AS node_heartbeat_at, \(.now) AS store_now, \(key) AS sort_key
+                \(from) ORDER BY sort_key \(direction), devices.id \(direction)
+                LIMIT \(FleetQuery.pageSize) OFFSET \((query.page - 1) * FleetQuery.pageSize)
+            ) AS page
+            ORDER BY page.sort_key \(direction), page.id \(direction)
             """)
         return FleetPage(
             rows: try rows.map { FleetPage.Row(device: try device(from: $0), activeSessions: try $0.int("active_sessions")) },
