@@ -26,7 +26,7 @@ enum AuditCSV {
 
     /// An entry's line.
     static func line(_ entry: AuditEntry) -> String {
-        let time = { (date: Date?) in date.map { ISO8601DateFormatter().string(from: $0) } ?? "" }
+        let time = { (date: Date?) in date.map { $0.formatted(.iso8601) } ?? "" }
         return line([
             entry.id.map(String.init) ?? "", time(entry.at), entry.event.rawValue, entry.actor, entry.userID ?? "", entry.deviceID ?? "",
             entry.sessionID ?? "", entry.mode?.description ?? "", entry.reason, entry.source ?? "", time(entry.startedAt),

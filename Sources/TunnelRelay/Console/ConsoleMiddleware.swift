@@ -15,6 +15,7 @@ struct ConsoleMiddleware: RouterMiddleware {
         "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let started = ContinuousClock.now
         var response: Response
         do {
             response = try await next(request, context)
@@ -39,6 +40,7 @@ struct ConsoleMiddleware: RouterMiddleware {
         response.headers[.referrerPolicy] = "same-origin"
         response.headers[.xFrameOptions] = "DENY"
         if response.headers[.cacheControl] == nil { response.headers[.cacheControl] = "no-store" }
+        response.headers[.serverTiming] = Self.serverTiming(ContinuousClock.now - started)
         return response
     }
 
@@ -54,6 +56,13 @@ struct ConsoleMiddleware: RouterMiddleware {
         var response = page(status: refusal.status, heading: "Too many attempts", message: refusal.message)
         response.headers[.retryAfter] = String(wait)
         return response
+    }
+
+    /// The time the relay spent before the response's head (for a page, all of it; for a
+    /// stream or a download, until it starts), as `Server-Timing: app;dur=<ms>`.
+    static func serverTiming(_ spent: Duration) -> String {
+        let milliseconds = Double(spent.components.seconds) * 1000 + Double(spent.components.attoseconds) / 1e15
+        return "app;dur=\(String(format: "%.1f", milliseconds))"
     }
 
     /// A page with a heading, a message and a way back.

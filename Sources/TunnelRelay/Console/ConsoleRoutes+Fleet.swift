@@ -6,7 +6,6 @@ import Hummingbird
 extension ConsoleRoutes {
     func fleet(_ request: Request, _ context: AdminRequestContext) async throws -> Response {
         let (user, session) = try await signedIn(request)
-        let started = ContinuousClock.now
         let query = try Self.fleetQuery(request.uri.queryParameters, user: user)
         let page = try await store.fleetPage(query)
         let names = Dictionary(try await store.customers().map { ($0.id, $0.name) }, uniquingKeysWith: { first, _ in first })
@@ -34,7 +33,7 @@ extension ConsoleRoutes {
         values["pageCount"] = page.pageCount
         if query.page > 1 { values["previous"] = Self.fleetLink(query, page: query.page - 1) }
         if query.page < page.pageCount { values["next"] = Self.fleetLink(query, page: query.page + 1) }
-        return html(pages.render("fleet", values), serverTime: ContinuousClock.now - started)
+        return html(pages.render("fleet", values))
     }
 
     /// The fleet query of a page's parameters: `q`, `customer`, `online` (`online`/`offline`),
@@ -90,7 +89,7 @@ extension ConsoleRoutes {
 
     static func time(_ date: Date?) -> String {
         guard let date else { return "—" }
-        return ISO8601DateFormatter().string(from: date)
+        return date.formatted(.iso8601)
     }
 
     /// The device of the route's `:id`, checked with the device ID rules, if the user may see it.

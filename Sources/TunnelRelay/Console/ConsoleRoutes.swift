@@ -117,13 +117,9 @@ struct ConsoleRoutes: Sendable {
         ]
     }
 
-    func html(_ text: String, status: HTTPResponse.Status = .ok, serverTime: Duration? = nil) -> Response {
-        var headers: HTTPFields = [.contentType: "text/html; charset=utf-8"]
-        if let serverTime {
-            let milliseconds = Double(serverTime.components.attoseconds) / 1e15 + Double(serverTime.components.seconds) * 1000
-            headers[.serverTiming] = "app;dur=\(String(format: "%.1f", milliseconds))"
-        }
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
+    func html(_ text: String, status: HTTPResponse.Status = .ok) -> Response {
+        Response(
+            status: status, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 
     static func redirect(_ location: String, cookies: [String] = []) -> Response {
