@@ -63,4 +63,20 @@ final class RelayBoundsTests: XCTestCase {
         XCTAssertLessThanOrEqual(bytes, LiveTelemetry.maxBytesPerDevice)
         XCTAssertNotNil(telemetry.snapshot(deviceID: "pack-2")!.values["big19"])
     }
+
+    /// The firmware version is handed on for the store when it first arrives and when it
+    /// changes, never when it repeats, and never when it is not a plain version string.
+    func testLiveTelemetryHandsOnAFirmwareVersionOnlyWhenItChanges() {
+        let telemetry = LiveTelemetry()
+        func record(_ ts: Int, _ values: String) -> String? {
+            telemetry.received(deviceID: "pack-1", record: Array("{\"ts\":\(ts),\"values\":{\(values)}}".utf8))
+        }
+        XCTAssertNil(record(1, "\"soc\":80"))
+        XCTAssertEqual(record(2, "\"firmwareVersion\":\"2.4.1\""), "2.4.1")
+        XCTAssertNil(record(3, "\"firmwareVersion\":\"2.4.1\""), "a repeat is not written again")
+        XCTAssertNil(record(4, "\"firmwareVersion\":\"2.4\\n<b>\""), "a control character makes it no version")
+        XCTAssertNil(record(5, "\"firmwareVersion\":42"))
+        XCTAssertEqual(record(6, "\"firmwareVersion\":\"2.5.0\""), "2.5.0")
+        XCTAssertNil(record(1, "\"firmwareVersion\":\"1.0.0\""), "an older record does not replace a newer value")
+    }
 }

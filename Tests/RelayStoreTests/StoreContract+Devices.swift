@@ -189,6 +189,21 @@ enum StoreContract {
         try await store.markNodeOffline(relayNode: "node-c", at: t0 + 10)
         let afterNode = try await store.device(id: "pack-3")
         XCTAssertEqual(afterNode?.presence.online, false)
+
+        // The BMS firmware the agent reports is kept, online or not; a value that is not a
+        // version (control characters, too long) is refused and the kept one stays.
+        try await store.recordFirmwareVersion(deviceID: "pack-3", version: "2.4.1")
+        try await store.recordFirmwareVersion(deviceID: "pack-3", version: "2.4.1")
+        let reported = try await store.device(id: "pack-3")
+        XCTAssertEqual(reported?.presence.firmwareVersion, "2.4.1")
+        for bad in ["", "2.4\n<script>", String(repeating: "9", count: 65)] {
+            await assertThrows(.invalid("firmware version \"\(bad)\" is not one")) {
+                try await store.recordFirmwareVersion(deviceID: "pack-3", version: bad)
+            }
+        }
+        try await store.recordFirmwareVersion(deviceID: "pack-3", version: "2.5.0-rc1")
+        let updated = try await store.device(id: "pack-3")
+        XCTAssertEqual(updated?.presence.firmwareVersion, "2.5.0-rc1")
     }
 }
 

@@ -366,6 +366,14 @@ def test_live_telemetry_and_its_chart_follow_the_agent_on_the_device_page(relay,
         wait_for("the current chart to go", lambda: not browser.find_elements(By.CSS_SELECTOR, 'figure[data-chart="current"]'),
                  timeout=5)
 
+        # The BMS's firmware version (bms-sim's VR1 answer) reaches the page, the store and the fleet.
+        wait_for("the firmware version on the page", lambda: browser.find_element(By.CSS_SELECTOR, "[data-firmware]").text
+                 == "2.4.1", timeout=10)
+        wait_for("the firmware version in the store", lambda: relay.api("/v1/devices/p1").get("firmwareVersion") == "2.4.1",
+                 timeout=5)
+        browser.get(relay.url + "/console")
+        assert "2.4.1" in browser.find_element(By.CSS_SELECTOR, 'tr[data-device-id="p1"]').text
+
         # The stream answers only a signed-in user who may see the device.
         cookies = {"tunnel_console": browser.get_cookie("tunnel_console")["value"]}
         assert relay.call("GET", "/console/devices/p2/telemetry", cookies=cookies)[0] == 404

@@ -1,3 +1,4 @@
+import Foundation
 import NIOConcurrencyHelpers
 import NIOCore
 import SharedWire
@@ -35,6 +36,14 @@ public final class LiveTelemetryFeed: Sendable {
     /// The latest record of each kind, oldest first; the feed keeps them.
     func newest() -> [TelemetryRecord] {
         latest.withLockedValue { $0.values.sorted { $0.timestamp < $1.timestamp } }
+    }
+
+    /// A record of the BMS's firmware version (`firmwareVersion`, as the BMS's VR1 answer
+    /// gave it), stamped now.
+    static func firmwareRecord(_ version: String, now: Date = Date()) -> TunnelMessage {
+        let text = (try? JSONEncoder().encode(version)).map { String(decoding: $0, as: UTF8.self) } ?? "\"\""
+        let ts = Int64(now.timeIntervalSince1970 * 1000)
+        return .telemetry(ByteBuffer(string: "{\"ts\":\(ts),\"values\":{\"firmwareVersion\":\(text)}}"))
     }
 
     /// `soc` in `"soc":81.5,"current":-12.5`.

@@ -88,7 +88,9 @@ public final class RelayLink: Service, Sendable {
                         group.addTask { await Self.closeWhenUnwanted(channel, demand: demand) }
                     }
                     if let live = self.live {
-                        group.addTask { await Self.sendLiveTelemetry(channel, feed: live.feed, period: live.period) }
+                        group.addTask { [facts] in
+                            await Self.sendLiveTelemetry(channel, feed: live.feed, period: live.period, facts: facts)
+                        }
                     }
                     if let renewal = self.renewal {
                         group.addTask { await renewal.serve(channel, events: renewalEvents, continuation: renewalInbox) }
@@ -126,12 +128,19 @@ public final class RelayLink: Service, Sendable {
         }
     }
 
-    /// Every `period` seconds, the latest record of each kind, while the connection is up.
-    private static func sendLiveTelemetry(_ channel: any Channel, feed: LiveTelemetryFeed, period: Double) async {
+    /// Every `period` seconds, the latest record of each kind, while the connection is up; and
+    /// the BMS's firmware version once it is known, again whenever it changes (the relay
+    /// keeps it for its fleet view).
+    private static func sendLiveTelemetry(_ channel: any Channel, feed: LiveTelemetryFeed, period: Double, facts: AgentFacts?) async {
         _ = feed.take()  // what piled up while disconnected is stale
+        var firmwareSent: String?
         while !Task.isCancelled, channel.isActive {
             try? await Task.sleep(for: .milliseconds(Int(period * 1000)))
-            let messages = feed.take()
+            var messages = feed.take()
+            if let firmware = facts?.snapshot.bmsFirmware, firmware != firmwareSent {
+                messages.append(LiveTelemetryFeed.firmwareRecord(firmware))
+                firmwareSent = firmware
+            }
             guard !messages.isEmpty, channel.isActive else { continue }
             for message in messages { channel.write(message, promise: nil) }
             channel.flush()

@@ -17,6 +17,8 @@ enum AdminResource {
         let remoteAddress: String?
         let agentVersion: String?
         let relayNode: String?
+        /// The BMS firmware version the agent last reported.
+        let firmwareVersion: String?
         /// The newest presence claim's epoch.
         let presenceEpoch: Int64
 
@@ -34,6 +36,7 @@ enum AdminResource {
             remoteAddress = record.presence.remoteAddress
             agentVersion = record.presence.agentVersion
             relayNode = record.presence.relayNode
+            firmwareVersion = record.presence.firmwareVersion
             presenceEpoch = record.presence.epoch
         }
     }

@@ -22,7 +22,8 @@ final class NodeTelemetryHandler: ChannelInboundHandler {
         guard case .telemetry(let record) = unwrapInboundIn(data) else { return }
         if let latest {
             guard record.readableBytes == 0 else {
-                return latest.received(deviceID: deviceID, record: Array(buffer: record))
+                latest.received(deviceID: deviceID, record: Array(buffer: record))
+                return
             }
             snapshot.succeed(latest.snapshot(deviceID: deviceID) ?? .init())
             self.latest = nil

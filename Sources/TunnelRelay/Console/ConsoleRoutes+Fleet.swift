@@ -25,7 +25,7 @@ extension ConsoleRoutes {
                 "id": row.device.id, "customer": row.device.customer, "customerName": names[row.device.customer] ?? row.device.customer,
                 "presence": row.device.presence.online ? "online" : "offline",
                 "lastSeen": Self.time(row.device.presence.lastSeenAt), "agentVersion": row.device.presence.agentVersion ?? "—",
-                "firmwareVersion": "—", "activeSessions": row.activeSessions,
+                "firmwareVersion": row.device.presence.firmwareVersion ?? "—", "activeSessions": row.activeSessions,
             ] as [String: Any]
         }
         values["total"] = page.total
@@ -114,7 +114,8 @@ extension ConsoleRoutes {
             "presence": device.presence.online ? "online" : "offline",
             "lastSeen": Self.time(device.presence.lastSeenAt), "remoteAddress": device.presence.remoteAddress ?? "—",
             "relayNode": device.presence.relayNode ?? "—", "agentVersion": device.presence.agentVersion ?? "—",
-            "firmwareVersion": "—", "registeredAt": Self.time(device.registeredAt), "revokedAt": Self.time(device.revokedAt),
+            "firmwareVersion": device.presence.firmwareVersion ?? "—", "registeredAt": Self.time(device.registeredAt),
+            "revokedAt": Self.time(device.revokedAt),
             "certificateSerial": device.certificateSerial.isEmpty ? "—" : device.certificateSerial,
         ]
         values["rows"] = sessions.reversed().map { Self.sessionValues($0) }

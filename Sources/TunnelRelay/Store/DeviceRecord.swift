@@ -67,15 +67,18 @@ public struct DevicePresence: Sendable, Equatable {
     public var agentVersion: String?
     /// The relay node that holds (or last held) its control connection.
     public var relayNode: String?
+    /// The BMS firmware version its agent last reported (`DeviceFirmware`).
+    public var firmwareVersion: String?
     /// How many times a control connection has claimed the device's presence; the newest
     /// claim's writes are the only ones that still apply.
     public var epoch: Int64
 
     public init(
         online: Bool = false, lastSeenAt: Date? = nil, remoteAddress: String? = nil, agentVersion: String? = nil,
-        relayNode: String? = nil, epoch: Int64 = 0
+        relayNode: String? = nil, firmwareVersion: String? = nil, epoch: Int64 = 0
     ) {
         self.epoch = epoch
+        self.firmwareVersion = firmwareVersion
         self.online = online
         self.lastSeenAt = lastSeenAt
         self.remoteAddress = remoteAddress

@@ -147,5 +147,10 @@ extension PostgresStoreDatabase {
         CREATE INDEX audit_by_event ON audit_log(event, at, id);
         CREATE INDEX sessions_by_time ON sessions(created_at, id)
         """,
+        // 10: the BMS firmware version a device's agent last reported (its live telemetry's
+        // `firmwareVersion`), for the console's fleet.
+        """
+        ALTER TABLE devices ADD COLUMN firmware_version TEXT
+        """,
     ]
 }

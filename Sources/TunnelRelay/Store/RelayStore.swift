@@ -67,6 +67,9 @@ public protocol RelayStore: Sendable {
     func markOffline(deviceID: String, epoch: Int64, at: Date) async throws -> Bool
     /// Every agent `relayNode` held is offline (an operator's reset of a node).
     func markNodeOffline(relayNode: String, at: Date) async throws
+    /// The BMS firmware version the device's agent reported (checked by `DeviceFirmware`);
+    /// written only when it differs from the stored one.
+    func recordFirmwareVersion(deviceID: String, version: String) async throws
 
     // MARK: Relay nodes
 

@@ -20,6 +20,15 @@ extension SQLRelayStore {
         ).first.map { Int64(try $0.int("presence_epoch")) }
     }
 
+    public func recordFirmwareVersion(deviceID: String, version: String) async throws {
+        guard DeviceFirmware.isValid(version) else { throw StoreError.invalid("firmware version \"\(version)\" is not one") }
+        try await database.query(
+            """
+            UPDATE devices SET firmware_version = \(version)
+            WHERE id = \(deviceID) AND (firmware_version IS NULL OR firmware_version <> \(version))
+            """)
+    }
+
     public func markSeen(deviceID: String, epoch: Int64, at: Date) async throws {
         try await database.query(
             """

@@ -26,6 +26,7 @@ extension SQLRelayStore {
                 remoteAddress: try row.optionalString("remote_address"),
                 agentVersion: try row.optionalString("agent_version"),
                 relayNode: try row.optionalString("relay_node"),
+                firmwareVersion: try row.optionalString("firmware_version"),
                 epoch: Int64(try row.int("presence_epoch"))))
     }
 

@@ -43,31 +43,37 @@ public final class LiveTelemetry: Sendable {
     public init() {}
 
     /// A record from `deviceID`'s agent: `{"ts": <ms>, "values": {...}}`. Anything else is dropped.
-    public func received(deviceID: String, record bytes: [UInt8]) {
+    /// Returns the device's firmware version when the record reports one other than before
+    /// (`DeviceFirmware`), for the store.
+    @discardableResult
+    public func received(deviceID: String, record bytes: [UInt8]) -> String? {
         guard bytes.count <= Self.maxRecordBytes,
             let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any],
             let ts = (object["ts"] as? NSNumber)?.int64Value, let values = object["values"] as? [String: Any], !values.isEmpty
-        else { return }
+        else { return nil }
+        let firmware = (values[DeviceFirmware.key] as? String).flatMap { DeviceFirmware.isValid($0) ? $0 : nil }
         var latest: [String: LatestValue] = [:]
         for (key, value) in values where key.utf8.count <= Self.maxKeyLength {
             guard let data = try? JSONSerialization.data(withJSONObject: value, options: [.fragmentsAllowed]) else { continue }
             latest[key] = LatestValue(json: String(decoding: data, as: UTF8.self), ts: ts)
         }
         let line = String(decoding: bytes, as: UTF8.self)
-        let streams = state.withLockedValue { state -> [AsyncStream<String>.Continuation] in
+        let (streams, firmwareChanged) = state.withLockedValue { state -> ([AsyncStream<String>.Continuation], Bool) in
             if state.snapshots[deviceID] == nil, state.snapshots.count >= Self.maxDevices,
                 let oldest = state.snapshots.min(by: { $0.value.updatedAt < $1.value.updatedAt })?.key
             {
                 state.snapshots[oldest] = nil
             }
             var snapshot = state.snapshots[deviceID] ?? Snapshot()
+            let firmwareBefore = snapshot.values[DeviceFirmware.key]?.json
             snapshot.updatedAt = max(snapshot.updatedAt, ts)
             snapshot.values.merge(latest) { old, new in new.ts >= old.ts ? new : old }
             snapshot.values = Self.bounded(snapshot.values)
             state.snapshots[deviceID] = snapshot
-            return Array(state.streams[deviceID]?.values ?? [:].values)
+            return (Array(state.streams[deviceID]?.values ?? [:].values), snapshot.values[DeviceFirmware.key]?.json != firmwareBefore)
         }
         for stream in streams { stream.yield(line) }
+        return firmwareChanged ? firmware : nil
     }
 
     /// `values` within `maxKeysPerDevice` and `maxBytesPerDevice`: the keys with the oldest

@@ -169,7 +169,12 @@ final class RelayConnectionHandler: ChannelInboundHandler {
                 relay.nodes?.passRefusal(sessionID: sessionID, deviceID: deviceID, code: code, message: message, writes: relay.writes)
             }
         case .telemetry(let deviceID, let record):
-            relay.telemetry.received(deviceID: deviceID, record: Array(buffer: record))
+            if let firmware = relay.telemetry.received(deviceID: deviceID, record: Array(buffer: record)) {
+                let store = relay.store
+                relay.writes.enqueue(key: "device:\(deviceID)", "Firmware version") {
+                    try await store.recordFirmwareVersion(deviceID: deviceID, version: firmware)
+                }
+            }
         case .renewCertificate(let request, let deviceID):
             renewals.answer(request, deviceID: deviceID, on: context.channel, now: .now(), logger: logger)
         case .certificateInstalled(let deviceID, let serial):

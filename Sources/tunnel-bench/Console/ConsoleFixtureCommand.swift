@@ -72,7 +72,7 @@ struct ConsoleFixtureCommand: AsyncParsableCommand {
             let epoch = try await store.markOnline(
                 deviceID: device.registration.deviceID, remoteAddress: "203.0.113.7:40000", agentVersion: "1.4.2",
                 relayNode: ConsoleFixture.peerNode, at: seen)
-            if !device.online, let epoch { try await store.markOffline(deviceID: device.registration.deviceID, epoch: epoch, at: seen) }
+            if !device.online, let epoch { _ = try await store.markOffline(deviceID: device.registration.deviceID, epoch: epoch, at: seen) }
         }
         let fleetDone = ContinuousClock.now
         for user in fixture.users { try await store.addUser(user, by: "cli") }
