@@ -220,13 +220,20 @@ final class RelayConnectionTests: XCTestCase {
         var agentOnNodes = Connection(listener: .nodes)
         XCTAssertEqual(
             agentOnNodes.received(.hello(.init(role: .agentControl, software: "tunnel-agent/2.0"))),
-            refusal(.authenticationFailed, "the node listener takes only other relay nodes (HELLO roles 4 to 6)"))
+            refusal(.authenticationFailed, "the node listener takes only other relay nodes (HELLO roles 4 to 7)"))
         var badDevice = Connection(listener: .nodes)
         guard
             case .refuse(let bad) = badDevice.received(
                 .hello(.init(role: .nodeOpen, software: "tunnel-relay/2.0", sessionID: "5e55105", credential: "../etc")))
         else { return XCTFail("a device ID that is not an identifier is refused") }
         XCTAssertEqual(bad.code, .invalidIdentifier)
+        // A watch link names the session and the watching user, and takes nothing but GOING_AWAY.
+        var watch = Connection(listener: .nodes)
+        XCTAssertEqual(
+            watch.received(.hello(.init(role: .nodeWatch, software: "tunnel-relay/2.0", sessionID: "5e55105", credential: "vic@x"))),
+            .feedWatch(sessionID: "5e55105", user: "vic@x"))
+        XCTAssertEqual(
+            watch.received(.serialData(ByteBuffer(string: "x"))), refusal(.unexpectedFrame, "serialData is not allowed on a watch link"))
     }
 
     func testANodeCarriesAnAgentDataConnectionThatIsNotCarriedAgain() {

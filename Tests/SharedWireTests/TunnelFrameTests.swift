@@ -165,6 +165,38 @@ final class CertificateRenewalFrameTests: XCTestCase {
         XCTAssertEqual(names.count, TunnelLimits.maxWatchersListed, "a longer list is cut to what may be sent")
     }
 
+    func testAWatchedSentenceIsIgnorableLaidOutAsDocumentedAndChecked() throws {
+        var buffer = ByteBuffer()
+        let sentence = TunnelMessage.WatchedSentence(at: 0x0102, toDevice: false, line: "CV1", name: "CV1", meaning: "m")
+        TunnelMessage.watchedSentence(sentence).write(to: &buffer)
+        XCTAssertEqual(
+            Array(buffer.readableBytesView),
+            [0x14, 0x01, 0, 0, 0, 22, 0, 0, 0, 0, 0, 0, 1, 2, 2, 0, 3, 0x43, 0x56, 0x31, 0, 3, 0x43, 0x56, 0x31, 0, 1, 0x6D])
+        let frame = try XCTUnwrap(try buffer.readTunnelFrame())
+        XCTAssertEqual(try TunnelMessage(frame: frame), .watchedSentence(sentence))
+        var payload = ByteBuffer()
+        payload.writeInteger(UInt64(1))
+        payload.writeInteger(UInt8(3))
+        payload.writeBytes([0, 0, 0, 0, 0, 0])
+        XCTAssertThrowsError(try TunnelMessage(frame: TunnelFrame(type: 0x14, flags: .ignorable, payload: payload))) { error in
+            XCTAssertEqual((error as? TunnelProtocolError)?.code, .protocolError, "a direction other than 1 or 2")
+        }
+    }
+
+    func testANodeWatchHelloNamesASessionAndAUser() throws {
+        func check(_ sessionID: String, _ user: String) throws {
+            try TunnelMessage.Hello(role: .nodeWatch, software: "tunnel-relay/1", sessionID: sessionID, credential: user)
+                .checkIdentifiers()
+        }
+        XCTAssertNoThrow(try check("a1b2", "vic@example.com"))
+        for (sessionID, user) in [("", "vic"), ("a1b2", ""), ("a1b2", "@vic"), ("a1b2", "vic smith"), ("a1b2", "../etc")] {
+            XCTAssertThrowsError(try check(sessionID, user), "\(sessionID) \(user)") { error in
+                XCTAssertEqual((error as? TunnelProtocolError)?.code, .invalidIdentifier)
+            }
+        }
+        XCTAssertTrue(TunnelMessage.Role.nodeWatch.isNode)
+    }
+
     func testCertificateAnswerLayout() throws {
         var buffer = ByteBuffer()
         TunnelMessage.certificate(.init(code: .normal, message: "", certificate: [0xAA, 0xBB])).write(to: &buffer)

@@ -496,3 +496,90 @@ def test_a_certificate_renewal_asked_of_one_node_reaches_the_agent_on_another(po
         # No node holds p2's agent: refused, and nothing is written for another node to act on.
         status, body, _ = node_a.request("POST", "/v1/devices/p2/certificate/renew", "admin")
         assert status == 409 and body["error"]["code"] == "agentOffline", (status, body)
+
+
+def console_call(node: ClusterNode, method: str, path: str, form=None, cookies=None):
+    """(status, headers, text) of a console request to `node`, without following redirects."""
+    import http.client
+    import urllib.parse
+    connection = http.client.HTTPSConnection("127.0.0.1", node.admin_port, context=node.context, timeout=10)
+    headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in (cookies or {}).items())} if cookies else {}
+    body = None
+    if form is not None:
+        body = urllib.parse.urlencode(form)
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
+    connection.request(method, path, body=body, headers=headers)
+    response = connection.getresponse()
+    result = (response.status, response.headers, response.read().decode())
+    connection.close()
+    return result
+
+
+def console_sign_in_with_key(node: ClusterNode, key: str) -> dict:
+    """Signs in to `node`'s console with an API key, as the sign-in form allows: its cookies."""
+    from test_console import cookie_value, form_token
+    status, headers, text = console_call(node, "GET", "/console/sign-in")
+    assert status == 200, text
+    signin = {"tunnel_console_signin": cookie_value(headers, "tunnel_console_signin")}
+    status, headers, text = console_call(node, "POST", "/console/sign-in", {"csrf": form_token(text), "apiKey": key},
+                                         cookies=signin)
+    assert status == 303, f"{status} {text}"
+    return {"tunnel_console": cookie_value(headers, "tunnel_console")}
+
+
+def test_a_session_whose_client_is_on_one_node_is_watched_from_the_console_of_another(postgres, tmp_path):  # noqa: F811
+    import http.client
+    with running_nodes(postgres, tmp_path, "node-b") as (node_a, node_b):
+        start_agent(node_b, tmp_path, node_b.port)
+        log = tmp_path / "control.log"
+        control, port = connect(node_a, "p1", node_a.port, node_a.admin_port, log)
+        session = next(s for s in node_a.request("GET", "/v1/sessions?deviceId=p1", "admin")[1] if s["state"] == "running")
+
+        # The viewer vic, signed in to node B's console, watches the session node A holds.
+        cookies = console_sign_in_with_key(node_b, node_b.keys["viewer"])
+        status, _, page = console_call(node_b, "GET", f"/console/sessions/{session['id']}", cookies=cookies)
+        assert status == 200 and 'id="watch-link"' in page, page[-2000:]
+        status, _, page = console_call(node_b, "GET", f"/console/sessions/{session['id']}/watch", cookies=cookies)
+        assert f'data-watch="/console/sessions/{session["id"]}/watch/events"' in page, page[-2000:]
+        stream = http.client.HTTPSConnection("127.0.0.1", node_b.admin_port, context=node_b.context, timeout=10)
+        stream.request("GET", f"/console/sessions/{session['id']}/watch/events",
+                       headers={"Cookie": f"tunnel_console={cookies['tunnel_console']}"})
+        response = stream.getresponse()
+        assert response.status == 200 and response.headers["Content-Type"].startswith("text/event-stream"), response.status
+
+        def next_event():
+            event, data = None, []
+            while True:
+                line = response.fp.readline().decode()
+                assert line, "the stream ended"
+                line = line.rstrip("\n")
+                if line.startswith("event: "):
+                    event = line[len("event: "):]
+                elif line.startswith("data: "):
+                    data.append(line[len("data: "):])
+                elif line == "" and event:
+                    return event, "\n".join(data)
+
+        def until(wanted, limit=200):
+            for _ in range(limit):
+                event, data = next_event()
+                if wanted(event, data):
+                    return event, data
+            raise AssertionError("not among the events")
+
+        until(lambda event, data: event == "watchers" and "vic" in json.loads(data))
+        wait_for("tunnel-connect to say vic watches", lambda: "Watching this session in the browser: vic" in read(log),
+                 timeout=10, detail=lambda: read(log))
+        vr1_answer(ask_vr1(port))
+        _, request = until(lambda event, data: event == "sentence" and json.loads(data)["name"] == "VR1")
+        request = json.loads(request)
+        assert request["direction"] == "to_device" and request["line"] == "VR1,?,D7" and "VR1 request" in request["meaning"]
+        _, answer = until(lambda event, data: event == "sentence" and json.loads(data)["name"] == "VR1")
+        answer = json.loads(answer)
+        assert answer["direction"] == "from_device" and "firmware" in answer["meaning"], answer
+
+        # The session ends on node A: node B's watcher is told.
+        control.send_signal(signal.SIGINT)
+        control.wait(timeout=10)
+        until(lambda event, data: event == "ended")
+        stream.close()

@@ -36,6 +36,7 @@ public enum TunnelFrameType: UInt8, Sendable, CaseIterable {
     case closeSession = 0x11
     case sessionStatus = 0x12
     case watchers = 0x13
+    case watchedSentence = 0x14
     case serialData = 0x20
     case serialControl = 0x21
     case serialControlResult = 0x22

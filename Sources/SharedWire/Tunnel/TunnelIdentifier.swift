@@ -57,10 +57,17 @@ extension TunnelMessage.Hello {
     /// `invalidIdentifier` naming the field.
     public func checkIdentifiers() throws {
         try TunnelIdentifier.checkSoftware(software)
-        if role == .agentData || role == .nodeOpen || role == .nodeData || !sessionID.isEmpty {
+        if role == .agentData || role == .nodeOpen || role == .nodeData || role == .nodeWatch || !sessionID.isEmpty {
             try TunnelIdentifier.check(sessionID, field: "HELLO session ID")
         }
-        if role.isNode {
+        if role == .nodeWatch {
+            // A user ID: an identifier that may also hold '@'.
+            let user = String(credential.map { $0 == "@" ? "_" : $0 })
+            guard TunnelIdentifier.isValid(user), credential.first != "@" else {
+                throw TunnelProtocolError(
+                    .invalidIdentifier, "HELLO watching user \(credential.prefix(40).debugDescription) is not a user ID")
+            }
+        } else if role.isNode {
             try TunnelIdentifier.check(credential, field: "HELLO device ID")
         }
     }

@@ -10,6 +10,7 @@ extension TunnelMessage {
         case .closeSession: .closeSession
         case .sessionStatus: .sessionStatus
         case .watchers: .watchers
+        case .watchedSentence: .watchedSentence
         case .serialData: .serialData
         case .serialControl: .serialControl
         case .serialControlResult: .serialControlResult
@@ -33,7 +34,7 @@ extension TunnelMessage {
     public var isIgnorable: Bool {
         switch self {
         case .telemetry, .renewCertificate, .certificateInstalled, .renewRequested, .diagnoseRequested, .diagnosticData,
-            .diagnosticEnd, .watchers:
+            .diagnosticEnd, .watchers, .watchedSentence:
             true
         default: false
         }
@@ -68,7 +69,7 @@ extension TunnelMessage {
             }
             let rawRole: UInt8 = try p.readTunnelInteger("hello role")
             guard let role = Role(rawValue: rawRole) else {
-                throw TunnelProtocolError(.protocolError, "hello role \(rawRole) is unknown, expected 1 to 6")
+                throw TunnelProtocolError(.protocolError, "hello role \(rawRole) is unknown, expected 1 to 7")
             }
             return .hello(
                 Hello(
@@ -121,6 +122,16 @@ extension TunnelMessage {
                 throw TunnelProtocolError(.protocolError, "\(count) watchers listed; at most \(TunnelLimits.maxWatchersListed) are allowed")
             }
             return .watchers(try (0..<count).map { _ in try p.readTunnelString(field: "watcher") })
+        case .watchedSentence:
+            let at: UInt64 = try p.readTunnelInteger("sentence time")
+            let direction: UInt8 = try p.readTunnelInteger("sentence direction")
+            guard direction == 1 || direction == 2 else {
+                throw TunnelProtocolError(.protocolError, "sentence direction \(direction) is neither 1 (to the device) nor 2 (from it)")
+            }
+            return .watchedSentence(
+                .init(
+                    at: at, toDevice: direction == 1, line: try p.readTunnelString(field: "sentence line"),
+                    name: try p.readTunnelString(field: "sentence name"), meaning: try p.readTunnelString(field: "sentence meaning")))
         case .diagnoseRequested:
             return .diagnoseRequested(try p.readTunnelString(field: "diagnostic request id"))
         case .diagnosticData:
@@ -217,6 +228,9 @@ extension TunnelMessage {
         case .watchers(let names):
             let listed = names.prefix(TunnelLimits.maxWatchersListed)
             return listed.reduce(b.writeInteger(UInt8(listed.count))) { written, name in written + b.writeTunnelString(name) }
+        case .watchedSentence(let sentence):
+            return b.writeInteger(sentence.at) + b.writeInteger(UInt8(sentence.toDevice ? 1 : 2))
+                + b.writeTunnelString(sentence.line) + b.writeTunnelString(sentence.name) + b.writeTunnelString(sentence.meaning)
         case .diagnoseRequested(let requestID):
             return b.writeTunnelString(requestID)
         case .diagnosticData(let piece):

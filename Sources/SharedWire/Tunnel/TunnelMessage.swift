@@ -13,6 +13,9 @@ public enum TunnelMessage: Equatable, Sendable {
     /// Relay → client: who watches this session in the browser now, the whole list each time
     /// it changes (empty: nobody). Sent ignorable.
     case watchers([String])
+    /// Relay node → relay node, on a `nodeWatch` link: one G1 sentence of the watched
+    /// session, as it crossed the node holding the session's client. Sent ignorable.
+    indirect case watchedSentence(WatchedSentence)
     case serialData(ByteBuffer)
     case serialControl(SerialControl)
     case serialControlResult(SerialControlResult)
@@ -60,9 +63,13 @@ public enum TunnelMessage: Equatable, Sendable {
         /// Relay node to relay node, on the node listener only: send me the live telemetry of
         /// the device whose agent you hold (`credential` is the device ID; no session).
         case nodeTelemetry = 6
+        /// Relay node to relay node, on the node listener only: show me, for a browser, the
+        /// G1 sentences of this session whose client you hold (`sessionID`; `credential` is
+        /// the watching user's ID).
+        case nodeWatch = 7
 
         /// Whether the role is one relay nodes use between each other.
-        public var isNode: Bool { self == .nodeOpen || self == .nodeData || self == .nodeTelemetry }
+        public var isNode: Bool { self == .nodeOpen || self == .nodeData || self == .nodeTelemetry || self == .nodeWatch }
     }
 
     /// How a session may use the serial port.
@@ -196,6 +203,27 @@ public enum TunnelMessage: Equatable, Sendable {
         public init(requestID: String, data: ByteBuffer) {
             self.requestID = requestID
             self.data = data
+        }
+    }
+
+    /// A G1 sentence of a watched session (`WATCHED_SENTENCE`).
+    public struct WatchedSentence: Equatable, Sendable {
+        /// When it crossed the relay, milliseconds since 1970.
+        public var at: UInt64
+        /// From the Control Panel to the BMS (else from the BMS).
+        public var toDevice: Bool
+        public var line: String
+        /// The sentence's name (`CV1`), empty when the line is not G1.
+        public var name: String
+        /// What it says, decoded.
+        public var meaning: String
+
+        public init(at: UInt64, toDevice: Bool, line: String, name: String, meaning: String) {
+            self.at = at
+            self.toDevice = toDevice
+            self.line = line
+            self.name = name
+            self.meaning = meaning
         }
     }
 

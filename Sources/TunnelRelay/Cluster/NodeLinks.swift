@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import ProgramSupport
 import SharedWire
@@ -114,6 +115,26 @@ final class NodeLinks: Sendable {
         return NodeTelemetryFeed(latest: try await snapshot.futureResult.get(), records: records, link: link)
     }
 
+    /// The sentences of a session whose client another live node holds, for `user`'s browser:
+    /// each as it crosses that node, and who watches, until the session ends or the stream is
+    /// dropped (which closes the link); nil when no other live node holds the client.
+    func watch(_ session: SessionRecord, by user: String, on eventLoop: any EventLoop) async throws -> NodeWatchFeed? {
+        guard session.claimedAt != nil, session.ending == nil, session.clientNode != nodeName,
+            let address = try await liveAddress(of: session.clientNode)
+        else { return nil }
+        let (sentences, continuation) = AsyncStream.makeStream(
+            of: SessionTap.Sentence.self, bufferingPolicy: .bufferingNewest(SessionTap.bufferPerWatcher))
+        let watchers = NIOLockedValueBox<[String]>([])
+        let ended = NIOLockedValueBox(false)
+        let hello = TunnelMessage.Hello(
+            role: .nodeWatch, software: ProductVersion.software("tunnel-relay"), sessionID: session.id, credential: user)
+        let (link, _) = try await dial(address, hello: hello, on: eventLoop) {
+            NodeWatchHandler(sentences: continuation, watchers: watchers, ended: ended)
+        }.get()
+        continuation.onTermination = { _ in link.close(promise: nil) }
+        return NodeWatchFeed(sentences: sentences, watchers: watchers, ended: ended)
+    }
+
     /// The agent refused a session this node does not run: if a client waits for it on another
     /// node, that node is asked to end it with the agent's reason (a `session.end_requested`
     /// entry by `relay:agent-refused`, which every node follows). Only a claimed, unended session
@@ -156,6 +177,16 @@ struct NodeTelemetryFeed: Sendable {
 
     /// Ends the link (when only `latest` was wanted).
     func close() { link.close(promise: nil) }
+}
+
+/// A session watched through the node holding its client.
+struct NodeWatchFeed: Sendable {
+    /// Each sentence from now on; dropping the iteration closes the link.
+    let sentences: AsyncStream<SessionTap.Sentence>
+    /// Who watches, as that node last said.
+    let watchers: NIOLockedValueBox<[String]>
+    /// Whether that node said the session ended.
+    let ended: NIOLockedValueBox<Bool>
 }
 
 /// The end of a `nodeOpen` link: nothing follows `WELCOME`.

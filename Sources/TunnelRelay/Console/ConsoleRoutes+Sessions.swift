@@ -70,6 +70,10 @@ extension ConsoleRoutes {
                 "link": "/console/sessions/\(record.id)/watch",
                 "watchers": tap.watchers.isEmpty ? "nobody" : tap.watchers.joined(separator: ", "),
             ]
+        } else if relay.mayWatchElsewhere(record) {
+            values["watch"] = [
+                "link": "/console/sessions/\(record.id)/watch", "watchers": "shown on the watch page (the session runs on another node)",
+            ]
         }
         if user.role == .admin || record.createdBy == user.id, captureExists(record) {
             values["replay"] = "/console/sessions/\(record.id)/replay"

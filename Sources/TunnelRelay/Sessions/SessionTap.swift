@@ -125,3 +125,17 @@ public final class SessionTap: Sendable {
         for watcher in watchers { watcher.continuation.finish() }
     }
 }
+
+extension SessionTap.Sentence {
+    /// As a `WATCHED_SENTENCE` frame carries it to another node.
+    var wire: TunnelMessage.WatchedSentence {
+        .init(at: UInt64(max(at, 0)), toDevice: direction == .toDevice, line: line, name: name, meaning: meaning)
+    }
+
+    /// As another node sent it.
+    init(_ wire: TunnelMessage.WatchedSentence) {
+        self.init(
+            at: Int64(clamping: wire.at), direction: wire.toDevice ? .toDevice : .fromDevice, line: wire.line, name: wire.name,
+            meaning: wire.meaning)
+    }
+}

@@ -18,6 +18,8 @@ struct RelayConnection<Partner> {
         case waitingForAgent(SessionRecord)
         /// Another node reads this device's live telemetry (role `nodeTelemetry`).
         case feedingTelemetry(deviceID: String)
+        /// Another node shows a browser this session's sentences (role `nodeWatch`).
+        case feedingWatch(sessionID: String)
         case forwarding(sessionID: String, side: SessionBroker.Side, partner: Partner)
         case closed
     }
@@ -52,6 +54,9 @@ struct RelayConnection<Partner> {
         /// Another node reads the device's live telemetry: send `WELCOME`, the latest values
         /// as records, an empty `TELEMETRY` frame, then every record as it comes.
         case feedTelemetry(deviceID: String)
+        /// Another node's browser watches a session whose client is here: send `WELCOME`, then
+        /// each sentence as `WATCHED_SENTENCE` and the watchers as `WATCHERS` when they change.
+        case feedWatch(sessionID: String, user: String)
         /// Send the agent's data connection its `WELCOME`.
         case welcomeAgentData(sessionID: String)
         /// Send the client `WELCOME` and `SESSION_STATUS` waiting, then hand it to the broker
@@ -125,7 +130,7 @@ struct RelayConnection<Partner> {
             return .cutUnfinishedTLS
         case .awaitingHello, .authenticating:
             return refuse(.handshakeTimeout, "no HELLO within the handshake timeout")
-        case .agentControl, .waitingForAgent, .forwarding, .feedingTelemetry, .closed:
+        case .agentControl, .waitingForAgent, .forwarding, .feedingTelemetry, .feedingWatch, .closed:
             return .none
         }
     }
@@ -145,6 +150,9 @@ struct RelayConnection<Partner> {
         case .feedingTelemetry:
             if case .goingAway(let reason) = message { return peerLeft(reason) }
             return refuse(.unexpectedFrame, "\(message.frameType) is not allowed on a telemetry link")
+        case .feedingWatch:
+            if case .goingAway(let reason) = message { return peerLeft(reason) }
+            return refuse(.unexpectedFrame, "\(message.frameType) is not allowed on a watch link")
         case .waitingForAgent:
             if case .goingAway(let reason) = message { return peerLeft(reason) }
             // Data sent before SESSION_STATUS connected has nowhere to go; see PROTOCOL.md.
@@ -170,7 +178,7 @@ struct RelayConnection<Partner> {
         }
         guard hello.role.isNode == (listener == .nodes) else {
             return listener == .nodes
-                ? refuse(.authenticationFailed, "the node listener takes only other relay nodes (HELLO roles 4 to 6)")
+                ? refuse(.authenticationFailed, "the node listener takes only other relay nodes (HELLO roles 4 to 7)")
                 : refuse(.authenticationFailed, "HELLO role \(hello.role.rawValue) is for links between relay nodes")
         }
         state = .authenticating(hello)
@@ -182,6 +190,9 @@ struct RelayConnection<Partner> {
         case .nodeTelemetry:
             state = .feedingTelemetry(deviceID: hello.credential)
             return .feedTelemetry(deviceID: hello.credential)
+        case .nodeWatch:
+            state = .feedingWatch(sessionID: hello.sessionID)
+            return .feedWatch(sessionID: hello.sessionID, user: hello.credential)
         case .agentControl, .agentData:
             return .authenticateAgent
         case .client:
@@ -341,7 +352,7 @@ struct RelayConnection<Partner> {
             action = .sessionSideEnded(sessionID: session.id, side: .client, bytes: 0, reason: reason)
         case .forwarding(let sessionID, let side, _):
             action = .sessionSideEnded(sessionID: sessionID, side: side, bytes: bytesDelivered, reason: reason)
-        case .awaitingHello, .authenticating, .feedingTelemetry, .closed: action = .none
+        case .awaitingHello, .authenticating, .feedingTelemetry, .feedingWatch, .closed: action = .none
         }
         state = .closed
         return action

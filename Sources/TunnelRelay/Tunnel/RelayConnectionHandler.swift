@@ -142,6 +142,8 @@ final class RelayConnectionHandler: ChannelInboundHandler {
             openForNode(context, sessionID: sessionID, deviceID: deviceID)
         case .feedTelemetry(let deviceID):
             feedTelemetry(context, deviceID: deviceID)
+        case .feedWatch(let sessionID, let user):
+            feedWatch(context, sessionID: sessionID, user: user)
         case .welcomeNodeAndClose(let sessionID):
             handshakeTimer?.cancel()
             let channel = context.channel
@@ -331,6 +333,47 @@ final class RelayConnectionHandler: ChannelInboundHandler {
             }
         }
         channel.closeFuture.whenComplete { _ in feed.cancel() }
+    }
+
+    /// Another node's browser watches a session whose client is here: its sentences, and who
+    /// watches whenever that changes, until the session ends (then `GOING_AWAY` sessionEnded)
+    /// or the other node closes the link (which ends the watch).
+    private func feedWatch(_ context: ChannelHandlerContext, sessionID: String, user: String) {
+        let node = relay.configuration.nodeName
+        guard let tap = relay.broker.tap(sessionID: sessionID) else {
+            return refuse(context, RelayRefusal(code: .sessionEnded, message: "session \(sessionID) is not running on node \(node)"))
+        }
+        guard let sentences = tap.watch(by: user) else {
+            return refuse(
+                context,
+                RelayRefusal(code: .limitReached, message: "session \(sessionID) has \(SessionTap.maxWatchers) watchers already"))
+        }
+        handshakeTimer?.cancel()
+        context.writeAndFlush(
+            wrapOutboundOut(.welcome(.init(identity: sessionID, pingIntervalMilliseconds: pingMilliseconds))), promise: nil)
+        let channel = context.channel
+        let feed = Task {
+            for await sentence in sentences {
+                guard channel.isActive else { break }
+                try? await channel.writeAndFlush(TunnelMessage.watchedSentence(sentence.wire))
+            }
+            if tap.isFinished { channel.closeWithGoingAway(.sessionEnded, "the session ended") }
+        }
+        let watchers = Task {
+            var told: [String]?
+            while !Task.isCancelled, channel.isActive {
+                let now = tap.watchers
+                if now != told {
+                    try? await channel.writeAndFlush(TunnelMessage.watchers(now))
+                    told = now
+                }
+                try? await Task.sleep(for: ConsoleRoutes.watchersInterval)
+            }
+        }
+        channel.closeFuture.whenComplete { _ in
+            feed.cancel()
+            watchers.cancel()
+        }
     }
 
     /// Another node's client claimed a session for the agent whose control connection is here.

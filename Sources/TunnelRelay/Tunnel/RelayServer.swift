@@ -94,6 +94,20 @@ public final class RelayServer: Service, Sendable {
         return try await nodes.telemetry(of: device, on: group.any())
     }
 
+    /// Watches a session whose client another live node of the cluster holds; nil when no other
+    /// node does (or this node is not in a cluster).
+    func watchElsewhere(_ session: SessionRecord, by user: String) async throws -> NodeWatchFeed? {
+        guard let nodes, broker.tap(sessionID: session.id) == nil else { return nil }
+        return try await nodes.watch(session, by: user, on: group.any())
+    }
+
+    /// Whether a session can be watched through another node: it runs, and its client is on a
+    /// node other than this one, in a cluster.
+    func mayWatchElsewhere(_ session: SessionRecord) -> Bool {
+        nodes != nil && session.claimedAt != nil && session.ending == nil && session.clientNode != nil
+            && session.clientNode != configuration.nodeName
+    }
+
     /// Asks a connected agent to renew its certificate now; false when it is not connected here.
     public func requestCertificateRenewal(deviceID: String, reason: String) -> Bool {
         guard let channel = agents.entry(deviceID: deviceID)?.channel else { return false }
