@@ -39,6 +39,25 @@ extension StoreContract {
         XCTAssertNil(ended, "a new password ends the user's sessions")
         let audited = try await store.auditEntries(AuditQuery(userID: "root")).map(\.event)
         XCTAssertEqual(audited.filter { $0 == .passwordSet }.count, 2)
+
+        // A user's own sign-ins, most recently used first; signing out the others keeps one,
+        // and another user's.
+        try await store.addUser(UserRecord(id: "ana", role: .admin, customers: [], createdAt: t0), by: "cli")
+        for (hash, user, used) in [([20], "root", 10.0), ([21], "root", 30.0), ([22], "root", 20.0), ([23], "ana", 5.0)] {
+            try await store.createConsoleSession(
+                ConsoleSessionRecord(
+                    tokenHash: hash.map(UInt8.init), userID: user, csrfToken: "t", createdAt: later,
+                    lastUsedAt: later.addingTimeInterval(used)),
+                expiredBefore: t0, idleBefore: t0)
+        }
+        let mine = try await store.consoleSessions(userID: "root")
+        XCTAssertEqual(mine.map(\.tokenHash), [[21], [22], [20]])
+        let signedOut = try await store.deleteConsoleSessions(userID: "root", except: [22])
+        XCTAssertEqual(signedOut, 2)
+        let left = try await store.consoleSessions(userID: "root")
+        XCTAssertEqual(left.map(\.tokenHash), [[22]])
+        let hers = try await store.consoleSessions(userID: "ana")
+        XCTAssertEqual(hers.count, 1)
     }
 
     /// Fleet pages: visibility, search (wildcards literal), customer and presence filters,

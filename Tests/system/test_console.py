@@ -384,3 +384,26 @@ def test_live_telemetry_and_its_chart_follow_the_agent_on_the_device_page(relay,
         Processes.stop(sim)
         broker.stop()
         wait_for("p1 offline again", lambda: not relay.api("/v1/devices/p1").get("online"), timeout=20)
+
+
+def test_a_user_sees_their_sign_ins_and_signs_out_every_other_browser(relay):
+    first, _ = relay.sign_in("vic", PASSWORDS["vic"])
+    second, _ = relay.sign_in("vic", PASSWORDS["vic"])
+    third, token = relay.sign_in("vic", PASSWORDS["vic"])
+    status, _, page = relay.call("GET", "/console/account", cookies=third)
+    assert status == 200 and page.count("<tr") >= 4 and "this browser" in page, page[-2000:]
+    # The form needs the session's token; with it, every other sign-in of vic ends, not this one.
+    assert relay.call("POST", "/console/account/sign-out-elsewhere", {"csrf": "wrong"}, cookies=third)[0] == 403
+    assert relay.call("GET", "/console", cookies=first)[0] == 200
+    status, headers, _ = relay.call("POST", "/console/account/sign-out-elsewhere", {"csrf": token}, cookies=third)
+    assert status == 303 and headers["Location"] == "/console/account", (status, headers)
+    for ended in (first, second):
+        assert relay.call("GET", "/console", cookies=ended)[0] == 303, "another browser's sign-in ended"
+    assert relay.call("GET", "/console", cookies=third)[0] == 200
+    assert "No other browser is signed in." in relay.call("GET", "/console/account", cookies=third)[2]
+    boss, _ = relay.sign_in("boss", PASSWORDS["boss"])
+    assert relay.call("GET", "/console", cookies=boss)[0] == 200, "another user's sign-ins are untouched"
+    entries = relay.api("/v1/audit?userId=vic")
+    counts = [int(re.match(r"(\d+) other sign-ins? ended", e.get("reason", "")).group(1))
+              for e in entries if e["event"] == "console.signed_out_elsewhere"]
+    assert counts and counts[-1] >= 2, entries[-5:]

@@ -16,6 +16,7 @@ from mqtt_fixtures import read, wait_for
 from test_console import PASSWORDS, Relay, browser, browser_sign_in, form_token  # noqa: F401 (browser is a fixture)
 
 By = pytest.importorskip("selenium.webdriver.common.by").By
+exceptions = pytest.importorskip("selenium.common.exceptions")
 Select = pytest.importorskip("selenium.webdriver.support.select").Select
 
 
@@ -29,6 +30,15 @@ def relay(tmp_path_factory):
 
 def bearer(relay, key, path="/v1/me"):
     return relay.call("GET", path, headers={"Authorization": f"Bearer {key}"})
+
+
+def text_of(browser, selector) -> str:
+    """The text of the first element matching `selector`, or "" while the page is changing."""
+    try:
+        found = browser.find_elements(By.CSS_SELECTOR, selector)
+        return found[0].text if found else ""
+    except exceptions.StaleElementReferenceException:
+        return ""
 
 
 def submit(browser, form_id, **fields):
@@ -46,14 +56,15 @@ def submit(browser, form_id, **fields):
 def test_an_administrator_adds_a_customer_a_user_and_a_key_that_is_shown_once(relay, browser):
     browser_sign_in(browser, relay, "boss")
     browser.find_element(By.LINK_TEXT, "Admin").click()
+    wait_for("the administration page", lambda: browser.find_elements(By.ID, "add-customer"), timeout=10)
     submit(browser, "add-customer", id="gamma", name="<b>Gamma</b> & sons")
-    row = wait_for("gamma listed", lambda: browser.find_elements(By.CSS_SELECTOR, 'tr[data-customer-id="gamma"]'), timeout=10)
-    assert row[0].find_elements(By.TAG_NAME, "td")[1].text == "<b>Gamma</b> & sons", "a name is shown as text"
+    wait_for("gamma listed", lambda: text_of(browser, 'tr[data-customer-id="gamma"] td:nth-child(2)'), timeout=10)
+    assert text_of(browser, 'tr[data-customer-id="gamma"] td:nth-child(2)') == "<b>Gamma</b> & sons", "a name is shown as text"
     submit(browser, "add-user", id="gia", role="engineer", customers="gamma")
-    wait_for("gia's page", lambda: "User gia" in browser.find_element(By.TAG_NAME, "h1").text, timeout=10)
+    wait_for("gia's page", lambda: "User gia" in text_of(browser, "h1"), timeout=10)
     assert "gamma" in browser.page_source and "none (signs in with an API key)" in browser.page_source
     submit(browser, "create-key", name="laptop")
-    key = wait_for("the new key", lambda: browser.find_elements(By.ID, "new-key"), timeout=10)[0].text
+    key = wait_for("the new key", lambda: text_of(browser, "#new-key"), timeout=10)
     assert re.fullmatch(r"ak1\.[0-9a-f]+\.\S+", key), key
     status, _, text = bearer(relay, key)
     assert status == 200 and json.loads(text)["id"] == "gia", (status, text)

@@ -155,6 +155,7 @@ def test_an_engineers_command_reaches_the_bms_and_an_administrator_ends_it(relay
         row = browser.find_element(By.CSS_SELECTOR, f'tr[data-session-id="{session}"]')
         assert row.find_element(By.CSS_SELECTOR, ".state").text == "live", row.text
         assert "eng" in row.text and "control" in row.text
+        assert "10 so far" in row.text, f"the VR1 request's 10 bytes, counted live: {row.text}"
         browser.get(relay.url + f"/console/sessions/{session}")
         browser.find_element(By.CSS_SELECTOR, "form.end-session input[name=confirm]").click()
         browser.find_element(By.CSS_SELECTOR, "form.end-session button").click()

@@ -18,6 +18,7 @@ struct ConsolePages: Sendable {
         ("connect", PackageResources.connect_mustache), ("watch", PackageResources.watch_mustache),
         ("replay", PackageResources.replay_mustache), ("admin", PackageResources.admin_mustache),
         ("user", PackageResources.user_mustache), ("shownonce", PackageResources.shownonce_mustache),
+        ("account", PackageResources.account_mustache),
     ]
 
     /// A template that does not parse is a build mistake, reported with its name.

@@ -118,7 +118,7 @@ extension ConsoleRoutes {
             "revokedAt": Self.time(device.revokedAt),
             "certificateSerial": device.certificateSerial.isEmpty ? "—" : device.certificateSerial,
         ]
-        values["rows"] = sessions.reversed().map { Self.sessionValues($0) }
+        values["rows"] = sessions.reversed().map { Self.sessionValues($0, live: relay.broker.tap(sessionID: $0.id)?.bytes) }
         values["allSessions"] = Self.link("/console/sessions", [("device", device.id)])
         if device.isAccepted {
             values["mayControl"] = user.mayOpen(.control, on: device)

@@ -40,7 +40,7 @@ extension ConsoleRoutes {
             + SessionQuery.State.allCases.map {
                 ["value": $0.rawValue, "label": $0.rawValue, "selected": $0 == state]
             }
-        values["rows"] = records.reversed().map { Self.sessionValues($0) }
+        values["rows"] = records.reversed().map { Self.sessionValues($0, live: relay.broker.tap(sessionID: $0.id)?.bytes) }
         if records.count == Self.sessionsPerPage, let oldest = records.first {
             values["older"] = Self.link(
                 "/console/sessions",
@@ -63,7 +63,7 @@ extension ConsoleRoutes {
         let (user, session) = try await signedIn(request)
         let record = try await visibleSession(context, user: user)
         var values = Self.pageValues("Session \(record.id)", user: user, session: session)
-        values["session"] = Self.sessionValues(record)
+        values["session"] = Self.sessionValues(record, live: relay.broker.tap(sessionID: record.id)?.bytes)
         values["mayEnd"] = user.role == .admin && record.ending == nil
         if let tap = relay.broker.tap(sessionID: record.id) {
             values["watch"] = [
@@ -111,7 +111,11 @@ extension ConsoleRoutes {
     }
 
     /// A session's values for the templates.
-    static func sessionValues(_ record: SessionRecord, now: Date = Date()) -> [String: Any] {
+    /// `live`: the bytes a session running on this node has forwarded so far, shown until the
+    /// store has the final counts.
+    static func sessionValues(
+        _ record: SessionRecord, live: (toDevice: UInt64, fromDevice: UInt64)? = nil, now: Date = Date()
+    ) -> [String: Any] {
         let state: String
         if record.ending != nil {
             state = "ended"
@@ -125,8 +129,8 @@ extension ConsoleRoutes {
             "createdAt": time(record.createdAt), "expiresAt": time(record.expiresAt), "claimedAt": time(record.claimedAt),
             "endedAt": time(record.ending?.endedAt), "endReason": record.ending?.reason ?? "—", "state": state,
             "takeOver": record.takeOver ? "yes" : "no", "clientNode": record.clientNode ?? "—",
-            "bytesToDevice": record.ending.map { String($0.bytesToDevice) } ?? "—",
-            "bytesFromDevice": record.ending.map { String($0.bytesFromDevice) } ?? "—",
+            "bytesToDevice": record.ending.map { String($0.bytesToDevice) } ?? live.map { "\($0.toDevice) so far" } ?? "—",
+            "bytesFromDevice": record.ending.map { String($0.bytesFromDevice) } ?? live.map { "\($0.fromDevice) so far" } ?? "—",
         ]
     }
 

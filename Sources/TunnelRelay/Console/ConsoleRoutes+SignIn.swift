@@ -81,6 +81,34 @@ extension ConsoleRoutes {
         return Self.redirect("/console/sign-in", cookies: [ConsoleSessionPolicy.clearingCookie])
     }
 
+    /// `/console/account`: the user's own sign-ins (when made, when last used; this one
+    /// marked), with a form that signs out every other.
+    func accountPage(_ request: Request, _ context: AdminRequestContext) async throws -> Response {
+        let (user, session) = try await signedIn(request)
+        let sessions = try await store.consoleSessions(userID: user.id)
+        var values = Self.pageValues("Your sign-ins", user: user, session: session)
+        values["signIns"] = sessions.map { record -> [String: Any] in
+            [
+                "createdAt": Self.time(record.createdAt), "lastUsedAt": Self.time(record.lastUsedAt),
+                "current": record.tokenHash == session.tokenHash,
+            ]
+        }
+        values["others"] = sessions.count > 1
+        return html(pages.render("account", values))
+    }
+
+    /// Signs the user out of every browser but this one, audited.
+    func signOutElsewhere(_ request: Request, _ context: AdminRequestContext) async throws -> Response {
+        let (user, session) = try await signedIn(request)
+        _ = try await checkedForm(request, context, session: session)
+        let ended = try await store.deleteConsoleSessions(userID: user.id, except: session.tokenHash)
+        try await store.appendAudit(
+            AuditEntry(
+                at: Date(), event: .consoleSignedOutElsewhere, actor: "console:\(user.id)", userID: user.id,
+                reason: "\(ended) other sign-in\(ended == 1 ? "" : "s") ended", source: context.source))
+        return Self.redirect("/console/account")
+    }
+
     /// A signed-in user and how they proved it, or why not (for the audit log only: the page
     /// says the same thing for every failure).
     enum SignInOutcome {

@@ -36,6 +36,8 @@ struct ConsoleRoutes: Sendable {
         console.get("sign-in") { request, _ in signInForm(request, message: nil, userName: "") }
         console.post("sign-in") { request, context in try await signIn(request, context) }
         console.post("sign-out") { request, context in try await signOut(request, context) }
+        console.get("account") { request, context in try await accountPage(request, context) }
+        console.post("account/sign-out-elsewhere") { request, context in try await signOutElsewhere(request, context) }
         console.get { request, context in try await fleet(request, context) }
         console.get("fleet") { request, context in try await fleet(request, context) }
         console.get("devices/:id") { request, context in try await devicePage(request, context) }

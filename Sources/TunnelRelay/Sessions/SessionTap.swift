@@ -36,6 +36,8 @@ public final class SessionTap: Sendable {
         var fromDevice = G1LineAssembler()
         var watchers: [UUID: Watcher] = [:]
         var ended = false
+        var bytesToDevice: UInt64 = 0
+        var bytesFromDevice: UInt64 = 0
     }
 
     private let state = NIOLockedValueBox(State())
@@ -49,6 +51,11 @@ public final class SessionTap: Sendable {
     /// Bytes that crossed the relay in `direction`.
     func observe(_ direction: CaptureRecord.Direction, _ bytes: ByteBuffer) {
         let (lines, watchers) = state.withLockedValue { state -> ([String], [Watcher]) in
+            if direction == .toDevice {
+                state.bytesToDevice &+= UInt64(bytes.readableBytes)
+            } else {
+                state.bytesFromDevice &+= UInt64(bytes.readableBytes)
+            }
             guard !state.watchers.isEmpty else { return ([], []) }
             let lines =
                 direction == .toDevice
@@ -110,6 +117,12 @@ public final class SessionTap: Sendable {
     private func tell(_ names: [String]?) {
         guard let names, let client else { return }
         client.writeAndFlush(TunnelMessage.watchers(names), promise: nil)
+    }
+
+    /// Bytes forwarded so far each way, for the console's live sessions (the store has them
+    /// once the session ends).
+    public var bytes: (toDevice: UInt64, fromDevice: UInt64) {
+        state.withLockedValue { ($0.bytesToDevice, $0.bytesFromDevice) }
     }
 
     /// Whether the session ended.

@@ -110,10 +110,12 @@ public struct AuditEvent: RawRepresentable, Hashable, Sendable, CustomStringConv
     public static let apiKeyRefused = AuditEvent(rawValue: "api_key.refused")
     /// A user's console password was set (`tunnel-relay user passwd`).
     public static let passwordSet = AuditEvent(rawValue: "user.password_set")
-    /// Someone signed in to the web console, failed to, or signed out.
+    /// Someone signed in to the web console, failed to, signed out, or signed out of every other
+    /// browser.
     public static let consoleSignIn = AuditEvent(rawValue: "console.sign_in")
     public static let consoleSignInRefused = AuditEvent(rawValue: "console.sign_in_refused")
     public static let consoleSignOut = AuditEvent(rawValue: "console.sign_out")
+    public static let consoleSignedOutElsewhere = AuditEvent(rawValue: "console.signed_out_elsewhere")
     public static let sessionCreated = AuditEvent(rawValue: "session.created")
     public static let sessionClaimed = AuditEvent(rawValue: "session.claimed")
     /// An administrator opened a take-over session in the web console, with the reason given.

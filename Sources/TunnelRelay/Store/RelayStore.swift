@@ -145,6 +145,11 @@ public protocol RelayStore: Sendable {
     func touchConsoleSession(tokenHash: [UInt8], at: Date) async throws
     /// Signs the session out (nothing when it is gone already).
     func deleteConsoleSession(tokenHash: [UInt8]) async throws
+    /// The user's signed-in sessions, the most recently used first.
+    func consoleSessions(userID: String) async throws -> [ConsoleSessionRecord]
+    /// Signs the user out of every session but `kept`; how many ended.
+    @discardableResult
+    func deleteConsoleSessions(userID: String, except kept: [UInt8]) async throws -> Int
     /// One page of the devices `query.visibleTo` may see, searched, filtered and sorted.
     func fleetPage(_ query: FleetQuery) async throws -> FleetPage
     /// The devices among `ids` that exist, by ID, in one query (the console's live presence).

@@ -31,11 +31,25 @@ extension SQLRelayStore {
     }
 
     public func consoleSession(tokenHash: [UInt8]) async throws -> ConsoleSessionRecord? {
-        try await database.query("SELECT * FROM console_sessions WHERE token_hash = \(tokenHash)").first.map { row in
-            ConsoleSessionRecord(
-                tokenHash: try row.bytes("token_hash"), userID: try row.string("user_id"), csrfToken: try row.string("csrf_token"),
-                createdAt: try row.date("created_at"), lastUsedAt: try row.date("last_used_at"))
-        }
+        try await database.query("SELECT * FROM console_sessions WHERE token_hash = \(tokenHash)").first.map(Self.consoleSession)
+    }
+
+    public func consoleSessions(userID: String) async throws -> [ConsoleSessionRecord] {
+        try await database.query(
+            "SELECT * FROM console_sessions WHERE user_id = \(userID) ORDER BY last_used_at DESC, created_at DESC"
+        ).map(Self.consoleSession)
+    }
+
+    public func deleteConsoleSessions(userID: String, except kept: [UInt8]) async throws -> Int {
+        try await database.query(
+            "DELETE FROM console_sessions WHERE user_id = \(userID) AND token_hash <> \(kept) RETURNING user_id"
+        ).count
+    }
+
+    private static func consoleSession(_ row: StoreRow) throws -> ConsoleSessionRecord {
+        ConsoleSessionRecord(
+            tokenHash: try row.bytes("token_hash"), userID: try row.string("user_id"), csrfToken: try row.string("csrf_token"),
+            createdAt: try row.date("created_at"), lastUsedAt: try row.date("last_used_at"))
     }
 
     public func touchConsoleSession(tokenHash: [UInt8], at: Date) async throws {
