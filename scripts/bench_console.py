@@ -31,13 +31,13 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.parse
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "Tests" / "system"))
 
+import console_http  # noqa: E402
 from mqtt_fixtures import Broker, Processes, free_port, read, start_live_agent, wait_for  # noqa: E402
 
 PASSWORDS = {"bench-admin": "admin-password-0001", "bench-engineer": "engineer-password-02",
@@ -96,44 +96,16 @@ class BenchRelay:
 
     def call(self, method, path, form=None, cookies=None):
         """(status, headers, text), redirects not followed; status 0 when unreachable."""
-        connection = self.connection()
-        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in (cookies or {}).items())} if cookies else {}
-        body = None
-        if form is not None:
-            body = urllib.parse.urlencode(form)
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-        try:
-            connection.request(method, path, body=body, headers=headers)
-            response = connection.getresponse()
-            return response.status, response.headers, response.read().decode()
-        except (OSError, http.client.HTTPException):
-            return 0, {}, ""
-        finally:
-            connection.close()
+        return console_http.call(self.admin_port, self.context, method, path, form, cookies, timeout=60)
 
     def sign_in(self, user) -> dict:
         """Signs in as a browser does: the form, its token and cookie, then the session cookie."""
-        status, headers, text = self.call("GET", "/console/sign-in")
-        assert status == 200, text
-        signin = cookie_value(headers, "tunnel_console_signin")
-        token = re.search(r'name="csrf" value="([^"]+)"', text).group(1)
-        status, headers, text = self.call("POST", "/console/sign-in",
-                                          {"csrf": token, "user": user, "password": PASSWORDS[user]},
-                                          cookies={"tunnel_console_signin": signin})
-        assert status == 303, f"sign-in of {user}: {status} {text[:500]}"
-        return {"tunnel_console": cookie_value(headers, "tunnel_console")}
+        return console_http.sign_in(self.admin_port, self.context, user, PASSWORDS[user], timeout=60)
 
     def cpu_seconds(self) -> float:
         """User and system CPU time the relay process has used."""
         fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def cookie_value(headers, name) -> str:
-    for value in headers.get_all("Set-Cookie") or []:
-        if value.startswith(name + "="):
-            return value.split(";", 1)[0].split("=", 1)[1]
-    raise AssertionError(f"no {name} cookie set: {headers}")
 
 
 def percentile(values, p):

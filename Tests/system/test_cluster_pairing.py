@@ -16,6 +16,7 @@ import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
+import console_http
 from mqtt_fixtures import free_port, port_open, read, wait_for
 from test_cluster import ClusterNode, postgres  # noqa: F401  (the fixture)
 from test_proxy_protocol import g1_crc, haproxy_binary
@@ -498,35 +499,6 @@ def test_a_certificate_renewal_asked_of_one_node_reaches_the_agent_on_another(po
         assert status == 409 and body["error"]["code"] == "agentOffline", (status, body)
 
 
-def console_call(node: ClusterNode, method: str, path: str, form=None, cookies=None):
-    """(status, headers, text) of a console request to `node`, without following redirects."""
-    import http.client
-    import urllib.parse
-    connection = http.client.HTTPSConnection("127.0.0.1", node.admin_port, context=node.context, timeout=10)
-    headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in (cookies or {}).items())} if cookies else {}
-    body = None
-    if form is not None:
-        body = urllib.parse.urlencode(form)
-        headers["Content-Type"] = "application/x-www-form-urlencoded"
-    connection.request(method, path, body=body, headers=headers)
-    response = connection.getresponse()
-    result = (response.status, response.headers, response.read().decode())
-    connection.close()
-    return result
-
-
-def console_sign_in_with_key(node: ClusterNode, key: str) -> dict:
-    """Signs in to `node`'s console with an API key, as the sign-in form allows: its cookies."""
-    from test_console import cookie_value, form_token
-    status, headers, text = console_call(node, "GET", "/console/sign-in")
-    assert status == 200, text
-    signin = {"tunnel_console_signin": cookie_value(headers, "tunnel_console_signin")}
-    status, headers, text = console_call(node, "POST", "/console/sign-in", {"csrf": form_token(text), "apiKey": key},
-                                         cookies=signin)
-    assert status == 303, f"{status} {text}"
-    return {"tunnel_console": cookie_value(headers, "tunnel_console")}
-
-
 def test_a_session_whose_client_is_on_one_node_is_watched_from_the_console_of_another(postgres, tmp_path):  # noqa: F811
     import http.client
     with running_nodes(postgres, tmp_path, "node-b") as (node_a, node_b):
@@ -536,10 +508,12 @@ def test_a_session_whose_client_is_on_one_node_is_watched_from_the_console_of_an
         session = next(s for s in node_a.request("GET", "/v1/sessions?deviceId=p1", "admin")[1] if s["state"] == "running")
 
         # The viewer vic, signed in to node B's console, watches the session node A holds.
-        cookies = console_sign_in_with_key(node_b, node_b.keys["viewer"])
-        status, _, page = console_call(node_b, "GET", f"/console/sessions/{session['id']}", cookies=cookies)
+        cookies = console_http.sign_in(node_b.admin_port, node_b.context, api_key=node_b.keys["viewer"])
+        status, _, page = console_http.call(node_b.admin_port, node_b.context, "GET", f"/console/sessions/{session['id']}",
+                                            cookies=cookies)
         assert status == 200 and 'id="watch-link"' in page, page[-2000:]
-        status, _, page = console_call(node_b, "GET", f"/console/sessions/{session['id']}/watch", cookies=cookies)
+        status, _, page = console_http.call(node_b.admin_port, node_b.context, "GET",
+                                            f"/console/sessions/{session['id']}/watch", cookies=cookies)
         assert f'data-watch="/console/sessions/{session["id"]}/watch/events"' in page, page[-2000:]
         stream = http.client.HTTPSConnection("127.0.0.1", node_b.admin_port, context=node_b.context, timeout=10)
         stream.request("GET", f"/console/sessions/{session['id']}/watch/events",

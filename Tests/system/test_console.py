@@ -4,7 +4,6 @@ sees, a hostile customer name shown as text, the anti-forgery check, expired and
 cookies, live presence within 2 s, the sign-in limit with its audit entries, and a device's
 live telemetry with its chart (real mosquitto, simulated BMS and agent)."""
 import hashlib
-import http.client
 import json
 import re
 import shutil
@@ -12,11 +11,12 @@ import sqlite3
 import ssl
 import subprocess
 import time
-import urllib.parse
 from pathlib import Path
 
 import pytest
 
+import console_http
+from console_http import cookie_value, form_token  # noqa: F401 (the other console tests take them from here)
 from mqtt_fixtures import Processes, build_binaries, free_port, read, wait_for
 from peers import import_peer, missing_peer
 
@@ -81,22 +81,7 @@ class Relay:
 
     def call(self, method, path, form=None, cookies=None, headers=None):
         """(status, headers, text) without following redirects; status 0 when unreachable."""
-        connection = http.client.HTTPSConnection("127.0.0.1", self.admin_port, context=self.context, timeout=10)
-        all_headers = dict(headers or {})
-        body = None
-        if form is not None:
-            body = urllib.parse.urlencode(form)
-            all_headers["Content-Type"] = "application/x-www-form-urlencoded"
-        if cookies:
-            all_headers["Cookie"] = "; ".join(f"{name}={value}" for name, value in cookies.items())
-        try:
-            connection.request(method, path, body=body, headers=all_headers)
-            response = connection.getresponse()
-            return response.status, response.headers, response.read().decode()
-        except (OSError, http.client.HTTPException):
-            return 0, {}, ""
-        finally:
-            connection.close()
+        return console_http.call(self.admin_port, self.context, method, path, form, cookies, headers)
 
     def api(self, path):
         status, _, text = self.call("GET", path, headers={"Authorization": f"Bearer {self.admin_key}"})
@@ -105,14 +90,7 @@ class Relay:
 
     def sign_in(self, user, password):
         """Signs in over HTTP as a browser would: (cookies, csrf token of the signed-in pages)."""
-        status, headers, text = self.call("GET", "/console/sign-in")
-        assert status == 200, text
-        signin_cookie = cookie_value(headers, "tunnel_console_signin")
-        token = form_token(text)
-        status, headers, text = self.call("POST", "/console/sign-in", {"csrf": token, "user": user, "password": password},
-                                          cookies={"tunnel_console_signin": signin_cookie})
-        assert status == 303, f"{status} {text}"
-        cookies = {"tunnel_console": cookie_value(headers, "tunnel_console")}
+        cookies = console_http.sign_in(self.admin_port, self.context, user, password)
         status, _, page = self.call("GET", "/console", cookies=cookies)
         assert status == 200, page
         return cookies, form_token(page)
@@ -129,19 +107,6 @@ class Relay:
 
     def stop(self):
         self.processes.stop_all()
-
-
-def cookie_value(headers, name) -> str:
-    for value in headers.get_all("Set-Cookie") or []:
-        if value.startswith(name + "="):
-            return value.split(";", 1)[0].split("=", 1)[1]
-    raise AssertionError(f"no {name} cookie set: {headers}")
-
-
-def form_token(html) -> str:
-    match = re.search(r'name="csrf" value="([^"]+)"', html)
-    assert match, html[:2000]
-    return match.group(1)
 
 
 @pytest.fixture(scope="module")

@@ -127,6 +127,16 @@ def run_connect_command(relay, page, log: Path):
     return client, port
 
 
+def shown_rows(browser) -> list:
+    """The cells of the sentence rows shown (not hidden) on a watch or replay page; [] while a
+    row is being replaced."""
+    try:
+        return [[cell.text for cell in row.find_elements(By.TAG_NAME, "td")]
+                for row in browser.find_elements(By.CSS_SELECTOR, "[data-sentences] tr") if row.is_displayed()]
+    except Exception:  # a row replaced while read
+        return []
+
+
 def ask(sock, request: bytes, name: bytes) -> bytes:
     """Sends a G1 request and reads until the BMS's answer of that name arrives."""
     sock.sendall(request)
@@ -273,41 +283,34 @@ def test_a_viewer_watches_the_engineers_session_decoded_in_the_browser(relay, br
                      lambda: "Watching this session in the browser: vic" in read(tmp_path / "connect.log"), timeout=5,
                      detail=lambda: read(tmp_path / "connect.log"))
 
-            def rows():
-                try:
-                    return [[cell.text for cell in row.find_elements(By.TAG_NAME, "td")]
-                            for row in browser.find_elements(By.CSS_SELECTOR, "[data-sentences] tr") if row.is_displayed()]
-                except Exception:  # a row replaced while read
-                    return []
-
             ask(sock, b"VR1,?,D7\r\n", b"VR1")  # the BMS broadcasts other sentences meanwhile
 
             def vr1_rows():
-                shown = [r for r in rows() if r[2] == "VR1"]
+                shown = [r for r in shown_rows(browser) if r[2] == "VR1"]
                 return shown if len(shown) >= 2 else None
             shown = wait_for("the request and its answer, decoded", vr1_rows, timeout=5, detail=lambda: browser.page_source[-3000:])
             assert shown[0][1:4] == ["→ BMS", "VR1", "VR1,?,D7"] and "VR1 request" in shown[0][4], shown
             assert shown[1][1:3] == ["← BMS", "VR1"] and "firmware" in shown[1][4], shown
             ask(sock, b"CV1,?,78\r\n", b"CV1")
-            wait_for("the CV1 answer", lambda: any(r[1] == "← BMS" and r[2] == "CV1" and "pack" in r[4] for r in rows()),
-                     timeout=5)
+            wait_for("the CV1 answer",
+                     lambda: any(r[1] == "← BMS" and r[2] == "CV1" and "pack" in r[4] for r in shown_rows(browser)), timeout=5)
 
             browser.find_element(By.CSS_SELECTOR, "[data-watch-filter]").send_keys("CV1")
-            wait_for("only CV1 rows", lambda: rows() and all(r[2] == "CV1" for r in rows()), timeout=5)
+            wait_for("only CV1 rows", lambda: shown_rows(browser) and all(r[2] == "CV1" for r in shown_rows(browser)), timeout=5)
             browser.find_element(By.CSS_SELECTOR, "[data-watch-filter]").clear()
             browser.find_element(By.CSS_SELECTOR, "[data-watch-filter]").send_keys(" ")
             browser.find_element(By.CSS_SELECTOR, "[data-watch-pause]").click()
-            before = len(rows())
+            before = len(shown_rows(browser))
             ask(sock, b"VR1,?,D7\r\n", b"VR1")
 
             def held():
                 match = re.search(r"(\d+) held back", browser.find_element(By.CSS_SELECTOR, "[data-watch-state]").text)
                 return int(match.group(1)) if match and int(match.group(1)) >= 2 else None
             waiting = wait_for("the request and answer held back", held, timeout=5)
-            assert len(rows()) == before
+            assert len(shown_rows(browser)) == before
             browser.find_element(By.CSS_SELECTOR, "[data-watch-pause]").click()
-            wait_for("the held sentences shown", lambda: len(rows()) >= before + waiting, timeout=5)
-            assert [r[1] for r in rows() if r[2] == "VR1"][-2:] == ["→ BMS", "← BMS"]
+            wait_for("the held sentences shown", lambda: len(shown_rows(browser)) >= before + waiting, timeout=5)
+            assert [r[1] for r in shown_rows(browser) if r[2] == "VR1"][-2:] == ["→ BMS", "← BMS"]
             # The viewer leaves; the engineer is told.
             browser.get(relay.url + f"/console/sessions/{session}")
             wait_for("tunnel-connect to say nobody watches",
@@ -361,10 +364,7 @@ def test_the_sessions_creator_replays_its_capture_and_links_to_a_moment(relay, b
                      timeout=10, detail=lambda: browser.page_source[-3000:])
     total = int(state.group(1))
 
-    def rows():
-        return [[cell.text for cell in row.find_elements(By.TAG_NAME, "td")]
-                for row in browser.find_elements(By.CSS_SELECTOR, "[data-sentences] tr") if row.is_displayed()]
-    assert len(rows()) == 1, "the replay starts at its first sentence"
+    assert len(shown_rows(browser)) == 1, "the replay starts at its first sentence"
 
     # Played at 50×, every sentence appears in order, decoded; then it stops by itself.
     Select(browser.find_element(By.CSS_SELECTOR, "[data-replay-speed]")).select_by_value("50")
@@ -372,7 +372,7 @@ def test_the_sessions_creator_replays_its_capture_and_links_to_a_moment(relay, b
     wait_for("the end of the replay", lambda: browser.find_element(By.CSS_SELECTOR, "[data-replay-play]").text == "Play"
              and f"({total} of {total} sentences)" in browser.find_element(By.CSS_SELECTOR, "[data-replay-position]").text,
              timeout=30, detail=lambda: browser.find_element(By.CSS_SELECTOR, "[data-replay-position]").text)
-    shown = rows()
+    shown = shown_rows(browser)
     assert len(shown) == total
     request = next(index for index, row in enumerate(shown) if row[4] == "VR1,?,D7")
     assert shown[request][2:4] == ["→ BMS", "VR1"] and "VR1 request" in shown[request][5], shown[request]
@@ -389,15 +389,16 @@ def test_the_sessions_creator_replays_its_capture_and_links_to_a_moment(relay, b
              timeout=10, detail=lambda: browser.page_source[-3000:])
     current = browser.find_element(By.CSS_SELECTOR, "[data-sentences] tr.current")
     assert current.find_element(By.TAG_NAME, "a").get_attribute("href") == moment
-    at_moment = rows()
+    at_moment = shown_rows(browser)
     assert at_moment[-1][1] == shown[cv1][1] and len(at_moment) < total, (at_moment[-3:], total)
     assert browser.find_element(By.CSS_SELECTOR, "[data-replay-link]").get_attribute("href") == moment
 
     # Seeking back to the start shows the first sentence only; the filter narrows what is shown.
     browser.execute_script("var bar = document.querySelector('[data-replay-seek]'); bar.value = '0';"
                            "bar.dispatchEvent(new Event('input'));")
-    assert len(rows()) == 1
+    assert len(shown_rows(browser)) == 1
     browser.get(relay.url + replay + "#t=100000")
-    wait_for("the whole replay", lambda: len(rows()) == total, timeout=10)
+    wait_for("the whole replay", lambda: len(shown_rows(browser)) == total, timeout=10)
     browser.find_element(By.CSS_SELECTOR, "[data-replay-filter]").send_keys("CV1")
-    wait_for("only CV1 rows", lambda: rows() and all("CV1" in " ".join(row) for row in rows()), timeout=5)
+    wait_for("only CV1 rows", lambda: shown_rows(browser) and all("CV1" in " ".join(row) for row in shown_rows(browser)),
+             timeout=5)
