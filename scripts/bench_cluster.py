@@ -9,9 +9,7 @@ its data connection, the pairing), measured with the tests' own protocol client.
 
     /usr/bin/python3 scripts/bench_cluster.py <folder with the programs> [round trips per round] [rounds]
 """
-import re
 import signal
-import socket
 import statistics
 import sys
 import tempfile
@@ -26,26 +24,14 @@ import os  # noqa: E402
 os.environ["TUNNEL_BIN_DIR"] = str(Path(sys.argv[1]).resolve())
 
 from test_cluster import ClusterNode  # noqa: E402
-from test_cluster_pairing import VR1, connect, start_agent  # noqa: E402
+from g1_round_trips import round_trips  # noqa: E402
+from test_cluster_pairing import connect, start_agent  # noqa: E402
 from throwaway_postgres import ThrowawayPostgres  # noqa: E402
 from tunnel_client import TunnelSession  # noqa: E402
 
-ANSWER = re.compile(rb"VR1,[^?][^\r]*\r\n")
 
 
-def round_trips(port: int, count: int) -> list[float]:
-    """Microseconds from sending VR1 to reading its answer, `count` times on one socket."""
-    times = []
-    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        for _ in range(count):
-            received = b""
-            start = time.perf_counter()
-            sock.sendall(VR1)
-            while not ANSWER.search(received):
-                received += sock.recv(4096)
-            times.append((time.perf_counter() - start) * 1e6)
-    return times
+
 
 
 def setup_times(node: ClusterNode, count: int) -> list[float]:

@@ -24,7 +24,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import ssl
 import subprocess
 import sys
@@ -38,14 +37,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "Tests" / "system"))
 
 import console_http  # noqa: E402
+from g1_round_trips import round_trips  # noqa: E402
 from mqtt_fixtures import Broker, Processes, free_port, read, start_live_agent, wait_for  # noqa: E402
 
 PASSWORDS = {"bench-admin": "admin-password-0001", "bench-engineer": "engineer-password-02",
              "bench-viewer": "viewer-password-0003"}
 LIVE_DEVICE = "bms-live"
 TARGET_MS = 50.0
-VR1 = b"VR1,?,D7\r\n"
-ANSWER = re.compile(rb"VR1,[^?][^\r]*\r\n")
 TELEMETRY_CLIENTS = 32  # LiveTelemetry.maxStreamsPerDevice: the most one device allows per node
 STREAM_CLIENTS = 100
 
@@ -240,20 +238,7 @@ def stream_process(paths, port, cafile, counts, started, stop):
     stop_flag.set()
 
 
-def round_trips(port: int, seconds: float) -> list:
-    """Microseconds from sending VR1 to reading its answer, for `seconds`, on one socket."""
-    times = []
-    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        deadline = time.time() + seconds
-        while time.time() < deadline:
-            received = b""
-            start = time.perf_counter()
-            sock.sendall(VR1)
-            while not ANSWER.search(received):
-                received += sock.recv(4096)
-            times.append((time.perf_counter() - start) * 1e6)
-    return times
+
 
 
 def bench_streams(relay: BenchRelay, processes: Processes, folder: Path, seconds: float):
@@ -263,7 +248,7 @@ def bench_streams(relay: BenchRelay, processes: Processes, folder: Path, seconds
                      f"127.0.0.1:{relay.port}", "--admin-url", f"https://127.0.0.1:{relay.admin_port}", "--ca",
                      relay.data / "tls" / "server-ca.pem", "--tcp", f"127.0.0.1:{port}"], connect_log)
     wait_for("the session", lambda: "Connected to device" in read(connect_log), timeout=30, detail=lambda: read(connect_log))
-    round_trips(port, 2)  # warm-up
+    round_trips(port, seconds=2)  # warm-up
     # Browsers: 20 signed-in sessions (bcrypt each), admins and engineers, five tabs each.
     sessions = [relay.sign_in("bench-admin" if i % 2 == 0 else "bench-engineer")["tunnel_console"] for i in range(20)]
     fleet_pages = [",".join([LIVE_DEVICE] + [f"bms-{n:05d}" for n in range(page * 49, page * 49 + 49)]) for page in range(68)]
@@ -276,7 +261,7 @@ def bench_streams(relay: BenchRelay, processes: Processes, folder: Path, seconds
     def phase(name):
         cpu = relay.cpu_seconds()
         wall = time.time()
-        values = round_trips(port, seconds)
+        values = round_trips(port, seconds=seconds)
         cpu_share = (relay.cpu_seconds() - cpu) / (time.time() - wall) * 100
         phases.append((name, values, cpu_share))
 

@@ -17,12 +17,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import console_http
+from g1_round_trips import ANSWER, VR1
 from mqtt_fixtures import free_port, port_open, read, wait_for
 from test_cluster import ClusterNode, postgres  # noqa: F401  (the fixture)
 from test_proxy_protocol import g1_crc, haproxy_binary
 
-VR1 = b"VR1,?,D7\r\n"
-ANSWER = re.compile(rb"VR1,[^?][^\r]*\r\n")  # an answer, not the request
 
 
 @contextmanager
