@@ -66,6 +66,28 @@ final class CaptureReplayTests: XCTestCase {
         XCTAssertTrue(replay.truncated)
     }
 
+    func testBytesInChunksOfAnySizeReadAsTheFileDoes() throws {
+        let path = folder.appendingPathComponent("s4.jsonl").path
+        let good = #"{"dir":"to_device","hex":"","lines":["VR1,?,D7","CV1,?,78"],"t":1700000000.5}"#
+        let data = Data(([good, "junk", good].joined(separator: "\n") + "\n" + #"{"dir""#).utf8)
+        try data.write(to: URL(fileURLWithPath: path))
+        let whole = try CaptureReplay.read(path: path)
+        for size in [1, 7, 64, data.count] {
+            var reader = CaptureReplay.Reader()
+            var offset = 0
+            while offset < data.count {
+                reader.feed(data.subdata(in: offset..<min(offset + size, data.count)))
+                offset += size
+            }
+            let chunked = reader.finish()
+            XCTAssertEqual(chunked.sentences, whole.sentences, "chunks of \(size)")
+            XCTAssertEqual(chunked.unreadable, 2, "chunks of \(size)")
+        }
+        XCTAssertEqual(whole.sentences.map(\.line), ["VR1,?,D7", "CV1,?,78", "VR1,?,D7", "CV1,?,78"])
+        XCTAssertEqual(CaptureReplay.path(of: "../etc/passwd", in: "/d"), nil)
+        XCTAssertEqual(CaptureReplay.path(of: "a1b2", in: "/d"), "/d/a1b2.jsonl")
+    }
+
     func testAMissingFileIsAnErrorNamingIt() {
         XCTAssertThrowsError(try CaptureReplay.read(path: folder.appendingPathComponent("none.jsonl").path)) { error in
             XCTAssertTrue("\(error)".contains("none.jsonl"), "\(error)")

@@ -220,7 +220,7 @@ final class RelayConnectionTests: XCTestCase {
         var agentOnNodes = Connection(listener: .nodes)
         XCTAssertEqual(
             agentOnNodes.received(.hello(.init(role: .agentControl, software: "tunnel-agent/2.0"))),
-            refusal(.authenticationFailed, "the node listener takes only other relay nodes (HELLO roles 4 to 7)"))
+            refusal(.authenticationFailed, "the node listener takes only other relay nodes (HELLO roles 4 to 8)"))
         var badDevice = Connection(listener: .nodes)
         guard
             case .refuse(let bad) = badDevice.received(

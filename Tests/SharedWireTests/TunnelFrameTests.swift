@@ -183,6 +183,19 @@ final class CertificateRenewalFrameTests: XCTestCase {
         }
     }
 
+    func testCaptureDataCarriesRawBytesAndAnEmptyOneEndsTheFile() throws {
+        var buffer = ByteBuffer()
+        TunnelMessage.captureData(ByteBuffer(bytes: [0x7B, 0x0A])).write(to: &buffer)
+        TunnelMessage.captureData(ByteBuffer()).write(to: &buffer)
+        XCTAssertEqual(Array(buffer.readableBytesView), [0x15, 0x01, 0, 0, 0, 2, 0x7B, 0x0A, 0x15, 0x01, 0, 0, 0, 0])
+        let first = try XCTUnwrap(try buffer.readTunnelFrame())
+        XCTAssertEqual(try TunnelMessage(frame: first), .captureData(ByteBuffer(bytes: [0x7B, 0x0A])))
+        let end = try XCTUnwrap(try buffer.readTunnelFrame())
+        XCTAssertEqual(try TunnelMessage(frame: end), .captureData(ByteBuffer()))
+        XCTAssertTrue(TunnelMessage.Role.nodeCapture.isNode)
+        XCTAssertEqual(TunnelErrorCode(rawValue: 28), .captureUnavailable)
+    }
+
     func testANodeWatchHelloNamesASessionAndAUser() throws {
         func check(_ sessionID: String, _ user: String) throws {
             try TunnelMessage.Hello(role: .nodeWatch, software: "tunnel-relay/1", sessionID: sessionID, credential: user)

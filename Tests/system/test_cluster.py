@@ -52,7 +52,8 @@ class ClusterNode(admin.Relay):
             [self.bin / "tunnel-relay", "serve", "--data-dir", self.data, "--database-url", self.database_url,
              "--listen", f"127.0.0.1:{self.port}", "--public-address", f"127.0.0.1:{self.port}",
              "--admin-listen", f"127.0.0.1:{self.admin_port}", "--node-name", self.name,
-             "--node-listen", f"127.0.0.1:{self.node_port}", "--node-address", f"127.0.0.1:{self.node_port}"], self.log)
+             "--node-listen", f"127.0.0.1:{self.node_port}", "--node-address", f"127.0.0.1:{self.node_port}",
+             *getattr(self, "serve_options", [])], self.log)
         wait_for(f"{self.name}'s admin API", lambda: self.request("GET", "/healthz")[0] == 200, timeout=30,
                  detail=lambda: read(self.log))
         return self

@@ -25,13 +25,14 @@ from test_proxy_protocol import g1_crc, haproxy_binary
 
 
 @contextmanager
-def running_nodes(postgres, folder: Path, *others: str):
-    """node-a and `others` (by name) started on one store; each is stopped afterwards, and the
-    end of its log printed (shown when the test failed)."""
+def running_nodes(postgres, folder: Path, *others: str, serve_options=()):
+    """node-a and `others` (by name) started on one store, each with `serve_options`; each is
+    stopped afterwards, and the end of its log printed (shown when the test failed)."""
     node_a = ClusterNode(folder, postgres.url)
     nodes = (node_a, *(node_a.node(name) for name in others))
     try:
         for node in nodes:
+            node.serve_options = list(serve_options)
             node.start()
         yield nodes
     finally:
@@ -556,3 +557,44 @@ def test_a_session_whose_client_is_on_one_node_is_watched_from_the_console_of_an
         control.wait(timeout=10)
         until(lambda event, data: event == "ended")
         stream.close()
+
+
+def test_a_capture_recorded_on_one_node_is_replayed_and_downloaded_through_another(postgres, tmp_path):  # noqa: F811
+    with running_nodes(postgres, tmp_path, "node-b", serve_options=["--capture"]) as (node_a, node_b):
+        start_agent(node_b, tmp_path, node_b.port)
+        control, port = connect(node_a, "p1", node_a.port, node_a.admin_port, tmp_path / "control.log")
+        session = next(s for s in node_a.request("GET", "/v1/sessions?deviceId=p1", "admin")[1] if s["state"] == "running")
+        vr1_answer(ask_vr1(port))
+        control.send_signal(signal.SIGINT)
+        control.wait(timeout=10)
+        wait_for("the session's end", lambda: node_a.request("GET", f"/v1/sessions/{session['id']}", "admin")[1].get("endedAt"),
+                 timeout=10)
+        recorded = node_a.data / "captures" / f"{session['id']}.jsonl"
+        wait_for("node A's capture file", lambda: recorded.is_file() and b"VR1,?,D7" in recorded.read_bytes(), timeout=10)
+        assert not (node_b.data / "captures" / f"{session['id']}.jsonl").exists()
+
+        # Node B's console, asked by the administrator who created it, reads it from node A.
+        cookies = console_http.sign_in(node_b.admin_port, node_b.context, api_key=node_b.keys["admin"])
+        status, _, page = console_http.call(node_b.admin_port, node_b.context, "GET", f"/console/sessions/{session['id']}",
+                                            cookies=cookies)
+        assert status == 200 and 'id="replay-link"' in page, page[-2000:]
+        status, _, text = console_http.call(node_b.admin_port, node_b.context, "GET",
+                                            f"/console/sessions/{session['id']}/capture.json", cookies=cookies)
+        assert status == 200, text[-1000:]
+        replay = json.loads(text)
+        request = next(s for s in replay["sentences"] if s["line"] == "VR1,?,D7")
+        assert request["direction"] == "to_device" and "VR1 request" in request["meaning"], request
+        assert any(s["name"] == "VR1" and s["direction"] == "from_device" for s in replay["sentences"]), replay["sentences"][:5]
+        assert replay["bytesToDevice"] == len(VR1) and not replay["truncated"] and replay["unreadable"] == 0, replay
+        status, headers, text = console_http.call(node_b.admin_port, node_b.context, "GET",
+                                                  f"/console/sessions/{session['id']}/capture.jsonl", cookies=cookies)
+        assert status == 200 and "attachment" in headers["Content-Disposition"], (status, headers)
+        assert text.encode() == recorded.read_bytes(), "the download is node A's file, byte for byte"
+
+        # A session no node recorded is a clear 404 on either node.
+        _, other_port = connect(node_a, "p1", node_a.port, node_a.admin_port, tmp_path / "second.log")
+        second = next(s for s in node_a.request("GET", "/v1/sessions?deviceId=p1", "admin")[1] if s["state"] == "running")
+        (node_a.data / "captures" / f"{second['id']}.jsonl").unlink()
+        status, _, text = console_http.call(node_b.admin_port, node_b.context, "GET",
+                                            f"/console/sessions/{second['id']}/capture.json", cookies=cookies)
+        assert status == 404 and "has no capture" in text, (status, text[-500:])

@@ -30,6 +30,7 @@ public enum TunnelErrorCode: UInt16, Sendable, CaseIterable {
     case certificateRefused = 25
     case invalidIdentifier = 26
     case diagnosticsUnavailable = 27
+    case captureUnavailable = 28
 
     /// A short human description, used when a peer sends no message of its own.
     public var summary: String {
@@ -62,6 +63,7 @@ public enum TunnelErrorCode: UInt16, Sendable, CaseIterable {
         case .certificateRefused: "certificate request refused"
         case .invalidIdentifier: "identifier not in the allowed form"
         case .diagnosticsUnavailable: "diagnostic bundle could not be made"
+        case .captureUnavailable: "no capture of the session here"
         }
     }
 }

@@ -37,6 +37,7 @@ public enum TunnelFrameType: UInt8, Sendable, CaseIterable {
     case sessionStatus = 0x12
     case watchers = 0x13
     case watchedSentence = 0x14
+    case captureData = 0x15
     case serialData = 0x20
     case serialControl = 0x21
     case serialControlResult = 0x22

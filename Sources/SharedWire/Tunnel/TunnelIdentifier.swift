@@ -57,7 +57,9 @@ extension TunnelMessage.Hello {
     /// `invalidIdentifier` naming the field.
     public func checkIdentifiers() throws {
         try TunnelIdentifier.checkSoftware(software)
-        if role == .agentData || role == .nodeOpen || role == .nodeData || role == .nodeWatch || !sessionID.isEmpty {
+        if role == .agentData || role == .nodeOpen || role == .nodeData || role == .nodeWatch || role == .nodeCapture
+            || !sessionID.isEmpty
+        {
             try TunnelIdentifier.check(sessionID, field: "HELLO session ID")
         }
         if role == .nodeWatch {

@@ -11,6 +11,7 @@ extension TunnelMessage {
         case .sessionStatus: .sessionStatus
         case .watchers: .watchers
         case .watchedSentence: .watchedSentence
+        case .captureData: .captureData
         case .serialData: .serialData
         case .serialControl: .serialControl
         case .serialControlResult: .serialControlResult
@@ -34,7 +35,7 @@ extension TunnelMessage {
     public var isIgnorable: Bool {
         switch self {
         case .telemetry, .renewCertificate, .certificateInstalled, .renewRequested, .diagnoseRequested, .diagnosticData,
-            .diagnosticEnd, .watchers, .watchedSentence:
+            .diagnosticEnd, .watchers, .watchedSentence, .captureData:
             true
         default: false
         }
@@ -50,7 +51,7 @@ extension TunnelMessage {
         }
         var payload = frame.payload
         self = try Self.parse(type, &payload)
-        if type != .serialData, type != .telemetry, type != .diagnosticData, payload.readableBytes > 0 {
+        if type != .serialData, type != .telemetry, type != .diagnosticData, type != .captureData, payload.readableBytes > 0 {
             throw TunnelProtocolError(
                 .protocolError, "\(payload.readableBytes) unexpected bytes after a \(type) payload")
         }
@@ -69,7 +70,7 @@ extension TunnelMessage {
             }
             let rawRole: UInt8 = try p.readTunnelInteger("hello role")
             guard let role = Role(rawValue: rawRole) else {
-                throw TunnelProtocolError(.protocolError, "hello role \(rawRole) is unknown, expected 1 to 7")
+                throw TunnelProtocolError(.protocolError, "hello role \(rawRole) is unknown, expected 1 to 8")
             }
             return .hello(
                 Hello(
@@ -122,6 +123,8 @@ extension TunnelMessage {
                 throw TunnelProtocolError(.protocolError, "\(count) watchers listed; at most \(TunnelLimits.maxWatchersListed) are allowed")
             }
             return .watchers(try (0..<count).map { _ in try p.readTunnelString(field: "watcher") })
+        case .captureData:
+            return .captureData(p.readSlice(length: p.readableBytes) ?? ByteBuffer())
         case .watchedSentence:
             let at: UInt64 = try p.readTunnelInteger("sentence time")
             let direction: UInt8 = try p.readTunnelInteger("sentence direction")
@@ -228,6 +231,9 @@ extension TunnelMessage {
         case .watchers(let names):
             let listed = names.prefix(TunnelLimits.maxWatchersListed)
             return listed.reduce(b.writeInteger(UInt8(listed.count))) { written, name in written + b.writeTunnelString(name) }
+        case .captureData(let bytes):
+            var data = bytes
+            return b.writeBuffer(&data)
         case .watchedSentence(let sentence):
             return b.writeInteger(sentence.at) + b.writeInteger(UInt8(sentence.toDevice ? 1 : 2))
                 + b.writeTunnelString(sentence.line) + b.writeTunnelString(sentence.name) + b.writeTunnelString(sentence.meaning)

@@ -16,6 +16,9 @@ public enum TunnelMessage: Equatable, Sendable {
     /// Relay node → relay node, on a `nodeWatch` link: one G1 sentence of the watched
     /// session, as it crossed the node holding the session's client. Sent ignorable.
     indirect case watchedSentence(WatchedSentence)
+    /// Relay node → relay node, on a `nodeCapture` link: the next bytes of a session's capture
+    /// file; an empty one ends the file.
+    case captureData(ByteBuffer)
     case serialData(ByteBuffer)
     case serialControl(SerialControl)
     case serialControlResult(SerialControlResult)
@@ -67,9 +70,14 @@ public enum TunnelMessage: Equatable, Sendable {
         /// G1 sentences of this session whose client you hold (`sessionID`; `credential` is
         /// the watching user's ID).
         case nodeWatch = 7
+        /// Relay node to relay node, on the node listener only: send me the capture file of
+        /// this session, recorded here (`sessionID`; `credential` is its device ID).
+        case nodeCapture = 8
 
         /// Whether the role is one relay nodes use between each other.
-        public var isNode: Bool { self == .nodeOpen || self == .nodeData || self == .nodeTelemetry || self == .nodeWatch }
+        public var isNode: Bool {
+            self == .nodeOpen || self == .nodeData || self == .nodeTelemetry || self == .nodeWatch || self == .nodeCapture
+        }
     }
 
     /// How a session may use the serial port.

@@ -135,6 +135,20 @@ final class NodeLinks: Sendable {
         return NodeWatchFeed(sentences: sentences, watchers: watchers, ended: ended)
     }
 
+    /// The capture file of a session recorded on another live node (the one that held its
+    /// client), in chunks as that node reads it; nil when no other live node held it. The
+    /// stream fails when that node has no capture of it or the link closes early.
+    func capture(of session: SessionRecord, on eventLoop: any EventLoop) async throws -> AsyncThrowingStream<ByteBuffer, any Error>? {
+        guard session.clientNode != nodeName, let address = try await liveAddress(of: session.clientNode) else { return nil }
+        let (chunks, continuation) = AsyncThrowingStream.makeStream(of: ByteBuffer.self, bufferingPolicy: .unbounded)
+        let hello = TunnelMessage.Hello(
+            role: .nodeCapture, software: ProductVersion.software("tunnel-relay"), sessionID: session.id,
+            credential: session.deviceID)
+        let (link, _) = try await dial(address, hello: hello, on: eventLoop) { NodeCaptureHandler(chunks: continuation) }.get()
+        continuation.onTermination = { _ in link.close(promise: nil) }
+        return chunks
+    }
+
     /// The agent refused a session this node does not run: if a client waits for it on another
     /// node, that node is asked to end it with the agent's reason (a `session.end_requested`
     /// entry by `relay:agent-refused`, which every node follows). Only a claimed, unended session

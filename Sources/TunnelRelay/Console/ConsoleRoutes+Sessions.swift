@@ -75,7 +75,7 @@ extension ConsoleRoutes {
                 "link": "/console/sessions/\(record.id)/watch", "watchers": "shown on the watch page (the session runs on another node)",
             ]
         }
-        if user.role == .admin || record.createdBy == user.id, captureExists(record) {
+        if user.role == .admin || record.createdBy == user.id, captureExists(record) || relay.mayHaveCaptureElsewhere(record) {
             values["replay"] = "/console/sessions/\(record.id)/replay"
         }
         return html(pages.render("session", values))

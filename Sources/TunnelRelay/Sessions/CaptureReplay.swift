@@ -15,12 +15,12 @@ struct CaptureReplay: Sendable, Encodable {
     /// frame, 64 KiB as hex plus its lines, is under 200 KiB).
     static let maxRecordLength = 1024 * 1024
 
-    private(set) var sentences: [SessionTap.Sentence] = []
+    fileprivate(set) var sentences: [SessionTap.Sentence] = []
     /// Whether the file holds more than was read.
-    private(set) var truncated = false
+    fileprivate(set) var truncated = false
     /// Lines of the file that are not capture records (a capture cut off by a crash ends in
     /// half a line); they are skipped.
-    private(set) var unreadable = 0
+    fileprivate(set) var unreadable = 0
     /// Bytes recorded each way, in the records read.
     private(set) var bytesToDevice = 0
     private(set) var bytesFromDevice = 0
@@ -31,12 +31,44 @@ struct CaptureReplay: Sendable, Encodable {
             throw CaptureError(path: path, reason: "cannot read the capture file")
         }
         defer { try? file.close() }
-        var replay = CaptureReplay()
-        var partial = Data()
-        var skippingLongLine = false
-        var consumed = 0
-        while consumed < maxBytes, !replay.truncated {
-            guard let chunk = try file.read(upToCount: min(1024 * 1024, maxBytes - consumed)), !chunk.isEmpty else { break }
+        var reader = Reader()
+        while reader.wantsMore, let chunk = try file.read(upToCount: 1024 * 1024), !chunk.isEmpty {
+            reader.feed(chunk)
+        }
+        if reader.wantsMore == false, (try? file.read(upToCount: 1))?.isEmpty == false { reader.replay.truncated = true }
+        return reader.finish()
+    }
+
+    /// The capture file of a session in `directory`, when the ID has an ID's characters (the
+    /// path is built only from such a one).
+    static func path(of sessionID: String, in directory: String) -> String? {
+        let safe =
+            !sessionID.isEmpty && sessionID.count <= 64
+            && sessionID.utf8.allSatisfy { byte in
+                (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte) || byte == 0x2D
+                    || byte == 0x5F
+            }
+        return safe ? "\(directory)/\(sessionID).jsonl" : nil
+    }
+
+    /// Puts a capture together from its bytes in chunks of any size, as they come from the
+    /// file or from another node, up to `maxBytes`.
+    struct Reader {
+        fileprivate(set) var replay = CaptureReplay()
+        private var partial = Data()
+        private var skippingLongLine = false
+        private var consumed = 0
+
+        /// Whether more bytes would be read: neither bound is reached.
+        var wantsMore: Bool { consumed < CaptureReplay.maxBytes && !replay.truncated }
+
+        mutating func feed(_ bytes: Data) {
+            guard wantsMore else {
+                if !bytes.isEmpty { replay.truncated = true }
+                return
+            }
+            let chunk = bytes.prefix(CaptureReplay.maxBytes - consumed)
+            if chunk.count < bytes.count { replay.truncated = true }
             consumed += chunk.count
             var start = chunk.startIndex
             while let end = chunk[start...].firstIndex(of: 0x0A) {
@@ -48,25 +80,26 @@ struct CaptureReplay: Sendable, Encodable {
                 }
                 partial.removeAll(keepingCapacity: true)
                 start = chunk.index(after: end)
-                if replay.truncated { break }
+                if replay.truncated { return }
             }
-            guard !skippingLongLine else { continue }
+            guard !skippingLongLine else { return }
             partial.append(chunk[start...])
-            if partial.count > maxRecordLength {
+            if partial.count > CaptureReplay.maxRecordLength {
                 replay.unreadable += 1
                 partial.removeAll()
                 skippingLongLine = true
             }
         }
-        if !replay.truncated, consumed >= maxBytes, (try? file.read(upToCount: 1))?.isEmpty == false {
-            replay.truncated = true
+
+        /// The replay; a last line without its line end is a record the writer had not finished.
+        mutating func finish() -> CaptureReplay {
+            if !partial.isEmpty, !replay.truncated { replay.unreadable += 1 }
+            partial.removeAll()
+            return replay
         }
-        // A last line without its line end is a record the writer had not finished.
-        if !partial.isEmpty, !replay.truncated { replay.unreadable += 1 }
-        return replay
     }
 
-    private mutating func add(line: Data) {
+    fileprivate mutating func add(line: Data) {
         guard !line.isEmpty else { return }
         guard let record = try? JSONDecoder().decode(CaptureRecord.self, from: line), (0...1e11).contains(record.time) else {
             unreadable += 1

@@ -20,6 +20,8 @@ struct RelayConnection<Partner> {
         case feedingTelemetry(deviceID: String)
         /// Another node shows a browser this session's sentences (role `nodeWatch`).
         case feedingWatch(sessionID: String)
+        /// Another node reads a session's capture file recorded here (role `nodeCapture`).
+        case feedingCapture(sessionID: String)
         case forwarding(sessionID: String, side: SessionBroker.Side, partner: Partner)
         case closed
     }
@@ -57,6 +59,9 @@ struct RelayConnection<Partner> {
         /// Another node's browser watches a session whose client is here: send `WELCOME`, then
         /// each sentence as `WATCHED_SENTENCE` and the watchers as `WATCHERS` when they change.
         case feedWatch(sessionID: String, user: String)
+        /// Another node reads a session's capture recorded here: send `WELCOME`, the file in
+        /// `CAPTURE_DATA` frames, an empty one, then close.
+        case feedCapture(sessionID: String, deviceID: String)
         /// Send the agent's data connection its `WELCOME`.
         case welcomeAgentData(sessionID: String)
         /// Send the client `WELCOME` and `SESSION_STATUS` waiting, then hand it to the broker
@@ -130,7 +135,7 @@ struct RelayConnection<Partner> {
             return .cutUnfinishedTLS
         case .awaitingHello, .authenticating:
             return refuse(.handshakeTimeout, "no HELLO within the handshake timeout")
-        case .agentControl, .waitingForAgent, .forwarding, .feedingTelemetry, .feedingWatch, .closed:
+        case .agentControl, .waitingForAgent, .forwarding, .feedingTelemetry, .feedingWatch, .feedingCapture, .closed:
             return .none
         }
     }
@@ -153,6 +158,9 @@ struct RelayConnection<Partner> {
         case .feedingWatch:
             if case .goingAway(let reason) = message { return peerLeft(reason) }
             return refuse(.unexpectedFrame, "\(message.frameType) is not allowed on a watch link")
+        case .feedingCapture:
+            if case .goingAway(let reason) = message { return peerLeft(reason) }
+            return refuse(.unexpectedFrame, "\(message.frameType) is not allowed on a capture link")
         case .waitingForAgent:
             if case .goingAway(let reason) = message { return peerLeft(reason) }
             // Data sent before SESSION_STATUS connected has nowhere to go; see PROTOCOL.md.
@@ -178,7 +186,7 @@ struct RelayConnection<Partner> {
         }
         guard hello.role.isNode == (listener == .nodes) else {
             return listener == .nodes
-                ? refuse(.authenticationFailed, "the node listener takes only other relay nodes (HELLO roles 4 to 7)")
+                ? refuse(.authenticationFailed, "the node listener takes only other relay nodes (HELLO roles 4 to 8)")
                 : refuse(.authenticationFailed, "HELLO role \(hello.role.rawValue) is for links between relay nodes")
         }
         state = .authenticating(hello)
@@ -193,6 +201,9 @@ struct RelayConnection<Partner> {
         case .nodeWatch:
             state = .feedingWatch(sessionID: hello.sessionID)
             return .feedWatch(sessionID: hello.sessionID, user: hello.credential)
+        case .nodeCapture:
+            state = .feedingCapture(sessionID: hello.sessionID)
+            return .feedCapture(sessionID: hello.sessionID, deviceID: hello.credential)
         case .agentControl, .agentData:
             return .authenticateAgent
         case .client:
@@ -352,7 +363,7 @@ struct RelayConnection<Partner> {
             action = .sessionSideEnded(sessionID: session.id, side: .client, bytes: 0, reason: reason)
         case .forwarding(let sessionID, let side, _):
             action = .sessionSideEnded(sessionID: sessionID, side: side, bytes: bytesDelivered, reason: reason)
-        case .awaitingHello, .authenticating, .feedingTelemetry, .feedingWatch, .closed: action = .none
+        case .awaitingHello, .authenticating, .feedingTelemetry, .feedingWatch, .feedingCapture, .closed: action = .none
         }
         state = .closed
         return action

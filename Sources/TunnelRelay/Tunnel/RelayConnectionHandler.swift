@@ -144,6 +144,8 @@ final class RelayConnectionHandler: ChannelInboundHandler {
             feedTelemetry(context, deviceID: deviceID)
         case .feedWatch(let sessionID, let user):
             feedWatch(context, sessionID: sessionID, user: user)
+        case .feedCapture(let sessionID, let deviceID):
+            feedCapture(context, sessionID: sessionID, deviceID: deviceID)
         case .welcomeNodeAndClose(let sessionID):
             handshakeTimer?.cancel()
             let channel = context.channel
@@ -374,6 +376,37 @@ final class RelayConnectionHandler: ChannelInboundHandler {
             feed.cancel()
             watchers.cancel()
         }
+    }
+
+    /// Another node's console replays a session recorded here: the capture file, read in
+    /// chunks (at most `CaptureReplay.maxBytes`), each written once the last one was.
+    private func feedCapture(_ context: ChannelHandlerContext, sessionID: String, deviceID: String) {
+        let node = relay.configuration.nodeName
+        let path = CaptureReplay.path(of: sessionID, in: relay.configuration.captureDirectory)
+        let store = relay.store
+        handshakeTimer?.cancel()
+        let channel = context.channel
+        let pingMilliseconds = self.pingMilliseconds
+        let feed = Task {
+            guard let session = try? await store.session(id: sessionID), session.deviceID == deviceID, let path,
+                let file = FileHandle(forReadingAtPath: path)
+            else {
+                channel.closeWithGoingAway(.captureUnavailable, "node \(node) has no capture of session \(sessionID) of \(deviceID)")
+                return
+            }
+            defer { try? file.close() }
+            try? await channel.writeAndFlush(TunnelMessage.welcome(.init(identity: sessionID, pingIntervalMilliseconds: pingMilliseconds)))
+            var sent = 0
+            while channel.isActive, sent < CaptureReplay.maxBytes,
+                let chunk = try? file.read(upToCount: min(60_000, CaptureReplay.maxBytes - sent)), !chunk.isEmpty
+            {
+                sent += chunk.count
+                try? await channel.writeAndFlush(TunnelMessage.captureData(ByteBuffer(bytes: chunk)))
+            }
+            try? await channel.writeAndFlush(TunnelMessage.captureData(ByteBuffer()))
+            channel.closeWithGoingAway(.normal, "the whole capture was sent")
+        }
+        channel.closeFuture.whenComplete { _ in feed.cancel() }
     }
 
     /// Another node's client claimed a session for the agent whose control connection is here.

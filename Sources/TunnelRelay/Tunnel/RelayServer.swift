@@ -101,6 +101,18 @@ public final class RelayServer: Service, Sendable {
         return try await nodes.watch(session, by: user, on: group.any())
     }
 
+    /// A session's capture file from the node that recorded it, when that is another live node
+    /// of the cluster; nil otherwise.
+    func captureElsewhere(_ session: SessionRecord) async throws -> AsyncThrowingStream<ByteBuffer, any Error>? {
+        guard let nodes else { return nil }
+        return try await nodes.capture(of: session, on: group.any())
+    }
+
+    /// Whether a session's capture may be on another node: it was claimed there, in a cluster.
+    func mayHaveCaptureElsewhere(_ session: SessionRecord) -> Bool {
+        nodes != nil && session.clientNode != nil && session.clientNode != configuration.nodeName
+    }
+
     /// Whether a session can be watched through another node: it runs, and its client is on a
     /// node other than this one, in a cluster.
     func mayWatchElsewhere(_ session: SessionRecord) -> Bool {
