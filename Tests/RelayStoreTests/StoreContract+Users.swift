@@ -54,6 +54,26 @@ extension StoreContract {
         let added = try await store.auditEntries(AuditQuery(userID: "erin@acme.example"))
         XCTAssertEqual(added.map(\.event), [.userAdded])
         XCTAssertEqual(added.first?.reason, "role engineer, customers acme")
+
+        // A change replaces role and customers at once, audited with what they were; one that
+        // names a customer that does not exist changes nothing.
+        await assertThrows(StoreError.customerNotFound("umbrella")) {
+            try await store.changeUser(id: "vic", role: .engineer, customers: ["acme", "umbrella"], at: t0, by: "root")
+        }
+        let unchanged = try await store.user(id: "vic")
+        XCTAssertEqual(unchanged, viewer)
+        await assertThrows(StoreError.userNotFound("nobody")) {
+            try await store.changeUser(id: "nobody", role: .viewer, customers: ["acme"], at: t0, by: "root")
+        }
+        let changed = try await store.changeUser(id: "vic", role: .engineer, customers: ["globex"], at: t0 + 5, by: "root")
+        XCTAssertEqual(changed, UserRecord(id: "vic", role: .engineer, customers: ["globex"], createdAt: t0))
+        let reread = try await store.user(id: "vic")
+        XCTAssertEqual(reread, changed)
+        let seenAfter = try await store.devices(visibleTo: changed).map(\.id)
+        XCTAssertEqual(seenAfter, ["globex-1"])
+        let change = try await store.auditEntries(AuditQuery(userID: "vic")).last
+        XCTAssertEqual(change?.event, .userChanged)
+        XCTAssertEqual(change?.reason, "role engineer, customers globex (was role viewer, customers acme, globex)")
     }
 
     static func apiKeysVerifyAndRevoke(_ factory: some StoreFactory) async throws {

@@ -184,3 +184,32 @@ def test_only_administrators_manage_even_with_a_valid_form(relay):
     assert "stolen" not in relay.cli("key", "list")
     device = relay.api("/v1/devices/p1")
     assert device["state"] == "registered" and device["customer"] == "acme"
+
+
+def test_an_administrator_changes_another_users_role_and_customers_but_not_their_own(relay):
+    relay.cli("user", "add", "zoe", "--role", "viewer", "--customer", "acme")
+    key = next(word for word in relay.cli("key", "create", "--user", "zoe").split() if word.startswith("ak1."))
+
+    def me():
+        status, _, text = relay.call("GET", "/v1/me", headers={"Authorization": f"Bearer {key}"})
+        assert status == 200, text
+        return json.loads(text)
+    assert me()["role"] == "viewer"
+    cookies, token = relay.sign_in("boss", PASSWORDS["boss"])
+    form = {"csrf": token, "role": "engineer", "customers": "acme beta"}
+    status, _, text = relay.call("POST", "/console/admin/users/zoe/change", form, cookies=cookies)
+    assert status == 400 and "Yes, change this user" in html.unescape(text), (status, text[-500:])
+    assert me()["role"] == "viewer"
+    status, headers, _ = relay.call("POST", "/console/admin/users/zoe/change", dict(form, confirm="yes"), cookies=cookies)
+    assert status == 303 and headers["Location"] == "/console/admin/users/zoe"
+    changed = me()
+    assert changed["role"] == "engineer" and changed["customers"] == ["acme", "beta"], changed
+    # Nobody changes their own role here; the command line does it too.
+    status, _, text = relay.call("POST", "/console/admin/users/boss/change", {"csrf": token, "role": "viewer",
+                                                                               "customers": "acme", "confirm": "yes"}, cookies=cookies)
+    assert status == 403 and "your own role" in html.unescape(text), (status, text[-500:])
+    assert 'id="change-user"' not in relay.call("GET", "/console/admin/users/boss", cookies=cookies)[2]
+    assert "zoe is now viewer of acme" in relay.cli("user", "set", "zoe", "--role", "viewer", "--customer", "acme")
+    assert me()["role"] == "viewer"
+    audit = relay.api("/v1/audit?userId=zoe")
+    assert [e["actor"] for e in audit if e["event"] == "user.changed"] == ["console:boss", "cli"], audit

@@ -9,7 +9,7 @@ struct UserCommand: AsyncParsableCommand {
             Roles: admin (everything, every customer), engineer (control and monitor sessions on \
             their customers' devices), viewer (monitor sessions on their customers' devices).
             """,
-        subcommands: [Add.self, List.self, Passwd.self])
+        subcommands: [Add.self, Change.self, List.self, Passwd.self])
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Add a user with a role, scoped to customers.")
@@ -48,6 +48,36 @@ struct UserCommand: AsyncParsableCommand {
                 let scope = user.role == .admin ? "all customers" : user.customers.joined(separator: ",")
                 print("\(user.id)\t\(user.role)\t\(scope)\tadded \(ISO8601DateFormatter().string(from: user.createdAt))")
             }
+        }
+    }
+
+    struct Change: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "set", abstract: "Give a user another role and customers (replacing the ones they had).")
+
+        @OptionGroup var options: RelayOptions
+
+        @Argument(help: "User ID.")
+        var userID: String
+
+        @Option(help: "What the user may do from now on.")
+        var role: UserRole
+
+        @Option(name: .customLong("customer"), help: "A customer whose devices the user may reach (repeatable).")
+        var customers: [String] = []
+
+        func validate() throws {
+            if role != .admin && customers.isEmpty {
+                throw ValidationError("an \(role) needs at least one --customer (administrators reach every customer)")
+            }
+        }
+
+        func run() async throws {
+            let changed = try await options.withStore {
+                try await $0.changeUser(id: userID, role: role, customers: customers, at: Date(), by: cliActor)
+            }
+            let scope = changed.role == .admin ? "every customer" : changed.customers.joined(separator: ", ")
+            print("User \(changed.id) is now \(changed.role) of \(scope)")
         }
     }
 }

@@ -42,6 +42,31 @@ extension ConsoleRoutes {
         let form = try await checkedForm(request, context, session: session)
         let id = try Self.field(form, "id", "user ID")
         try UserRecord.validate(id: id)
+        let (role, customers) = try await roleAndCustomers(form)
+        try await store.addUser(
+            UserRecord(id: id, role: role, customers: role == .admin ? [] : customers, createdAt: Date()), by: "console:\(user.id)")
+        return Self.redirect("/console/admin/users/\(id)")
+    }
+
+    /// Gives a user another role and customers (`tunnel-relay user set`), once confirmed; an
+    /// administrator may not change their own (another one must).
+    func changeUser(_ request: Request, _ context: AdminRequestContext) async throws -> Response {
+        let (user, session) = try await administrator(request)
+        let form = try await checkedForm(request, context, session: session)
+        let record = try await pathUser(context)
+        guard record.id != user.id else {
+            throw ConsoleRefusal(.forbidden, "you may not change your own role or customers; another administrator may")
+        }
+        let (role, customers) = try await roleAndCustomers(form)
+        guard form["confirm"] == "yes" else {
+            throw ConsoleRefusal(.badRequest, "confirm: tick \"Yes, change this user\" to change user \(record.id)")
+        }
+        try await store.changeUser(id: record.id, role: role, customers: customers, at: Date(), by: "console:\(user.id)")
+        return Self.redirect("/console/admin/users/\(record.id)")
+    }
+
+    /// A user form's role and customers (separated by commas or spaces; they must exist).
+    private func roleAndCustomers(_ form: [String: String]) async throws -> (UserRole, [String]) {
         guard let role = UserRole(rawValue: form["role"] ?? "") else {
             let names = UserRole.allCases.map(\.rawValue).joined(separator: ", ")
             throw ConsoleRefusal(.badRequest, "role: expected one of \(names), found \"\(form["role"] ?? "")\"")
@@ -56,9 +81,7 @@ extension ConsoleRoutes {
             try CustomerRecord.validate(id: customer)
             throw ConsoleRefusal(.badRequest, "customers: no customer \"\(customer)\" (add it first)")
         }
-        try await store.addUser(
-            UserRecord(id: id, role: role, customers: role == .admin ? [] : customers, createdAt: Date()), by: "console:\(user.id)")
-        return Self.redirect("/console/admin/users/\(id)")
+        return (role, customers)
     }
 
     /// `/console/admin/users/<id>`: a user and their API keys.
@@ -67,8 +90,11 @@ extension ConsoleRoutes {
         let record = try await pathUser(context)
         let keys = try await store.apiKeys(userID: record.id)
         var values = Self.pageValues("User \(record.id)", user: user, session: session)
+        values["roles"] = UserRole.allCases.map { ["value": $0.rawValue, "selected": $0 == record.role] }
+        values["mayChange"] = record.id != user.id
         values["subject"] = [
             "id": record.id, "role": record.role.rawValue, "createdAt": Self.time(record.createdAt),
+            "customers": record.customers.joined(separator: ", "),
             "scope": record.role == .admin ? "every customer" : record.customers.joined(separator: ", "),
             "hasPassword": try await store.passwordHash(userID: record.id) != nil,
         ]

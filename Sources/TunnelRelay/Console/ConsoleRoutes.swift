@@ -58,6 +58,7 @@ struct ConsoleRoutes: Sendable {
         console.post("admin/users") { request, context in try await addUser(request, context) }
         console.get("admin/users/:id") { request, context in try await userPage(request, context) }
         console.post("admin/users/:id/keys") { request, context in try await createKey(request, context) }
+        console.post("admin/users/:id/change") { request, context in try await changeUser(request, context) }
         console.post("admin/keys/:id/revoke") { request, context in try await revokeKey(request, context) }
         console.post("admin/devices") { request, context in try await addDevice(request, context) }
         console.post("devices/:id/reset") { request, context in try await resetDevice(request, context) }

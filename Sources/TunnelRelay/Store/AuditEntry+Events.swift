@@ -41,6 +41,13 @@ extension AuditEntry {
             at: user.createdAt, event: .userAdded, actor: actor, userID: user.id, reason: "role \(user.role), \(scope)")
     }
 
+    static func userChanged(_ user: UserRecord, before: UserRecord, at: Date, actor: String) -> AuditEntry {
+        func scope(_ user: UserRecord) -> String {
+            "role \(user.role), " + (user.role == .admin ? "all customers" : "customers " + user.customers.joined(separator: ", "))
+        }
+        return AuditEntry(at: at, event: .userChanged, actor: actor, userID: user.id, reason: "\(scope(user)) (was \(scope(before)))")
+    }
+
     static func apiKeyCreated(_ key: APIKeyRecord, actor: String) -> AuditEntry {
         AuditEntry(at: key.createdAt, event: .apiKeyCreated, actor: actor, userID: key.userID, reason: "key \(key.id) \"\(key.name)\"")
     }

@@ -104,6 +104,8 @@ public struct AuditEvent: RawRepresentable, Hashable, Sendable, CustomStringConv
     /// An agent's connection was refused (unknown or revoked device, bad certificate).
     public static let agentRefused = AuditEvent(rawValue: "device.agent_refused")
     public static let userAdded = AuditEvent(rawValue: "user.added")
+    /// A user's role or customers changed.
+    public static let userChanged = AuditEvent(rawValue: "user.changed")
     public static let apiKeyCreated = AuditEvent(rawValue: "api_key.created")
     public static let apiKeyRevoked = AuditEvent(rawValue: "api_key.revoked")
     /// A presented API key was unknown, wrong or revoked.

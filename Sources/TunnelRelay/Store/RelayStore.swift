@@ -93,6 +93,10 @@ public protocol RelayStore: Sendable {
 
     /// Adds a user; throws `StoreError.userExists` or `StoreError.customerNotFound`.
     func addUser(_ user: UserRecord, by actor: String) async throws
+    /// Gives a user another role and customers (which must exist; ignored for administrators),
+    /// audited with what they were; the changed user.
+    @discardableResult
+    func changeUser(id: String, role: UserRole, customers: [String], at: Date, by actor: String) async throws -> UserRecord
     func user(id: String) async throws -> UserRecord?
     func users() async throws -> [UserRecord]
     /// Stores a new API key (its secret only as a hash); throws `StoreError.userNotFound`.

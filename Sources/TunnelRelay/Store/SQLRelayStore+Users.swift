@@ -22,6 +22,24 @@ extension SQLRelayStore {
         guard added else { throw StoreError.userExists(user.id) }
     }
 
+    public func changeUser(id: String, role: UserRole, customers: [String], at: Date, by actor: String) async throws
+        -> UserRecord
+    {
+        try await database.transaction { transaction in
+            guard let before = try await Self.users(id: id, on: transaction).first else { throw StoreError.userNotFound(id) }
+            let after = UserRecord(id: id, role: role, customers: role == .admin ? [] : customers, createdAt: before.createdAt)
+            try await transaction.query("UPDATE users SET role = \(role.rawValue) WHERE id = \(id)")
+            try await transaction.query("DELETE FROM user_customers WHERE user_id = \(id)")
+            for customer in after.customers {
+                guard try await !transaction.query("SELECT id FROM customers WHERE id = \(customer)").isEmpty
+                else { throw StoreError.customerNotFound(customer) }
+                try await transaction.query("INSERT INTO user_customers (user_id, customer_id) VALUES (\(id), \(customer))")
+            }
+            try await Self.insertAudit(.userChanged(after, before: before, at: at, actor: actor), on: transaction)
+            return after
+        }
+    }
+
     public func user(id: String) async throws -> UserRecord? {
         try await Self.users(id: id, on: database).first
     }
