@@ -19,22 +19,12 @@ struct UserCommand: AsyncParsableCommand {
         @Argument(help: "User ID (letters, digits, '.', '_', '-', '@').")
         var userID: String
 
-        @Option(help: "What the user may do.")
-        var role: UserRole
-
-        @Option(name: .customLong("customer"), help: "A customer whose devices the user may reach (repeatable).")
-        var customers: [String] = []
-
-        func validate() throws {
-            if role != .admin && customers.isEmpty {
-                throw ValidationError("an \(role) needs at least one --customer (administrators reach every customer)")
-            }
-        }
+        @OptionGroup var scope: UserScope
 
         func run() async throws {
-            let user = UserRecord(id: userID, role: role, customers: customers, createdAt: Date())
+            let user = UserRecord(id: userID, role: scope.role, customers: scope.customers, createdAt: Date())
             try await options.withStore { try await $0.addUser(user, by: cliActor) }
-            print("Added user \(userID) (\(role)); create a key with `tunnel-relay key create --user \(userID)`")
+            print("Added user \(userID) (\(scope.role)); create a key with `tunnel-relay key create --user \(userID)`")
         }
     }
 
@@ -60,24 +50,29 @@ struct UserCommand: AsyncParsableCommand {
         @Argument(help: "User ID.")
         var userID: String
 
-        @Option(help: "What the user may do from now on.")
-        var role: UserRole
-
-        @Option(name: .customLong("customer"), help: "A customer whose devices the user may reach (repeatable).")
-        var customers: [String] = []
-
-        func validate() throws {
-            if role != .admin && customers.isEmpty {
-                throw ValidationError("an \(role) needs at least one --customer (administrators reach every customer)")
-            }
-        }
+        @OptionGroup var scope: UserScope
 
         func run() async throws {
             let changed = try await options.withStore {
-                try await $0.changeUser(id: userID, role: role, customers: customers, at: Date(), by: cliActor)
+                try await $0.changeUser(id: userID, role: scope.role, customers: scope.customers, at: Date(), by: cliActor)
             }
-            let scope = changed.role == .admin ? "every customer" : changed.customers.joined(separator: ", ")
-            print("User \(changed.id) is now \(changed.role) of \(scope)")
+            let reach = changed.role == .admin ? "every customer" : changed.customers.joined(separator: ", ")
+            print("User \(changed.id) is now \(changed.role) of \(reach)")
+        }
+    }
+}
+
+/// A user's role and the customers they reach, as `user add` and `user set` take them.
+struct UserScope: ParsableArguments {
+    @Option(help: "What the user may do.")
+    var role: UserRole
+
+    @Option(name: .customLong("customer"), help: "A customer whose devices the user may reach (repeatable).")
+    var customers: [String] = []
+
+    func validate() throws {
+        if role != .admin && customers.isEmpty {
+            throw ValidationError("an \(role) needs at least one --customer (administrators reach every customer)")
         }
     }
 }
