@@ -72,7 +72,8 @@ struct UserScope: ParsableArguments {
 
     func validate() throws {
         if role != .admin && customers.isEmpty {
-            throw ValidationError("an \(role) needs at least one --customer (administrators reach every customer)")
+            throw ValidationError(
+                "\(role == .viewer ? "a" : "an") \(role) needs at least one --customer (administrators reach every customer)")
         }
     }
 }

@@ -74,7 +74,9 @@ extension ConsoleRoutes {
         let customers = (form["customers"] ?? "").split(whereSeparator: { $0 == "," || $0 == " " }).map(String.init)
         guard customers.count <= 64 else { throw ConsoleRefusal(.badRequest, "customers: at most 64, found \(customers.count)") }
         if role != .admin && customers.isEmpty {
-            throw ConsoleRefusal(.badRequest, "customers: an \(role) needs at least one customer (administrators reach every customer)")
+            throw ConsoleRefusal(
+                .badRequest,
+                "customers: \(role == .viewer ? "a" : "an") \(role) needs at least one customer (administrators reach every customer)")
         }
         let known = Set(try await store.customers().map(\.id))
         for customer in customers where !known.contains(customer) {
