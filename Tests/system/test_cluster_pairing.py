@@ -590,6 +590,10 @@ def test_a_capture_recorded_on_one_node_is_replayed_and_downloaded_through_anoth
                                                   f"/console/sessions/{session['id']}/capture.jsonl", cookies=cookies)
         assert status == 200 and "attachment" in headers["Content-Disposition"], (status, headers)
         assert text.encode() == recorded.read_bytes(), "the download is node A's file, byte for byte"
+        admin = {"Authorization": f"Bearer {node_b.keys['admin']}"}
+        status, _, text = console_http.call(node_b.admin_port, node_b.context, "GET", f"/v1/sessions/{session['id']}/capture",
+                                            headers=admin)
+        assert status == 200 and text.encode() == recorded.read_bytes(), "the admin API reads it from node A too"
 
         # A session no node recorded is a clear 404 on either node.
         _, other_port = connect(node_a, "p1", node_a.port, node_a.admin_port, tmp_path / "second.log")
@@ -597,4 +601,7 @@ def test_a_capture_recorded_on_one_node_is_replayed_and_downloaded_through_anoth
         (node_a.data / "captures" / f"{second['id']}.jsonl").unlink()
         status, _, text = console_http.call(node_b.admin_port, node_b.context, "GET",
                                             f"/console/sessions/{second['id']}/capture.json", cookies=cookies)
+        assert status == 404 and "has no capture" in text, (status, text[-500:])
+        status, _, text = console_http.call(node_b.admin_port, node_b.context, "GET", f"/v1/sessions/{second['id']}/capture",
+                                            headers=admin)
         assert status == 404 and "has no capture" in text, (status, text[-500:])

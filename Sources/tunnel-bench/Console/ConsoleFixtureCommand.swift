@@ -67,7 +67,7 @@ struct ConsoleFixtureCommand: AsyncParsableCommand {
         try await store.registerNode(node, instance: instance)
         for customer in fixture.customers { try await store.addCustomer(customer, by: "cli") }
         try await inParallel(fixture.devices, writers: writers) { device in
-            try await store.registerDevice(device.registration)
+            _ = try await store.registerDevice(device.registration)
             guard let seen = device.lastSeen else { return }
             let epoch = try await store.markOnline(
                 deviceID: device.registration.deviceID, remoteAddress: "203.0.113.7:40000", agentVersion: "1.4.2",
