@@ -332,8 +332,9 @@ def test_live_telemetry_and_its_chart_follow_the_agent_on_the_device_page(relay,
                  timeout=5)
 
         # The BMS's firmware version (bms-sim's VR1 answer) reaches the page, the store and the fleet.
+        # The agent asks VR1 once per its request period (60 s in the shipped params_config.json).
         wait_for("the firmware version on the page", lambda: browser.find_element(By.CSS_SELECTOR, "[data-firmware]").text
-                 == "2.4.1", timeout=10)
+                 == "2.4.1", timeout=70)
         wait_for("the firmware version in the store", lambda: relay.api("/v1/devices/p1").get("firmwareVersion") == "2.4.1",
                  timeout=5)
         browser.get(relay.url + "/console")
