@@ -94,7 +94,7 @@ final class SimulatorEndToEndTests: XCTestCase {
             try XCTUnwrap(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
         }
         func entry(_ line: String) -> [String: Any]? { entries.first { $0["line"] as? String == line } }
-        XCTAssertEqual(entry("VR1,?,D7")?["outcome"] as? String, "answered")
+        XCTAssertEqual(entry("VR1,?,D7")?["outcome"] as? String, "answered", "journal: \(entries.map { $0["line"] ?? "" })")
         XCTAssertEqual(entry("CF2,0020,0BB8,00")?["outcome"] as? String, "invalid", "bad CRC")
         XCTAssertEqual(entry("CF2,0020,0BB8,00")?["valid"] as? Bool, false)
         let writes = entries.filter { $0["line"] as? String == String(G1Sentence(name: "CF2", fields: ["0020", "0BB8"]).line.dropLast()) }

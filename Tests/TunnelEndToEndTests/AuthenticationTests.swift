@@ -18,7 +18,7 @@ final class AuthenticationTests: XCTestCase {
     override func setUp() async throws {
         deployment = try await LocalDeployment.start(devices: ["pack-1", "pack-2"])
         bms = try await SerialEnd.makePTY(group: deployment.clientGroup)
-        try await deployment.startAgent(deviceID: "pack-1", serialDevice: bms.pty!.slavePath)
+        try await deployment.startAgent(deviceID: "pack-1", serialDevice: bms.devicePath)
     }
 
     override func tearDown() async throws {
@@ -184,7 +184,7 @@ final class CertificateCurrencyTests: XCTestCase {
         }
         // The current certificate still works.
         let bms = try await SerialEnd.makePTY(group: deployment.clientGroup)
-        try await deployment.startAgent(deviceID: "pack-1", serialDevice: bms.pty!.slavePath)
+        try await deployment.startAgent(deviceID: "pack-1", serialDevice: bms.devicePath)
         await bms.close()
         await deployment.stop()
     }

@@ -12,7 +12,7 @@ final class CaptureTests: XCTestCase {
     func testTranscriptOfAScriptedSessionMatchesWhatWasSent() async throws {
         let deployment = try await LocalDeployment.start(captureSessions: true)
         let bms = try await SerialEnd.makePTY(group: deployment.clientGroup)
-        try await deployment.startAgent(deviceID: "pack-1", serialDevice: bms.pty!.slavePath)
+        try await deployment.startAgent(deviceID: "pack-1", serialDevice: bms.devicePath)
         let token = try await deployment.openSession(deviceID: "pack-1")
         let client = MessageCollector()
         let (channel, _) = try await deployment.dialClient(credential: "\(token)") { client }
@@ -60,7 +60,7 @@ final class CaptureTests: XCTestCase {
     func testTunnelConnectRecordsItsSideOfTheSession() async throws {
         let deployment = try await LocalDeployment.start()
         let bms = try await SerialEnd.makePTY(group: deployment.clientGroup)
-        try await deployment.startAgent(deviceID: "pack-1", serialDevice: bms.pty!.slavePath)
+        try await deployment.startAgent(deviceID: "pack-1", serialDevice: bms.devicePath)
         let folder = try temporaryFolder()
         let capture = try SessionCapture.start(path: folder + "/local.jsonl", logger: Logger(label: "capture"))
         let client = try ConnectClient(

@@ -11,8 +11,8 @@ final class HostileInputTests: XCTestCase {
         let deployment = try await LocalDeployment.start(devices: ["pack-1", "pack-2", "pack-3"])
         let bms1 = try await SerialEnd.makePTY(group: deployment.clientGroup)
         let bms2 = try await SerialEnd.makePTY(group: deployment.clientGroup)
-        try await deployment.startAgent(deviceID: "pack-1", serialDevice: bms1.pty!.slavePath)
-        let agent2 = try await deployment.startAgent(deviceID: "pack-2", serialDevice: bms2.pty!.slavePath)
+        try await deployment.startAgent(deviceID: "pack-1", serialDevice: bms1.devicePath)
+        let agent2 = try await deployment.startAgent(deviceID: "pack-2", serialDevice: bms2.devicePath)
 
         // Session A stays healthy through everything below.
         let tokenA = try await deployment.openSession(deviceID: "pack-1")

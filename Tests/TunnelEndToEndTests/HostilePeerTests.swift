@@ -38,7 +38,7 @@ final class HostilePeerTests: XCTestCase {
 
         // The waiting session is still there for its real client and agent.
         let bms = try await SerialEnd.makePTY(group: deployment.clientGroup)
-        try await deployment.startAgent(deviceID: "pack-1", serialDevice: bms.pty!.slavePath)
+        try await deployment.startAgent(deviceID: "pack-1", serialDevice: bms.devicePath)
         let client = MessageCollector()
         let (channel, _) = try await deployment.dialClient(credential: "\(token)") { client }
         try await client.waitUntilConnected()

@@ -57,7 +57,7 @@ final class MonitorAndTakeoverTests: XCTestCase {
     func testMonitorsWatchTheBMSWhileAControlSessionRuns() async throws {
         let deployment = try await LocalDeployment.start()
         let bms = try await SerialEnd.makePTY(group: deployment.clientGroup)
-        let agent = try await deployment.startAgent(deviceID: "pack-1", serialDevice: bms.pty!.slavePath)
+        let agent = try await deployment.startAgent(deviceID: "pack-1", serialDevice: bms.devicePath)
         let control = MessageCollector()
         let (controlChannel, _) = try await deployment.dialClient(
             credential: "\(try await deployment.openSession(deviceID: "pack-1", user: "alice"))"
@@ -95,7 +95,7 @@ final class MonitorAndTakeoverTests: XCTestCase {
     func testSecondControlIsRefusedWithTheHolderAndAnAdministratorTakesOver() async throws {
         let deployment = try await LocalDeployment.start()
         let bms = try await SerialEnd.makePTY(group: deployment.clientGroup)
-        try await deployment.startAgent(deviceID: "pack-1", serialDevice: bms.pty!.slavePath)
+        try await deployment.startAgent(deviceID: "pack-1", serialDevice: bms.devicePath)
         let alice = MessageCollector()
         _ = try await deployment.dialClient(
             credential: "\(try await deployment.openSession(deviceID: "pack-1", user: "alice"))"

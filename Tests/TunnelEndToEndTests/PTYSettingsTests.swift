@@ -10,7 +10,7 @@ final class PTYSettingsTests: XCTestCase {
     func testSpeedStopBitsAndFlowControlSetOnTheVirtualPortReachTheRealPort() async throws {
         let deployment = try await LocalDeployment.start()
         let bms = try await SerialEnd.makePTY(group: deployment.clientGroup)
-        try await deployment.startAgent(deviceID: "pack-1", serialDevice: bms.pty!.slavePath)
+        try await deployment.startAgent(deviceID: "pack-1", serialDevice: bms.devicePath)
         let token = try await deployment.openSession(deviceID: "pack-1")
         let link = try temporaryFolder() + "/ControlPanel.port"
         let client = try ConnectClient(deployment: deployment, token: "\(token)", linkPath: link)

@@ -17,7 +17,7 @@ final class RFC2217EndToEndTests: XCTestCase {
     func testRequestsChangeTheRealPortAndAnswersComeBackInOrder() async throws {
         let deployment = try await LocalDeployment.start()
         let bms = try await SerialEnd.makePTY(group: deployment.clientGroup)
-        try await deployment.startAgent(deviceID: "pack-1", serialDevice: bms.pty!.slavePath)
+        try await deployment.startAgent(deviceID: "pack-1", serialDevice: bms.devicePath)
         let token = try await deployment.openSession(deviceID: "pack-1")
         let session = try EndpointSession(
             deployment: deployment, token: "\(token)", endpoint: RFC2217Endpoint(address: RelayAddress(host: "127.0.0.1", port: 0)))

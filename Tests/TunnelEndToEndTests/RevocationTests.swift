@@ -12,7 +12,7 @@ final class RevocationTests: XCTestCase {
     func testRevokeCutsTheLiveAgentAndItsSessionAndRefusesItsReturn() async throws {
         let deployment = try await LocalDeployment.start()
         let bms = try await SerialEnd.makePTY(group: deployment.clientGroup)
-        try await deployment.startAgent(deviceID: "pack-1", serialDevice: bms.pty!.slavePath, reconnectMax: 0.5)
+        try await deployment.startAgent(deviceID: "pack-1", serialDevice: bms.devicePath, reconnectMax: 0.5)
         try await waitUntil("the relay recorded the agent online") {
             try await deployment.store.device(id: "pack-1")?.presence.online == true
         }
@@ -42,7 +42,7 @@ final class RevocationTests: XCTestCase {
     func testASessionTheOperatorEndsIsClosedWithTheReason() async throws {
         let deployment = try await LocalDeployment.start()
         let bms = try await SerialEnd.makePTY(group: deployment.clientGroup)
-        try await deployment.startAgent(deviceID: "pack-1", serialDevice: bms.pty!.slavePath)
+        try await deployment.startAgent(deviceID: "pack-1", serialDevice: bms.devicePath)
         let token = try await deployment.openSession(deviceID: "pack-1")
         let client = MessageCollector()
         _ = try await deployment.dialClient(credential: "\(token)") { client }
@@ -69,7 +69,7 @@ final class RevocationTests: XCTestCase {
     func testAnEndRequestFromANodeWhoseClockIsBehindStillEndsTheSession() async throws {
         let deployment = try await LocalDeployment.start()
         let bms = try await SerialEnd.makePTY(group: deployment.clientGroup)
-        try await deployment.startAgent(deviceID: "pack-1", serialDevice: bms.pty!.slavePath)
+        try await deployment.startAgent(deviceID: "pack-1", serialDevice: bms.devicePath)
         let first = try await deployment.openSession(deviceID: "pack-1", mode: .monitor)
         let second = try await deployment.openSession(deviceID: "pack-1", mode: .monitor)
         let clients = [MessageCollector(), MessageCollector()]
@@ -97,7 +97,7 @@ final class RevocationTests: XCTestCase {
     func testTheRelaysShutdownFinishesTheStoreWritesItsEndsCause() async throws {
         let deployment = try await LocalDeployment.start(shutdownGrace: .milliseconds(200))
         let bms = try await SerialEnd.makePTY(group: deployment.clientGroup)
-        try await deployment.startAgent(deviceID: "pack-1", serialDevice: bms.pty!.slavePath, reconnectMax: 30)
+        try await deployment.startAgent(deviceID: "pack-1", serialDevice: bms.devicePath, reconnectMax: 30)
         let token = try await deployment.openSession(deviceID: "pack-1")
         let client = MessageCollector()
         _ = try await deployment.dialClient(credential: "\(token)") { client }

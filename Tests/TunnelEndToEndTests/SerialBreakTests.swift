@@ -11,7 +11,7 @@ final class SerialBreakTests: XCTestCase {
     func testALongBreakIsTimedWhileOtherSessionsGoOn() async throws {
         let deployment = try await LocalDeployment.start()
         let bms = try await SerialEnd.makePTY(group: deployment.clientGroup)
-        try await deployment.startAgent(deviceID: "pack-1", serialDevice: bms.pty!.slavePath)
+        try await deployment.startAgent(deviceID: "pack-1", serialDevice: bms.devicePath)
         let control = MessageCollector()
         let (controlChannel, _) = try await deployment.dialClient(credential: "\(try await deployment.openSession(deviceID: "pack-1"))") {
             control
@@ -55,7 +55,7 @@ final class SerialBreakTests: XCTestCase {
     func testABreakIsClampedToFiveSeconds() async throws {
         let deployment = try await LocalDeployment.start()
         let bms = try await SerialEnd.makePTY(group: deployment.clientGroup)
-        try await deployment.startAgent(deviceID: "pack-1", serialDevice: bms.pty!.slavePath)
+        try await deployment.startAgent(deviceID: "pack-1", serialDevice: bms.devicePath)
         let control = MessageCollector()
         let (channel, _) = try await deployment.dialClient(credential: "\(try await deployment.openSession(deviceID: "pack-1"))") {
             control

@@ -12,7 +12,7 @@ final class SerialControlTests: XCTestCase {
     func testControlOperationsAreAppliedToTheRealPortInOrderWithData() async throws {
         let deployment = try await LocalDeployment.start()
         let bms = try await SerialEnd.makePTY(group: deployment.clientGroup)
-        try await deployment.startAgent(deviceID: "pack-1", serialDevice: bms.pty!.slavePath)
+        try await deployment.startAgent(deviceID: "pack-1", serialDevice: bms.devicePath)
         let token = try await deployment.openSession(deviceID: "pack-1")
         let client = MessageCollector()
         let (channel, _) = try await deployment.dialClient(credential: "\(token)") { client }
@@ -51,7 +51,7 @@ final class SerialControlTests: XCTestCase {
     func testTCPEndpointCarriesTheSessionAndSurvivesAReconnect() async throws {
         let deployment = try await LocalDeployment.start()
         let bms = try await SerialEnd.makePTY(group: deployment.clientGroup)
-        try await deployment.startAgent(deviceID: "pack-1", serialDevice: bms.pty!.slavePath)
+        try await deployment.startAgent(deviceID: "pack-1", serialDevice: bms.devicePath)
         let token = try await deployment.openSession(deviceID: "pack-1")
         let client = try ConnectClient(deployment: deployment, token: "\(token)", tcp: RelayAddress(host: "127.0.0.1", port: 0))
         try await client.waitUntilConnected()

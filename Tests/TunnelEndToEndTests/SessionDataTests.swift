@@ -13,7 +13,7 @@ final class SessionDataTests: XCTestCase {
     func testOneMebibyteEachWayArrivesExactlyAndInOrder() async throws {
         let deployment = try await LocalDeployment.start()
         let bms = try await SerialEnd.makePTY(group: deployment.clientGroup)
-        try await deployment.startAgent(deviceID: "pack-1", serialDevice: bms.pty!.slavePath)
+        try await deployment.startAgent(deviceID: "pack-1", serialDevice: bms.devicePath)
         let token = try await deployment.openSession(deviceID: "pack-1")
         let client = try ConnectClient(deployment: deployment, token: "\(token)", linkPath: try temporaryFolder() + "/cp.port")
         try await client.waitUntilConnected()

@@ -9,7 +9,7 @@ final class SessionLifecycleTests: XCTestCase {
     func testClientDisconnectEndsSessionAndReleasesTheSerialPort() async throws {
         let deployment = try await LocalDeployment.start()
         let bms = try await SerialEnd.makePTY(group: deployment.clientGroup)
-        let agent = try await deployment.startAgent(deviceID: "pack-1", serialDevice: bms.pty!.slavePath)
+        let agent = try await deployment.startAgent(deviceID: "pack-1", serialDevice: bms.devicePath)
 
         let first = try await deployment.openSession(deviceID: "pack-1")
         let firstClient = MessageCollector()
@@ -40,7 +40,7 @@ final class SessionLifecycleTests: XCTestCase {
     func testAgentGoingAwayEndsTheClientWithAClearMessage() async throws {
         let deployment = try await LocalDeployment.start()
         let bms = try await SerialEnd.makePTY(group: deployment.clientGroup)
-        let agent = try await deployment.startAgent(deviceID: "pack-1", serialDevice: bms.pty!.slavePath)
+        let agent = try await deployment.startAgent(deviceID: "pack-1", serialDevice: bms.devicePath)
         let token = try await deployment.openSession(deviceID: "pack-1")
         let client = MessageCollector()
         _ = try await deployment.dialClient(credential: "\(token)") { client }
@@ -74,7 +74,7 @@ final class SessionLifecycleTests: XCTestCase {
     func testAgentReconnectsByItselfAfterRelayRestart() async throws {
         let deployment = try await LocalDeployment.start()
         let bms = try await SerialEnd.makePTY(group: deployment.clientGroup)
-        try await deployment.startAgent(deviceID: "pack-1", serialDevice: bms.pty!.slavePath, reconnectMax: 0.5)
+        try await deployment.startAgent(deviceID: "pack-1", serialDevice: bms.devicePath, reconnectMax: 0.5)
 
         try await deployment.restartRelay()
         try await waitUntil("the agent is back on the restarted relay") {
@@ -100,7 +100,7 @@ final class SerialDeviceLossTests: XCTestCase {
     func testSerialDeviceGoneEndsTheSessionWithThatReasonAndTheAgentCarriesOn() async throws {
         let deployment = try await LocalDeployment.start()
         let bms = try await SerialEnd.makePTY(group: deployment.clientGroup)
-        let agent = try await deployment.startAgent(deviceID: "pack-1", serialDevice: bms.pty!.slavePath)
+        let agent = try await deployment.startAgent(deviceID: "pack-1", serialDevice: bms.devicePath)
         let client = MessageCollector()
         _ = try await deployment.dialClient(credential: "\(try await deployment.openSession(deviceID: "pack-1"))") { client }
         try await client.waitUntilConnected()

@@ -52,7 +52,7 @@ final class SourceLimitTests: XCTestCase {
     func testConnectionFloodFromOneAddressIsCappedWhileAgentsKeepWorking() async throws {
         let deployment = try await LocalDeployment.start(sourceLimits: .init(maxConnectionsPerSource: 8))
         let bms = try await SerialEnd.makePTY(group: deployment.clientGroup)
-        try await deployment.startAgent(deviceID: "pack-1", serialDevice: bms.pty!.slavePath)  // holds 1 of the 8
+        try await deployment.startAgent(deviceID: "pack-1", serialDevice: bms.devicePath)  // holds 1 of the 8
         var flood: [any Channel] = []
         for _ in 0..<12 {  // plain TCP, never a TLS handshake: half-open from the relay's view
             flood.append(
@@ -106,7 +106,7 @@ final class SourceLimitTests: XCTestCase {
     func testStoppingTheRelayLetsRunningSessionsFinishWithinTheGrace() async throws {
         let deployment = try await LocalDeployment.start(shutdownGrace: .seconds(30))
         let bms = try await SerialEnd.makePTY(group: deployment.clientGroup)
-        try await deployment.startAgent(deviceID: "pack-1", serialDevice: bms.pty!.slavePath)
+        try await deployment.startAgent(deviceID: "pack-1", serialDevice: bms.devicePath)
         let client = MessageCollector()
         let (channel, _) = try await deployment.dialClient(credential: "\(try await deployment.openSession(deviceID: "pack-1"))") { client }
         try await client.waitUntilConnected()

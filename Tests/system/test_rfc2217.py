@@ -7,7 +7,9 @@ reads the settings the agent applied with termios and answers G1 requests on the
 import os
 import select
 import socket
+import shutil
 import subprocess
+import tempfile
 import termios
 import time
 import tty
@@ -46,7 +48,12 @@ class BMSLine:
     def __init__(self):
         self.master, self.slave = os.openpty()
         tty.setraw(self.slave)
-        self.path = os.ttyname(self.slave)
+        # The agent opens a symlink of this test's own, not /dev/pts/N: the kernel gives a closed
+        # PTY's number to the next PTY made, perhaps by a test beside this one, and an agent still
+        # retrying /dev/pts/N would open (and flush) that test's port.
+        self.folder = tempfile.mkdtemp(prefix="bms-line-")
+        self.path = os.path.join(self.folder, "bms.pty")
+        os.symlink(os.ttyname(self.slave), self.path)
 
     def settings(self):
         """(speed, two stop bits, parity enabled) as the agent left them on the port."""
@@ -66,6 +73,7 @@ class BMSLine:
         os.write(self.master, data)
 
     def close(self):
+        shutil.rmtree(self.folder, ignore_errors=True)
         os.close(self.master)
         os.close(self.slave)
 

@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 import NIOPosix
 import SerialIO
@@ -21,9 +22,14 @@ final class SerialEnd: @unchecked Sendable {
         self.port = port
     }
 
-    /// A new PTY; the test holds the master, the agent opens `pty.slavePath`.
+    /// A new PTY; the test holds the master, the agent opens `devicePath`.
+    ///
+    /// The agent is given a symlink of the test's own rather than `/dev/pts/N`: the kernel hands
+    /// a closed PTY's number to the next one made, possibly by a test running beside this one,
+    /// and an agent still retrying the old path would open (and flush) that test's port.
     static func makePTY(group: any EventLoopGroup) async throws -> SerialEnd {
         let pty = try PseudoTerminal()
+        try pty.link(at: FileManager.default.temporaryDirectory.appendingPathComponent("bms-\(UUID().uuidString).pty").path)
         let collector = ByteCollector()
         let channel = try await NIOPipeBootstrap(group: group)
             .channelInitializer { channel in
@@ -44,6 +50,9 @@ final class SerialEnd: @unchecked Sendable {
             .takingOwnershipOfDescriptor(inputOutput: try port.takeDescriptor()).get()
         return SerialEnd(channel: channel, collector: collector, pty: nil, port: port)
     }
+
+    /// The path the agent opens: the PTY's symlink, removed when this end closes.
+    var devicePath: String { pty?.linkPath ?? "" }
 
     func write(_ bytes: [UInt8]) async throws {
         try await channel.writeAndFlush(ByteBuffer(bytes: bytes))
