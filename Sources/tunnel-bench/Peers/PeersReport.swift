@@ -98,9 +98,11 @@ struct PeersReport {
                 guard let mine = rate(ours, settings.sessions, direction),
                     let stunnel = rate(pathNamed("stunnel"), settings.sessions, direction)
                 else { continue }
+                // Context: the same number of PTYs alone, since our device end is a PTY and stunnel's a socket.
+                let ptys = rate(pty, settings.sessions, direction).map { "; \(settings.sessions) direct PTYs \(fixed($0, 1)) MB/s" } ?? ""
                 lines.append(
                     "| Throughput, \(settings.sessions) sessions, \(direction.rawValue) | \(fixed(mine, 1)) MB/s "
-                        + "| stunnel \(fixed(stunnel, 1)) MB/s | \(fixed(mine / stunnel))× | ≥ 0.5× | "
+                        + "| stunnel \(fixed(stunnel, 1)) MB/s\(ptys) | \(fixed(mine / stunnel))× | ≥ 0.5× | "
                         + verdict(mine >= 0.5 * stunnel, miss: "\(fixed((1 - mine / (0.5 * stunnel)) * 100, 0)) % short") + " |")
             }
         }

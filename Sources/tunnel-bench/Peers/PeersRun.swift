@@ -24,7 +24,8 @@ struct PeersRun {
                 TCPChainPath(
                     name: "direct TCP (loopback)", commands: ["# the client dials the device end directly"], entryPort: device.port,
                     device: device, processes: [], clientGroup: clientGroup))
-            paths.append(DirectPTYPath(device: try await PTYDevice.open(on: deviceGroup), clientGroup: clientGroup))
+            paths.append(
+                DirectPTYPath(device: try await PTYDevice.open(on: deviceGroup), deviceGroup: deviceGroup, clientGroup: clientGroup))
             progress("starting tunnel-relay serve and \(settings.sessions) agents")
             let started = try await RelayProcess.start(
                 binary: settings.relayBinary, directory: directory + "/relay", threads: settings.relayThreads)
@@ -160,8 +161,7 @@ struct PeersRun {
         }
         let shapes = [(1, settings.bench.bulkBytes), (settings.sessions, settings.bytesPerConcurrentSession)]
         for (count, bytes) in shapes where count > 0 {
-            // One PTY has one slave end: the PTY path moves one session only.
-            for path in paths where count == 1 || !(path is DirectPTYPath) {
+            for path in paths {
                 for direction in PeerMeasurements.Direction.allCases {
                     progress("\(path.name): throughput, \(count) session(s), \(direction.rawValue)")
                     do {
