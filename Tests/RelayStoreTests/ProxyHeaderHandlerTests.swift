@@ -101,7 +101,7 @@ final class ProxyHeaderHandlerTests: XCTestCase {
         try channel.connect(to: balancer).wait()
         XCTAssertEqual(refusals, "relay_proxy_header_refusals_total{listener=\"tunnel\"} 0")
         // A TLS ClientHello straight to the listener.
-        try? channel.writeInbound(ByteBuffer(bytes: [0x16, 0x03, 0x01, 0x00, 0xC8]))
+        _ = try? channel.writeInbound(ByteBuffer(bytes: [0x16, 0x03, 0x01, 0x00, 0xC8]))
         XCTAssertFalse(channel.isActive)
         XCTAssertFalse(recorder.active)
         XCTAssertEqual(recorder.received, [])

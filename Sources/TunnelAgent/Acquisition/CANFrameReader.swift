@@ -63,7 +63,7 @@ final class CANFrameReader: ChannelInboundHandler {
             }
             pending.discardReadBytes()
             framing = .socketCAN(pending)
-        case .slcan(var processor):
+        case .slcan(let processor):
             try? processor.process(buffer: bytes) { output in
                 switch output {
                 case .message(.frame(let frame)): frames.append(frame)

@@ -47,7 +47,10 @@ final class G1Poller: SerialTrafficObserver {
         hub.observer = self
         hub.hold()
         facts.update { $0.serialOpen = true }
-        timer = hub.eventLoop.scheduleRepeatedTask(initialDelay: .zero, delay: Self.tick) { [weak self] _ in self?.poll() }
+        // Weak, so that the repeating timer does not keep the poller alive; loop-bound, since
+        // the poller lives on the line's event loop.
+        let bound = NIOLoopBound(WeakPoller(poller: self), eventLoop: hub.eventLoop)
+        timer = hub.eventLoop.scheduleRepeatedTask(initialDelay: .zero, delay: Self.tick) { _ in bound.value.poller?.poll() }
     }
 
     /// Stops polling and lets go of the line.
@@ -120,4 +123,9 @@ final class G1Poller: SerialTrafficObserver {
 
     static func now() -> Double { Date().timeIntervalSince1970 }
     static func milliseconds() -> Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded()) }
+}
+
+/// A weak reference to a poller, for its timer.
+private struct WeakPoller {
+    weak var poller: G1Poller?
 }

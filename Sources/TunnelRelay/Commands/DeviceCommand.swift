@@ -86,7 +86,7 @@ struct DeviceCommand: AsyncParsableCommand {
         var deviceID: String
 
         func run() async throws {
-            try await options.withStore { try await $0.resetDevice(id: deviceID, at: Date(), by: cliActor) }
+            _ = try await options.withStore { try await $0.resetDevice(id: deviceID, at: Date(), by: cliActor) }
             print("Reset device \(deviceID): the relay refuses it until it registers again (tunnel-relay device add)")
         }
     }

@@ -37,6 +37,11 @@ public final class RelayMetrics: Sendable {
     /// Seconds since each other relay node's newest heartbeat, by the store's clock, labelled
     /// by node name; a node that leaves the table leaves the exposition.
     private let nodeHeartbeatAges = NIOLockedValueBox<[String: Prometheus.Gauge]>([:])
+    private static var nodeHeartbeatAge: MetricNameDescriptor {
+        MetricNameDescriptor(
+            namespace: "relay", metricName: "node_heartbeat_age", unitName: "seconds",
+            helpText: "Seconds since the relay node's newest heartbeat, by the store's clock")
+    }
 
     public init() {
         var factory = PrometheusMetricsFactory(registry: registry)
@@ -92,9 +97,7 @@ public final class RelayMetrics: Sendable {
             for node in nodes {
                 let gauge =
                     gauges[node.name]
-                    ?? registry.makeGauge(
-                        name: "relay_node_heartbeat_age_seconds", labels: [("node", node.name)],
-                        help: "Seconds since the relay node's newest heartbeat, by the store's clock")
+                    ?? registry.makeGauge(descriptor: Self.nodeHeartbeatAge, labels: [("node", node.name)])
                 gauges[node.name] = gauge
                 gauge.set(node.heartbeatAge)
             }
