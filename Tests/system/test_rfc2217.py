@@ -49,8 +49,8 @@ class BMSLine:
         self.master, self.slave = os.openpty()
         tty.setraw(self.slave)
         # The agent opens a symlink of this test's own, not /dev/pts/N: the kernel gives a closed
-        # PTY's number to the next PTY made, perhaps by a test beside this one, and an agent still
-        # retrying /dev/pts/N would open (and flush) that test's port.
+        # PTY's number to the next PTY made, perhaps by a test beside this one, and an agent opening
+        # /dev/pts/N after this test closed its PTY would open (and flush) that test's port.
         self.folder = tempfile.mkdtemp(prefix="bms-line-")
         self.path = os.path.join(self.folder, "bms.pty")
         os.symlink(os.ttyname(self.slave), self.path)

@@ -26,7 +26,8 @@ final class SerialEnd: @unchecked Sendable {
     ///
     /// The agent is given a symlink of the test's own rather than `/dev/pts/N`: the kernel hands
     /// a closed PTY's number to the next one made, possibly by a test running beside this one,
-    /// and an agent still retrying the old path would open (and flush) that test's port.
+    /// and an agent opening the old path after this test closed its PTY would open (and flush,
+    /// as opening a serial port does) that test's port.
     static func makePTY(group: any EventLoopGroup) async throws -> SerialEnd {
         let pty = try PseudoTerminal()
         try pty.link(at: FileManager.default.temporaryDirectory.appendingPathComponent("bms-\(UUID().uuidString).pty").path)
