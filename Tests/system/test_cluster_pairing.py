@@ -499,6 +499,11 @@ def test_a_certificate_renewal_asked_of_one_node_reaches_the_agent_on_another(po
         assert status == 409 and body["error"]["code"] == "agentOffline", (status, body)
 
 
+def get_from(node, path, cookies=None, headers=None):
+    """(status, headers, text) of a GET to `node`'s admin port (console pages and the admin API)."""
+    return console_http.call(node.admin_port, node.context, "GET", path, cookies=cookies, headers=headers)
+
+
 def test_a_session_whose_client_is_on_one_node_is_watched_from_the_console_of_another(postgres, tmp_path):  # noqa: F811
     import http.client
     with running_nodes(postgres, tmp_path, "node-b") as (node_a, node_b):
@@ -509,11 +514,9 @@ def test_a_session_whose_client_is_on_one_node_is_watched_from_the_console_of_an
 
         # The viewer vic, signed in to node B's console, watches the session node A holds.
         cookies = console_http.sign_in(node_b.admin_port, node_b.context, api_key=node_b.keys["viewer"])
-        status, _, page = console_http.call(node_b.admin_port, node_b.context, "GET", f"/console/sessions/{session['id']}",
-                                            cookies=cookies)
+        status, _, page = get_from(node_b, f"/console/sessions/{session['id']}", cookies=cookies)
         assert status == 200 and 'id="watch-link"' in page, page[-2000:]
-        status, _, page = console_http.call(node_b.admin_port, node_b.context, "GET",
-                                            f"/console/sessions/{session['id']}/watch", cookies=cookies)
+        status, _, page = get_from(node_b, f"/console/sessions/{session['id']}/watch", cookies=cookies)
         assert f'data-watch="/console/sessions/{session["id"]}/watch/events"' in page, page[-2000:]
         stream = http.client.HTTPSConnection("127.0.0.1", node_b.admin_port, context=node_b.context, timeout=10)
         stream.request("GET", f"/console/sessions/{session['id']}/watch/events",
@@ -575,33 +578,27 @@ def test_a_capture_recorded_on_one_node_is_replayed_and_downloaded_through_anoth
 
         # Node B's console, asked by the administrator who created it, reads it from node A.
         cookies = console_http.sign_in(node_b.admin_port, node_b.context, api_key=node_b.keys["admin"])
-        status, _, page = console_http.call(node_b.admin_port, node_b.context, "GET", f"/console/sessions/{session['id']}",
-                                            cookies=cookies)
+        status, _, page = get_from(node_b, f"/console/sessions/{session['id']}", cookies=cookies)
         assert status == 200 and 'id="replay-link"' in page, page[-2000:]
-        status, _, text = console_http.call(node_b.admin_port, node_b.context, "GET",
-                                            f"/console/sessions/{session['id']}/capture.json", cookies=cookies)
+        status, _, text = get_from(node_b, f"/console/sessions/{session['id']}/capture.json", cookies=cookies)
         assert status == 200, text[-1000:]
         replay = json.loads(text)
         request = next(s for s in replay["sentences"] if s["line"] == "VR1,?,D7")
         assert request["direction"] == "to_device" and "VR1 request" in request["meaning"], request
         assert any(s["name"] == "VR1" and s["direction"] == "from_device" for s in replay["sentences"]), replay["sentences"][:5]
         assert replay["bytesToDevice"] == len(VR1) and not replay["truncated"] and replay["unreadable"] == 0, replay
-        status, headers, text = console_http.call(node_b.admin_port, node_b.context, "GET",
-                                                  f"/console/sessions/{session['id']}/capture.jsonl", cookies=cookies)
+        status, headers, text = get_from(node_b, f"/console/sessions/{session['id']}/capture.jsonl", cookies=cookies)
         assert status == 200 and "attachment" in headers["Content-Disposition"], (status, headers)
         assert text.encode() == recorded.read_bytes(), "the download is node A's file, byte for byte"
         admin = {"Authorization": f"Bearer {node_b.keys['admin']}"}
-        status, _, text = console_http.call(node_b.admin_port, node_b.context, "GET", f"/v1/sessions/{session['id']}/capture",
-                                            headers=admin)
+        status, _, text = get_from(node_b, f"/v1/sessions/{session['id']}/capture", headers=admin)
         assert status == 200 and text.encode() == recorded.read_bytes(), "the admin API reads it from node A too"
 
         # A session no node recorded is a clear 404 on either node.
         _, other_port = connect(node_a, "p1", node_a.port, node_a.admin_port, tmp_path / "second.log")
         second = next(s for s in node_a.request("GET", "/v1/sessions?deviceId=p1", "admin")[1] if s["state"] == "running")
         (node_a.data / "captures" / f"{second['id']}.jsonl").unlink()
-        status, _, text = console_http.call(node_b.admin_port, node_b.context, "GET",
-                                            f"/console/sessions/{second['id']}/capture.json", cookies=cookies)
+        status, _, text = get_from(node_b, f"/console/sessions/{second['id']}/capture.json", cookies=cookies)
         assert status == 404 and "has no capture" in text, (status, text[-500:])
-        status, _, text = console_http.call(node_b.admin_port, node_b.context, "GET", f"/v1/sessions/{second['id']}/capture",
-                                            headers=admin)
+        status, _, text = get_from(node_b, f"/v1/sessions/{second['id']}/capture", headers=admin)
         assert status == 404 and "has no capture" in text, (status, text[-500:])
