@@ -141,11 +141,23 @@ def browser_sign_in(browser, relay, user):
              detail=lambda: browser.page_source[:2000])
 
 
-def presence_of(browser, device) -> str:
+def while_page_changes(read, default=""):
+    """`read()`, or `default` while the page is being replaced: Chromium's driver then reports an
+    element of the old page as stale, or, with the new document half built, as a node that "does
+    not belong to the document". Anything else is raised."""
     try:
-        return browser.find_element(By.CSS_SELECTOR, f'tr[data-device-id="{device}"] [data-presence]').text
+        return read()
     except exceptions.StaleElementReferenceException:
-        return ""
+        return default
+    except exceptions.WebDriverException as error:
+        if "does not belong to the document" in str(error):
+            return default
+        raise
+
+
+def presence_of(browser, device) -> str:
+    return while_page_changes(
+        lambda: browser.find_element(By.CSS_SELECTOR, f'tr[data-device-id="{device}"] [data-presence]').text)
 
 
 def test_a_password_signs_in_and_sign_out_ends_the_session(relay, browser):
@@ -298,13 +310,12 @@ def test_live_telemetry_and_its_chart_follow_the_agent_on_the_device_page(relay,
         browser.get(relay.url + "/console/devices/p1")
 
         def reading(name):
-            for card in browser.find_elements(By.CSS_SELECTOR, "dl[data-readings] div"):
-                try:
+            def read():
+                for card in browser.find_elements(By.CSS_SELECTOR, "dl[data-readings] div"):
                     if card.find_element(By.TAG_NAME, "dt").text == name:
                         return card.find_element(By.TAG_NAME, "dd").text
-                except exceptions.StaleElementReferenceException:
-                    return None
-            return None
+                return None
+            return while_page_changes(read, None)
 
         voltage = wait_for("the pack voltage on the page", lambda: reading("Pack voltage"), timeout=30,
                            detail=lambda: read(tmp_path / "agent.log")[-3000:])
@@ -313,8 +324,11 @@ def test_live_telemetry_and_its_chart_follow_the_agent_on_the_device_page(relay,
 
         def chart_points():
             try:
-                caption = browser.find_element(By.CSS_SELECTOR, 'figure[data-chart="packVoltage"] figcaption').text
-            except (exceptions.NoSuchElementException, exceptions.StaleElementReferenceException):
+                caption = while_page_changes(
+                    lambda: browser.find_element(By.CSS_SELECTOR, 'figure[data-chart="packVoltage"] figcaption').text, None)
+            except exceptions.NoSuchElementException:
+                return 0
+            if caption is None:
                 return 0
             return int(re.search(r"(\d+) points\)", caption).group(1))
 

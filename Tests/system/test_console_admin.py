@@ -13,10 +13,10 @@ import tarfile
 import pytest
 
 from mqtt_fixtures import read, wait_for
-from test_console import PASSWORDS, Relay, browser, browser_sign_in, form_token  # noqa: F401 (browser is a fixture)
+from test_console import (PASSWORDS, Relay, browser, browser_sign_in, form_token,  # noqa: F401 (browser is a fixture)
+                          while_page_changes)
 
 By = pytest.importorskip("selenium.webdriver.common.by").By
-exceptions = pytest.importorskip("selenium.common.exceptions")
 Select = pytest.importorskip("selenium.webdriver.support.select").Select
 
 
@@ -34,11 +34,10 @@ def bearer(relay, key, path="/v1/me"):
 
 def text_of(browser, selector) -> str:
     """The text of the first element matching `selector`, or "" while the page is changing."""
-    try:
+    def read():
         found = browser.find_elements(By.CSS_SELECTOR, selector)
         return found[0].text if found else ""
-    except exceptions.StaleElementReferenceException:
-        return ""
+    return while_page_changes(read)
 
 
 def submit(browser, form_id, **fields):

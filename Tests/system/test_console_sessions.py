@@ -18,11 +18,10 @@ from pathlib import Path
 import pytest
 
 from mqtt_fixtures import Processes, build_binaries, free_port, read, wait_for
-from test_console import PASSWORDS, Relay, browser, form_token  # noqa: F401 (browser is a fixture)
+from test_console import PASSWORDS, Relay, browser, form_token, while_page_changes  # noqa: F401 (browser is a fixture)
 
 By = pytest.importorskip("selenium.webdriver.common.by").By
 Select = pytest.importorskip("selenium.webdriver.support.select").Select
-exceptions = pytest.importorskip("selenium.common.exceptions")
 
 ENGINEER_PASSWORD = "engineer-password-789"
 
@@ -363,10 +362,7 @@ def test_the_sessions_creator_replays_its_capture_and_links_to_a_moment(relay, b
 
     def loaded():
         states = browser.find_elements(By.CSS_SELECTOR, "[data-replay-state]")  # none until the page has loaded
-        try:
-            return states and re.search(r"(\d+) sentences over", states[0].text)
-        except exceptions.StaleElementReferenceException:
-            return None
+        return while_page_changes(lambda: states and re.search(r"(\d+) sentences over", states[0].text), None)
     total = int(wait_for("the capture loaded", loaded, timeout=10, detail=lambda: browser.page_source[-3000:]).group(1))
 
     def at_start(rows):
