@@ -30,10 +30,6 @@ from throwaway_postgres import ThrowawayPostgres  # noqa: E402
 from tunnel_client import TunnelSession  # noqa: E402
 
 
-
-
-
-
 def setup_times(node: ClusterNode, count: int) -> list[float]:
     """Milliseconds from a created session's token to SESSION_STATUS connected, `count` times."""
     times = []

@@ -38,7 +38,8 @@ sys.path.insert(0, str(ROOT / "Tests" / "system"))
 
 import console_http  # noqa: E402
 from g1_round_trips import round_trips  # noqa: E402
-from mqtt_fixtures import Broker, Processes, free_port, read, start_live_agent, wait_for  # noqa: E402
+from mqtt_fixtures import Broker, Processes, read, start_live_agent, wait_for  # noqa: E402
+from ports import free_port  # noqa: E402
 
 PASSWORDS = {"bench-admin": "admin-password-0001", "bench-engineer": "engineer-password-02",
              "bench-viewer": "viewer-password-0003"}
@@ -236,9 +237,6 @@ def stream_process(paths, port, cafile, counts, started, stop):
     started.set()
     stop.wait()
     stop_flag.set()
-
-
-
 
 
 def bench_streams(relay: BenchRelay, processes: Processes, folder: Path, seconds: float):

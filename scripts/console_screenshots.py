@@ -16,7 +16,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "Tests" / "system"))
-from mqtt_fixtures import Broker, Processes, build_binaries, free_port, read, wait_for  # noqa: E402
+from mqtt_fixtures import Broker, Processes, build_binaries, read, wait_for  # noqa: E402
+from ports import free_port  # noqa: E402
 
 from selenium import webdriver  # noqa: E402  (Debian python3-selenium)
 from selenium.webdriver.chrome.service import Service  # noqa: E402

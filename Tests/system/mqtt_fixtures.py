@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 import pytest
+from ports import free_port
 from programs import bin_path
 
 from peers import missing_peer
@@ -47,12 +48,6 @@ def require_mqtt_tools():
         import paho.mqtt.client  # noqa: F401
     except ImportError:
         missing_peer("no paho-mqtt observer (Debian package python3-paho-mqtt)")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_for(what, predicate, timeout=20.0, interval=0.05, detail=lambda: ""):

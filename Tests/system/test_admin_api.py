@@ -17,7 +17,8 @@ import pytest
 
 from peers import missing_peer
 
-from mqtt_fixtures import ROOT, Processes, build_binaries, free_port, read, wait_for
+from mqtt_fixtures import ROOT, Processes, build_binaries, read, wait_for
+from ports import free_port
 
 DOCUMENT = json.loads((ROOT / "docs" / "openapi.json").read_text())
 

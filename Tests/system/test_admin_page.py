@@ -12,7 +12,8 @@ import time
 
 import pytest
 
-from mqtt_fixtures import free_port, read, wait_for
+from mqtt_fixtures import read, wait_for
+from ports import free_port
 from peers import import_peer, missing_peer
 
 webdriver = import_peer("selenium.webdriver", "Selenium (Debian python3-selenium) drives the browser")

@@ -14,7 +14,8 @@ import pytest
 
 from peers import import_peer, missing_peer
 
-from mqtt_fixtures import System, build_binaries, free_port, read, wait_for
+from mqtt_fixtures import System, build_binaries, read, wait_for
+from ports import free_port
 
 serial = import_peer("serial", "pyserial (Debian python3-serial) plays the Control Panel")
 

@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 import test_admin_api as admin
-from mqtt_fixtures import Processes, free_port, read, wait_for
+from mqtt_fixtures import Processes, read, wait_for
+from ports import free_port
 from throwaway_postgres import ThrowawayPostgres
 
 LEASE = 15  # NodeLease.standard.duration; docs/CLUSTER.md

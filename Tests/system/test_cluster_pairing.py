@@ -18,10 +18,10 @@ from pathlib import Path
 
 import console_http
 from g1_round_trips import ANSWER, VR1
-from mqtt_fixtures import free_port, port_open, read, wait_for
+from mqtt_fixtures import port_open, read, wait_for
+from ports import free_port
 from test_cluster import ClusterNode, postgres  # noqa: F401  (the fixture)
 from test_proxy_protocol import g1_crc, haproxy_binary
-
 
 
 @contextmanager

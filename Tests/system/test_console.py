@@ -17,7 +17,8 @@ import pytest
 
 import console_http
 from console_http import cookie_value, form_token  # noqa: F401 (the other console tests take them from here)
-from mqtt_fixtures import Processes, build_binaries, free_port, read, wait_for
+from mqtt_fixtures import Processes, build_binaries, read, wait_for
+from ports import free_port
 from peers import import_peer, missing_peer
 
 webdriver = import_peer("selenium.webdriver", "Selenium (Debian python3-selenium) drives the browser")

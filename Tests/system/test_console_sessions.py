@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from mqtt_fixtures import Processes, build_binaries, free_port, read, wait_for
+from mqtt_fixtures import Processes, build_binaries, read, wait_for
+from ports import free_port
 from test_console import PASSWORDS, Relay, browser, form_token, while_page_changes  # noqa: F401 (browser is a fixture)
 
 By = pytest.importorskip("selenium.webdriver.common.by").By

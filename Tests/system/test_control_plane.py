@@ -11,7 +11,8 @@ import time
 from pathlib import Path
 
 import test_admin_api as admin
-from mqtt_fixtures import free_port, read, wait_for
+from mqtt_fixtures import read, wait_for
+from ports import free_port
 
 
 def second_node(relay: admin.Relay, name: str):

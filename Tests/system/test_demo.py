@@ -6,16 +6,10 @@ import time
 from pathlib import Path
 
 import pytest
+from ports import free_port
 from programs import bin_path
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    import socket
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def demo_processes() -> list[str]:

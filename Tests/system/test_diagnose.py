@@ -10,7 +10,8 @@ import tarfile
 import urllib.error
 import urllib.request
 
-from mqtt_fixtures import free_port, read, wait_for
+from mqtt_fixtures import read, wait_for
+from ports import free_port
 
 
 SECRETS = {

@@ -26,7 +26,8 @@ import pytest
 from peers import missing_peer
 
 from fault_proxy import StallProxy
-from mqtt_fixtures import Processes, build_binaries, free_port, port_open, read, wait_for
+from mqtt_fixtures import Processes, build_binaries, port_open, read, wait_for
+from ports import free_port
 
 PROGRAMS = ["tunnel-agent", "tunnel-relay", "bms-sim", "tunnel-bench"]
 TLS_CLOSE = 0.5  # TLSPolicy.closeNotifyWait: a close waits this long for a dead peer's close_notify

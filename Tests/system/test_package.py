@@ -26,7 +26,8 @@ import pytest
 
 import debian_packages as deb
 from installed_unit import DirectUnit, SystemdUnit, running_executable, systemd_is_pid1, wait_running
-from mqtt_fixtures import ROOT, free_port, read, wait_for
+from mqtt_fixtures import ROOT, read, wait_for
+from ports import free_port
 
 ETC = Path("/etc/tunnel-agent")
 STATE = Path("/var/lib/tunnel-agent")

@@ -10,7 +10,8 @@ import json
 import time
 
 
-from mqtt_fixtures import ATTRIBUTES, ROOT, free_port, make_test_pki, read, wait_for
+from mqtt_fixtures import ATTRIBUTES, ROOT, make_test_pki, read, wait_for
+from ports import free_port
 
 SHIPPED_PARAMS = ROOT / "Sources" / "AgentConfig" / "Resources" / "params_config.json"
 

@@ -19,7 +19,8 @@ from pathlib import Path
 import pytest
 
 import test_admin_api as admin
-from mqtt_fixtures import ROOT, free_port, port_open, read, wait_for
+from mqtt_fixtures import ROOT, port_open, read, wait_for
+from ports import free_port
 from peers import missing_peer
 from test_control_plane import start_agent
 

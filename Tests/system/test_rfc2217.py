@@ -16,6 +16,7 @@ import tty
 from pathlib import Path
 
 import pytest
+from ports import free_port
 from programs import bin_path
 
 from peers import import_peer
@@ -25,12 +26,6 @@ serial = import_peer("serial", "pyserial (Debian python3-serial) is the RFC 2217
 ROOT = Path(__file__).resolve().parents[2]
 PROGRAMS = ["tunnel-relay", "tunnel-agent", "tunnel-connect"]
 VIRTUAL_LINE_LOG = "The serial port has no such line"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_for(what, predicate, timeout=20.0):

@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 import pytest
+from ports import free_port
 from programs import bin_path
 
 from peers import missing_peer
@@ -18,12 +19,6 @@ def openssl_client():
     """openssl s_client is the real TLS client these tests speak with."""
     if shutil.which("openssl") is None:
         missing_peer("openssl is not installed (Debian package openssl); TLS policy not checked")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(params=["rsa", "ecdsa"])
@@ -81,7 +76,7 @@ def test_a_renewed_server_certificate_is_taken_on_sighup_without_dropping_agents
     import json
     import re
     import signal
-    from mqtt_fixtures import Processes, free_port, read, wait_for
+    from mqtt_fixtures import Processes, read, wait_for
 
     bin_dir = bin_path()
     data, port, admin_port = tmp_path / "relay", free_port(), free_port()

@@ -10,7 +10,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from mqtt_fixtures import free_port
+
+from ports import free_port
 from peers import missing_peer
 
 

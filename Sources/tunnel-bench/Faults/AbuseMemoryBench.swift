@@ -46,7 +46,7 @@ struct AbuseMemoryBench: AsyncParsableCommand {
         let data = folder.path + "/relay"
         try FaultRelay.initialize(binary: binary, dataDirectory: data)
         try await FleetRegistration.register(["abuse-witness"], dataDirectory: data)
-        let relay = try FaultRelay(binary: binary, dataDirectory: data, port: FaultRelay.freePort(), log: folder.path + "/relay.log")
+        let relay = try FaultRelay(binary: binary, dataDirectory: data, port: LoopbackPort.free(), log: folder.path + "/relay.log")
         try relay.start()
         defer { relay.stop() }
         _ = try await relay.waitAccepting()

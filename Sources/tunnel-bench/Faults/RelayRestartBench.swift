@@ -48,7 +48,7 @@ struct RelayRestartBench: AsyncParsableCommand {
         try await FleetRegistration.register(ids, dataDirectory: data)
         print(String(format: "  %d devices registered in %.1f s", agents, (ContinuousClock.now - registerStart).seconds))
 
-        let relay = try FaultRelay(binary: binary, dataDirectory: data, port: FaultRelay.freePort(), log: folder.path + "/relay.log")
+        let relay = try FaultRelay(binary: binary, dataDirectory: data, port: LoopbackPort.free(), log: folder.path + "/relay.log")
         try relay.start()
         defer { relay.stop() }
         _ = try await relay.waitAccepting()

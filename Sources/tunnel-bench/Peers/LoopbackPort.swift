@@ -1,4 +1,5 @@
 import Foundation
+import NIOConcurrencyHelpers
 
 #if canImport(Glibc)
     import Glibc
@@ -8,8 +9,21 @@ import Foundation
 /// listens on one. The wait reads /proc/net/tcp rather than dialling, because a probe
 /// connection would travel the whole chain and reach the device end.
 enum LoopbackPort {
-    /// A port of 127.0.0.1 free at the time of asking (bound to port 0, then released).
+    /// Ports this process has handed out: the kernel may give a released port to the next
+    /// bind to port 0, so two asks in a row can get one number.
+    private static let given = NIOLockedValueBox<Set<Int>>([])
+
+    /// A port of 127.0.0.1 free at the time of asking (bound to port 0, then released), never
+    /// one this process handed out before.
     static func free() throws -> Int {
+        for _ in 0..<100 {
+            let port = try kernelChoice()
+            if given.withLockedValue({ $0.insert(port).inserted }) { return port }
+        }
+        throw PeerSetupFailure(what: "no loopback port this process has not used already", detail: "")
+    }
+
+    private static func kernelChoice() throws -> Int {
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard descriptor >= 0 else { throw PeerSetupFailure(what: "socket() failed", detail: "errno \(errno)") }
         defer { close(descriptor) }
