@@ -127,6 +127,26 @@ final class RelayCLITests: XCTestCase {
                 ["serve", "--node-name", "relay-b", "--node-address", "10.0.0.7:7443", "--data-dir", directory]))
     }
 
+    func testTwoListenersOnOnePortAreRefusedBeforeTheRelayStarts() throws {
+        let refused: [([String], String)] = [
+            (
+                ["--admin-listen", "127.0.0.1:9443", "--node-listen", "127.0.0.1:9443"],
+                "--admin-listen 127.0.0.1:9443 and --node-listen 127.0.0.1:9443 are one port"
+            ),
+            (["--listen", "0.0.0.0:7443", "--admin-listen", "127.0.0.1:7443"], "--listen 0.0.0.0:7443 and --admin-listen"),
+            (["--listen", "[::]:7443", "--node-listen", "10.0.0.7:7443"], "are one port: each listener needs its own"),
+        ]
+        assertServeRefuses(refused)
+        XCTAssertNoThrow(
+            try RelayCommand.parseAsRoot(
+                [
+                    "serve", "--listen", "10.0.0.7:7443", "--admin-listen", "127.0.0.1:7443", "--node-listen", "127.0.0.1:7444",
+                    "--data-dir", directory,
+                ]))
+        XCTAssertNoThrow(
+            try RelayCommand.parseAsRoot(["serve", "--listen", "0.0.0.0:8443", "--admin-listen", "off", "--data-dir", directory]))
+    }
+
     /// Each `serve` command line is refused with an error containing its reason.
     private func assertServeRefuses(_ refused: [([String], String)], file: StaticString = #filePath, line: UInt = #line) {
         for (arguments, reason) in refused {

@@ -77,6 +77,7 @@ struct ServeCommand: AsyncParsableCommand {
         } catch let error as AddressRangeError {
             throw ValidationError("--proxy-protocol-from: \(error)")
         }
+        if let clash = listenerClash() { throw ValidationError(clash) }
     }
 
     func run() async throws {
@@ -118,6 +119,26 @@ struct ServeCommand: AsyncParsableCommand {
     /// `--node-listen`, unless off.
     private func nodeListenAddress() throws -> RelayAddress? {
         nodeListen == "off" ? nil : try RelayAddress(parsing: nodeListen)
+    }
+
+    /// Two listeners given one port of one address (or of every address), which the second
+    /// could never bind: it would fail after the relay had started, and its clients would land
+    /// on the other listener.
+    private func listenerClash() -> String? {
+        let named = [("--listen", listen), ("--admin-listen", adminListen), ("--node-listen", nodeListen)]
+            .filter { $0.1 != "off" }
+            .compactMap { name, value in (try? RelayAddress(parsing: value)).map { (name, value, $0) } }
+        let everyAddress: Set<String> = ["0.0.0.0", "::", "*", ""]
+        for (index, first) in named.enumerated() {
+            for second in named[(index + 1)...] where first.2.port == second.2.port {
+                let sameAddress =
+                    first.2.host == second.2.host || everyAddress.contains(first.2.host) || everyAddress.contains(second.2.host)
+                if sameAddress {
+                    return "\(first.0) \(first.1) and \(second.0) \(second.1) are one port: each listener needs its own"
+                }
+            }
+        }
+        return nil
     }
 
     /// `--node-name` and `--node-address`, checked; the address defaults to the name and the
