@@ -31,10 +31,11 @@ def _block() -> range:
     worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
     index = int(worker[2:]) if worker.startswith("gw") and worker[2:].isdigit() else 0
     count = max(1, int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1") or 1))
-    size = (_ephemeral_start() - _FIRST) // count
+    ephemeral = _ephemeral_start()
+    size = (ephemeral - _FIRST) // count
     if size < 200:
         raise RuntimeError(f"only {size} ports per test worker below the ephemeral range "
-                           f"(/proc/sys/net/ipv4/ip_local_port_range starts at {_ephemeral_start()})")
+                           f"(/proc/sys/net/ipv4/ip_local_port_range starts at {ephemeral})")
     start = _FIRST + (index % count) * size
     return range(start, start + size)
 

@@ -324,14 +324,9 @@ def test_live_telemetry_and_its_chart_follow_the_agent_on_the_device_page(relay,
         assert reading("Cell spread").endswith(" V") and reading("State of charge").endswith(" %")
 
         def chart_points():
-            try:
-                caption = while_page_changes(
-                    lambda: browser.find_element(By.CSS_SELECTOR, 'figure[data-chart="packVoltage"] figcaption').text, None)
-            except exceptions.NoSuchElementException:
-                return 0
-            if caption is None:
-                return 0
-            return int(re.search(r"(\d+) points\)", caption).group(1))
+            captions = lambda: [e.text for e in browser.find_elements(By.CSS_SELECTOR, 'figure[data-chart="packVoltage"] figcaption')]
+            found = while_page_changes(captions, [])
+            return int(re.search(r"(\d+) points\)", found[0]).group(1)) if found else 0
 
         before = wait_for("the pack voltage chart", chart_points, timeout=10)
         waited = time.monotonic()

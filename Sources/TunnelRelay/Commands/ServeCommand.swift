@@ -125,16 +125,15 @@ struct ServeCommand: AsyncParsableCommand {
     /// could never bind: it would fail after the relay had started, and its clients would land
     /// on the other listener.
     private func listenerClash() -> String? {
-        let named = [("--listen", listen), ("--admin-listen", adminListen), ("--node-listen", nodeListen)]
-            .filter { $0.1 != "off" }
-            .compactMap { name, value in (try? RelayAddress(parsing: value)).map { (name, value, $0) } }
-        let everyAddress: Set<String> = ["0.0.0.0", "::", "*", ""]
-        for (index, first) in named.enumerated() {
-            for second in named[(index + 1)...] where first.2.port == second.2.port {
-                let sameAddress =
-                    first.2.host == second.2.host || everyAddress.contains(first.2.host) || everyAddress.contains(second.2.host)
-                if sameAddress {
-                    return "\(first.0) \(first.1) and \(second.0) \(second.1) are one port: each listener needs its own"
+        // `off`, and values that do not parse (refused where they are used), drop out here.
+        let listeners = [("--listen", listen), ("--admin-listen", adminListen), ("--node-listen", nodeListen)]
+            .compactMap { option, value in (try? RelayAddress(parsing: value)).map { (option: option, value: value, address: $0) } }
+        let everyAddress: Set<String> = ["0.0.0.0", "::"]
+        for (index, first) in listeners.enumerated() {
+            for second in listeners[(index + 1)...] where first.address.port == second.address.port {
+                let hosts = [first.address.host, second.address.host]
+                if hosts[0] == hosts[1] || hosts.contains(where: everyAddress.contains) {
+                    return "\(first.option) \(first.value) and \(second.option) \(second.value) are one port: each listener needs its own"
                 }
             }
         }
